@@ -1,0 +1,34 @@
+# qnnflow: the README's two commands are `make build BOARD=pynq_z2` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BOARD ?= pynq_z2
+MODEL ?= data/models/tinier-yolo-mini.cfg
+OUT ?= build
+ARGS ?=
+
+.PHONY: setup build test test-slow lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,quant]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+build: setup
+	$(VENV)/bin/qnnflow build --board $(BOARD) --model $(MODEL) --out $(OUT) $(ARGS)
+
+test: setup
+	$(PY) -m pytest -n 2 -q
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow
+
+lint: setup
+	$(VENV)/bin/ruff check src tests flows benchmarks
+	$(VENV)/bin/ruff format --check src tests flows benchmarks
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,3 @@
+"""qnnflow: an open FPGA dataflow compiler for quantized detectors."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Model importers: each turns an external format into a float QONNX ModelWrapper."""
