@@ -78,7 +78,9 @@ class Section:
         try:
             return [int(v) for v in text.split(",") if v != ""]
         except ValueError:
-            raise self.error(f"{key}: expected comma-separated integers, got '{text}'", key) from None
+            raise self.error(
+                f"{key}: expected comma-separated integers, got '{text}'", key
+            ) from None
 
     def get_float_list(self, key: str, default: list[float] | None = None) -> list[float]:
         text = self.raw(key)
@@ -89,7 +91,9 @@ class Section:
         try:
             return [float(v) for v in text.split(",") if v != ""]
         except ValueError:
-            raise self.error(f"{key}: expected comma-separated numbers, got '{text}'", key) from None
+            raise self.error(
+                f"{key}: expected comma-separated numbers, got '{text}'", key
+            ) from None
 
     def unused_keys(self) -> list[str]:
         return [k for k in self.options if k not in self.used]

@@ -81,10 +81,19 @@ def _parse_conv(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> Co
     if out_h <= 0 or out_w <= 0:
         raise sec.error(f"size {size} with padding {padding} does not fit the {h}x{w} input")
     return ConvLayer(
-        index=index, line=sec.line, in_shape=shape, out_shape=(filters, out_h, out_w),
-        filters=filters, size=size, stride=stride, padding=padding, groups=groups,
-        batch_normalize=_flag(sec, "batch_normalize"), activation=_activation(sec, "logistic"),
-        binary=_flag(sec, "binary"), xnor=_flag(sec, "xnor"),
+        index=index,
+        line=sec.line,
+        in_shape=shape,
+        out_shape=(filters, out_h, out_w),
+        filters=filters,
+        size=size,
+        stride=stride,
+        padding=padding,
+        groups=groups,
+        batch_normalize=_flag(sec, "batch_normalize"),
+        activation=_activation(sec, "logistic"),
+        binary=_flag(sec, "binary"),
+        xnor=_flag(sec, "xnor"),
     )
 
 
@@ -103,8 +112,13 @@ def _parse_maxpool(sec: Section, index: int, shape: Shape, prev: list[Layer]) ->
     if out_h <= 0 or out_w <= 0:
         raise sec.error(f"size {size} with padding {padding} does not fit the {h}x{w} input")
     return MaxPoolLayer(
-        index=index, line=sec.line, in_shape=shape, out_shape=(c, out_h, out_w),
-        size=size, stride=stride, padding=padding,
+        index=index,
+        line=sec.line,
+        in_shape=shape,
+        out_shape=(c, out_h, out_w),
+        size=size,
+        stride=stride,
+        padding=padding,
     )
 
 
@@ -134,8 +148,13 @@ def _parse_route(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> R
             )
         channels += c // groups
     return RouteLayer(
-        index=index, line=sec.line, in_shape=shape, out_shape=(channels, first[1], first[2]),
-        sources=sources, groups=groups, group_id=group_id,
+        index=index,
+        line=sec.line,
+        in_shape=shape,
+        out_shape=(channels, first[1], first[2]),
+        sources=sources,
+        groups=groups,
+        group_id=group_id,
     )
 
 
@@ -145,8 +164,12 @@ def _parse_upsample(sec: Section, index: int, shape: Shape, prev: list[Layer]) -
     if stride <= 0:
         raise sec.error(f"stride must be positive (down-sampling is not supported), got {stride}")
     return UpsampleLayer(
-        index=index, line=sec.line, in_shape=shape, out_shape=(c, h * stride, w * stride),
-        stride=stride, scale=sec.get_float("scale", 1.0),
+        index=index,
+        line=sec.line,
+        in_shape=shape,
+        out_shape=(c, h * stride, w * stride),
+        stride=stride,
+        scale=sec.get_float("scale", 1.0),
     )
 
 
@@ -162,8 +185,12 @@ def _parse_shortcut(sec: Section, index: int, shape: Shape, prev: list[Layer]) -
             "from",
         )
     return ShortcutLayer(
-        index=index, line=sec.line, in_shape=shape, out_shape=shape,
-        source=source, activation=_activation(sec, "linear"),
+        index=index,
+        line=sec.line,
+        in_shape=shape,
+        out_shape=shape,
+        source=source,
+        activation=_activation(sec, "linear"),
     )
 
 
@@ -181,8 +208,15 @@ def _parse_region(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> 
             f"{classes}) = {expected}; set the previous conv's filters={expected}"
         )
     return RegionLayer(
-        index=index, line=sec.line, in_shape=shape, out_shape=shape, anchors=anchors,
-        classes=classes, coords=coords, num=num, softmax=_flag(sec, "softmax"),
+        index=index,
+        line=sec.line,
+        in_shape=shape,
+        out_shape=shape,
+        anchors=anchors,
+        classes=classes,
+        coords=coords,
+        num=num,
+        softmax=_flag(sec, "softmax"),
     )
 
 
@@ -202,8 +236,15 @@ def _parse_yolo(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> Yo
             f"({classes}+5) = {expected}; set the previous conv's filters={expected}"
         )
     return YoloLayer(
-        index=index, line=sec.line, in_shape=shape, out_shape=shape, anchors=anchors,
-        mask=mask, classes=classes, num=num, scale_x_y=sec.get_float("scale_x_y", 1.0),
+        index=index,
+        line=sec.line,
+        in_shape=shape,
+        out_shape=shape,
+        anchors=anchors,
+        mask=mask,
+        classes=classes,
+        num=num,
+        scale_x_y=sec.get_float("scale_x_y", 1.0),
     )
 
 

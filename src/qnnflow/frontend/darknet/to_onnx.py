@@ -76,8 +76,13 @@ def _conv(gb: GraphBuilder, layer: ConvLayer, x: str, p: ConvParams, fold: bool,
     pad = layer.padding
     out = name if (layer.activation == "linear" and (fold or not layer.batch_normalize)) else None
     y = gb.node(
-        "Conv", conv_inputs, out or f"{name}_mac", kernel_shape=[layer.size, layer.size],
-        strides=[layer.stride, layer.stride], pads=[pad, pad, pad, pad], group=layer.groups,
+        "Conv",
+        conv_inputs,
+        out or f"{name}_mac",
+        kernel_shape=[layer.size, layer.size],
+        strides=[layer.stride, layer.stride],
+        pads=[pad, pad, pad, pad],
+        group=layer.groups,
     )
     if layer.batch_normalize and not fold:
         bn_name = name if layer.activation == "linear" else f"{name}_bn"
@@ -100,8 +105,12 @@ def _maxpool(gb: GraphBuilder, layer: MaxPoolLayer, x: str) -> str:
         x = gb.node("Pad", [x, pads, gb.const(f"{name}_ninf", -np.inf)], f"{name}_pad")
         top = left = bottom = right = 0
     return gb.node(
-        "MaxPool", [x], name, kernel_shape=[layer.size, layer.size],
-        strides=[layer.stride, layer.stride], pads=[top, left, bottom, right],
+        "MaxPool",
+        [x],
+        name,
+        kernel_shape=[layer.size, layer.size],
+        strides=[layer.stride, layer.stride],
+        pads=[top, left, bottom, right],
     )
 
 
@@ -127,8 +136,12 @@ def _upsample(gb: GraphBuilder, layer: UpsampleLayer, x: str) -> str:
     scales = gb.const(f"{name}_scales", [1.0, 1.0, layer.stride, layer.stride])
     out = name if layer.scale == 1.0 else f"{name}_resize"
     y = gb.node(
-        "Resize", [x, "", scales], out, mode="nearest",
-        coordinate_transformation_mode="asymmetric", nearest_mode="floor",
+        "Resize",
+        [x, "", scales],
+        out,
+        mode="nearest",
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
     )
     if layer.scale != 1.0:
         y = gb.node("Mul", [y, gb.const(f"{name}_scale", layer.scale)], name)
@@ -145,12 +158,22 @@ def _shortcut(gb: GraphBuilder, layer: ShortcutLayer, x: str, outputs: list[str]
 def _head_info(layer: Layer, tensor: str) -> dict:
     info = {"index": layer.index, "type": layer.kind, "output": tensor, "shape": layer.in_shape}
     if isinstance(layer, RegionLayer):
-        info.update(anchors=layer.anchors, classes=layer.classes, coords=layer.coords,
-                    num=layer.num, softmax=layer.softmax)
+        info.update(
+            anchors=layer.anchors,
+            classes=layer.classes,
+            coords=layer.coords,
+            num=layer.num,
+            softmax=layer.softmax,
+        )
     elif isinstance(layer, YoloLayer):
         masked = [layer.anchors[2 * m : 2 * m + 2] for m in layer.mask]
-        info.update(anchors=[v for pair in masked for v in pair], classes=layer.classes,
-                    coords=4, num=len(layer.mask), scale_x_y=layer.scale_x_y)
+        info.update(
+            anchors=[v for pair in masked for v in pair],
+            classes=layer.classes,
+            coords=4,
+            num=len(layer.mask),
+            scale_x_y=layer.scale_x_y,
+        )
     return info
 
 
@@ -188,9 +211,16 @@ def network_to_onnx(
     meta = {
         LAYERS_KEY: json.dumps(layer_info),
         HEADS_KEY: json.dumps(heads),
-        NET_KEY: json.dumps({"width": net.net.width, "height": net.net.height,
-                             "channels": net.net.channels, "cfg": net.path,
-                             "fold_bn": fold_bn, "binary_mode": binary_mode}),
+        NET_KEY: json.dumps(
+            {
+                "width": net.net.width,
+                "height": net.net.height,
+                "channels": net.net.channels,
+                "cfg": net.path,
+                "fold_bn": fold_bn,
+                "binary_mode": binary_mode,
+            }
+        ),
     }
     onnx.helper.set_model_props(model, meta)
     return model

@@ -1,0 +1,74 @@
+"""`qnnflow build`: run the flow's steps, saving one ONNX per step, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from qnnflow.build.steps import step_help, step_names
+from qnnflow.commands.options import input_size_option
+
+DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
+
+
+@click.command(
+    "build",
+    help="Run the compiler flow on a model, one step after another. Each step saves "
+    "OUT/<model>/<NN>_<step>.onnx (open it in Netron; rerun from it with --from-step). "
+    "A rerun skips steps whose inputs and options did not change.\n\nSteps:\n\n\b\n" + step_help(),
+)
+@click.option(
+    "--board",
+    default="pynq_z2",
+    show_default=True,
+    help="Board name under boards/ or a path to a board.yaml.",
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="Darknet .cfg or .onnx model.",
+)
+@click.option(
+    "--weights",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Darknet .weights (default: beside the cfg).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Output root; the build goes to OUT/<model name>/.",
+)
+@click.option("--from-step", type=click.Choice(step_names()), help="Rerun from this step.")
+@click.option("--to-step", type=click.Choice(step_names()), help="Stop after this step.")
+@input_size_option
+@click.option("--fold-bn", is_flag=True, help="Fold batch norm into conv weights at import.")
+def build(board, model, weights, out, from_step, to_step, input_size, fold_bn) -> None:
+    from qnnflow.build import BuildConfig, run_build
+
+    cfg = BuildConfig(
+        model=model,
+        board=board,
+        weights=weights,
+        output_root=out,
+        input_size=input_size,
+        fold_bn=fold_bn,
+        from_step=from_step,
+        to_step=to_step,
+    )
+    console = Console()
+    with console.status("starting") as status:
+
+        def on_step(name: str, state: str) -> None:
+            if state == "running":
+                status.update(f"step {name}")
+            else:
+                console.print(f"[green]✓[/green] {name} ({state})")
+
+        result = run_build(cfg, on_step)
+    console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.md)")

@@ -1,0 +1,29 @@
+"""Option parsers shared by several subcommands."""
+
+from __future__ import annotations
+
+import click
+
+
+def parse_size(
+    ctx: click.Context | None, param: object, value: str | None
+) -> tuple[int, int] | None:
+    """Click callback for `--input-size HxW`."""
+    if value is None:
+        return None
+    parts = value.lower().split("x")
+    try:
+        height, width = (int(p) for p in parts)
+    except ValueError:
+        raise click.BadParameter(f"expected HxW such as 416x416, got '{value}'") from None
+    if height <= 0 or width <= 0:
+        raise click.BadParameter(f"sizes must be positive, got '{value}'")
+    return height, width
+
+
+input_size_option = click.option(
+    "--input-size",
+    callback=parse_size,
+    metavar="HxW",
+    help="Override the cfg's [net] height x width (e.g. 416x416).",
+)

@@ -1,0 +1,1 @@
+"""qonnx Transformations, one concern per file, grouped by area (tidy, streamline, ...)."""

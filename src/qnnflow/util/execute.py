@@ -1,0 +1,32 @@
+"""Run a QONNX model two ways: onnxruntime (fast, standard ops) and qonnx (custom ops)."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+
+
+def input_shape(model: ModelWrapper) -> list[int]:
+    return [int(d) for d in model.get_tensor_shape(model.graph.input[0].name)]
+
+
+def run_onnxruntime(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.model.SerializeToString(), options)
+    names = [o.name for o in session.get_outputs()]
+    results = session.run(names, {model.graph.input[0].name: x})
+    return dict(zip(names, results))
+
+
+def run_qonnx(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]:
+    out = execute_onnx(model, {model.graph.input[0].name: x})
+    return {o.name: out[o.name] for o in model.graph.output}
+
+
+def max_relative_error(actual: np.ndarray, reference: np.ndarray) -> float:
+    """max |a - r| / max |r|: one number per tensor, robust to values near zero."""
+    scale = max(float(np.max(np.abs(reference))), 1e-6)
+    return float(np.max(np.abs(actual.astype(np.float64) - reference))) / scale
