@@ -18,7 +18,7 @@ def run_onnxruntime(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]
     session = ort.InferenceSession(model.model.SerializeToString(), options)
     names = [o.name for o in session.get_outputs()]
     results = session.run(names, {model.graph.input[0].name: x})
-    return dict(zip(names, results))
+    return dict(zip(names, results, strict=True))
 
 
 def run_qonnx(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]:

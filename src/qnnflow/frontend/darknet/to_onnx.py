@@ -205,7 +205,7 @@ def network_to_onnx(
         if isinstance(layer, ConvLayer):
             entry.update(binary=layer.binary, xnor=layer.xnor, activation=layer.activation)
         layer_info.append(entry)
-    shapes = {o: layer.out_shape for o, layer in zip(outputs, net.layers)}
+    shapes = {o: layer.out_shape for o, layer in zip(outputs, net.layers, strict=True)}
     graph_outputs = [h["output"] for h in heads] or [outputs[-1]]
     model = gb.finish([(o, [1, *shapes[o]]) for o in graph_outputs], name="darknet")
     meta = {

@@ -91,7 +91,8 @@ def parse_weights(data: bytes, network: DarknetNetwork, path: str = "<weights>")
         count = layer.num_weight_floats
         if offset + count > available:
             raise DarknetError(
-                f"truncated: the cfg needs {needed} floats after the {out.header_bytes}-byte header "
+                f"truncated: the cfg needs {needed} floats after the "
+                f"{out.header_bytes}-byte header "
                 f"but the file has {available}; {layer.describe()} needs floats "
                 f"[{offset}, {offset + count}) and the file ends at {available}",
                 path,
