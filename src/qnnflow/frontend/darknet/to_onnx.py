@@ -222,5 +222,7 @@ def network_to_onnx(
             }
         ),
     }
-    onnx.helper.set_model_props(model, meta)
+    for key, value in meta.items():  # graph-level, where qonnx's ModelWrapper looks
+        entry = model.graph.metadata_props.add()
+        entry.key, entry.value = key, value
     return model

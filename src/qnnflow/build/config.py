@@ -1,0 +1,62 @@
+"""The one configuration object of a build; every output path derives from `output_dir`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qnnflow.errors import QnnflowError
+
+
+@dataclass
+class BuildConfig:
+    """Options of a build (CLI flags map 1:1 onto these fields)."""
+
+    model: Path
+    board: str = "pynq_z2"
+    weights: Path | None = None
+    output_root: Path = Path("build")
+    input_size: tuple[int, int] | None = None
+    fold_bn: bool = False
+    from_step: str | None = None
+    to_step: str | None = None
+    verify_tolerance: float = 1e-4
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.model = Path(self.model)
+        self.output_root = Path(self.output_root)
+        if self.weights is None and self.model.suffix == ".cfg":
+            self.weights = self.model.with_suffix(".weights")
+        if self.weights is not None:
+            self.weights = Path(self.weights)
+        if not self.model.is_file():
+            raise QnnflowError(f"model not found: {self.model}")
+        if self.model.suffix not in (".cfg", ".onnx"):
+            raise QnnflowError(f"model must be a Darknet .cfg or an .onnx file: {self.model}")
+
+    @property
+    def model_name(self) -> str:
+        return self.model.stem
+
+    @property
+    def output_dir(self) -> Path:
+        return self.output_root / self.model_name
+
+    def fingerprint(self) -> str:
+        """Hash of everything that changes a step's result: options and input file contents."""
+        options = {k: v for k, v in asdict(self).items() if k not in ("from_step", "to_step")}
+        digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
+        for path in (self.model, self.weights):
+            if path is not None and path.is_file():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
+
+def saved_step_path(cfg: BuildConfig, step: str) -> Path | None:
+    """The ONNX a previous step saved (`<NN>_<step>.onnx`), or None if it has not run."""
+    matches = sorted(cfg.output_dir.glob(f"[0-9][0-9]_{step}.onnx"))
+    return matches[-1] if matches else None

@@ -1,0 +1,68 @@
+"""Build step: write report.md and report.json from the model and the files earlier steps
+left in the output directory (step times, verification results)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.boards import load_board
+from qnnflow.build.config import BuildConfig
+from qnnflow.build.model_summary import summarize
+from qnnflow.build.state import load_state
+from qnnflow.util.atomic import atomic_write_text
+
+
+def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -> str:
+    lines = [f"# qnnflow build report: {cfg.model_name}", ""]
+    lines += [f"- model: `{cfg.model}`" + (f" + `{cfg.weights}`" if cfg.weights else "")]
+    lines += [f"- board: {board.name} ({board.part}, {board.clock_mhz:g} MHz)", ""]
+    lines += ["## Steps", "", "| step | output | seconds |", "|---|---|---|"]
+    for name, entry in state.get("steps", {}).items():
+        lines.append(f"| {name} | `{entry['output']}` | {entry['seconds']:.2f} |")
+    lines += ["", "## Verification", ""]
+    if verify is None:
+        lines.append("not run")
+    else:
+        status = "passed" if verify["passed"] else "FAILED"
+        lines.append(f"float graph ({status}, tolerance {verify['tolerance']}):")
+        lines.append("")
+        for key, value in verify["max_relative_error"].items():
+            lines.append(f"- {key}: max relative error {value:.3g}")
+    total_macs = sum(r.macs for r in rows)
+    total_params = sum(r.params for r in rows)
+    lines += ["", "## Layers", "", f"{len(rows)} nodes, {total_params:,} parameters, "
+              f"{total_macs / 1e6:,.1f} M MAC per frame", ""]
+    lines += ["| node | op | output | params | MAC |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.name} | {r.op_type} | {'x'.join(map(str, r.out_shape))} | "
+                     f"{r.params:,} | {r.macs:,} |")
+    lines += ["", "## Board budget", "", "| resource | available |", "|---|---|"]
+    lines += [f"| {k} | {v:,} |" for k, v in board.resources.items()]
+    lines.append(f"| DDR bandwidth (usable) | {board.ddr_bandwidth_mb_s:g} MB/s |")
+    return "\n".join(lines) + "\n"
+
+
+def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Write report.md and report.json: steps, verification, per-layer MACs, board budget."""
+    assert model is not None
+    board = load_board(cfg.board)
+    rows = summarize(model)
+    state = load_state(cfg.output_dir)
+    verify_path = cfg.output_dir / "verify" / "float.json"
+    verify = json.loads(verify_path.read_text()) if verify_path.is_file() else None
+    atomic_write_text(cfg.output_dir / "report.md", _markdown(cfg, board, rows, state, verify))
+    data = {
+        "model": str(cfg.model),
+        "board": board.name,
+        "steps": state.get("steps", {}),
+        "verification": {"float": verify},
+        "ops": dict(Counter(r.op_type for r in rows)),
+        "total_macs": sum(r.macs for r in rows),
+        "total_params": sum(r.params for r in rows),
+        "layers": [r.__dict__ for r in rows],
+    }
+    atomic_write_text(cfg.output_dir / "report.json", json.dumps(data, indent=2))
+    return model

@@ -1,0 +1,101 @@
+"""Run the build's steps in order, saving the model after each one; resume where the inputs
+and options are unchanged, or from any step with `from_step`."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.build.config import BuildConfig
+from qnnflow.build.state import load_state, save_state
+from qnnflow.build.steps import STEPS, step_names
+from qnnflow.errors import QnnflowError
+from qnnflow.util.atomic import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildResult:
+    output_dir: Path
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    model: ModelWrapper | None = None
+
+
+def _step_range(cfg: BuildConfig) -> tuple[int, int]:
+    names = step_names()
+    for option in (cfg.from_step, cfg.to_step):
+        if option is not None and option not in names:
+            raise QnnflowError(f"unknown step '{option}' (steps: {', '.join(names)})")
+    start = names.index(cfg.from_step) if cfg.from_step else 0
+    stop = names.index(cfg.to_step) if cfg.to_step else len(names) - 1
+    if start > stop:
+        raise QnnflowError(f"--from-step {cfg.from_step} comes after --to-step {cfg.to_step}")
+    return start, stop
+
+
+def _output_path(cfg: BuildConfig, index: int, name: str) -> Path:
+    return cfg.output_dir / f"{index + 1:02d}_{name}.onnx"
+
+
+def run_build(
+    cfg: BuildConfig, on_step: Callable[[str, str], None] | None = None
+) -> BuildResult:
+    """Run steps start..stop; `on_step(name, status)` reports 'running', 'done' or 'skipped'."""
+    start, stop = _step_range(cfg)
+    cfg.output_dir.mkdir(parents=True, exist_ok=True)
+    state = load_state(cfg.output_dir)
+    result = BuildResult(output_dir=cfg.output_dir)
+    fingerprint = cfg.fingerprint()
+    model: ModelWrapper | None = None
+    if start > 0:
+        prev = _output_path(cfg, start - 1, STEPS[start - 1][0])
+        if not prev.is_file():
+            raise QnnflowError(
+                f"cannot start at step '{cfg.from_step}': {prev} is missing; "
+                f"run the build up to '{STEPS[start - 1][0]}' first"
+            )
+        model = ModelWrapper(str(prev))
+        fingerprint = state["steps"].get(STEPS[start - 1][0], {}).get("fingerprint", fingerprint)
+    resuming = cfg.from_step is None
+    for index in range(start, stop + 1):
+        name, step = STEPS[index]
+        path = _output_path(cfg, index, name)
+        fingerprint = hashlib.sha256(f"{fingerprint}:{name}".encode()).hexdigest()[:16]
+        entry = state["steps"].get(name)
+        if resuming and entry and entry.get("fingerprint") == fingerprint and path.is_file():
+            model = ModelWrapper(str(path))
+            result.skipped.append(name)
+            if on_step:
+                on_step(name, "skipped")
+            continue
+        resuming = False
+        if on_step:
+            on_step(name, "running")
+        began = time.perf_counter()
+        try:
+            model = step(model, cfg)
+        except QnnflowError as exc:
+            raise QnnflowError(f"step '{name}': {exc}") from exc
+        atomic_write_bytes(path, model.model.SerializeToString())
+        state["steps"][name] = {
+            "output": path.name,
+            "fingerprint": fingerprint,
+            "seconds": round(time.perf_counter() - began, 3),
+        }
+        for later, _ in STEPS[index + 1 :]:
+            state["steps"].pop(later, None)
+        save_state(cfg.output_dir, state)
+        result.ran.append(name)
+        if on_step:
+            on_step(name, "done")
+        log.info("step %s -> %s", name, path)
+    result.model = model
+    return result

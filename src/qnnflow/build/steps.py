@@ -1,0 +1,54 @@
+"""The build's steps, in order. A step is `step_<verb>(model, cfg) -> model`; the runner
+saves the model after each one as `<NN>_<name>.onnx` in the output directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.build.config import BuildConfig
+from qnnflow.build.report import step_report
+from qnnflow.build.verify_float import step_verify_float
+from qnnflow.errors import QnnflowError
+from qnnflow.transforms.tidy import TidyUp
+
+Step = Callable[[ModelWrapper | None, BuildConfig], ModelWrapper]
+
+
+def step_import(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Import the model: Darknet cfg+weights (or an ONNX/QONNX file) as a float QONNX graph."""
+    if cfg.model.suffix == ".onnx":
+        return ModelWrapper(str(cfg.model))
+    from qnnflow.frontend.darknet import import_darknet
+
+    if cfg.weights is None or not cfg.weights.is_file():
+        raise QnnflowError(f"weights not found for {cfg.model}: {cfg.weights} (use --weights)")
+    return import_darknet(cfg.model, cfg.weights, cfg.input_size, fold_bn=cfg.fold_bn)
+
+
+def step_tidy(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Tidy up: infer shapes and datatypes, fold constants, remove unused tensors."""
+    assert model is not None
+    return model.transform(TidyUp())
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("import", step_import),
+    ("tidy", step_tidy),
+    ("verify_float", step_verify_float),
+    ("report", step_report),
+]
+
+
+def step_names() -> list[str]:
+    return [name for name, _ in STEPS]
+
+
+def step_help() -> str:
+    """One line per step (first docstring line), for `qnnflow build --help`."""
+    lines = []
+    for i, (name, fn) in enumerate(STEPS, start=1):
+        doc = (fn.__doc__ or "").strip().splitlines()[0]
+        lines.append(f"{i:02d} {name}: {doc}")
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""The build runner: one ONNX per step, resume, --from-step/--to-step, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qnnflow.build import BuildConfig, run_build, step_names
+from qnnflow.errors import QnnflowError
+
+
+def _cfg(default_cfg, tmp_path, **kw) -> BuildConfig:
+    return BuildConfig(model=default_cfg, output_root=tmp_path, **kw)
+
+
+def test_full_build_writes_one_onnx_per_step_and_report(default_cfg, tmp_path):
+    result = run_build(_cfg(default_cfg, tmp_path))
+    assert result.ran == step_names()
+    out = tmp_path / "tinier-yolo-mini"
+    for i, name in enumerate(step_names(), start=1):
+        assert (out / f"{i:02d}_{name}.onnx").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["verification"]["float"]["passed"] is True
+    assert report["total_macs"] > 0
+    assert "| l000_conv_mac | Conv |" in (out / "report.md").read_text()
+
+
+def test_second_run_skips_everything_and_changed_input_reruns(default_cfg, tmp_path):
+    run_build(_cfg(default_cfg, tmp_path))
+    again = run_build(_cfg(default_cfg, tmp_path))
+    assert again.ran == [] and again.skipped == step_names()
+    changed = run_build(_cfg(default_cfg, tmp_path, input_size=(160, 160)))
+    assert changed.ran == step_names()
+
+
+def test_to_step_and_from_step(default_cfg, tmp_path):
+    first = run_build(_cfg(default_cfg, tmp_path, to_step="tidy"))
+    assert first.ran == ["import", "tidy"]
+    out = tmp_path / "tinier-yolo-mini"
+    assert not (out / "03_verify_float.onnx").exists()
+    rest = run_build(_cfg(default_cfg, tmp_path, from_step="verify_float"))
+    assert rest.ran == ["verify_float", "report"]
+    forced = run_build(_cfg(default_cfg, tmp_path, from_step="tidy"))
+    assert forced.ran == ["tidy", "verify_float", "report"]
+
+
+def test_from_step_without_previous_output_is_a_clear_error(default_cfg, tmp_path):
+    with pytest.raises(QnnflowError, match="run the build up to 'tidy' first"):
+        run_build(_cfg(default_cfg, tmp_path, from_step="verify_float"))
+
+
+def test_unknown_step_and_reversed_range(default_cfg, tmp_path):
+    with pytest.raises(QnnflowError, match="unknown step 'nope'"):
+        run_build(_cfg(default_cfg, tmp_path, to_step="nope"))
+    with pytest.raises(QnnflowError, match="comes after"):
+        run_build(_cfg(default_cfg, tmp_path, from_step="report", to_step="import"))
+
+
+def test_missing_weights_and_model(default_cfg, tmp_path):
+    cfg_copy = tmp_path / "lonely.cfg"
+    cfg_copy.write_text(default_cfg.read_text())
+    with pytest.raises(QnnflowError, match="weights not found"):
+        run_build(BuildConfig(model=cfg_copy, output_root=tmp_path / "out"))
+    assert not (tmp_path / "out" / "lonely" / "01_import.onnx").exists()
+    with pytest.raises(QnnflowError, match="model not found"):
+        BuildConfig(model=tmp_path / "absent.cfg")
+
+
+def test_onnx_model_input_is_accepted(default_cfg, tmp_path):
+    run_build(_cfg(default_cfg, tmp_path, to_step="import"))
+    onnx_path = tmp_path / "tinier-yolo-mini" / "01_import.onnx"
+    result = run_build(BuildConfig(model=onnx_path, output_root=tmp_path / "again"))
+    assert result.ran == step_names()

@@ -1,0 +1,25 @@
+"""Shared fixtures: repository paths and the optional ../shared data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+TINIER_YOLO_DIR = SHARED / "data" / "tinier-yolo"
+DEFAULT_CFG = REPO_ROOT / "data" / "models" / "tinier-yolo-mini.cfg"
+
+
+@pytest.fixture
+def tinier_yolo_dir() -> Path:
+    """The trained Tinier-YOLO data beside the repo; tests skip cleanly when it is absent."""
+    if not TINIER_YOLO_DIR.is_dir():
+        pytest.skip(f"shared data not found at {TINIER_YOLO_DIR}")
+    return TINIER_YOLO_DIR
+
+
+@pytest.fixture
+def default_cfg() -> Path:
+    return DEFAULT_CFG
