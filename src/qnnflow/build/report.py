@@ -33,12 +33,19 @@ def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -
             lines.append(f"- {key}: max relative error {value:.3g}")
     total_macs = sum(r.macs for r in rows)
     total_params = sum(r.params for r in rows)
-    lines += ["", "## Layers", "", f"{len(rows)} nodes, {total_params:,} parameters, "
-              f"{total_macs / 1e6:,.1f} M MAC per frame", ""]
+    lines += [
+        "",
+        "## Layers",
+        "",
+        f"{len(rows)} nodes, {total_params:,} parameters, {total_macs / 1e6:,.1f} M MAC per frame",
+        "",
+    ]
     lines += ["| node | op | output | params | MAC |", "|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.name} | {r.op_type} | {'x'.join(map(str, r.out_shape))} | "
-                     f"{r.params:,} | {r.macs:,} |")
+        lines.append(
+            f"| {r.name} | {r.op_type} | {'x'.join(map(str, r.out_shape))} | "
+            f"{r.params:,} | {r.macs:,} |"
+        )
     lines += ["", "## Board budget", "", "| resource | available |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in board.resources.items()]
     lines.append(f"| DDR bandwidth (usable) | {board.ddr_bandwidth_mb_s:g} MB/s |")

@@ -45,9 +45,7 @@ def _output_path(cfg: BuildConfig, index: int, name: str) -> Path:
     return cfg.output_dir / f"{index + 1:02d}_{name}.onnx"
 
 
-def run_build(
-    cfg: BuildConfig, on_step: Callable[[str, str], None] | None = None
-) -> BuildResult:
+def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = None) -> BuildResult:
     """Run steps start..stop; `on_step(name, status)` reports 'running', 'done' or 'skipped'."""
     start, stop = _step_range(cfg)
     cfg.output_dir.mkdir(parents=True, exist_ok=True)

@@ -35,8 +35,12 @@ def step_verify_float(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrap
     atomic_save_npy(out_dir / "float_input.npy", x)
     for name, value in by_ort.items():
         atomic_save_npy(out_dir / f"float_output_{name}.npy", value)
-    report = {"seed": cfg.seed, "tolerance": cfg.verify_tolerance, "max_relative_error": checks,
-              "passed": not failed}
+    report = {
+        "seed": cfg.seed,
+        "tolerance": cfg.verify_tolerance,
+        "max_relative_error": checks,
+        "passed": not failed,
+    }
     atomic_write_text(out_dir / "float.json", json.dumps(report, indent=2))
     if failed:
         worst = max(failed, key=failed.get)

@@ -42,7 +42,9 @@ class GraphBuilder:
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
         return output
 
-    def finish(self, outputs: list[tuple[str, list[int]]], name: str) -> onnx.ModelProto:
+    def finish(
+        self, outputs: list[tuple[str, list[int]]], name: str, domains: tuple[str, ...] = ()
+    ) -> onnx.ModelProto:
         out_infos = [
             helper.make_tensor_value_info(o, TensorProto.FLOAT, shape) for o, shape in outputs
         ]
@@ -50,7 +52,10 @@ class GraphBuilder:
             self.nodes, name, self.inputs, out_infos, initializer=self.initializers
         )
         model = helper.make_model(
-            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="qnnflow"
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET)]
+            + [helper.make_opsetid(d, 1) for d in domains],
+            producer_name="qnnflow",
         )
         model.ir_version = 8
         onnx.checker.check_model(model)

@@ -1,0 +1,101 @@
+"""StreamingMaxPool: any kernel/stride/padding YOLO uses; padded cells are ignored
+(-inf semantics), which Darknet's 2x2 stride-1 pool needs at the right/bottom border."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnnflow.ops.base import HWOp
+from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
+
+
+def maxpool_nhwc(x: np.ndarray, kernel: int, stride: int, pads: list[int]) -> np.ndarray:
+    """[N, H, W, C] max-pool; pads (top, left, bottom, right) never win the max."""
+    top, left, bottom, right = pads
+    padded = np.pad(
+        x.astype(np.float64),
+        ((0, 0), (top, bottom), (left, right), (0, 0)),
+        constant_values=-np.inf,
+    )
+    n, h, w, c = padded.shape
+    oh, ow = (h - kernel) // stride + 1, (w - kernel) // stride + 1
+    out = np.full((n, oh, ow, c), -np.inf)
+    for ky in range(kernel):
+        for kx in range(kernel):
+            window = padded[
+                :,
+                ky : ky + stride * (oh - 1) + 1 : stride,
+                kx : kx + stride * (ow - 1) + 1 : stride,
+                :,
+            ]
+            np.maximum(out, window, out=out)
+    return out
+
+
+class StreamingMaxPool(HWOp):
+    """cycles = (H+top+bottom)*(W+left+right)*C/PE (one input word per cycle, padding too).
+    Buffer: (K-1) input rows plus one output row of partial maxima, C*bits per pixel
+    (BRAM36 when deeper than 256 words, else LUTRAM). LUT = 50 + 2*PE*bits, FF = same."""
+
+    def get_nodeattr_types(self) -> dict:
+        attrs = super().get_nodeattr_types()
+        attrs.update(
+            ImgDim=("ints", True, []),
+            Kernel=("i", True, 2),
+            Stride=("i", True, 2),
+            Pads=("ints", False, [0, 0, 0, 0]),
+            NumChannels=("i", True, 0),
+            PE=("i", False, 1),
+        )
+        return attrs
+
+    def _dims(self) -> tuple[int, int, int, int, int]:
+        h, w = self.get_nodeattr("ImgDim")
+        top, left, bottom, right = self.get_nodeattr("Pads")
+        k, s = self.get_nodeattr("Kernel"), self.get_nodeattr("Stride")
+        oh, ow = (h + top + bottom - k) // s + 1, (w + left + right - k) // s + 1
+        return h, w, oh, ow, self.get_nodeattr("NumChannels")
+
+    def normal_input_shape(self) -> tuple[int, ...]:
+        h, w, _, _, c = self._dims()
+        return (1, h, w, c)
+
+    def normal_output_shape(self) -> tuple[int, ...]:
+        _, _, oh, ow, c = self._dims()
+        return (1, oh, ow, c)
+
+    def folded_input_shape(self) -> tuple[int, ...]:
+        pe = self.get_nodeattr("PE")
+        return (*self.normal_input_shape()[:-1], self._dims()[4] // pe, pe)
+
+    def folded_output_shape(self) -> tuple[int, ...]:
+        pe = self.get_nodeattr("PE")
+        return (*self.normal_output_shape()[:-1], self._dims()[4] // pe, pe)
+
+    def check_folding(self) -> None:
+        self.require_divides("PE", self.get_nodeattr("PE"), "channels", self._dims()[4])
+        if max(self.get_nodeattr("Pads")) >= self.get_nodeattr("Kernel"):
+            raise self.fail("padding must be smaller than the kernel")
+
+    def cycles(self) -> int:
+        h, w, _, _, c = self._dims()
+        top, left, bottom, right = self.get_nodeattr("Pads")
+        return (h + top + bottom) * (w + left + right) * c // self.get_nodeattr("PE")
+
+    def resources(self) -> dict[str, float]:
+        h, w, oh, ow, c = self._dims()
+        pe, bits = self.get_nodeattr("PE"), self.input_dtype().bitwidth()
+        depth = ((self.get_nodeattr("Kernel") - 1) * w + ow) * c // pe
+        res = zero_resources()
+        res.update(LUT=50.0 + 2 * pe * bits, FF=50.0 + 2 * pe * bits)
+        if depth > 256:
+            res["BRAM36"] = float(bram36_for(depth, pe * bits))
+        else:
+            res["LUTRAM"] = float(lutram_for(depth, pe * bits))
+            res["LUT"] += res["LUTRAM"]
+        return res
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        return maxpool_nhwc(
+            x, self.get_nodeattr("Kernel"), self.get_nodeattr("Stride"), self.get_nodeattr("Pads")
+        )

@@ -1,0 +1,129 @@
+"""MatrixVectorUnit: integer matrix-vector products with optional fused thresholds,
+folded onto PE output lanes x SIMD input lanes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from qonnx.core.datatype import DataType
+
+from qnnflow.ops.base import HWOp
+from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
+
+MAX_STREAM_BITS = 8192  # widest AXI stream Vitis HLS accepts
+
+
+def multithreshold_last_axis(acc: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """out[..., c] = number of t in thresholds[c] with acc[..., c] >= t."""
+    return np.sum(acc[..., None] >= thresholds, axis=-1)
+
+
+def matrix_vector(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Exact integer x[..., MW] @ W[MW, MH] (float64 is exact far beyond these sums)."""
+    lead = x.shape[:-1]
+    acc = x.reshape(-1, x.shape[-1]).astype(np.float64) @ weights.astype(np.float64)
+    return acc.reshape(*lead, weights.shape[1])
+
+
+class MatrixVectorUnit(HWOp):
+    """Inputs: x [1, ..., MW], weights [MW, MH], optional thresholds [MH, T].
+
+    cycles = prod(numInputVectors) * (MW/SIMD) * (MH/PE).
+    Weights on chip (mem_mode internal): MW*MH/(PE*SIMD) words of PE*SIMD*wbits bits, in
+    BRAM36 (ram_style block, or auto when deeper than 128 words) else LUTRAM. Thresholds:
+    MH*T*acc_bits bits of LUTRAM.
+    LUT = 100 + PE*(SIMD*m + SIMD*acc + acc + T*ceil(acc/2)) + LUTRAM, where m = abits for
+    bipolar weights (conditional negate), else wbits*abits; a DSP per lane when both operands
+    exceed 4 bits (then m = 0). FF = 100 + PE*(SIMD*abits + 2*acc).
+    """
+
+    def get_nodeattr_types(self) -> dict:
+        attrs = super().get_nodeattr_types()
+        attrs.update(
+            MW=("i", True, 0),
+            MH=("i", True, 0),
+            PE=("i", False, 1),
+            SIMD=("i", False, 1),
+            numInputVectors=("ints", False, [1]),
+            weightDataType=("s", True, ""),
+            numThresholds=("i", False, 0),  # 0: no activation, output the accumulator
+            ActVal=("i", False, 0),
+            mem_mode=("s", False, "internal", {"internal"}),
+            ram_style=("s", False, "auto", {"auto", "block", "distributed"}),
+        )
+        return attrs
+
+    def weight_dtype(self) -> DataType:
+        return DataType[self.get_nodeattr("weightDataType")]
+
+    def acc_bits(self) -> int:
+        wdt, idt = self.weight_dtype(), self.input_dtype()
+        wmax = max(abs(wdt.min()), abs(wdt.max()))
+        imax = max(abs(idt.min()), abs(idt.max()))
+        return int(math.ceil(math.log2(self.get_nodeattr("MW") * wmax * imax + 1))) + 1
+
+    def normal_input_shape(self) -> tuple[int, ...]:
+        return (*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MW"))
+
+    def normal_output_shape(self) -> tuple[int, ...]:
+        return (*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH"))
+
+    def folded_input_shape(self) -> tuple[int, ...]:
+        simd = self.get_nodeattr("SIMD")
+        return (*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MW") // simd, simd)
+
+    def folded_output_shape(self) -> tuple[int, ...]:
+        pe = self.get_nodeattr("PE")
+        return (*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH") // pe, pe)
+
+    def check_folding(self) -> None:
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        self.require_divides("PE", pe, "MH (output channels)", self.get_nodeattr("MH"))
+        self.require_divides("SIMD", simd, "MW (input channels x kernel)", self.get_nodeattr("MW"))
+        if self.instream_width_bits() > MAX_STREAM_BITS:
+            raise self.fail(
+                f"input stream of {self.instream_width_bits()} bits exceeds "
+                f"{MAX_STREAM_BITS} (lower SIMD)"
+            )
+        if self.outstream_width_bits() > MAX_STREAM_BITS:
+            raise self.fail(
+                f"output stream of {self.outstream_width_bits()} bits exceeds "
+                f"{MAX_STREAM_BITS} (lower PE)"
+            )
+
+    def cycles(self) -> int:
+        mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")
+        vectors = int(np.prod(self.get_nodeattr("numInputVectors")))
+        return vectors * (mw // self.get_nodeattr("SIMD")) * (mh // self.get_nodeattr("PE"))
+
+    def resources(self) -> dict[str, float]:
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")
+        wbits, abits = self.weight_dtype().bitwidth(), self.input_dtype().bitwidth()
+        acc, t = self.acc_bits(), self.get_nodeattr("numThresholds")
+        res = zero_resources()
+        use_dsp = wbits > 4 and abits > 4
+        mult = (
+            0
+            if use_dsp
+            else (abits if self.weight_dtype() == DataType["BIPOLAR"] else wbits * abits)
+        )
+        res["DSP"] = float(pe * simd) if use_dsp else 0.0
+        depth, width = mw * mh // (pe * simd), pe * simd * wbits
+        style = self.get_nodeattr("ram_style")
+        if style == "block" or (style == "auto" and depth > 128):
+            res["BRAM36"] = float(bram36_for(depth, width))
+        else:
+            res["LUTRAM"] = float(lutram_for(depth, width))
+        res["LUTRAM"] += float(lutram_for(mh // pe, pe * t * acc))
+        res["LUT"] = 100.0 + pe * (simd * mult + simd * acc + acc + t * math.ceil(acc / 2))
+        res["LUT"] += res["LUTRAM"]
+        res["FF"] = 100.0 + pe * (simd * abits + 2 * acc)
+        return res
+
+    def reference(self, x: np.ndarray, weights: np.ndarray, *thresholds: np.ndarray) -> np.ndarray:
+        acc = matrix_vector(x, weights)
+        if not thresholds:
+            return acc
+        return multithreshold_last_axis(acc, thresholds[0]) + self.get_nodeattr("ActVal")

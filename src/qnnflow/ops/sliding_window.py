@@ -1,0 +1,104 @@
+"""SlidingWindow: turns an NHWC feature map into one K*K*C window vector per output pixel
+(element order ky, kx, c), the input of a MatrixVectorUnit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnnflow.ops.base import HWOp
+from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
+
+
+def sliding_windows(x: np.ndarray, kernel: list[int], stride: list[int]) -> np.ndarray:
+    """[N, H, W, C] -> [N, OH, OW, KH*KW*C] with windows ordered (ky, kx, c)."""
+    n, h, w, c = x.shape
+    kh, kw = kernel
+    sh, sw = stride
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    out = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+    for ky in range(kh):
+        for kx in range(kw):
+            out[:, :, :, ky, kx, :] = x[
+                :, ky : ky + sh * (oh - 1) + 1 : sh, kx : kx + sw * (ow - 1) + 1 : sw, :
+            ]
+    return out.reshape(n, oh, ow, kh * kw * c)
+
+
+class SlidingWindow(HWOp):
+    """Line-buffered window generator (no padding: a Pad op comes first).
+
+    cycles = (KH-1)*W*C/SIMD (buffer fill) + max(H*W*C/SIMD reads, OH*OW*KH*KW*C/SIMD writes).
+    Buffer: KH rows of W*C elements (depth KH*W*C/SIMD words of SIMD*bits) in BRAM when
+    deeper than 256 words, else LUTRAM. LUT = 100 + 3*SIMD*bits (window mux), FF = 2*that."""
+
+    def get_nodeattr_types(self) -> dict:
+        attrs = super().get_nodeattr_types()
+        attrs.update(
+            ConvKernelDim=("ints", True, []),
+            IFMChannels=("i", True, 0),
+            IFMDim=("ints", True, []),
+            Stride=("ints", True, []),
+            SIMD=("i", False, 1),
+        )
+        return attrs
+
+    def _geometry(self) -> tuple[int, int, int, int, int, int, int]:
+        h, w = self.get_nodeattr("IFMDim")
+        kh, kw = self.get_nodeattr("ConvKernelDim")
+        sh, sw = self.get_nodeattr("Stride")
+        return (
+            h,
+            w,
+            kh,
+            kw,
+            (h - kh) // sh + 1,
+            (w - kw) // sw + 1,
+            self.get_nodeattr("IFMChannels"),
+        )
+
+    def normal_input_shape(self) -> tuple[int, ...]:
+        h, w, *_, c = self._geometry()
+        return (1, h, w, c)
+
+    def normal_output_shape(self) -> tuple[int, ...]:
+        _, _, kh, kw, oh, ow, c = self._geometry()
+        return (1, oh, ow, kh * kw * c)
+
+    def folded_input_shape(self) -> tuple[int, ...]:
+        simd = self.get_nodeattr("SIMD")
+        h, w, *_, c = self._geometry()
+        return (1, h, w, c // simd, simd)
+
+    def folded_output_shape(self) -> tuple[int, ...]:
+        simd = self.get_nodeattr("SIMD")
+        _, _, kh, kw, oh, ow, c = self._geometry()
+        return (1, oh, ow, kh * kw * c // simd, simd)
+
+    def check_folding(self) -> None:
+        h, w, kh, kw, oh, ow, c = self._geometry()
+        self.require_divides("SIMD", self.get_nodeattr("SIMD"), "IFMChannels", c)
+        if oh < 1 or ow < 1:
+            raise self.fail(f"kernel {kh}x{kw} does not fit the {h}x{w} input")
+
+    def cycles(self) -> int:
+        h, w, kh, kw, oh, ow, c = self._geometry()
+        simd = self.get_nodeattr("SIMD")
+        fill = (kh - 1) * w * c // simd
+        return fill + max(h * w * c // simd, oh * ow * kh * kw * c // simd)
+
+    def resources(self) -> dict[str, float]:
+        h, w, kh, kw, oh, ow, c = self._geometry()
+        simd = self.get_nodeattr("SIMD")
+        width = simd * self.input_dtype().bitwidth()
+        depth = kh * w * c // simd
+        res = zero_resources()
+        res.update(LUT=100.0 + 3 * width, FF=100.0 + 6 * width)
+        if depth > 256:
+            res["BRAM36"] = float(bram36_for(depth, width))
+        else:
+            res["LUTRAM"] = float(lutram_for(depth, width))
+            res["LUT"] += res["LUTRAM"]
+        return res
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        return sliding_windows(x, self.get_nodeattr("ConvKernelDim"), self.get_nodeattr("Stride"))

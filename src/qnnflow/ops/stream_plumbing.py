@@ -1,0 +1,102 @@
+"""Ops that move data without changing it: FIFOs and stream width converters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnnflow.ops.base import HWOp
+from qnnflow.ops.estimate import bram36_for, zero_resources
+
+
+class _Passthrough(HWOp):
+    """Identity on a tensor of `shape`, whose last axis is `folded` into words."""
+
+    def get_nodeattr_types(self) -> dict:
+        attrs = super().get_nodeattr_types()
+        attrs.update(shape=("ints", True, []))
+        return attrs
+
+    def normal_input_shape(self) -> tuple[int, ...]:
+        return tuple(self.get_nodeattr("shape"))
+
+    def normal_output_shape(self) -> tuple[int, ...]:
+        return self.normal_input_shape()
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+
+class StreamingFIFO(_Passthrough):
+    """A FIFO of `depth` words of `elemsPerWord` elements. Depth <= 32: shift registers
+    (LUT = width*ceil(depth/32)); otherwise BRAM36 tiles for depth x width."""
+
+    def get_nodeattr_types(self) -> dict:
+        attrs = super().get_nodeattr_types()
+        attrs.update(depth=("i", True, 2), elemsPerWord=("i", True, 1))
+        return attrs
+
+    def folded_input_shape(self) -> tuple[int, ...]:
+        shape, per_word = self.normal_input_shape(), self.get_nodeattr("elemsPerWord")
+        return (*shape[:-1], shape[-1] // per_word, per_word)
+
+    def folded_output_shape(self) -> tuple[int, ...]:
+        return self.folded_input_shape()
+
+    def check_folding(self) -> None:
+        self.require_divides(
+            "elemsPerWord",
+            self.get_nodeattr("elemsPerWord"),
+            "last axis",
+            self.normal_input_shape()[-1],
+        )
+
+    def cycles(self) -> int:
+        return int(np.prod(self.folded_input_shape()[:-1]))
+
+    def resources(self) -> dict[str, float]:
+        depth, width = self.get_nodeattr("depth"), self.instream_width_bits()
+        res = zero_resources()
+        if depth <= 32:
+            res["LUT"] = float(width * math.ceil(depth / 32))
+        else:
+            res["BRAM36"] = float(bram36_for(depth, width))
+            res["LUT"] = 30.0
+        res["FF"] = float(width + 20)
+        return res
+
+
+class WidthConverter(_Passthrough):
+    """Regroups a stream from `inElems` to `outElems` elements per word (both divide the
+    last axis). cycles = max(input words, output words); LUT = FF = in + out stream bits."""
+
+    def get_nodeattr_types(self) -> dict:
+        attrs = super().get_nodeattr_types()
+        attrs.update(inElems=("i", True, 1), outElems=("i", True, 1))
+        return attrs
+
+    def folded_input_shape(self) -> tuple[int, ...]:
+        shape, n = self.normal_input_shape(), self.get_nodeattr("inElems")
+        return (*shape[:-1], shape[-1] // n, n)
+
+    def folded_output_shape(self) -> tuple[int, ...]:
+        shape, n = self.normal_output_shape(), self.get_nodeattr("outElems")
+        return (*shape[:-1], shape[-1] // n, n)
+
+    def check_folding(self) -> None:
+        last = self.normal_input_shape()[-1]
+        self.require_divides("inElems", self.get_nodeattr("inElems"), "last axis", last)
+        self.require_divides("outElems", self.get_nodeattr("outElems"), "last axis", last)
+
+    def cycles(self) -> int:
+        return max(
+            int(np.prod(self.folded_input_shape()[:-1])),
+            int(np.prod(self.folded_output_shape()[:-1])),
+        )
+
+    def resources(self) -> dict[str, float]:
+        width = self.instream_width_bits() + self.outstream_width_bits()
+        res = zero_resources()
+        res.update(LUT=float(width), FF=float(width))
+        return res

@@ -1,0 +1,61 @@
+"""The one definition of how integer tensors are packed into bytes on streams and in files.
+
+A pixel (the last axis, C elements of `bits` bits each) is a little-endian bit string:
+element k occupies bits [k*bits, (k+1)*bits), least significant bit first; bit i of the
+string is bit (i mod 8) of byte i//8. The string is zero-padded to a multiple of
+`align_bits` (64 for the PYNQ-Z2's 64-bit AXI words), so 16 x 3-bit codes take 8 bytes
+and 512 x 3-bit codes take 192. Signed values are stored in two's complement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnnflow.errors import QnnflowError
+
+
+def packed_bytes(count: int, bits: int, align_bits: int = 8) -> int:
+    """Bytes per packed pixel of `count` elements."""
+    total = count * bits
+    return -(-total // align_bits) * align_bits // 8
+
+
+def pack(values: np.ndarray, bits: int, align_bits: int = 8) -> np.ndarray:
+    """[..., C] integers -> [..., packed_bytes] uint8."""
+    ints = np.asarray(values).astype(np.int64)
+    low, high = -(1 << (bits - 1)), (1 << bits) - 1
+    if ints.size and (ints.min() < low or ints.max() > high):
+        raise QnnflowError(f"values in [{ints.min()}, {ints.max()}] do not fit {bits} bits")
+    unsigned = ints & ((1 << bits) - 1)
+    bit_planes = (unsigned[..., None] >> np.arange(bits)) & 1  # [..., C, bits], LSB first
+    flat = bit_planes.reshape(*ints.shape[:-1], ints.shape[-1] * bits).astype(np.uint8)
+    pad = packed_bytes(ints.shape[-1], bits, align_bits) * 8 - flat.shape[-1]
+    flat = np.concatenate([flat, np.zeros((*flat.shape[:-1], pad), np.uint8)], axis=-1)
+    return np.packbits(flat, axis=-1, bitorder="little")
+
+
+def unpack(data: np.ndarray, count: int, bits: int, signed: bool = False) -> np.ndarray:
+    """[..., packed_bytes] uint8 -> [..., count] int64 (inverse of `pack`)."""
+    flat = np.unpackbits(np.asarray(data, dtype=np.uint8), axis=-1, bitorder="little")
+    if flat.shape[-1] < count * bits:
+        raise QnnflowError(f"{flat.shape[-1]} bits per pixel, need {count} x {bits}")
+    planes = flat[..., : count * bits].reshape(*flat.shape[:-1], count, bits).astype(np.int64)
+    values = np.sum(planes << np.arange(bits), axis=-1)
+    if signed:
+        values = np.where(values >= 1 << (bits - 1), values - (1 << bits), values)
+    return values
+
+
+def read_packed_frame(
+    path, height: int, width: int, channels: int, bits: int, align_bits: int = 64
+) -> np.ndarray:
+    """A raster-order file of packed pixels -> [height, width, channels] int64."""
+    per_pixel = packed_bytes(channels, bits, align_bits)
+    data = np.fromfile(path, dtype=np.uint8)
+    expected = height * width * per_pixel
+    if data.size != expected:
+        raise QnnflowError(
+            f"{path}: {data.size} bytes, expected {expected} "
+            f"({height}x{width} pixels x {per_pixel} bytes)"
+        )
+    return unpack(data.reshape(height, width, per_pixel), channels, bits)
