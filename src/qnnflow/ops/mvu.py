@@ -36,6 +36,15 @@ class MatrixVectorUnit(HWOp):
     LUT = 100 + PE*(SIMD*m + SIMD*acc + acc + T*ceil(acc/2)) + LUTRAM, where m = abits for
     bipolar weights (conditional negate), else wbits*abits; a DSP per lane when both operands
     exceed 4 bits (then m = 0). FF = 100 + PE*(SIMD*abits + 2*acc).
+
+    mem_mode stream_ddr (for big weight matrices on small feature maps): the loop order is
+    output-channel group -> pixel -> input fold, so each PE x MW weight slice is read from
+    DDR once per frame and reused for every pixel (MW*MH*wbits/8 bytes per frame). On chip:
+    a ping-pong buffer of one slice (2 x MW/SIMD words of PE*SIMD*wbits) and the DDR reader
+    (1500 LUT, 2000 FF, 2 BRAM36). The output leaves channel-group-major (all pixels of
+    channels 0..PE-1, then the next PE channels): per-channel ops pass it through, the next
+    SlidingWindow stores it in its frame buffer, and the host reorders a graph output. The
+    SlidingWindow in front replays its frame buffer MH/PE times. Cycles are unchanged.
     """
 
     def get_nodeattr_types(self) -> dict:
@@ -49,7 +58,7 @@ class MatrixVectorUnit(HWOp):
             weightDataType=("s", True, ""),
             numThresholds=("i", False, 0),  # 0: no activation, output the accumulator
             ActVal=("i", False, 0),
-            mem_mode=("s", False, "internal", {"internal"}),
+            mem_mode=("s", False, "internal", {"internal", "stream_ddr"}),
             ram_style=("s", False, "auto", {"auto", "block", "distributed"}),
         )
         return attrs
@@ -110,17 +119,36 @@ class MatrixVectorUnit(HWOp):
             else (abits if self.weight_dtype() == DataType["BIPOLAR"] else wbits * abits)
         )
         res["DSP"] = float(pe * simd) if use_dsp else 0.0
-        depth, width = mw * mh // (pe * simd), pe * simd * wbits
+        if self.get_nodeattr("mem_mode") == "stream_ddr":
+            self._add_stream_buffers(res)
+        else:
+            self._add_memory(res, mw * mh // (pe * simd), pe * simd * wbits)
+        res["LUTRAM"] += float(lutram_for(mh // pe, pe * t * acc))
+        res["LUT"] += 100.0 + pe * (simd * mult + simd * acc + acc + t * math.ceil(acc / 2))
+        res["LUT"] += res["LUTRAM"]
+        res["FF"] += 100.0 + pe * (simd * abits + 2 * acc)
+        return res
+
+    def _add_memory(self, res: dict[str, float], depth: int, width: int, copies: int = 1) -> None:
         style = self.get_nodeattr("ram_style")
         if style == "block" or (style == "auto" and depth > 128):
-            res["BRAM36"] = float(bram36_for(depth, width))
+            res["BRAM36"] += copies * bram36_for(depth, width)
         else:
-            res["LUTRAM"] = float(lutram_for(depth, width))
-        res["LUTRAM"] += float(lutram_for(mh // pe, pe * t * acc))
-        res["LUT"] = 100.0 + pe * (simd * mult + simd * acc + acc + t * math.ceil(acc / 2))
-        res["LUT"] += res["LUTRAM"]
-        res["FF"] = 100.0 + pe * (simd * abits + 2 * acc)
-        return res
+            res["LUTRAM"] += copies * lutram_for(depth, width)
+
+    def _add_stream_buffers(self, res: dict[str, float]) -> None:
+        pe, simd, mw = self.get_nodeattr("PE"), self.get_nodeattr("SIMD"), self.get_nodeattr("MW")
+        self._add_memory(res, mw // simd, pe * simd * self.weight_dtype().bitwidth(), copies=2)
+        res["LUT"] += 1500.0
+        res["FF"] += 2000.0
+        res["BRAM36"] += 2.0
+
+    def ddr_bytes_per_frame(self) -> int:
+        """Weight bytes read from DDR per frame (0 when the weights live on chip)."""
+        if self.get_nodeattr("mem_mode") != "stream_ddr":
+            return 0
+        bits = self.get_nodeattr("MW") * self.get_nodeattr("MH") * self.weight_dtype().bitwidth()
+        return -(-bits // 8)
 
     def reference(self, x: np.ndarray, weights: np.ndarray, *thresholds: np.ndarray) -> np.ndarray:
         acc = matrix_vector(x, weights)

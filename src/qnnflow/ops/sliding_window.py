@@ -29,7 +29,12 @@ class SlidingWindow(HWOp):
 
     cycles = (KH-1)*W*C/SIMD (buffer fill) + max(H*W*C/SIMD reads, OH*OW*KH*KW*C/SIMD writes).
     Buffer: KH rows of W*C elements (depth KH*W*C/SIMD words of SIMD*bits) in BRAM when
-    deeper than 256 words, else LUTRAM. LUT = 100 + 3*SIMD*bits (window mux), FF = 2*that."""
+    deeper than 256 words, else LUTRAM. LUT = 100 + 3*SIMD*bits (window mux), FF = 2*that.
+
+    frameBuffer=1 (behind or in front of a stream_ddr MatrixVectorUnit): the whole input
+    frame (H*W*C/SIMD words, written in whatever order it arrives) is stored, then its windows
+    are generated frameReplays=R times (R = MH/PE of a stream_ddr consumer, else 1);
+    cycles = H*W*C/SIMD + R*OH*OW*KH*KW*C/SIMD (fill, then replay)."""
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -39,6 +44,8 @@ class SlidingWindow(HWOp):
             IFMDim=("ints", True, []),
             Stride=("ints", True, []),
             SIMD=("i", False, 1),
+            frameBuffer=("i", False, 0, {0, 1}),
+            frameReplays=("i", False, 1),
         )
         return attrs
 
@@ -76,21 +83,25 @@ class SlidingWindow(HWOp):
 
     def check_folding(self) -> None:
         h, w, kh, kw, oh, ow, c = self._geometry()
+        if self.get_nodeattr("frameReplays") > 1 and not self.get_nodeattr("frameBuffer"):
+            raise self.fail("frameReplays > 1 needs frameBuffer=1")
         self.require_divides("SIMD", self.get_nodeattr("SIMD"), "IFMChannels", c)
         if oh < 1 or ow < 1:
             raise self.fail(f"kernel {kh}x{kw} does not fit the {h}x{w} input")
 
     def cycles(self) -> int:
         h, w, kh, kw, oh, ow, c = self._geometry()
-        simd = self.get_nodeattr("SIMD")
-        fill = (kh - 1) * w * c // simd
-        return fill + max(h * w * c // simd, oh * ow * kh * kw * c // simd)
+        simd, replays = self.get_nodeattr("SIMD"), self.get_nodeattr("frameReplays")
+        writes = oh * ow * kh * kw * c // simd
+        if self.get_nodeattr("frameBuffer"):
+            return h * w * c // simd + replays * writes
+        return (kh - 1) * w * c // simd + max(h * w * c // simd, writes)
 
     def resources(self) -> dict[str, float]:
         h, w, kh, kw, oh, ow, c = self._geometry()
         simd = self.get_nodeattr("SIMD")
         width = simd * self.input_dtype().bitwidth()
-        depth = kh * w * c // simd
+        depth = (h if self.get_nodeattr("frameBuffer") else kh) * w * c // simd
         res = zero_resources()
         res.update(LUT=100.0 + 3 * width, FF=100.0 + 6 * width)
         if depth > 256:

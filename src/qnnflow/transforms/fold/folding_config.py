@@ -1,0 +1,90 @@
+"""Folding configs as JSON: `{node name: {"PE": 4, "SIMD": 8, "mem_mode": ..., ...}}`,
+extracted from a folded graph, edited by hand, and re-applied with full legality checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+
+from qnnflow.errors import QnnflowError
+from qnnflow.ops.graph_queries import hw_nodes, hw_op, producer_of_type
+
+FOLDING_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style", "frameBuffer", "frameReplays", "depth")
+
+
+def extract_folding_config(model: ModelWrapper) -> dict[str, dict]:
+    config = {}
+    for node in hw_nodes(model):
+        op = hw_op(node)
+        types = op.get_nodeattr_types()
+        entry = {a: op.get_nodeattr(a) for a in FOLDING_ATTRS if a in types}
+        if entry:
+            config[node.name] = entry
+    return config
+
+
+def sync_frame_replays(model: ModelWrapper) -> None:
+    """A SlidingWindow in front of a stream_ddr MVU replays a frame buffer MH/PE times; every
+    SlidingWindow after the first streamed MVU needs a frame buffer, since streamed outputs
+    leave channel-group-major."""
+    after_stream = False
+    for node in hw_nodes(model):  # topological order
+        if node.op_type != "MatrixVectorUnit":
+            continue
+        mvu = hw_op(node)
+        streamed = mvu.get_nodeattr("mem_mode") == "stream_ddr"
+        swg = producer_of_type(model, node, "SlidingWindow")
+        if swg is not None:
+            window = hw_op(swg)
+            replays = mvu.get_nodeattr("MH") // mvu.get_nodeattr("PE") if streamed else 1
+            window.set_nodeattr("frameReplays", replays)
+            window.set_nodeattr("frameBuffer", int(streamed or after_stream))
+        after_stream = after_stream or streamed
+
+
+def check_all_folding(model: ModelWrapper) -> None:
+    for node in hw_nodes(model):
+        hw_op(node).check_folding()
+
+
+class ApplyFoldingConfig(Transformation):
+    """Set PE/SIMD/memory attributes per node from a config (dict or JSON file path); every
+    name and attribute must exist, and the resulting folding must be legal."""
+
+    def __init__(self, config: dict | str | Path):
+        super().__init__()
+        if isinstance(config, (str, Path)):
+            try:
+                config = json.loads(Path(config).read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise QnnflowError(f"{config}: cannot read folding config: {exc}") from None
+        self.config = config
+
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        nodes = {n.name: n for n in hw_nodes(model)}
+        for name, attrs in self.config.items():
+            if name not in nodes:
+                known = ", ".join(sorted(nodes)) or "none"
+                raise QnnflowError(
+                    f"folding config names '{name}', which is not a hardware "
+                    f"node of this graph (hardware nodes: {known})"
+                )
+            op = hw_op(nodes[name])
+            for attr, value in attrs.items():
+                if attr not in FOLDING_ATTRS or attr not in op.get_nodeattr_types():
+                    raise QnnflowError(
+                        f"folding config: {nodes[name].op_type} '{name}' has no "
+                        f"folding attribute '{attr}'"
+                    )
+                try:
+                    op.set_nodeattr(attr, value)
+                except Exception as exc:  # qonnx raises for values outside the allowed set
+                    raise QnnflowError(
+                        f"folding config: '{name}'.{attr}={value!r}: {exc}"
+                    ) from None
+        sync_frame_replays(model)
+        check_all_folding(model)
+        return model, False

@@ -1,0 +1,119 @@
+"""Folding configs and the automatic folder on small hardware graphs (no shared data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qonnx.core.onnx_exec import execute_onnx
+
+from qnnflow.analysis.estimate import estimate_network
+from qnnflow.boards import load_board
+from qnnflow.errors import QnnflowError
+from qnnflow.frontend.binparams import hidden_layers_model
+from qnnflow.frontend.binparams.params import HiddenLayer, TinierYoloParams
+from qnnflow.ops import FoldingError
+from qnnflow.ops.graph_queries import hw_nodes, hw_op
+from qnnflow.transforms.fold import ApplyFoldingConfig, AutoFold, extract_folding_config
+
+
+def small_params(channels=(8, 16, 32, 64), size=32, seed=0) -> TinierYoloParams:
+    """A Tinier-YOLO-shaped stack of binary convs with random weights and thresholds."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (cin, cout) in enumerate(zip(channels, channels[1:], strict=False), start=1):
+        weight = rng.choice([-1, 1], size=(cout, cin, 3, 3)).astype(np.int8)
+        thresholds = np.sort(rng.integers(-9 * cin, 9 * cin, size=(cout, 7)), axis=1)
+        pool = (2, 2, 0) if i < len(channels) - 1 else (2, 1, 1)
+        layers.append(HiddenLayer(i, weight, thresholds, 1, pool))
+    return TinierYoloParams(
+        hidden=layers,
+        conv0_weight=np.zeros((channels[0], 3, 3, 3), np.float32),
+        conv0_bias=np.zeros(channels[0], np.float32),
+        conv0_stride=2,
+        conv0_pad=1,
+        act_clip_max=4.0,
+        act_levels=7,
+        conv8_weight=np.zeros((5, channels[-1], 1, 1), np.float32),
+        conv8_bias=np.zeros(5, np.float32),
+        conv8_input_scale=1.0,
+        anchors=np.ones((1, 2), np.float32),
+        classes=0,
+        coords=4,
+        num=1,
+        names=[],
+        input_size=(2 * size, 2 * size),
+    )
+
+
+@pytest.fixture
+def model():
+    return hidden_layers_model(small_params())
+
+
+def run(model, seed=1):
+    shape = [int(d) for d in model.get_tensor_shape("codes")]
+    x = np.random.default_rng(seed).integers(0, 8, size=shape).astype(np.float32)
+    return execute_onnx(model, {"codes": x})[model.graph.output[0].name]
+
+
+def test_auto_fold_max_fps_is_legal_fits_and_keeps_results(model):
+    board = load_board("pynq_z2")
+    folded = model.transform(AutoFold(board))
+    for node in hw_nodes(folded):
+        hw_op(node).check_folding()
+    estimate = estimate_network(folded, board)
+    assert all(u <= 0.9 + 1e-9 for u in estimate.utilization(board).values())
+    unfolded = estimate_network(model, board)
+    assert estimate.fps > 50 * unfolded.fps
+    np.testing.assert_array_equal(run(folded), run(model))
+
+
+def test_auto_fold_is_balanced_to_the_bottleneck(model):
+    board = load_board("pynq_z2")
+    folded = model.transform(AutoFold(board, target_fps=2000))
+    estimate = estimate_network(folded, board)
+    assert estimate.fps >= 2000
+    mvus = [layer for layer in estimate.layers if layer.op_type == "MatrixVectorUnit"]
+    assert all(layer.cycles <= board.clock_mhz * 1e6 / 2000 for layer in mvus)
+
+
+def test_unreachable_target_says_what_fits(model):
+    with pytest.raises(QnnflowError, match=r"target 1e\+09 fps does not fit pynq_z2.*best"):
+        model.transform(AutoFold(load_board("pynq_z2"), target_fps=1e9))
+
+
+def test_tiny_budget_fails_clearly(model, tmp_path):
+    text = (
+        load_board("pynq_z2")
+        .path.read_text()
+        .replace("LUT: 53200", "LUT: 900")
+        .replace("LUTRAM: 17400", "LUTRAM: 100")
+    )
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text)
+    with pytest.raises(QnnflowError, match="no folding fits"):
+        model.transform(AutoFold(load_board(str(path))))
+
+
+def test_config_roundtrip_and_errors(model):
+    folded = model.transform(AutoFold(load_board("pynq_z2")))
+    config = extract_folding_config(folded)
+    again = model.transform(ApplyFoldingConfig(config))
+    assert extract_folding_config(again) == config
+    with pytest.raises(QnnflowError, match="names 'conv9_mvu', which is not a hardware node"):
+        model.transform(ApplyFoldingConfig({"conv9_mvu": {"PE": 1}}))
+    with pytest.raises(QnnflowError, match="has no folding attribute 'MW'"):
+        model.transform(ApplyFoldingConfig({"conv1_mvu": {"MW": 3}}))
+    with pytest.raises(FoldingError, match="conv1_mvu': PE=3 must divide MH"):
+        model.transform(ApplyFoldingConfig({"conv1_mvu": {"PE": 3}}))
+
+
+def test_streaming_weights_sets_frame_buffers_downstream(model):
+    config = {"conv2_mvu": {"mem_mode": "stream_ddr", "PE": 4}}
+    streamed = model.transform(ApplyFoldingConfig(config))
+    assert hw_op(streamed.get_node_from_name("conv2_swg")).get_nodeattr("frameReplays") == 8
+    assert hw_op(streamed.get_node_from_name("conv3_swg")).get_nodeattr("frameBuffer") == 1
+    assert hw_op(streamed.get_node_from_name("conv1_swg")).get_nodeattr("frameBuffer") == 0
+    mvu = hw_op(streamed.get_node_from_name("conv2_mvu"))
+    assert mvu.ddr_bytes_per_frame() == 9 * 16 * 32 // 8  # MW x MH bits, once per frame
+    np.testing.assert_array_equal(run(streamed), run(model))
