@@ -78,7 +78,7 @@ class NetworkEstimate:
 
 def folding_of(op) -> dict:
     types = op.get_nodeattr_types()
-    keys = ("PE", "SIMD", "mem_mode", "frameReplays")
+    keys = ("PE", "SIMD", "mem_mode", "frameBuffer", "frameReplays")
     return {k: op.get_nodeattr(k) for k in keys if k in types}
 
 

@@ -1,0 +1,60 @@
+"""Render a NetworkEstimate as Markdown (build reports) or a rich table (CLI)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from qnnflow.analysis.estimate import RESOURCE_KINDS, NetworkEstimate
+from qnnflow.boards import Board
+
+COLUMNS = ("layer", "op", "folding", "cycles", *RESOURCE_KINDS, "DDR KB/frame")
+
+
+def _folding_text(folding: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in folding.items())
+
+
+def _rows(estimate: NetworkEstimate) -> list[list[str]]:
+    bottleneck = estimate.bottleneck.name
+    rows = []
+    for layer in estimate.layers:
+        mark = " (bottleneck)" if layer.name == bottleneck else ""
+        rows.append(
+            [
+                layer.name + mark,
+                layer.op_type,
+                _folding_text(layer.folding),
+                f"{layer.cycles:,}",
+                *(f"{layer.resources.get(k, 0):,.0f}" for k in RESOURCE_KINDS),
+                f"{layer.ddr_bytes_per_frame / 1024:,.1f}",
+            ]
+        )
+    return rows
+
+
+def summary_lines(estimate: NetworkEstimate, board: Board) -> list[str]:
+    totals, use = estimate.totals(), estimate.utilization(board)
+    parts = [f"{k} {totals[k]:,.0f}/{board.resources[k]:,} ({use[k]:.0%})" for k in RESOURCE_KINDS]
+    return [
+        f"estimated {estimate.fps:,.1f} fps at {board.clock_mhz:g} MHz "
+        f"(bottleneck {estimate.bottleneck.name}, {estimate.bottleneck.cycles:,} cycles), "
+        f"latency <= {estimate.latency_ms:,.1f} ms, DDR weights {estimate.ddr_mb_per_s:,.1f} MB/s",
+        "resources incl. platform: " + ", ".join(parts),
+    ]
+
+
+def estimate_markdown(estimate: NetworkEstimate, board: Board) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(estimate)]
+    return "\n".join(lines + [""] + summary_lines(estimate, board)) + "\n"
+
+
+def estimate_rich_table(estimate: NetworkEstimate, title: str) -> Table:
+    table = Table(title=title)
+    for column in COLUMNS:
+        table.add_column(
+            column, justify="left" if column in ("layer", "op", "folding") else "right"
+        )
+    for row in _rows(estimate):
+        table.add_row(*row)
+    return table
