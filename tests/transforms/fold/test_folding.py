@@ -117,3 +117,19 @@ def test_streaming_weights_sets_frame_buffers_downstream(model):
     mvu = hw_op(streamed.get_node_from_name("conv2_mvu"))
     assert mvu.ddr_bytes_per_frame() == 9 * 16 * 32 // 8  # MW x MH bits, once per frame
     np.testing.assert_array_equal(run(streamed), run(model))
+
+
+def test_width_converters_join_mismatched_streams(model):
+    from qnnflow.transforms.fold import InsertWidthConverters
+
+    folded = model.transform(AutoFold(load_board("pynq_z2")))
+    converted = folded.transform(InsertWidthConverters())
+    for node in hw_nodes(converted):
+        producer = converted.find_producer(node.input[0])
+        if producer is not None and producer.domain == node.domain:
+            assert hw_op(producer).folded_output_shape()[-1] == hw_op(node).folded_input_shape()[-1]
+    added = len(converted.graph.node) - len(folded.graph.node)
+    assert added == sum(n.op_type == "WidthConverter" for n in converted.graph.node) > 0
+    again = converted.transform(InsertWidthConverters())
+    assert len(again.graph.node) == len(converted.graph.node)
+    np.testing.assert_array_equal(run(converted), run(model))

@@ -6,5 +6,12 @@ from qnnflow.transforms.fold.folding_config import (
     extract_folding_config,
     sync_frame_replays,
 )
+from qnnflow.transforms.fold.insert_width_converters import InsertWidthConverters
 
-__all__ = ["ApplyFoldingConfig", "AutoFold", "extract_folding_config", "sync_frame_replays"]
+__all__ = [
+    "ApplyFoldingConfig",
+    "AutoFold",
+    "InsertWidthConverters",
+    "extract_folding_config",
+    "sync_frame_replays",
+]

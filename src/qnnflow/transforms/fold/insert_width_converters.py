@@ -1,0 +1,48 @@
+"""Insert a WidthConverter on every stream between hardware nodes whose words differ:
+producer -(PE elems/word)-> consumer(SIMD elems/word)  ==>  producer -> WidthConverter -> consumer.
+Run after folding; re-running is a no-op once widths match."""
+
+from __future__ import annotations
+
+from onnx import helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+
+from qnnflow.ops import DOMAIN
+from qnnflow.ops.graph_queries import hw_nodes, hw_op
+
+
+class InsertWidthConverters(Transformation):
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        mismatches = []
+        for consumer in hw_nodes(model):
+            producer = model.find_producer(consumer.input[0])
+            if producer is None or producer.domain != DOMAIN:
+                continue
+            out_elems = hw_op(producer).folded_output_shape()[-1]
+            in_elems = hw_op(consumer).folded_input_shape()[-1]
+            if out_elems != in_elems:
+                mismatches.append((producer, consumer, out_elems, in_elems))
+        for producer, consumer, out_elems, in_elems in mismatches:
+            tensor = consumer.input[0]
+            shape = [int(d) for d in model.get_tensor_shape(tensor)]
+            dtype = hw_op(producer).output_dtype().name
+            converted = model.make_new_valueinfo_name()
+            name = f"{consumer.name}_dwc"
+            node = helper.make_node(
+                "WidthConverter",
+                [tensor],
+                [converted],
+                name=name,
+                domain=DOMAIN,
+                shape=shape,
+                inElems=out_elems,
+                outElems=in_elems,
+                inputDataType=dtype,
+                outputDataType=dtype,
+            )
+            model.graph.node.insert(list(model.graph.node).index(consumer), node)
+            consumer.input[0] = converted
+            model.set_tensor_shape(converted, shape)
+            model.set_tensor_datatype(converted, hw_op(producer).output_dtype())
+        return model, False
