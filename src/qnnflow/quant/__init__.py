@@ -1,0 +1,1 @@
+"""Quantization: calibration of activation ranges, W1A3 and PTQ schemes, QAT with Brevitas."""
