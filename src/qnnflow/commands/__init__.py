@@ -1,9 +1,17 @@
 """The CLI's subcommands, one module each; `qnnflow.cli` attaches them to the group."""
 
 from qnnflow.commands.build import build
+from qnnflow.commands.detect import detect_cmd
 from qnnflow.commands.estimate import estimate_cmd
 from qnnflow.commands.import_binparams import import_binparams_cmd
 from qnnflow.commands.import_darknet import import_darknet_cmd
 from qnnflow.commands.inspect_darknet import inspect_darknet_cmd
 
-COMMANDS = [import_darknet_cmd, inspect_darknet_cmd, import_binparams_cmd, estimate_cmd, build]
+COMMANDS = [
+    import_darknet_cmd,
+    inspect_darknet_cmd,
+    import_binparams_cmd,
+    estimate_cmd,
+    detect_cmd,
+    build,
+]

@@ -1,0 +1,148 @@
+"""Run a detector model end to end on images: Darknet letterbox -> graph execution ->
+region/yolo decode -> NMS -> `name: NN%` lines or JSON boxes in image pixels. The heads'
+parameters come from the model's metadata (written by the importers)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.errors import QnnflowError
+from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
+from qnnflow.util.execute import run_onnxruntime, run_qonnx
+from qnnflow.yolo import (
+    detections_to_json,
+    do_nms_sort,
+    format_detections,
+    load_image,
+    network_input,
+    region_detections,
+    region_forward,
+    yolo_detections,
+    yolo_forward,
+)
+
+STANDARD_DOMAINS = ("", "ai.onnx")
+
+
+@dataclass
+class DetectionResult:
+    image: str
+    lines: list[str]
+    boxes: list[dict]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Detector:
+    """A model plus how to read its heads; `thresh`/`nms` as in Darknet's test_detector."""
+
+    model: ModelWrapper
+    names: list[str]
+    thresh: float = 0.3
+    nms: float = 0.3
+
+    @property
+    def heads(self) -> list[dict]:
+        text = self.model.get_metadata_prop(HEADS_KEY)
+        if not text or not json.loads(text):
+            raise QnnflowError(
+                "the model has no region/yolo head metadata (qnnflow.darknet.heads);"
+                " import it with import-darknet or import-binparams"
+            )
+        return json.loads(text)
+
+    def _execute(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        custom = any(n.domain not in STANDARD_DOMAINS for n in self.model.graph.node)
+        return run_qonnx(self.model, x) if custom else run_onnxruntime(self.model, x)
+
+    def _decode(
+        self, head: dict, raw: np.ndarray, im_w: int, im_h: int, net_w: int, net_h: int
+    ) -> list:
+        classes, num = head["classes"], head["num"]
+        if head["type"] == "region":
+            act = region_forward(raw, num, classes, head["coords"], head["softmax"])
+            return region_detections(
+                act,
+                head["anchors"],
+                num,
+                classes,
+                head["coords"],
+                self.thresh,
+                im_w=im_w,
+                im_h=im_h,
+                net_w=net_w,
+                net_h=net_h,
+            )
+        act = yolo_forward(raw, num, classes)
+        return yolo_detections(
+            act,
+            head["anchors"],
+            classes,
+            self.thresh,
+            net_w=net_w,
+            net_h=net_h,
+            im_w=im_w,
+            im_h=im_h,
+            scale_x_y=head.get("scale_x_y", 1.0),
+        )
+
+    def detect(self, image_path: str | Path) -> DetectionResult:
+        times = {}
+        began = time.perf_counter()
+        image = load_image(image_path)
+        _, _, net_h, net_w = (
+            int(d) for d in self.model.get_tensor_shape(self.model.graph.input[0].name)
+        )
+        x = network_input(image, net_w, net_h)
+        times["preprocess"] = time.perf_counter() - began
+        began = time.perf_counter()
+        outputs = self._execute(x)
+        times["network"] = time.perf_counter() - began
+        began = time.perf_counter()
+        im_h, im_w = image.shape[:2]
+        dets = []
+        for head in self.heads:
+            raw = outputs.get(head["output"])
+            if raw is None:
+                raise QnnflowError(f"head tensor '{head['output']}' is not a graph output")
+            dets += self._decode(head, raw, im_w, im_h, net_w, net_h)
+        classes = self.heads[0]["classes"]
+        dets = do_nms_sort(dets, classes, self.nms)
+        names = self.names or [f"class{j}" for j in range(classes)]
+        lines = format_detections(dets, names, self.thresh)
+        boxes = detections_to_json(dets, names, self.thresh, im_w, im_h)
+        times["postprocess"] = time.perf_counter() - began
+        return DetectionResult(str(image_path), lines, boxes, times)
+
+
+def load_detector(
+    path: str | Path, names_file: str | Path | None = None, thresh: float = 0.3, nms: float = 0.3
+) -> Detector:
+    """A detector from an .onnx file, a build directory (its last saved step) or a .cfg."""
+    path = Path(path)
+    if path.is_dir():
+        saved = sorted(path.glob("[0-9][0-9]_*.onnx"))
+        if not saved:
+            raise QnnflowError(f"{path}: no saved build steps (NN_<step>.onnx) found")
+        path = saved[-1]
+    if path.suffix == ".cfg":
+        from qnnflow.frontend.darknet import import_darknet
+
+        model = import_darknet(path, path.with_suffix(".weights"))
+    elif path.is_file():
+        model = ModelWrapper(str(path))
+    else:
+        raise QnnflowError(f"model not found: {path}")
+    names: list[str] = []
+    if names_file is not None:
+        names = [n.strip() for n in Path(names_file).read_text().splitlines() if n.strip()]
+    else:
+        heads = json.loads(model.get_metadata_prop(HEADS_KEY) or "[]")
+        names = list(heads[0].get("names", [])) if heads else []
+    return Detector(model, names, thresh, nms)
