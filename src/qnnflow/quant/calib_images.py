@@ -1,0 +1,30 @@
+"""Calibration images: a folder of JPEG/PNG files, in sorted (deterministic) order,
+letterboxed the way Darknet feeds its network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from qnnflow.errors import QnnflowError
+from qnnflow.yolo import load_image, network_input
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def list_images(folder: str | Path, max_samples: int | None = None) -> list[Path]:
+    root = Path(folder)
+    if not root.is_dir():
+        raise QnnflowError(f"calibration folder not found: {root}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise QnnflowError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {root}")
+    return files[:max_samples] if max_samples else files
+
+
+def load_calibration_batch(
+    folder: str | Path, net_w: int, net_h: int, max_samples: int | None = 50
+) -> list[np.ndarray]:
+    """Network inputs [1, 3, net_h, net_w] float32 in [0, 1], one per image."""
+    return [network_input(load_image(p), net_w, net_h) for p in list_images(folder, max_samples)]
