@@ -6,11 +6,13 @@ from qnnflow.commands.estimate import estimate_cmd
 from qnnflow.commands.import_binparams import import_binparams_cmd
 from qnnflow.commands.import_darknet import import_darknet_cmd
 from qnnflow.commands.inspect_darknet import inspect_darknet_cmd
+from qnnflow.commands.quantize import quantize_cmd
 
 COMMANDS = [
     import_darknet_cmd,
     inspect_darknet_cmd,
     import_binparams_cmd,
+    quantize_cmd,
     estimate_cmd,
     detect_cmd,
     build,
