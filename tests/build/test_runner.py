@@ -21,7 +21,7 @@ def test_full_build_writes_one_onnx_per_step_and_report(default_cfg, tmp_path):
     for i, name in enumerate(step_names(), start=1):
         assert (out / f"{i:02d}_{name}.onnx").is_file()
     report = json.loads((out / "report.json").read_text())
-    assert report["verification"]["float"]["passed"] is True
+    assert report["verification"]["passed"] is True
     assert report["total_macs"] > 0
     assert "| l000_conv_mac | Conv |" in (out / "report.md").read_text()
 
@@ -38,16 +38,16 @@ def test_to_step_and_from_step(default_cfg, tmp_path):
     first = run_build(_cfg(default_cfg, tmp_path, to_step="tidy"))
     assert first.ran == ["import", "tidy"]
     out = tmp_path / "tinier-yolo-mini"
-    assert not (out / "03_verify_float.onnx").exists()
-    rest = run_build(_cfg(default_cfg, tmp_path, from_step="verify_float"))
-    assert rest.ran == ["verify_float", "report"]
+    assert not (out / "03_verify.onnx").exists()
+    rest = run_build(_cfg(default_cfg, tmp_path, from_step="verify"))
+    assert rest.ran == ["verify", "fold", "report"]
     forced = run_build(_cfg(default_cfg, tmp_path, from_step="tidy"))
-    assert forced.ran == ["tidy", "verify_float", "report"]
+    assert forced.ran == ["tidy", "verify", "fold", "report"]
 
 
 def test_from_step_without_previous_output_is_a_clear_error(default_cfg, tmp_path):
     with pytest.raises(QnnflowError, match="run the build up to 'tidy' first"):
-        run_build(_cfg(default_cfg, tmp_path, from_step="verify_float"))
+        run_build(_cfg(default_cfg, tmp_path, from_step="verify"))
 
 
 def test_unknown_step_and_reversed_range(default_cfg, tmp_path):

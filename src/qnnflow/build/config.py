@@ -23,6 +23,8 @@ class BuildConfig:
     from_step: str | None = None
     to_step: str | None = None
     verify_tolerance: float = 1e-4
+    target_fps: float | None = None
+    folding: Path | None = None
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -35,8 +37,11 @@ class BuildConfig:
             self.weights = Path(self.weights)
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
-        if self.model.suffix not in (".cfg", ".onnx"):
-            raise QnnflowError(f"model must be a Darknet .cfg or an .onnx file: {self.model}")
+        if self.model.suffix not in (".cfg", ".onnx", ".npz"):
+            raise QnnflowError(
+                f"model must be a Darknet .cfg, an .onnx or a binary-parameter "
+                f".npz file: {self.model}"
+            )
 
     @property
     def model_name(self) -> str:
@@ -50,7 +55,7 @@ class BuildConfig:
         """Hash of everything that changes a step's result: options and input file contents."""
         options = {k: v for k, v in asdict(self).items() if k not in ("from_step", "to_step")}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
-        for path in (self.model, self.weights):
+        for path in (self.model, self.weights, self.folding):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]

@@ -27,7 +27,8 @@ def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -
         lines.append("not run")
     else:
         status = "passed" if verify["passed"] else "FAILED"
-        lines.append(f"float graph ({status}, tolerance {verify['tolerance']}):")
+        kind = "bit-exact" if verify.get("bit_exact") else f"tolerance {verify['tolerance']}"
+        lines.append(f"graph after tidy ({status}, {kind}):")
         lines.append("")
         for key, value in verify["max_relative_error"].items():
             lines.append(f"- {key}: max relative error {value:.3g}")
@@ -46,6 +47,15 @@ def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -
             f"| {r.name} | {r.op_type} | {'x'.join(map(str, r.out_shape))} | "
             f"{r.params:,} | {r.macs:,} |"
         )
+    estimate = cfg.output_dir / "estimate.md"
+    lines += ["", "## Folding and estimates", ""]
+    if estimate.is_file():
+        lines.append(estimate.read_text())
+    else:
+        lines.append(
+            "no hardware layers yet (streamlining and conversion to hardware layers "
+            "of quantized graphs are not part of the build yet)"
+        )
     lines += ["", "## Board budget", "", "| resource | available |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in board.resources.items()]
     lines.append(f"| DDR bandwidth (usable) | {board.ddr_bandwidth_mb_s:g} MB/s |")
@@ -58,14 +68,14 @@ def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     board = load_board(cfg.board)
     rows = summarize(model)
     state = load_state(cfg.output_dir)
-    verify_path = cfg.output_dir / "verify" / "float.json"
+    verify_path = cfg.output_dir / "verify" / "verify.json"
     verify = json.loads(verify_path.read_text()) if verify_path.is_file() else None
     atomic_write_text(cfg.output_dir / "report.md", _markdown(cfg, board, rows, state, verify))
     data = {
         "model": str(cfg.model),
         "board": board.name,
         "steps": state.get("steps", {}),
-        "verification": {"float": verify},
+        "verification": verify,
         "ops": dict(Counter(r.op_type for r in rows)),
         "total_macs": sum(r.macs for r in rows),
         "total_params": sum(r.params for r in rows),

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.build.config import BuildConfig
+from qnnflow.build.fold_step import step_fold
 from qnnflow.build.report import step_report
-from qnnflow.build.verify_float import step_verify_float
+from qnnflow.build.verify_step import step_verify
 from qnnflow.errors import QnnflowError
 from qnnflow.transforms.tidy import TidyUp
 
@@ -17,9 +18,13 @@ Step = Callable[[ModelWrapper | None, BuildConfig], ModelWrapper]
 
 
 def step_import(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Import the model: Darknet cfg+weights (or an ONNX/QONNX file) as a float QONNX graph."""
+    """Import: Darknet cfg+weights, an ONNX/QONNX file, or trained binary parameters (.npz)."""
     if cfg.model.suffix == ".onnx":
         return ModelWrapper(str(cfg.model))
+    if cfg.model.suffix == ".npz":
+        from qnnflow.frontend.binparams import detector_model, load_binparams
+
+        return detector_model(load_binparams(cfg.model))
     from qnnflow.frontend.darknet import import_darknet
 
     if cfg.weights is None or not cfg.weights.is_file():
@@ -36,7 +41,8 @@ def step_tidy(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
 STEPS: list[tuple[str, Step]] = [
     ("import", step_import),
     ("tidy", step_tidy),
-    ("verify_float", step_verify_float),
+    ("verify", step_verify),
+    ("fold", step_fold),
     ("report", step_report),
 ]
 

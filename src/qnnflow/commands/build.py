@@ -48,7 +48,19 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
 @click.option("--to-step", type=click.Choice(step_names()), help="Stop after this step.")
 @input_size_option
 @click.option("--fold-bn", is_flag=True, help="Fold batch norm into conv weights at import.")
-def build(board, model, weights, out, from_step, to_step, input_size, fold_bn) -> None:
+@click.option(
+    "--target-fps",
+    type=float,
+    help="Fold for this frame rate (default: the highest that fits the board).",
+)
+@click.option(
+    "--folding",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Folding config (JSON) to apply instead of folding automatically.",
+)
+def build(
+    board, model, weights, out, from_step, to_step, input_size, fold_bn, target_fps, folding
+) -> None:
     from qnnflow.build import BuildConfig, run_build
 
     cfg = BuildConfig(
