@@ -1,0 +1,62 @@
+"""MaxPool (NCHW, integer input)  ==>  Transpose -> StreamingMaxPool -> Transpose.
+ONNX pads cells never win the max, matching StreamingMaxPool's padding semantics."""
+
+from __future__ import annotations
+
+from onnx import helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+
+from qnnflow.ops import DOMAIN
+from qnnflow.transforms.to_hw.convert_conv_threshold import _attr
+from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+
+
+def _convertible(model: ModelWrapper, node) -> bool:
+    if node.op_type != "MaxPool":
+        return False
+    kernel = _attr(node, "kernel_shape", [1, 1])
+    strides = _attr(node, "strides", [1, 1])
+    dtype = model.get_tensor_datatype(node.input[0])
+    square = kernel[0] == kernel[1] and strides[0] == strides[1]
+    plain = _attr(node, "ceil_mode", 0) == 0 and all(
+        d == 1 for d in _attr(node, "dilations", [1, 1])
+    )
+    return square and plain and dtype is not None and dtype.is_integer()
+
+
+class ConvertMaxPoolToHW(Transformation):
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        matches = [n for n in model.graph.node if _convertible(model, n)]
+        for node in matches:
+            name = node.name or node.output[0]
+            dtype = model.get_tensor_datatype(node.input[0])
+            _, c, h, w = model.get_tensor_shape(node.input[0])
+            _, _, oh, ow = model.get_tensor_shape(node.output[0])
+            pads = _attr(node, "pads", [0, 0, 0, 0])
+            pre, x = transpose(model, node.input[0], TO_NHWC, f"{name}_to_nhwc")
+            pooled = model.make_new_valueinfo_name()
+            hw = helper.make_node(
+                "StreamingMaxPool",
+                [x],
+                [pooled],
+                name=f"{name}_hw",
+                domain=DOMAIN,
+                ImgDim=[h, w],
+                Kernel=_attr(node, "kernel_shape", [1, 1])[0],
+                Stride=_attr(node, "strides", [1, 1])[0],
+                Pads=list(pads),
+                NumChannels=c,
+                inputDataType=dtype.name,
+                outputDataType=dtype.name,
+            )
+            model.set_tensor_shape(pooled, [1, oh, ow, c])
+            model.set_tensor_datatype(pooled, dtype)
+            post = helper.make_node(
+                "Transpose", [pooled], [node.output[0]], name=f"{name}_to_nchw", perm=TO_NCHW
+            )
+            position = list(model.graph.node).index(node)
+            model.graph.node.remove(node)
+            for offset, new in enumerate((pre, hw, post)):
+                model.graph.node.insert(position + offset, new)
+        return model, bool(matches)
