@@ -6,6 +6,7 @@ BOARD ?= pynq_z2
 MODEL ?= data/models/tinier-yolo-mini.cfg
 OUT ?= build
 ARGS ?=
+LINT_PATHS := $(wildcard src tests flows benchmarks)
 
 .PHONY: setup build test test-slow lint clean
 
@@ -27,8 +28,8 @@ test-slow: setup
 	$(PY) -m pytest -q -m slow
 
 lint: setup
-	$(VENV)/bin/ruff check src tests flows benchmarks
-	$(VENV)/bin/ruff format --check src tests flows benchmarks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 clean:
 	rm -rf $(OUT)
