@@ -10,39 +10,57 @@ from qnnflow.build import BuildConfig, run_build, step_names
 from qnnflow.errors import QnnflowError
 
 
+def _calib_dir(tmp_path):
+    """Three small deterministic images, enough to calibrate the default model in tests."""
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "calib"
+    if not folder.is_dir():
+        folder.mkdir()
+        rng = np.random.default_rng(0)
+        for i in range(3):
+            pixels = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i}.png")
+    return folder
+
+
 def _cfg(default_cfg, tmp_path, **kw) -> BuildConfig:
-    return BuildConfig(model=default_cfg, output_root=tmp_path, **kw)
+    kw.setdefault("input_size", (64, 64))
+    return BuildConfig(
+        model=default_cfg, output_root=tmp_path / "out", calib_dir=_calib_dir(tmp_path), **kw
+    )
 
 
 def test_full_build_writes_one_onnx_per_step_and_report(default_cfg, tmp_path):
     result = run_build(_cfg(default_cfg, tmp_path))
     assert result.ran == step_names()
-    out = tmp_path / "tinier-yolo-mini"
+    out = tmp_path / "out" / "tinier-yolo-mini"
     for i, name in enumerate(step_names(), start=1):
         assert (out / f"{i:02d}_{name}.onnx").is_file()
     report = json.loads((out / "report.json").read_text())
     assert report["verification"]["passed"] is True
     assert report["total_macs"] > 0
-    assert "| l000_conv_mac | Conv |" in (out / "report.md").read_text()
+    assert "| l000_conv_mac_mvu | MatrixVectorUnit |" in (out / "report.md").read_text()
 
 
 def test_second_run_skips_everything_and_changed_input_reruns(default_cfg, tmp_path):
     run_build(_cfg(default_cfg, tmp_path))
     again = run_build(_cfg(default_cfg, tmp_path))
     assert again.ran == [] and again.skipped == step_names()
-    changed = run_build(_cfg(default_cfg, tmp_path, input_size=(160, 160)))
+    changed = run_build(_cfg(default_cfg, tmp_path, input_size=(96, 96)))
     assert changed.ran == step_names()
 
 
 def test_to_step_and_from_step(default_cfg, tmp_path):
     first = run_build(_cfg(default_cfg, tmp_path, to_step="tidy"))
     assert first.ran == ["import", "tidy"]
-    out = tmp_path / "tinier-yolo-mini"
+    out = tmp_path / "out" / "tinier-yolo-mini"
     assert not (out / "03_verify.onnx").exists()
     rest = run_build(_cfg(default_cfg, tmp_path, from_step="verify"))
-    assert rest.ran == ["verify", "fold", "report"]
+    assert rest.ran == step_names()[2:]
     forced = run_build(_cfg(default_cfg, tmp_path, from_step="tidy"))
-    assert forced.ran == ["tidy", "verify", "fold", "report"]
+    assert forced.ran == step_names()[1:]
 
 
 def test_from_step_without_previous_output_is_a_clear_error(default_cfg, tmp_path):
@@ -69,6 +87,24 @@ def test_missing_weights_and_model(default_cfg, tmp_path):
 
 def test_onnx_model_input_is_accepted(default_cfg, tmp_path):
     run_build(_cfg(default_cfg, tmp_path, to_step="import"))
-    onnx_path = tmp_path / "tinier-yolo-mini" / "01_import.onnx"
-    result = run_build(BuildConfig(model=onnx_path, output_root=tmp_path / "again"))
+    onnx_path = tmp_path / "out" / "tinier-yolo-mini" / "01_import.onnx"
+    result = run_build(
+        BuildConfig(model=onnx_path, output_root=tmp_path / "again", calib_dir=_calib_dir(tmp_path))
+    )
     assert result.ran == step_names()
+
+
+def test_quantize_without_calibration_images_is_a_clear_error(default_cfg, tmp_path):
+    cfg = BuildConfig(
+        model=default_cfg, output_root=tmp_path, calib_dir=tmp_path / "none", input_size=(64, 64)
+    )
+    with pytest.raises(QnnflowError, match="step 'quantize': calibration images not found"):
+        run_build(cfg)
+
+
+def test_report_has_the_folded_estimate(default_cfg, tmp_path):
+    run_build(_cfg(default_cfg, tmp_path))
+    out = tmp_path / "out" / "tinier-yolo-mini"
+    report = (out / "report.md").read_text()
+    assert "## Folding and estimates" in report and "MatrixVectorUnit" in report
+    assert json.loads((out / "estimate.json").read_text())["fps"] > 0

@@ -24,6 +24,9 @@ class BuildConfig:
     to_step: str | None = None
     verify_tolerance: float = 1e-4
     target_fps: float | None = None
+    calib_dir: Path | None = None
+    calib_method: str = "percentile"
+    calib_samples: int = 50
     folding: Path | None = None
     seed: int = 0
     extra: dict = field(default_factory=dict)
@@ -35,6 +38,10 @@ class BuildConfig:
             self.weights = self.model.with_suffix(".weights")
         if self.weights is not None:
             self.weights = Path(self.weights)
+        if self.calib_dir is None and self.model.suffix == ".cfg":
+            self.calib_dir = self.model.with_name(f"{self.model.stem}-calib")
+        if self.calib_dir is not None:
+            self.calib_dir = Path(self.calib_dir)
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):
@@ -58,6 +65,10 @@ class BuildConfig:
         for path in (self.model, self.weights, self.folding):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
+        if self.calib_dir is not None and self.calib_dir.is_dir():
+            for image in sorted(self.calib_dir.rglob("*")):
+                if image.is_file():
+                    digest.update(image.name.encode() + image.read_bytes())
         return digest.hexdigest()[:16]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
 
 
 @dataclass
@@ -35,6 +36,12 @@ def summarize(model: ModelWrapper) -> list[NodeSummary]:
             if init is not None:
                 params += int(init.size)
         shape = model.get_tensor_shape(node.output[0]) or []
-        macs = _conv_macs(model, node) if node.op_type in ("Conv", "MatMul") else 0
+        macs = 0
+        if node.op_type in ("Conv", "MatMul"):
+            macs = _conv_macs(model, node)
+        elif node.op_type == "MatrixVectorUnit":
+            op = getCustomOp(node)
+            vectors = int(np.prod(op.get_nodeattr("numInputVectors")))
+            macs = vectors * op.get_nodeattr("MW") * op.get_nodeattr("MH")
         rows.append(NodeSummary(node.name, node.op_type, [int(d) for d in shape], params, macs))
     return rows

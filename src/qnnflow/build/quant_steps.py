@@ -1,0 +1,79 @@
+"""Build steps from a float graph to hardware layers: quantize (W1A3 with calibration),
+integerize (thresholds), to_hw (hardware ops). Each later step is checked against the
+model before it on the saved verification input."""
+
+from __future__ import annotations
+
+import json
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.infer_datatypes import InferDataTypes
+
+from qnnflow.build.config import BuildConfig
+from qnnflow.build.verify_step import seeded_input
+from qnnflow.errors import QnnflowError
+from qnnflow.frontend.darknet import layer_outputs
+from qnnflow.transforms.integerize import Integerize
+from qnnflow.transforms.to_hw import ConvertToHW
+from qnnflow.util.atomic import atomic_write_text
+from qnnflow.util.execute import max_relative_error, run_qonnx
+from qnnflow.verify import verified_transform
+
+QUANT_OPS = {"Quant", "BipolarQuant", "MultiThreshold"}
+FLOAT_TOLERANCE = 1e-5  # the host head computes in float32 in a different order
+
+
+def _already_quantized(model: ModelWrapper) -> bool:
+    return any(n.op_type in QUANT_OPS or n.domain == "qnnflow.ops" for n in model.graph.node)
+
+
+def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Quantize: W1A3 (binary=1 convs, 3-bit ReLU activations) calibrated on cfg.calib_dir."""
+    assert model is not None
+    has_binary = any(r.get("binary") for r in layer_outputs(model))
+    if _already_quantized(model) or not has_binary:
+        return model
+    from qnnflow.quant.calib_images import load_calibration_batch
+    from qnnflow.quant.w1a3 import QUANT_REPORT_KEY, quantize_w1a3
+
+    if cfg.calib_dir is None or not cfg.calib_dir.is_dir():
+        raise QnnflowError(
+            f"calibration images not found at {cfg.calib_dir}: pass --calib-dir "
+            "with 20-50 images like the deployment data"
+        )
+    _, _, height, width = (int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
+    batch = load_calibration_batch(cfg.calib_dir, width, height, cfg.calib_samples)
+    quantized = quantize_w1a3(model, batch, cfg.calib_method).transform(InferDataTypes())
+    x = batch[0]
+    float_out, quant_out = run_qonnx(model, x), run_qonnx(quantized, x)
+    drift = {
+        name: max_relative_error(quant_out[name], ref)
+        for name, ref in float_out.items()
+        if name in quant_out
+    }
+    report = {
+        "calibration_images": len(batch),
+        "method": cfg.calib_method,
+        "output_relative_change_on_first_image": drift,
+        "tensors": json.loads(quantized.get_metadata_prop(QUANT_REPORT_KEY)),
+    }
+    atomic_write_text(cfg.output_dir / "quantize.json", json.dumps(report, indent=2))
+    return quantized
+
+
+def _verified(model: ModelWrapper, transform, cfg: BuildConfig) -> ModelWrapper:
+    inputs = {model.graph.input[0].name: seeded_input(model, cfg.seed)}
+    return verified_transform(model, transform, inputs, rtol=FLOAT_TOLERANCE)
+
+
+def step_integerize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Integerize: activation quantizers become thresholds; scales, batch norm and binary
+    gains fold into integer weights and thresholds (checked equal on the seeded input)."""
+    assert model is not None
+    return _verified(model, Integerize(), cfg)
+
+
+def step_to_hw(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """To hardware: integer conv+threshold and max-pool layers become NHWC hardware ops."""
+    assert model is not None
+    return _verified(model, ConvertToHW(), cfg)
