@@ -58,9 +58,15 @@ def expose_layer_outputs(model: ModelWrapper) -> ModelWrapper:
     proto = onnx.ModelProto()
     proto.CopyFrom(model.model)
     present = {o.name for o in proto.graph.output}
+    infos = {vi.name: vi for vi in proto.graph.value_info}
     for record in layer_outputs(model):
         name = record["output"]
-        if name not in present and name != "input":
+        if name in present or name == "input":
+            continue
+        if name in infos:  # a tensor is either an output or an intermediate, never both
+            proto.graph.output.append(infos[name])
+            proto.graph.value_info.remove(infos[name])
+        else:
             proto.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
-            present.add(name)
+        present.add(name)
     return ModelWrapper(proto)
