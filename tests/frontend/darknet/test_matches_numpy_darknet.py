@@ -79,7 +79,6 @@ def test_real_topologies_match_every_layer(name, fold_bn, tmp_path):
     assert errors[worst] <= TOLERANCE, f"layer {worst}: {errors[worst]:.3g}"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["yolov2-tiny", "yolov2-tiny-voc", "yolov3-tiny"])
 def test_real_topologies_at_416(name, tmp_path):
     errors = compare(CFGS / f"{name}.cfg", tmp_path, seed=2)
