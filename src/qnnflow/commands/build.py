@@ -73,7 +73,7 @@ def build(
         from_step=from_step,
         to_step=to_step,
     )
-    console = Console()
+    console = Console(soft_wrap=True)
     with console.status("starting") as status:
 
         def on_step(name: str, state: str) -> None:

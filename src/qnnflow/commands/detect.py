@@ -46,7 +46,7 @@ def detect_cmd(model_path, images, level, thresh, nms, names, as_json) -> None:
     from qnnflow.detector import load_detector
 
     detector = load_detector(model_path, names, thresh, nms)
-    console = Console()
+    console = Console(soft_wrap=True)
     results = [detector.detect(image) for image in images]
     if as_json:
         payload = [{"image": r.image, "detections": r.boxes, "seconds": r.seconds} for r in results]

@@ -72,7 +72,7 @@ def estimate_cmd(
         atomic_write_bytes(output, model.model.SerializeToString())
     if save_config is not None:
         atomic_write_text(save_config, json.dumps(extract_folding_config(model), indent=2))
-    console = Console()
+    console = Console(soft_wrap=True)
     if as_json:
         console.print_json(json.dumps(estimate.to_dict(target)))
         return

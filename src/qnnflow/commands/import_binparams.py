@@ -36,4 +36,4 @@ def import_binparams_cmd(npz: Path, output: Path, hidden_only: bool) -> None:
     atomic_write_bytes(output, model.model.SerializeToString())
     ops = Counter(n.op_type for n in model.graph.node)
     summary = ", ".join(f"{count} {op}" for op, count in ops.items())
-    Console().print(f"wrote {output}: {summary}")
+    Console(soft_wrap=True).print(f"wrote {output}: {summary}")

@@ -44,7 +44,7 @@ def import_darknet_cmd(
     model = import_darknet(cfg, weights, input_size, fold_bn=fold_bn, binary_mode=binary_mode)
     atomic_write_bytes(output, model.model.SerializeToString())
     outputs = ", ".join(o.name for o in model.graph.output)
-    Console().print(
+    Console(soft_wrap=True).print(
         f"wrote {output}: {len(layer_outputs(model))} Darknet layers, "
         f"{len(model.graph.node)} ONNX nodes, outputs: {outputs}"
     )

@@ -34,4 +34,4 @@ def inspect_darknet_cmd(cfg: Path, input_size) -> None:
         table.add_row(str(layer.index), layer.kind, details, shape_in, shape_out, str(layer.line))
     Console().print(table)
     floats = sum(layer.num_weight_floats for layer in network.conv_layers)
-    Console().print(f"weights file size: {floats} floats after the header")
+    Console(soft_wrap=True).print(f"weights file size: {floats} floats after the header")

@@ -96,7 +96,7 @@ def quantize_cmd(
             {"scheme": scheme, "calibration_images": len(batch), "tensors": report}, indent=2
         ),
     )
-    Console().print(
+    Console(soft_wrap=True).print(
         f"wrote {output} and {report_path} ({len(report)} quantized tensors, "
         f"{len(batch)} calibration images, {calib_method})"
     )
