@@ -8,7 +8,7 @@ OUT ?= build
 ARGS ?=
 LINT_PATHS := $(wildcard src tests flows benchmarks)
 
-.PHONY: setup build test test-slow lint clean
+.PHONY: setup darknet build test test-slow lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev,quant]"
 	touch $@
 
-setup: $(VENV)/.installed
+# Compiled Darknet (Debian's `darknet`, libdarknet.so) lets the tests compare the importer
+# with Darknet's own forward pass; best effort: those tests skip where it cannot be installed.
+darknet:
+	@if [ ! -f /usr/lib/darknet/libdarknet.so ] && command -v apt-get >/dev/null \
+	    && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq darknet) \
+	    >/dev/null 2>&1 || echo "note: could not install Debian's darknet; its tests will skip"; \
+	fi
+
+setup: $(VENV)/.installed darknet
 
 build: setup
 	$(VENV)/bin/qnnflow build --board $(BOARD) --model $(MODEL) --out $(OUT) $(ARGS)
