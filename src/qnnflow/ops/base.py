@@ -43,6 +43,11 @@ class HWOp(CustomOp):
     @abstractmethod
     def folded_output_shape(self) -> tuple[int, ...]: ...
 
+    @staticmethod
+    def fold_last_axis(shape: tuple[int, ...], per_word: int) -> tuple[int, ...]:
+        """[..., N] -> [..., N / per_word, per_word]: the stream's words and their elements."""
+        return (*shape[:-1], shape[-1] // per_word, per_word)
+
     def input_dtype(self) -> DataType:
         return DataType[self.get_nodeattr("inputDataType")]
 

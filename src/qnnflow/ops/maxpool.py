@@ -65,12 +65,10 @@ class StreamingMaxPool(HWOp):
         return (1, oh, ow, c)
 
     def folded_input_shape(self) -> tuple[int, ...]:
-        pe = self.get_nodeattr("PE")
-        return (*self.normal_input_shape()[:-1], self._dims()[4] // pe, pe)
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("PE"))
 
     def folded_output_shape(self) -> tuple[int, ...]:
-        pe = self.get_nodeattr("PE")
-        return (*self.normal_output_shape()[:-1], self._dims()[4] // pe, pe)
+        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("PE"))
 
     def check_folding(self) -> None:
         self.require_divides("PE", self.get_nodeattr("PE"), "channels", self._dims()[4])

@@ -79,12 +79,10 @@ class MatrixVectorUnit(HWOp):
         return (*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH"))
 
     def folded_input_shape(self) -> tuple[int, ...]:
-        simd = self.get_nodeattr("SIMD")
-        return (*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MW") // simd, simd)
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("SIMD"))
 
     def folded_output_shape(self) -> tuple[int, ...]:
-        pe = self.get_nodeattr("PE")
-        return (*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH") // pe, pe)
+        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("PE"))
 
     def check_folding(self) -> None:
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")

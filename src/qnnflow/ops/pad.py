@@ -42,12 +42,10 @@ class Pad(HWOp):
         return (1, oh, ow, c)
 
     def folded_input_shape(self) -> tuple[int, ...]:
-        simd = self.get_nodeattr("SIMD")
-        return (*self.normal_input_shape()[:-1], self._dims()[4] // simd, simd)
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("SIMD"))
 
     def folded_output_shape(self) -> tuple[int, ...]:
-        simd = self.get_nodeattr("SIMD")
-        return (*self.normal_output_shape()[:-1], self._dims()[4] // simd, simd)
+        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("SIMD"))
 
     def check_folding(self) -> None:
         self.require_divides("SIMD", self.get_nodeattr("SIMD"), "channels", self._dims()[4])

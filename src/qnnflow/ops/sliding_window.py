@@ -72,14 +72,10 @@ class SlidingWindow(HWOp):
         return (1, oh, ow, kh * kw * c)
 
     def folded_input_shape(self) -> tuple[int, ...]:
-        simd = self.get_nodeattr("SIMD")
-        h, w, *_, c = self._geometry()
-        return (1, h, w, c // simd, simd)
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("SIMD"))
 
     def folded_output_shape(self) -> tuple[int, ...]:
-        simd = self.get_nodeattr("SIMD")
-        _, _, kh, kw, oh, ow, c = self._geometry()
-        return (1, oh, ow, kh * kw * c // simd, simd)
+        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("SIMD"))
 
     def check_folding(self) -> None:
         h, w, kh, kw, oh, ow, c = self._geometry()

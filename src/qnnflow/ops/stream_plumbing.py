@@ -38,8 +38,7 @@ class StreamingFIFO(_Passthrough):
         return attrs
 
     def folded_input_shape(self) -> tuple[int, ...]:
-        shape, per_word = self.normal_input_shape(), self.get_nodeattr("elemsPerWord")
-        return (*shape[:-1], shape[-1] // per_word, per_word)
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("elemsPerWord"))
 
     def folded_output_shape(self) -> tuple[int, ...]:
         return self.folded_input_shape()
@@ -77,12 +76,10 @@ class WidthConverter(_Passthrough):
         return attrs
 
     def folded_input_shape(self) -> tuple[int, ...]:
-        shape, n = self.normal_input_shape(), self.get_nodeattr("inElems")
-        return (*shape[:-1], shape[-1] // n, n)
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("inElems"))
 
     def folded_output_shape(self) -> tuple[int, ...]:
-        shape, n = self.normal_output_shape(), self.get_nodeattr("outElems")
-        return (*shape[:-1], shape[-1] // n, n)
+        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("outElems"))
 
     def check_folding(self) -> None:
         last = self.normal_input_shape()[-1]

@@ -35,9 +35,7 @@ class Thresholding(HWOp):
         return self.normal_input_shape()
 
     def folded_input_shape(self) -> tuple[int, ...]:
-        pe = self.get_nodeattr("PE")
-        c = self.get_nodeattr("NumChannels")
-        return (*self.get_nodeattr("numInputVectors"), c // pe, pe)
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("PE"))
 
     def folded_output_shape(self) -> tuple[int, ...]:
         return self.folded_input_shape()

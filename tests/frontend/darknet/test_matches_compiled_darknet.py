@@ -3,21 +3,16 @@ package), layer by layer; skipped where the package is not installed."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qnnflow.frontend.darknet import (
-    HEADS_KEY,
-    expose_layer_outputs,
     import_darknet,
-    layer_outputs,
 )
-from qnnflow.util.execute import max_relative_error, run_onnxruntime
-from qnnflow.yolo import region_forward, yolo_forward
 from tests.frontend.darknet import libdarknet
+from tests.frontend.darknet.layer_compare import layer_errors
 from tests.frontend.darknet.numpy_darknet import write_random_weights
 from tests.frontend.darknet.test_matches_numpy_darknet import CFGS, TOLERANCE, with_size
 
@@ -33,23 +28,7 @@ def compare_with_darknet(cfg: Path, tmp_path: Path, seed: int) -> dict[int, floa
     shape = [int(d) for d in model.get_tensor_shape("input")]
     image = np.random.default_rng(seed).random(shape[1:], dtype=np.float32)
     expected = libdarknet.darknet_layer_outputs(cfg, weights, image)
-    got = run_onnxruntime(expose_layer_outputs(model), image[None])
-    errors = {}
-    for record, ref in zip(layer_outputs(model), expected, strict=True):
-        value = got[record["output"]][0]
-        if record["type"] in ("region", "yolo"):
-            head = next(
-                h
-                for h in json.loads(model.get_metadata_prop(HEADS_KEY))
-                if h["index"] == record["index"]
-            )
-            forward = region_forward if record["type"] == "region" else yolo_forward
-            args = (head["num"], head["classes"]) + (
-                (head["coords"], head["softmax"]) if record["type"] == "region" else ()
-            )
-            value = forward(value[None], *args)[0]
-        errors[record["index"]] = max_relative_error(value, ref.astype(np.float64))
-    return errors
+    return layer_errors(model, image, expected)
 
 
 @pytest.mark.parametrize("name", ["yolov2-tiny", "yolov2-tiny-voc", "yolov3-tiny"])

@@ -4,16 +4,13 @@ weights (including tiny batch-norm variances) and on synthetic edge cases."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qnnflow.frontend.darknet import expose_layer_outputs, import_darknet, layer_outputs
-from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
-from qnnflow.util.execute import max_relative_error, run_onnxruntime
-from qnnflow.yolo import region_forward, yolo_forward
+from qnnflow.frontend.darknet import import_darknet
+from tests.frontend.darknet.layer_compare import layer_errors
 from tests.frontend.darknet.numpy_darknet import (
     darknet_forward,
     maxpool,
@@ -53,21 +50,7 @@ def compare(
         (int(net.get("channels", 3)), int(net["height"]), int(net["width"])), dtype=np.float32
     )
     expected = darknet_forward(cfg, weights, image, binary_mode)
-    got = run_onnxruntime(expose_layer_outputs(model), image[None])
-    heads = {h["index"]: h for h in json.loads(model.get_metadata_prop(HEADS_KEY))}
-    errors = {}
-    for record, ref in zip(layer_outputs(model), expected, strict=True):
-        value = got[record["output"]][0]
-        head = heads.get(record["index"])
-        if head is not None and head["type"] == "region":
-            value = region_forward(
-                value[None], head["num"], head["classes"], head["coords"], head["softmax"]
-            )[0]
-        elif head is not None:
-            value = yolo_forward(value[None], head["num"], head["classes"])[0]
-        assert value.shape == ref.shape, (record, value.shape, ref.shape)
-        errors[record["index"]] = max_relative_error(value, ref)
-    return errors
+    return layer_errors(model, image, expected)
 
 
 @pytest.mark.parametrize("name", ["yolov2-tiny", "yolov2-tiny-voc", "yolov3-tiny"])

@@ -8,6 +8,11 @@ from pathlib import Path
 from qnnflow.errors import DarknetError
 
 
+def _list_of(parse):
+    """A parser for Darknet's comma-separated lists (empty items are skipped)."""
+    return lambda text: [parse(v) for v in text.split(",") if v != ""]
+
+
 @dataclass
 class Option:
     """One `key=value` line; `line` is 1-based in the source file."""
@@ -39,61 +44,32 @@ class Section:
         opt = self.options.get(key)
         return None if opt is None else opt.value
 
-    def get_int(self, key: str, default: int | None = None) -> int:
+    def _parsed(self, key: str, default, parse, what: str, empty_is_missing: bool = False):
+        """The value of `key` parsed by `parse`, `default` when absent (required if None)."""
         text = self.raw(key)
-        if text is None:
+        if text is None or (empty_is_missing and text == ""):
             if default is None:
                 raise self.error(f"missing required key '{key}'")
             return default
         try:
-            return int(text)
+            return parse(text)
         except ValueError:
-            raise self.error(f"{key}: expected an integer, got '{text}'", key) from None
+            raise self.error(f"{key}: expected {what}, got '{text}'", key) from None
+
+    def get_int(self, key: str, default: int | None = None) -> int:
+        return self._parsed(key, default, int, "an integer")
 
     def get_float(self, key: str, default: float | None = None) -> float:
-        text = self.raw(key)
-        if text is None:
-            if default is None:
-                raise self.error(f"missing required key '{key}'")
-            return default
-        try:
-            return float(text)
-        except ValueError:
-            raise self.error(f"{key}: expected a number, got '{text}'", key) from None
+        return self._parsed(key, default, float, "a number")
 
     def get_str(self, key: str, default: str | None = None) -> str:
-        text = self.raw(key)
-        if text is None:
-            if default is None:
-                raise self.error(f"missing required key '{key}'")
-            return default
-        return text
+        return self._parsed(key, default, str, "text")
 
     def get_int_list(self, key: str, default: list[int] | None = None) -> list[int]:
-        text = self.raw(key)
-        if text is None or text == "":
-            if default is None:
-                raise self.error(f"missing required key '{key}'")
-            return list(default)
-        try:
-            return [int(v) for v in text.split(",") if v != ""]
-        except ValueError:
-            raise self.error(
-                f"{key}: expected comma-separated integers, got '{text}'", key
-            ) from None
+        return self._parsed(key, default, _list_of(int), "comma-separated integers", True)
 
     def get_float_list(self, key: str, default: list[float] | None = None) -> list[float]:
-        text = self.raw(key)
-        if text is None or text == "":
-            if default is None:
-                raise self.error(f"missing required key '{key}'")
-            return list(default)
-        try:
-            return [float(v) for v in text.split(",") if v != ""]
-        except ValueError:
-            raise self.error(
-                f"{key}: expected comma-separated numbers, got '{text}'", key
-            ) from None
+        return self._parsed(key, default, _list_of(float), "comma-separated numbers", True)
 
     def unused_keys(self) -> list[str]:
         return [k for k in self.options if k not in self.used]
