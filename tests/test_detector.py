@@ -64,3 +64,14 @@ def test_detect_without_head_metadata_is_a_clear_error(tmp_path, default_cfg, ca
     Image.new("RGB", (40, 30)).save(image)
     assert main(["detect", "--model", str(path), str(image)]) == 2
     assert "no region/yolo head metadata" in capsys.readouterr().err
+
+
+def test_int8_host_convs_still_find_the_three_objects(tinier_yolo_dir, tmp_path):
+    params = load_binparams(tinier_yolo_dir / "tinier_yolo_w1a3.npz")
+    model = detector_model(params, host_bits=8)
+    quants = [n for n in model.graph.node if n.op_type == "Quant"]
+    assert sorted(n.name for n in quants) == ["conv0_wquant", "conv8_wquant"]
+    path = tmp_path / "int8.onnx"
+    atomic_write_bytes(path, model.model.SerializeToString())
+    result = load_detector(path).detect(tinier_yolo_dir / "images" / "dog.jpg")
+    assert set(_percentages(result.lines)) == {"car", "dog", "bicycle"}

@@ -26,13 +26,21 @@ from qnnflow.util.atomic import atomic_write_bytes
     help="Only the hardware layers (3-bit codes in, codes out), as on the board's "
     "accelerator; default: the whole detector with conv0/conv8 on the host.",
 )
-def import_binparams_cmd(npz: Path, output: Path, hidden_only: bool) -> None:
+@click.option(
+    "--host-precision",
+    type=click.Choice(["float", "int8"]),
+    default="float",
+    show_default=True,
+    help="Weights of the host convs (conv0, conv8): float, or 8-bit per filter.",
+)
+def import_binparams_cmd(npz: Path, output: Path, hidden_only: bool, host_precision: str) -> None:
     """Build the trained Tinier-YOLO (binary weights, integer thresholds) as a QONNX graph of
     hardware layers; conv0 (float + 3-bit quantizer) and conv8 (float 1x1) stay host ops."""
     from qnnflow.frontend.binparams import detector_model, hidden_layers_model, load_binparams
 
     params = load_binparams(npz)
-    model = hidden_layers_model(params) if hidden_only else detector_model(params)
+    host_bits = 8 if host_precision == "int8" else None
+    model = hidden_layers_model(params) if hidden_only else detector_model(params, host_bits)
     atomic_write_bytes(output, model.model.SerializeToString())
     ops = Counter(n.op_type for n in model.graph.node)
     summary = ", ".join(f"{count} {op}" for op, count in ops.items())

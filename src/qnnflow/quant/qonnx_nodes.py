@@ -76,3 +76,13 @@ def quantize_weight_input(
     node.input[1] = out
     if not model.find_consumers(old):
         model.graph.initializer.remove(next(i for i in model.graph.initializer if i.name == old))
+
+
+def quantize_conv_weights_int(model: ModelWrapper, node, bits: int) -> None:
+    """Signed narrow-range `bits`-bit weights, one scale (max|w| / (2^(bits-1) - 1)) per
+    output filter, as a Quant node in front of the conv's weight input."""
+    w = model.get_initializer(node.input[1]).astype(np.float32)
+    top = np.abs(w).reshape(w.shape[0], -1).max(axis=1)
+    scale = np.maximum(top, 1e-12) / (2 ** (bits - 1) - 1)
+    per_filter = scale.reshape(-1, *([1] * (w.ndim - 1))).astype(np.float32)
+    quantize_weight_input(model, node, "Quant", w, per_filter, bits)

@@ -23,7 +23,11 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet import NET_KEY, layer_outputs
 from qnnflow.quant.calibration import RangeCollector, calibrate
-from qnnflow.quant.qonnx_nodes import insert_quant_after, quantize_weight_input
+from qnnflow.quant.qonnx_nodes import (
+    insert_quant_after,
+    quantize_conv_weights_int,
+    quantize_weight_input,
+)
 
 QUANT_REPORT_KEY = "qnnflow.quant.report"
 GRID_PRESERVING = {"maxpool", "route", "upsample", "region", "yolo"}
@@ -78,9 +82,7 @@ def _quantize_weights(model: ModelWrapper, convs: list[dict], bits: int | None) 
                 }
             )
         elif bits is not None:
-            top = np.abs(w).reshape(w.shape[0], -1).max(axis=1)
-            scale = (np.maximum(top, 1e-12) / (2 ** (bits - 1) - 1)).reshape(per_filter)
-            quantize_weight_input(model, node, "Quant", w, scale.astype(np.float32), bits)
+            quantize_conv_weights_int(model, node, bits)
             report.append(
                 {
                     "tensor": node.input[1],

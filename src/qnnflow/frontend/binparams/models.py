@@ -16,6 +16,7 @@ from qnnflow.frontend.binparams.hidden_layers import add_hidden_layers
 from qnnflow.frontend.binparams.params import TinierYoloParams
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.ops import DOMAIN
+from qnnflow.quant.qonnx_nodes import quantize_conv_weights_int
 from qnnflow.util.graph_builder import GraphBuilder
 
 ACT_DTYPE = "UINT3"
@@ -66,8 +67,10 @@ def _add_conv0_quantized(gb: GraphBuilder, params: TinierYoloParams, x: str) -> 
     return gb.node("Round", [y], "conv0_codes")
 
 
-def detector_model(params: TinierYoloParams) -> ModelWrapper:
-    """Letterboxed image NCHW float [1, 3, H, W] in [0, 1] -> raw region tensor (NCHW)."""
+def detector_model(params: TinierYoloParams, host_bits: int | None = None) -> ModelWrapper:
+    """Letterboxed image NCHW float [1, 3, H, W] in [0, 1] -> raw region tensor (NCHW).
+    `host_bits` quantizes the host convs' (conv0, conv8) weights to that many bits per
+    filter (8 as in Tincy-YOLO); None keeps them float."""
     gb = GraphBuilder()
     x = gb.add_input("input", [1, 3, *params.input_size])
     codes = _add_conv0_quantized(gb, params, x)
@@ -104,4 +107,8 @@ def detector_model(params: TinierYoloParams) -> ModelWrapper:
         "names": params.names,
     }
     model.set_metadata_prop(HEADS_KEY, json.dumps([head_info]))
+    if host_bits is not None:
+        for name in ("conv0", "conv8"):
+            quantize_conv_weights_int(model, model.get_node_from_name(name), host_bits)
+        model = model.transform(InferShapes())
     return model
