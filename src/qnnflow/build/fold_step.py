@@ -16,6 +16,7 @@ from qnnflow.ops.graph_queries import hw_nodes
 from qnnflow.transforms.fold import (
     ApplyFoldingConfig,
     AutoFold,
+    InsertFIFOs,
     InsertWidthConverters,
     extract_folding_config,
 )
@@ -24,7 +25,8 @@ from qnnflow.verify import verified_transform
 
 
 def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Fold hardware layers (PE/SIMD/weight memory) for the board; write estimate.md/json."""
+    """Fold hardware layers (PE/SIMD/weight memory) for the board, insert width converters
+    and FIFOs; write folding_config.json and estimate.md/json."""
     assert model is not None
     out = cfg.output_dir
     if not hw_nodes(model):
@@ -38,6 +40,7 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         transform = AutoFold(board, cfg.target_fps)
     model = verified_transform(model, transform, inputs)
     model = verified_transform(model, InsertWidthConverters(), inputs)
+    model = verified_transform(model, InsertFIFOs(), inputs)
     estimate = estimate_network(model, board)
     atomic_write_text(
         out / "folding_config.json", json.dumps(extract_folding_config(model), indent=2)

@@ -133,3 +133,20 @@ def test_width_converters_join_mismatched_streams(model):
     again = converted.transform(InsertWidthConverters())
     assert len(again.graph.node) == len(converted.graph.node)
     np.testing.assert_array_equal(run(converted), run(model))
+
+
+def test_fifos_sit_on_every_hardware_stream(model):
+    from qnnflow.transforms.fold import InsertFIFOs, InsertWidthConverters
+
+    folded = model.transform(AutoFold(load_board("pynq_z2"))).transform(InsertWidthConverters())
+    buffered = folded.transform(InsertFIFOs(depths={"conv2_swg": 64}))
+    for node in hw_nodes(buffered):
+        producer = buffered.find_producer(node.input[0])
+        if node.op_type != "StreamingFIFO" and producer is not None:
+            assert producer.op_type == "StreamingFIFO"
+    fifos = {n.name: hw_op(n) for n in hw_nodes(buffered) if n.op_type == "StreamingFIFO"}
+    assert fifos["conv2_swg_fifo"].get_nodeattr("depth") == 64
+    assert all(f.get_nodeattr("depth") == 2 for k, f in fifos.items() if k != "conv2_swg_fifo")
+    for fifo in fifos.values():
+        fifo.check_folding()
+    np.testing.assert_array_equal(run(buffered), run(model))

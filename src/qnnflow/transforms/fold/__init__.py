@@ -6,11 +6,13 @@ from qnnflow.transforms.fold.folding_config import (
     extract_folding_config,
     sync_frame_replays,
 )
+from qnnflow.transforms.fold.insert_fifos import InsertFIFOs
 from qnnflow.transforms.fold.insert_width_converters import InsertWidthConverters
 
 __all__ = [
     "ApplyFoldingConfig",
     "AutoFold",
+    "InsertFIFOs",
     "InsertWidthConverters",
     "extract_folding_config",
     "sync_frame_replays",
