@@ -114,7 +114,7 @@ def test_thresholding_matches_qonnx_multithreshold(pe):
 def test_pad_zero_fills_the_border():
     x = np.arange(1, 13).reshape(1, 2, 3, 2)
     model = single_node_model(
-        "Pad",
+        "ZeroPad",
         [1, 2, 3, 2],
         [1, 5, 4, 2],
         ImgDim=[2, 3],

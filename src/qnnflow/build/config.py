@@ -9,6 +9,8 @@ from pathlib import Path
 
 from qnnflow.errors import QnnflowError
 
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
 
 @dataclass
 class BuildConfig:
@@ -59,12 +61,15 @@ class BuildConfig:
         return self.output_root / self.model_name
 
     def fingerprint(self) -> str:
-        """Hash of everything that changes a step's result: options and input file contents."""
+        """Hash of everything that changes a step's result: options, input files and the
+        compiler's own source."""
         options = {k: v for k, v in asdict(self).items() if k not in ("from_step", "to_step")}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
         for path in (self.model, self.weights, self.folding):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
+        for source in sorted(PACKAGE_DIR.rglob("*.py")):  # a changed compiler reruns steps
+            digest.update(source.read_bytes())
         if self.calib_dir is not None and self.calib_dir.is_dir():
             for image in sorted(self.calib_dir.rglob("*")):
                 if image.is_file():

@@ -6,7 +6,7 @@ up in `__all__`, so every op class is listed here."""
 from qnnflow.ops.base import DOMAIN, FoldingError, HWOp
 from qnnflow.ops.maxpool import StreamingMaxPool
 from qnnflow.ops.mvu import MatrixVectorUnit
-from qnnflow.ops.pad import Pad
+from qnnflow.ops.pad import ZeroPad
 from qnnflow.ops.sliding_window import SlidingWindow
 from qnnflow.ops.stream_plumbing import StreamingFIFO, WidthConverter
 from qnnflow.ops.thresholding import Thresholding
@@ -16,7 +16,7 @@ __all__ = [
     "FoldingError",
     "HWOp",
     "MatrixVectorUnit",
-    "Pad",
+    "ZeroPad",
     "SlidingWindow",
     "StreamingFIFO",
     "StreamingMaxPool",

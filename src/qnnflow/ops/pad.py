@@ -1,4 +1,4 @@
-"""Pad: zero-pads an NHWC feature map (the border of a padded convolution)."""
+"""ZeroPad: zero-pads an NHWC feature map (the border of a padded convolution)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def pad_nhwc(x: np.ndarray, pads: list[int], value: float = 0) -> np.ndarray:
     return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
 
 
-class Pad(HWOp):
+class ZeroPad(HWOp):
     """Streams the input and inserts zero pixels at the borders. cycles = OH*OW*C/SIMD.
     LUT = 40 + SIMD*bits (output mux), FF = SIMD*bits + 40."""
 

@@ -87,11 +87,11 @@ def test_convert_to_hw_is_bit_exact(weight_kind, size):
     ops = [n.op_type for n in hw.graph.node]
     assert ops == [
         "Transpose",
-        "Pad",
+        "ZeroPad",
         "SlidingWindow",
         "MatrixVectorUnit",
         "StreamingMaxPool",
-        "Pad",
+        "ZeroPad",
         "SlidingWindow",
         "MatrixVectorUnit",
         "StreamingMaxPool",

@@ -1,4 +1,4 @@
-"""Hardware layers for binary-weight, multi-threshold convs: Pad -> SlidingWindow ->
+"""Hardware layers for binary-weight, multi-threshold convs: ZeroPad -> SlidingWindow ->
 MatrixVectorUnit (thresholds fused) -> [StreamingMaxPool], all NHWC."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def add_hidden_layers(
         common = {"domain": DOMAIN, "inputDataType": act_dtype, "outputDataType": act_dtype}
         if p:
             x = gb.node(
-                "Pad",
+                "ZeroPad",
                 [x],
                 f"{name}_pad",
                 ImgDim=[h, w],

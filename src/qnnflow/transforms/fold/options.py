@@ -1,5 +1,5 @@
 """Every legal folding of a group of hardware nodes that must be folded together
-(Pad -> SlidingWindow -> MatrixVectorUnit share SIMD), with its cycles and resources."""
+(ZeroPad -> SlidingWindow -> MatrixVectorUnit share SIMD), with its cycles and resources."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) 
         chain = []
         swg = producer_of_type(model, node, "SlidingWindow")
         if swg is not None:
-            pad = producer_of_type(model, swg, "Pad")
+            pad = producer_of_type(model, swg, "ZeroPad")
             chain = [pad, swg] if pad is not None else [swg]
         grouped.update(n.name for n in [*chain, node])
         options = _mvu_options(model, node, chain, node.name in streamed, frame_buffered)
@@ -116,7 +116,7 @@ def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) 
         op = getCustomOp(node)
         if node.op_type in ("StreamingMaxPool", "Thresholding"):
             opts = _single_options(node, "PE", op.get_nodeattr("NumChannels"))
-        elif node.op_type == "Pad":
+        elif node.op_type == "ZeroPad":
             opts = _single_options(node, "SIMD", op.get_nodeattr("NumChannels"))
         elif node.op_type == "SlidingWindow":
             opts = _single_options(node, "SIMD", op.get_nodeattr("IFMChannels"))

@@ -1,4 +1,4 @@
-"""Conv(integer weights) -> MultiThreshold  ==>  Pad -> SlidingWindow -> MatrixVectorUnit
+"""Conv(integer weights) -> MultiThreshold  ==>  ZeroPad -> SlidingWindow -> MatrixVectorUnit
 (thresholds fused), in NHWC between Transposes. The conv must have no bias, group 1, no
 dilation, and an integer input; its weights must be integers (bipolar when they are +-1)."""
 
@@ -76,7 +76,7 @@ class ConvertConvThresholdToHW(Transformation):
             padded = model.make_new_valueinfo_name()
             nodes.append(
                 helper.make_node(
-                    "Pad",
+                    "ZeroPad",
                     [x],
                     [padded],
                     name=f"{name}_pad",

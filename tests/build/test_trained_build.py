@@ -1,0 +1,21 @@
+"""The whole build on the trained Tinier-YOLO parameters: every step verified, folded for the
+PYNQ-Z2 within its budget."""
+
+from __future__ import annotations
+
+import json
+
+from qnnflow.build import BuildConfig, run_build, step_names
+
+
+def test_trained_tinier_yolo_builds_and_fits(tinier_yolo_dir, tmp_path):
+    cfg = BuildConfig(model=tinier_yolo_dir / "tinier_yolo_w1a3.npz", output_root=tmp_path)
+    result = run_build(cfg)
+    assert result.ran == step_names()
+    out = tmp_path / "tinier_yolo_w1a3"
+    estimate = json.loads((out / "estimate.json").read_text())
+    assert estimate["fps"] > 30
+    assert all(v <= 1.0 for v in estimate["utilization"].values())
+    folding = json.loads((out / "folding_config.json").read_text())
+    assert folding["conv6_mvu"]["mem_mode"] == "stream_ddr"
+    assert json.loads((out / "verify" / "verify.json").read_text())["passed"]
