@@ -1,5 +1,5 @@
 """Build steps from a float graph to hardware layers: quantize (W1A3 with calibration),
-integerize (thresholds), to_hw (hardware ops). Each later step is checked against the
+streamline (integer thresholds), to_hw (hardware ops). Each later step is checked against the
 model before it on the saved verification input."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from qnnflow.build.config import BuildConfig
 from qnnflow.build.verify_step import seeded_input
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet import layer_outputs
-from qnnflow.transforms.integerize import Integerize
+from qnnflow.transforms.streamline import Streamline
 from qnnflow.transforms.to_hw import ConvertToHW
 from qnnflow.util.atomic import atomic_write_text
 from qnnflow.util.execute import max_relative_error, run_qonnx
@@ -66,11 +66,11 @@ def _verified(model: ModelWrapper, transform, cfg: BuildConfig) -> ModelWrapper:
     return verified_transform(model, transform, inputs, rtol=FLOAT_TOLERANCE)
 
 
-def step_integerize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Integerize: activation quantizers become thresholds; scales, batch norm and binary
-    gains fold into integer weights and thresholds (checked equal on the seeded input)."""
+def step_streamline(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Streamline: quantizers become integer weights and thresholds; scales, batch norm and
+    binary gains fold into the thresholds (checked equal on the seeded input)."""
     assert model is not None
-    return _verified(model, Integerize(), cfg)
+    return _verified(model, Streamline(), cfg)
 
 
 def step_to_hw(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:

@@ -9,7 +9,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.build.config import BuildConfig
 from qnnflow.build.fold_step import step_fold
-from qnnflow.build.quant_steps import step_integerize, step_quantize, step_to_hw
+from qnnflow.build.quant_steps import step_quantize, step_streamline, step_to_hw
 from qnnflow.build.report import step_report
 from qnnflow.build.verify_step import step_verify
 from qnnflow.errors import QnnflowError
@@ -44,7 +44,7 @@ STEPS: list[tuple[str, Step]] = [
     ("tidy", step_tidy),
     ("verify", step_verify),
     ("quantize", step_quantize),
-    ("integerize", step_integerize),
+    ("streamline", step_streamline),
     ("to_hw", step_to_hw),
     ("fold", step_fold),
     ("report", step_report),

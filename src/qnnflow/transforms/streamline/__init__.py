@@ -1,0 +1,116 @@
+"""Streamlining: a quantized (QONNX) CNN becomes an integer-only graph.
+
+Quantizers turn into integer weights and MultiThreshold nodes producing integer codes; every
+float scale, bias and BatchNorm is pushed downstream and folded into the next thresholds:
+
+    Quant(x) -> Conv(Quant(W)) -> BatchNorm -> Relu -> Quant -> MaxPool -> ...
+==> MultiThreshold(x) -> Conv(W_int) -> MultiThreshold(T_int) -> MaxPool -> ... -> Mul(s_out)
+
+What may stay float: the graph's last scale (Mul, and an Add when the last layer has no
+activation quantizer), and the first thresholds when the graph input is float. Declare an
+integer input (`Streamline(input_datatype="UINT8")` for pixels) and those thresholds, and any
+scale in front of them (e.g. a /255), become integers too. Negative scales (BatchNorm gamma < 0)
+are moved into the conv weights (AbsorbMulSignIntoConv). Per-channel scales that reach a Conv
+input, a MaxPool with a negative scale, or non-zero padding stop the streamlining there.
+"""
+
+from __future__ import annotations
+
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
+from qonnx.transformation.batchnorm_to_affine import BatchNormToAffine
+from qonnx.transformation.infer_datatypes import InferDataTypes
+from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.remove import RemoveIdentityOps
+
+from qnnflow.transforms.streamline.absorb_add_into_multithreshold import (
+    AbsorbAddIntoMultiThreshold,
+)
+from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import (
+    AbsorbMulIntoMultiThreshold,
+)
+from qnnflow.transforms.streamline.absorb_mul_sign_into_conv import AbsorbMulSignIntoConv
+from qnnflow.transforms.streamline.collapse_repeated_mul import CollapseRepeatedMul
+from qnnflow.transforms.streamline.move_add_past_mul import MoveAddPastMul
+from qnnflow.transforms.streamline.move_mul_past_maxpool import MoveMulPastMaxPool
+from qnnflow.transforms.streamline.move_mul_past_pad import MoveMulPastPad
+from qnnflow.transforms.streamline.move_scalar_mul_past_conv import MoveScalarMulPastConv
+from qnnflow.transforms.streamline.quant_act_to_multithreshold import QuantActToMultiThreshold
+from qnnflow.transforms.streamline.quant_weights_to_integer import QuantWeightsToInteger
+from qnnflow.transforms.streamline.remove_relu_before_multithreshold import (
+    RemoveReluBeforeMultiThreshold,
+)
+from qnnflow.transforms.streamline.round_thresholds_to_integers import RoundThresholdsToIntegers
+
+# One sweep, in order; Streamline repeats sweeps until the graph stops changing.
+RULES: tuple[type[Transformation], ...] = (
+    QuantWeightsToInteger,  # Conv(Quant(W)) -> Mul(Conv(W_int), s)
+    QuantActToMultiThreshold,  # Quant(x) -> Mul(MultiThreshold(x), s)
+    BatchNormToAffine,  # BatchNorm -> Mul(A) -> Add(B)   (qonnx)
+    RemoveReluBeforeMultiThreshold,  # Relu -> MT(T > 0) -> MT
+    MoveAddPastMul,  # Add(b) -> Mul(a) -> Mul(a) -> Add(a b)
+    CollapseRepeatedMul,  # Mul(a) -> Mul(b) -> Mul(a b)
+    MoveMulPastPad,  # Mul(c) -> Pad(0) -> Pad(0) -> Mul(c)
+    MoveMulPastMaxPool,  # Mul(c > 0) -> MaxPool -> MaxPool -> Mul(c)
+    MoveScalarMulPastConv,  # Mul(c) -> Conv -> Conv -> Mul(c)
+    AbsorbAddIntoMultiThreshold,  # Add(b) -> MT(T) -> MT(T - b)
+    AbsorbMulSignIntoConv,  # Conv(W) -> Mul(a) -> Conv(W sgn a) -> Mul(|a|)
+    AbsorbMulIntoMultiThreshold,  # Mul(c >= 0) -> MT(T) -> MT(T / c)
+    RemoveIdentityOps,  # Mul(1), Add(0) -> nothing   (qonnx)
+)
+
+
+class Streamline(Transformation):
+    """Run RULES, then datatype inference and threshold rounding, to a fixed point."""
+
+    def __init__(self, input_datatype: str | None = None, max_sweeps: int = 50) -> None:
+        super().__init__()
+        self.input_datatype = input_datatype
+        self.max_sweeps = max_sweeps
+
+    def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
+        if self.input_datatype is not None:
+            for inp in model.graph.input:
+                model.set_tensor_datatype(inp.name, DataType[self.input_datatype])
+        model = model.transform(InferShapes())
+        for _ in range(self.max_sweeps):
+            before = model.model.SerializeToString()
+            for rule in RULES:
+                model = model.transform(rule())
+                _name_unnamed_nodes(model)
+            for transform in (InferShapes(), InferDataTypes(), RoundThresholdsToIntegers()):
+                model = model.transform(transform)
+            if model.model.SerializeToString() == before:
+                break
+        return model, False
+
+
+def _name_unnamed_nodes(model: ModelWrapper) -> None:
+    """Give nodes created without a name (qonnx's BatchNormToAffine) a unique one."""
+    taken = {n.name for n in model.graph.node}
+    for node in model.graph.node:
+        if not node.name:
+            i = 0
+            while f"{node.op_type}_{node.output[0]}_{i}" in taken:
+                i += 1
+            node.name = f"{node.op_type}_{node.output[0]}_{i}"
+            taken.add(node.name)
+
+
+__all__ = [
+    "RULES",
+    "AbsorbAddIntoMultiThreshold",
+    "AbsorbMulIntoMultiThreshold",
+    "AbsorbMulSignIntoConv",
+    "CollapseRepeatedMul",
+    "MoveAddPastMul",
+    "MoveMulPastMaxPool",
+    "MoveMulPastPad",
+    "MoveScalarMulPastConv",
+    "QuantActToMultiThreshold",
+    "QuantWeightsToInteger",
+    "RemoveReluBeforeMultiThreshold",
+    "RoundThresholdsToIntegers",
+    "Streamline",
+]

@@ -1,0 +1,31 @@
+"""AbsorbMulIntoMultiThreshold: Mul(c >= 0) -> MultiThreshold(T) -> MultiThreshold(T / c)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnnflow.transforms.streamline import AbsorbMulIntoMultiThreshold
+from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import BIG
+from tests.transforms.streamline.graphs import Chain, check, floats, op_types, thresholds_of
+
+SHAPE = [1, 3, 4, 4]
+T = np.array([[-0.5, 0.5, 1.5]], np.float32)
+
+
+def _model(scale):
+    chain = Chain(SHAPE).op("Mul", np.asarray(scale, np.float32).reshape(1, 3, 1, 1))
+    chain.op("MultiThreshold", T, qonnx=True, out_dtype="UINT2")
+    return chain.model(SHAPE)
+
+
+def test_positive_and_zero_scales_fold_into_thresholds():
+    after = check(_model([0.5, 2.0, 0.0]), AbsorbMulIntoMultiThreshold(), floats(SHAPE))
+    assert op_types(after) == ["MultiThreshold"]
+    t = thresholds_of(after)
+    assert np.array_equal(t[0], T[0] / 0.5) and np.array_equal(t[1], T[0] / 2.0)
+    assert np.array_equal(t[2], [-BIG, BIG, BIG])  # a zero scale: constant count(0 >= T)
+
+
+def test_negative_scale_is_not_absorbed():
+    after = check(_model([0.5, -2.0, 1.0]), AbsorbMulIntoMultiThreshold(), floats(SHAPE))
+    assert op_types(after) == ["Mul", "MultiThreshold"]

@@ -1,0 +1,28 @@
+"""RoundThresholdsToIntegers: thresholds on integer inputs -> clip(ceil(T), min, max + 1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnnflow.transforms.streamline import RoundThresholdsToIntegers
+from tests.transforms.streamline.graphs import Chain, check, floats, integers, thresholds_of
+
+SHAPE = [1, 2, 4, 4]
+T = np.array([[-20.0, -0.5, 0.3, 2.0, 7.5, 100.0]], np.float32)
+
+
+def _model(input_dtype=None):
+    chain = Chain(SHAPE).op("MultiThreshold", T, qonnx=True, out_dtype="UINT3")
+    return chain.model(SHAPE, input_dtype=input_dtype)
+
+
+def test_thresholds_on_int4_input_are_rounded_up_and_clipped():
+    after = check(_model("INT4"), RoundThresholdsToIntegers(), integers(SHAPE, -8, 8))
+    t = thresholds_of(after)
+    assert np.array_equal(t, [[-8, 0, 1, 2, 8, 8]]) and not np.signbit(t[t == 0]).any()
+    assert after.get_tensor_datatype(after.graph.node[0].input[1]).name == "INT5"
+
+
+def test_thresholds_on_float_input_are_kept():
+    after = check(_model(), RoundThresholdsToIntegers(), floats(SHAPE))
+    assert np.array_equal(thresholds_of(after), T)
