@@ -48,7 +48,6 @@ def _output_path(cfg: BuildConfig, index: int, name: str) -> Path:
 def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = None) -> BuildResult:
     """Run steps start..stop; `on_step(name, status)` reports 'running', 'done' or 'skipped'."""
     start, stop = _step_range(cfg)
-    cfg.output_dir.mkdir(parents=True, exist_ok=True)
     state = load_state(cfg.output_dir)
     result = BuildResult(output_dir=cfg.output_dir)
     fingerprint = cfg.fingerprint()
@@ -62,6 +61,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             )
         model = ModelWrapper(str(prev))
         fingerprint = state["steps"].get(STEPS[start - 1][0], {}).get("fingerprint", fingerprint)
+    cfg.output_dir.mkdir(parents=True, exist_ok=True)
     resuming = cfg.from_step is None
     for index in range(start, stop + 1):
         name, step = STEPS[index]

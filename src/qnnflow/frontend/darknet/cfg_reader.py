@@ -49,7 +49,7 @@ class Section:
         text = self.raw(key)
         if text is None or (empty_is_missing and text == ""):
             if default is None:
-                raise self.error(f"missing required key '{key}'")
+                raise self.error(f"missing required key '{key}'", key)  # `key=` -> its line
             return default
         try:
             return parse(text)
@@ -57,7 +57,10 @@ class Section:
             raise self.error(f"{key}: expected {what}, got '{text}'", key) from None
 
     def get_int(self, key: str, default: int | None = None) -> int:
-        return self._parsed(key, default, int, "an integer")
+        value = self._parsed(key, default, int, "an integer")
+        if not -(2**31) <= value < 2**31:  # Darknet reads every option into a C int
+            raise self.error(f"{key}: {value} does not fit in a 32-bit integer", key)
+        return value
 
     def get_float(self, key: str, default: float | None = None) -> float:
         return self._parsed(key, default, float, "a number")

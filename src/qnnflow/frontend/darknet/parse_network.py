@@ -45,6 +45,12 @@ def _positive(sec: Section, key: str, value: int) -> int:
     return value
 
 
+def _non_negative(sec: Section, key: str, value: int) -> int:
+    if value < 0:
+        raise sec.error(f"{key} must be >= 0, got {value}", key)
+    return value
+
+
 def _flag(sec: Section, key: str) -> bool:
     value = sec.get_int(key, 0)
     if value not in (0, 1):
@@ -67,7 +73,8 @@ def _parse_conv(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> Co
     for key in ("stride_x", "stride_y"):
         if sec.has(key) and sec.get_int(key) != stride:
             raise sec.error(f"{key} different from stride is not supported", key)
-    padding = size // 2 if sec.get_int("pad", 0) else sec.get_int("padding", 0)
+    padding = sec.get_int("padding", 0)  # read even when pad=1 overrides it, as Darknet does
+    padding = size // 2 if sec.get_int("pad", 0) else padding
     if padding < 0:
         raise sec.error(f"padding must be >= 0, got {padding}", "padding")
     groups = _positive(sec, "groups", sec.get_int("groups", 1))
@@ -194,13 +201,28 @@ def _parse_shortcut(sec: Section, index: int, shape: Shape, prev: list[Layer]) -
     )
 
 
-def _parse_region(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> RegionLayer:
-    num = _positive(sec, "num", sec.get_int("num", 1))
-    classes = sec.get_int("classes", 20)
-    coords = sec.get_int("coords", 4)
-    anchors = sec.get_float_list("anchors", [0.5] * (2 * num))
+def _anchors(sec: Section, num: int, shape: Shape) -> list[float]:
+    """`anchors=` (2*num values), or Darknet's default 0.5 each; the default is only built
+    for a `num` the input could hold (one channel per anchor at least)."""
+    if sec.raw("anchors"):
+        anchors = sec.get_float_list("anchors")
+    elif num > shape[0]:
+        raise sec.error(
+            f"num={num} anchors with default values cannot fit a {shape[0]}-channel "
+            "input; give anchors=",
+            "num",
+        )
+    else:
+        anchors = [0.5] * (2 * num)
     if len(anchors) != 2 * num:
         raise sec.error(f"anchors: {len(anchors)} values for num={num} (need {2 * num})", "anchors")
+    return anchors
+
+
+def _parse_region(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> RegionLayer:
+    num = _positive(sec, "num", sec.get_int("num", 1))
+    classes = _non_negative(sec, "classes", sec.get_int("classes", 20))
+    coords = _non_negative(sec, "coords", sec.get_int("coords", 4))
     expected = num * (coords + 1 + classes)
     if shape[0] != expected:
         raise sec.error(
@@ -212,7 +234,7 @@ def _parse_region(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> 
         line=sec.line,
         in_shape=shape,
         out_shape=shape,
-        anchors=anchors,
+        anchors=_anchors(sec, num, shape),
         classes=classes,
         coords=coords,
         num=num,
@@ -222,11 +244,15 @@ def _parse_region(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> 
 
 def _parse_yolo(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> YoloLayer:
     num = _positive(sec, "num", sec.get_int("num", 1))
-    classes = sec.get_int("classes", 20)
-    anchors = sec.get_float_list("anchors", [0.5] * (2 * num))
-    if len(anchors) != 2 * num:
-        raise sec.error(f"anchors: {len(anchors)} values for num={num} (need {2 * num})", "anchors")
-    mask = sec.get_int_list("mask", list(range(num)))
+    classes = _non_negative(sec, "classes", sec.get_int("classes", 20))
+    if sec.raw("mask"):
+        mask = sec.get_int_list("mask")
+    elif num > shape[0]:
+        raise sec.error(
+            f"num={num} anchors (all used, no mask=) cannot fit a {shape[0]}-channel input", "num"
+        )
+    else:
+        mask = list(range(num))
     if any(not 0 <= m < num for m in mask):
         raise sec.error(f"mask: every entry must be in 0..{num - 1}, got {mask}", "mask")
     expected = len(mask) * (classes + 5)
@@ -240,7 +266,7 @@ def _parse_yolo(sec: Section, index: int, shape: Shape, prev: list[Layer]) -> Yo
         line=sec.line,
         in_shape=shape,
         out_shape=shape,
-        anchors=anchors,
+        anchors=_anchors(sec, num, shape),
         mask=mask,
         classes=classes,
         num=num,
@@ -264,6 +290,11 @@ def _check_unsupported(sec: Section) -> None:
         value = sec.raw(key)
         if value is not None and (default is None or value.lower() != default):
             raise sec.error(f"{key}={value} is not supported by qnnflow's importer", key)
+
+
+def _check_size(sec: Section, what: str, shape: Shape) -> None:
+    if shape[0] * shape[1] * shape[2] >= 2**31:  # Darknet counts a tensor's values in a C int
+        raise sec.error(f"{what} {shape} has more values than Darknet's 32-bit int holds")
 
 
 def _parse_net(sec: Section, input_size: tuple[int, int] | None) -> NetSpec:
@@ -291,6 +322,7 @@ def build_network(
         raise head.error("the first section must be [net] (or [network])")
     net = _parse_net(head, input_size)
     shape: Shape = (net.channels, net.height, net.width)
+    _check_size(head, "input", shape)
     layers: list[Layer] = []
     for index, sec in enumerate(sections[1:]):
         if sec.name not in PARSERS:
@@ -298,6 +330,7 @@ def build_network(
             raise sec.error(f"unknown or unsupported section (supported: {supported})")
         _check_unsupported(sec)
         layer = PARSERS[sec.name](sec, index, shape, layers)
+        _check_size(sec, "output", layer.out_shape)
         layers.append(layer)
         shape = layer.out_shape
     if not layers:
