@@ -1,0 +1,1 @@
+"""Code generation backends: HLS C++ (hls/), Vivado block design and bitstream scripts."""
