@@ -10,6 +10,7 @@ from pathlib import Path
 from qnnflow.errors import QnnflowError
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+HLS_LIBRARY_DIR = PACKAGE_DIR.parents[1] / "hls"
 
 
 @dataclass
@@ -68,7 +69,8 @@ class BuildConfig:
         for path in (self.model, self.weights, self.folding):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
-        for source in sorted(PACKAGE_DIR.rglob("*.py")):  # a changed compiler reruns steps
+        sources = [*PACKAGE_DIR.rglob("*.py"), *HLS_LIBRARY_DIR.rglob("*.*")]
+        for source in sorted(sources):  # a changed compiler or kernel library reruns steps
             digest.update(source.read_bytes())
         if self.calib_dir is not None and self.calib_dir.is_dir():
             for image in sorted(self.calib_dir.rglob("*")):

@@ -4,14 +4,16 @@ from a JSON config) and save the folding config and the per-layer estimate."""
 from __future__ import annotations
 
 import json
+import logging
 
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.analysis.estimate import estimate_network
 from qnnflow.analysis.estimate_table import estimate_markdown
-from qnnflow.boards import load_board
+from qnnflow.boards import Board, load_board
 from qnnflow.build.config import BuildConfig
 from qnnflow.build.verify_step import seeded_input
+from qnnflow.errors import QnnflowError
 from qnnflow.ops.graph_queries import hw_nodes
 from qnnflow.transforms.fold import (
     ApplyFoldingConfig,
@@ -20,8 +22,56 @@ from qnnflow.transforms.fold import (
     InsertWidthConverters,
     extract_folding_config,
 )
+from qnnflow.transforms.fold.auto_fold import DEFAULT_CAPS
 from qnnflow.util.atomic import atomic_write_text
 from qnnflow.verify import verified_transform
+
+log = logging.getLogger(__name__)
+MAX_REFOLDS = 5
+
+
+def _fold_and_plumb(model: ModelWrapper, transform, inputs: dict) -> ModelWrapper:
+    model = verified_transform(model, transform, inputs)
+    model = verified_transform(model, InsertWidthConverters(), inputs)
+    return verified_transform(model, InsertFIFOs(), inputs)
+
+
+def _auto_fold_with_plumbing(
+    model: ModelWrapper, board: Board, target_fps: float | None, inputs: dict
+) -> ModelWrapper:
+    """AutoFold budgets the compute layers; the width converters and FIFOs inserted after it
+    cost resources too. When they push a resource over its cap, the compute caps of the
+    resources that overflow are scaled down, bisecting the scale (MAX_REFOLDS rounds) for
+    the fastest design whose total, plumbing included, keeps every cap."""
+    folded = _fold_and_plumb(model, AutoFold(board, target_fps), inputs)
+    over = _over_caps(folded, board)
+    if not over:
+        return folded
+    best, low, high = None, 0.5, 1.0
+    for _ in range(MAX_REFOLDS):
+        scale = (low + high) / 2
+        caps = {k: DEFAULT_CAPS[k] * (scale if k in over else 1.0) for k in DEFAULT_CAPS}
+        try:
+            candidate = _fold_and_plumb(model, AutoFold(board, target_fps, caps), inputs)
+        except QnnflowError:
+            high = scale
+            continue
+        if _over_caps(candidate, board):
+            high = scale
+        else:
+            best, low = candidate, scale
+        log.info("refold with compute caps x%.3f for %s: %s", scale, sorted(over), best is not None)
+    if best is None:
+        raise QnnflowError(
+            f"width converters and FIFOs push {', '.join(sorted(over))} over the board's caps "
+            "at every folding tried; give a folding config (--folding) or a lower --target-fps"
+        )
+    return best
+
+
+def _over_caps(model: ModelWrapper, board: Board) -> set[str]:
+    used = estimate_network(model, board).utilization(board)
+    return {k for k, cap in DEFAULT_CAPS.items() if used.get(k, 0.0) > cap}
 
 
 def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
@@ -35,12 +85,9 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     board = load_board(cfg.board)
     inputs = {model.graph.input[0].name: seeded_input(model, cfg.seed)}
     if cfg.folding is not None:
-        transform = ApplyFoldingConfig(cfg.folding)
+        model = _fold_and_plumb(model, ApplyFoldingConfig(cfg.folding), inputs)
     else:
-        transform = AutoFold(board, cfg.target_fps)
-    model = verified_transform(model, transform, inputs)
-    model = verified_transform(model, InsertWidthConverters(), inputs)
-    model = verified_transform(model, InsertFIFOs(), inputs)
+        model = _auto_fold_with_plumbing(model, board, cfg.target_fps, inputs)
     estimate = estimate_network(model, board)
     atomic_write_text(
         out / "folding_config.json", json.dumps(extract_folding_config(model), indent=2)

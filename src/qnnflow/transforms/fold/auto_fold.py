@@ -23,7 +23,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.transforms.fold.folding_config import ApplyFoldingConfig
 from qnnflow.transforms.fold.options import Group, Option, folding_groups, streamable_suffix
 
-DEFAULT_CAPS = {"LUT": 0.85, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
+DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
 FOLDING_KEY = "qnnflow.folding"
 
 
