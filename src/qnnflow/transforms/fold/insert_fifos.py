@@ -1,11 +1,14 @@
 """Insert a StreamingFIFO on every stream between two hardware nodes:
 producer -> consumer  ==>  producer -> StreamingFIFO(depth) -> consumer.
 
-Depth rule: a linear pipeline with back-pressure cannot deadlock, so FIFO depth only changes
-throughput; every FIFO gets `depth` words (default 2, a register slice) unless `depths`
-names a larger one for its consumer (e.g. from the C++ cycle simulation). Graphs whose
-hardware streams fork (one producer, several consumers) are refused: a fork needs depths
-bounded by the other branch's latency, which this rule does not compute."""
+Depth rule: a linear pipeline with back-pressure cannot deadlock, so there FIFO depth only
+changes throughput and every FIFO gets `depth` words (default 2, a register slice). Where
+forked branches join again (a StreamingConcat fed by a DuplicateStreams' outputs), the
+early branch's FIFO in front of the join gets ceil(lag * words per frame) + `depth`, the
+bound of `branch_latency` (below it the fork stalls and the pipeline deadlocks).
+`depths` overrides any FIFO, e.g. from a cycle simulation: keyed by the consumer's name
+for its first input, `"<consumer>:<i>"` for input i. A stream with several hardware
+readers must go through a DuplicateStreams first (ConvertToHW inserts them)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,29 @@ from qonnx.transformation.base import Transformation
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
+from qnnflow.transforms.fold.branch_latency import join_fifo_depths
+
+
+def _stream_edges(model: ModelWrapper) -> list[tuple]:
+    """(producer, consumer, input index) for every hardware-to-hardware stream."""
+    edges = []
+    for consumer in hw_nodes(model):
+        if consumer.op_type == "StreamingFIFO":
+            continue
+        for index, tensor in enumerate(consumer.input):
+            producer = model.find_producer(tensor) if tensor else None
+            if producer is None or producer.domain != DOMAIN:
+                continue
+            if producer.op_type == "StreamingFIFO":
+                continue
+            readers = [n for n in model.find_consumers(tensor) if n.domain == DOMAIN]
+            if len(readers) > 1 or list(consumer.input).count(tensor) > 1:
+                raise QnnflowError(
+                    f"stream '{tensor}' of {producer.name} has several hardware readers; "
+                    "insert a DuplicateStreams fork first (InsertStreamDuplicators)"
+                )
+            edges.append((producer, consumer, index))
+    return edges
 
 
 class InsertFIFOs(Transformation):
@@ -23,27 +49,23 @@ class InsertFIFOs(Transformation):
         super().__init__()
         if depth < 1:
             raise QnnflowError(f"FIFO depth must be >= 1, got {depth}")
+        bad = {k: v for k, v in (depths or {}).items() if int(v) < 1}
+        if bad:
+            raise QnnflowError(f"FIFO depths must be >= 1, got {bad}")
         self.depth = depth
         self.depths = depths or {}
 
+    def _depth(self, consumer, index: int, joins: dict) -> int:
+        key = consumer.name if index == 0 else f"{consumer.name}:{index}"
+        if key in self.depths:
+            return int(self.depths[key])
+        return joins.get((consumer.name, index), self.depth)
+
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        edges = []
-        for consumer in hw_nodes(model):
-            if consumer.op_type == "StreamingFIFO":
-                continue
-            producer = model.find_producer(consumer.input[0])
-            if producer is None or producer.domain != DOMAIN:
-                continue
-            if producer.op_type == "StreamingFIFO":
-                continue
-            if len(model.find_consumers(consumer.input[0])) > 1:
-                raise QnnflowError(
-                    f"stream '{consumer.input[0]}' of {producer.name} forks; "
-                    "FIFO depths for forks are not computed yet"
-                )
-            edges.append((producer, consumer))
-        for producer, consumer in edges:
-            tensor = consumer.input[0]
+        edges = _stream_edges(model)
+        joins = join_fifo_depths(model, self.depth)
+        for producer, consumer, index in edges:
+            tensor = consumer.input[index]
             out_op = hw_op(producer)
             shape = [int(d) for d in model.get_tensor_shape(tensor)]
             buffered = model.make_new_valueinfo_name()
@@ -51,16 +73,16 @@ class InsertFIFOs(Transformation):
                 "StreamingFIFO",
                 [tensor],
                 [buffered],
-                name=f"{consumer.name}_fifo",
+                name=f"{consumer.name}_fifo" + (str(index) if index else ""),
                 domain=DOMAIN,
                 shape=shape,
-                depth=self.depths.get(consumer.name, self.depth),
+                depth=self._depth(consumer, index, joins),
                 elemsPerWord=out_op.folded_output_shape()[-1],
                 inputDataType=out_op.output_dtype().name,
                 outputDataType=out_op.output_dtype().name,
             )
             model.graph.node.insert(list(model.graph.node).index(consumer), node)
-            consumer.input[0] = buffered
+            consumer.input[index] = buffered
             model.set_tensor_shape(buffered, shape)
             model.set_tensor_datatype(buffered, out_op.output_dtype())
         return model, False

@@ -1,6 +1,7 @@
 """Insert a WidthConverter on every stream between hardware nodes whose words differ:
 producer -(PE elems/word)-> consumer(SIMD elems/word)  ==>  producer -> WidthConverter -> consumer.
-Run after folding; re-running is a no-op once widths match."""
+Every stream input is checked (a StreamingConcat has several). Run after folding;
+re-running is a no-op once widths match."""
 
 from __future__ import annotations
 
@@ -16,19 +17,21 @@ class InsertWidthConverters(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         mismatches = []
         for consumer in hw_nodes(model):
-            producer = model.find_producer(consumer.input[0])
-            if producer is None or producer.domain != DOMAIN:
-                continue
-            out_elems = hw_op(producer).folded_output_shape()[-1]
-            in_elems = hw_op(consumer).folded_input_shape()[-1]
-            if out_elems != in_elems:
-                mismatches.append((producer, consumer, out_elems, in_elems))
-        for producer, consumer, out_elems, in_elems in mismatches:
-            tensor = consumer.input[0]
+            for index, tensor in enumerate(consumer.input):
+                producer = model.find_producer(tensor) if tensor else None
+                if producer is None or producer.domain != DOMAIN:
+                    continue
+                out_elems = hw_op(producer).folded_output_shape()[-1]
+                op = hw_op(consumer)  # only multi-stream ops (concat) take an input index
+                in_shape = op.folded_input_shape(index) if index else op.folded_input_shape()
+                if out_elems != in_shape[-1]:
+                    mismatches.append((producer, consumer, index, out_elems, in_shape[-1]))
+        for producer, consumer, index, out_elems, in_elems in mismatches:
+            tensor = consumer.input[index]
             shape = [int(d) for d in model.get_tensor_shape(tensor)]
             dtype = hw_op(producer).output_dtype().name
             converted = model.make_new_valueinfo_name()
-            name = f"{consumer.name}_dwc"
+            name = f"{consumer.name}_dwc" + (str(index) if index else "")
             node = helper.make_node(
                 "WidthConverter",
                 [tensor],
@@ -42,7 +45,7 @@ class InsertWidthConverters(Transformation):
                 outputDataType=dtype,
             )
             model.graph.node.insert(list(model.graph.node).index(consumer), node)
-            consumer.input[0] = converted
+            consumer.input[index] = converted
             model.set_tensor_shape(converted, shape)
             model.set_tensor_datatype(converted, hw_op(producer).output_dtype())
         return model, False

@@ -120,6 +120,12 @@ def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) 
             opts = _single_options(node, "SIMD", op.get_nodeattr("NumChannels"))
         elif node.op_type == "SlidingWindow":
             opts = _single_options(node, "SIMD", op.get_nodeattr("IFMChannels"))
+        elif node.op_type == "Upsample":
+            opts = _single_options(node, "SIMD", op.get_nodeattr("NumChannels"))
+        elif node.op_type == "StreamingConcat":  # one SIMD must divide every input
+            opts = _single_options(node, "SIMD", op.gcd_channels())
+        elif node.op_type == "DuplicateStreams":
+            opts = _single_options(node, "SIMD", op.normal_input_shape()[-1])
         else:  # FIFOs and width converters keep what they have
             opts = [o for o in [_evaluate([node], {})] if o is not None]
         groups.append(Group([node], opts))
