@@ -1,0 +1,97 @@
+"""The quantization accuracy gate: a quantized detector may lose at most `max_drop` points of
+mAP@0.5 against its float original on the same images, or the flow stops with advice.
+
+"Points" are percentage points of mAP (0.652 -> 0.617 is a drop of 3.5 points), the unit
+detection papers report; a model that gains accuracy passes. Both models are scored on the
+same split and the same first `max_images` images, with Darknet's `valid` settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from qnnflow.data.evaluate import DetectorScore, evaluate_detector, load_map_detector
+from qnnflow.data.reader import DetectionDataset
+from qnnflow.errors import QnnflowError
+
+DEFAULT_MAX_DROP = 5.0
+
+SUGGESTIONS = (
+    "calibrate on more images (quantize --max-samples, e.g. 200, from the training split)",
+    "try another calibration method (quantize --calib-method percentile|mse|entropy|minmax)",
+    "keep the first and last layers at 8 bits or float (quantize --first-last-bits 8|float)",
+    "fine-tune with quantization-aware training (QAT) instead of post-training quantization",
+)
+
+
+@dataclass
+class GateResult:
+    """Both scores, the drop in mAP points and whether it is within `max_drop`."""
+
+    float_score: DetectorScore
+    quant_score: DetectorScore
+    max_drop: float
+
+    @property
+    def drop(self) -> float:
+        return 100.0 * (self.float_score.result.mean_ap - self.quant_score.result.mean_ap)
+
+    @property
+    def passed(self) -> bool:
+        return self.drop <= self.max_drop
+
+    def to_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "drop_points": round(self.drop, 4),
+            "max_drop_points": self.max_drop,
+            "float": self.float_score.to_dict(),
+            "quant": self.quant_score.to_dict(),
+        }
+
+    def failure_message(self) -> str:
+        advice = "; ".join(SUGGESTIONS)
+        return (
+            f"accuracy gate failed: mAP@0.5 dropped {self.drop:.2f} points "
+            f"({100 * self.float_score.result.mean_ap:.2f} -> "
+            f"{100 * self.quant_score.result.mean_ap:.2f}) on {self.quant_score.images} images,"
+            f" more than the allowed {self.max_drop:g}. Try: {advice}"
+        )
+
+
+def compare_models(
+    float_model: str | Path,
+    quant_model: str | Path,
+    data_dir: str | Path,
+    split: str = "test",
+    max_drop: float = DEFAULT_MAX_DROP,
+    max_images: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> GateResult:
+    """Score both models on the split; never raises for a large drop (see `enforce`).
+
+    `progress(model_label, done, total)` is called after every image, for a progress bar."""
+    if max_drop < 0:
+        raise QnnflowError(f"--max-drop must be >= 0 points, got {max_drop}")
+    dataset = DetectionDataset(data_dir, split)
+    scores = []
+    total = len(dataset) if max_images is None else min(max_images, len(dataset))
+    for label, path in (("float", float_model), ("quant", quant_model)):
+        detector = load_map_detector(str(path), dataset.names)
+        done = [0]
+
+        def step(n: int, label: str = label, done: list[int] = done) -> None:
+            done[0] += n
+            if progress is not None:
+                progress(label, done[0], total)
+
+        scores.append(evaluate_detector(detector, dataset, max_images, step))
+    return GateResult(scores[0], scores[1], max_drop)
+
+
+def enforce(result: GateResult) -> None:
+    """Raise a QnnflowError (exit code 2 in the CLI) with suggestions when the gate fails."""
+    if not result.passed:
+        raise QnnflowError(result.failure_message())
