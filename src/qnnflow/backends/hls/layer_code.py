@@ -73,20 +73,26 @@ class LayerCode:
         return ", ".join(streams + ports)
 
     def pragmas(self) -> list[str]:
-        lines = [f"#pragma HLS INTERFACE axis port=in{i}" for i in range(len(self.inputs))]
-        lines.append("#pragma HLS INTERFACE axis port=out0")
-        for port in self.mm_ports:
-            lines.append(
-                f"#pragma HLS INTERFACE m_axi port={port.name} offset=slave "
-                f"bundle={port.name} depth={port.depth}"
-            )
-            lines.append(f"#pragma HLS INTERFACE s_axilite port={port.name}")
+        streams = [f"in{i}" for i in range(len(self.inputs))] + ["out0"]
+        return interface_pragmas(streams, self.mm_ports)
+
+
+def interface_pragmas(streams: list[str], mm_ports: tuple[MMPort, ...]) -> list[str]:
+    """AXI-stream ports; DDR ports as AXI-MM masters whose base addresses (and then the
+    start/done handshake) sit on an AXI-lite slave, else free-running (ap_ctrl_none)."""
+    lines = [f"#pragma HLS INTERFACE axis port={name}" for name in streams]
+    for port in mm_ports:
         lines.append(
-            "#pragma HLS INTERFACE s_axilite port=return"
-            if self.mm_ports
-            else "#pragma HLS INTERFACE ap_ctrl_none port=return"
+            f"#pragma HLS INTERFACE m_axi port={port.name} offset=slave "
+            f"bundle={port.name} depth={port.depth}"
         )
-        return lines
+        lines.append(f"#pragma HLS INTERFACE s_axilite port={port.name}")
+    lines.append(
+        "#pragma HLS INTERFACE s_axilite port=return"
+        if mm_ports
+        else "#pragma HLS INTERFACE ap_ctrl_none port=return"
+    )
+    return lines
 
 
 def render_layer_top(code: LayerCode) -> dict[str, str]:

@@ -1,0 +1,212 @@
+"""Stitch the hardware layers of a folded graph into one dataflow accelerator: every layer's
+own file, a synthesisable DATAFLOW top whose FIFO widths follow the folding, and a g++
+simulation driver that runs the same layer functions and can dump every layer's stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from string import Template
+
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.backends.hls.layer_code import (
+    LayerCode,
+    MMPort,
+    StreamSpec,
+    interface_pragmas,
+    render_layer_top,
+)
+from qnnflow.backends.hls.ops import render_node
+from qnnflow.backends.hls.paths import template_path
+from qnnflow.errors import QnnflowError
+from qnnflow.ops import DOMAIN
+
+DEFAULT_TOP = "qnnflow_accel"
+
+
+@dataclass(frozen=True)
+class NetworkCode:
+    """The stitched accelerator: layers in topological order and the stream of each tensor."""
+
+    top: str
+    node_names: tuple[str, ...]
+    layers: tuple[LayerCode, ...]
+    streams: dict[str, StreamSpec]  # tensor name -> stream
+    input_tensor: str
+    output_tensor: str
+
+    @property
+    def mm_ports(self) -> tuple[MMPort, ...]:
+        return tuple(p for layer in self.layers for p in layer.mm_ports)
+
+    def stream_var(self, tensor: str) -> str:
+        return "s_" + "".join(ch if ch.isalnum() else "_" for ch in tensor)
+
+
+def hardware_region(model: ModelWrapper) -> list:
+    """The hardware nodes, which must form one contiguous stretch of the topological order
+    with a single input tensor and a single output tensor."""
+    nodes = list(model.graph.node)
+    hw = [i for i, n in enumerate(nodes) if n.domain == DOMAIN]
+    if not hw:
+        raise QnnflowError("the graph has no hardware layers (run the to_hw and fold steps)")
+    region = nodes[hw[0] : hw[-1] + 1]
+    for node in region:
+        if node.domain != DOMAIN:
+            raise QnnflowError(
+                f"{node.op_type} '{node.name}' (a host op) sits between hardware layers; "
+                "the accelerator must be one contiguous hardware region"
+            )
+    return region
+
+
+def _region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
+    produced = {t for n in region for t in n.output}
+    inits = {i.name for i in model.graph.initializer}
+    inputs = {t for n in region for t in n.input if t not in produced and t not in inits}
+    names = {n.name for n in region}
+    outputs = {
+        t
+        for n in region
+        for t in n.output
+        if model.find_consumers(t) == []
+        or any(c.name not in names for c in model.find_consumers(t))
+        or t in {o.name for o in model.graph.output}
+    }
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise QnnflowError(
+            f"the hardware region must have one input and one output stream, found inputs "
+            f"{sorted(inputs)} and outputs {sorted(outputs)}"
+        )
+    return inputs.pop(), outputs.pop()
+
+
+def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCode:
+    """Render every hardware layer and check that connected streams agree in width."""
+    region = hardware_region(model)
+    input_tensor, output_tensor = _region_boundary(model, region)
+    streams: dict[str, StreamSpec] = {}
+    layers = []
+    for node in region:
+        code = render_node(model, node)
+        data_inputs = [t for t in node.input if model.get_initializer(t) is None]
+        if len(data_inputs) != len(code.inputs):
+            raise QnnflowError(
+                f"'{node.name}': {len(data_inputs)} streamed inputs, code has {len(code.inputs)}"
+            )
+        for tensor, spec in zip(data_inputs, code.inputs, strict=True):
+            known = streams.setdefault(tensor, spec)
+            if known.width != spec.width or known.words != spec.words:
+                raise QnnflowError(
+                    f"stream '{tensor}' into '{node.name}': producer writes {known.words} words "
+                    f"of {known.width} bits, consumer reads {spec.words} of {spec.width} "
+                    "(a width converter is missing)"
+                )
+        if len(model.find_consumers(node.output[0])) > 1:
+            raise QnnflowError(
+                f"'{node.name}' feeds {len(model.find_consumers(node.output[0]))} hardware "
+                "layers; a stream has one reader (insert a stream duplicator)"
+            )
+        streams[node.output[0]] = code.output
+        layers.append(code)
+    ports = [p.name for code in layers for p in code.mm_ports]
+    if len(set(ports)) != len(ports):
+        raise QnnflowError(f"DDR port names collide: {ports}")
+    return NetworkCode(
+        top=top,
+        node_names=tuple(n.name for n in region),
+        layers=tuple(layers),
+        streams=streams,
+        input_tensor=input_tensor,
+        output_tensor=output_tensor,
+    )
+
+
+def _call(net: NetworkCode, index: int, model_nodes: list, sim: bool) -> str:
+    code, node = net.layers[index], model_nodes[index]
+    args = [net.stream_var(t) for t in node.input if t in net.streams]
+    args.append(net.stream_var(node.output[0]))
+    args += [p.sim_symbol if sim else p.name for p in code.mm_ports]
+    return f"{code.name}({', '.join(args)});"
+
+
+def _internal_streams(net: NetworkCode, indent: str) -> list[str]:
+    lines = []
+    for tensor, spec in net.streams.items():
+        if tensor in (net.input_tensor, net.output_tensor):
+            continue
+        var = net.stream_var(tensor)
+        lines.append(f'{indent}hls::stream<{spec.ctype}> {var}("{var}");')
+    return lines
+
+
+def render_network(model: ModelWrapper, net: NetworkCode) -> dict[str, str]:
+    """All files of the accelerator: layer files, `<top>.cpp` and `<top>_sim.cpp`."""
+    files: dict[str, str] = {}
+    for code in net.layers:
+        files.update(render_layer_top(code))
+    region = hardware_region(model)
+    includes = "\n".join(f'#include "{code.name}.cpp"' for code in net.layers)
+    in_spec, out_spec = net.streams[net.input_tensor], net.streams[net.output_tensor]
+    in_var, out_var = net.stream_var(net.input_tensor), net.stream_var(net.output_tensor)
+    params = [
+        f"hls::stream<{in_spec.ctype}> &{in_var}",
+        f"hls::stream<{out_spec.ctype}> &{out_var}",
+    ]
+    params += [f"{p.ctype} *{p.name}" for p in net.mm_ports]
+    pragmas = interface_pragmas([in_var, out_var], net.mm_ports)
+    declares = _internal_streams(net, "    ")
+    for tensor in net.streams:
+        if tensor not in (net.input_tensor, net.output_tensor):
+            declares.append(f"#pragma HLS STREAM variable={net.stream_var(tensor)} depth=2")
+    calls = [f"    {_call(net, i, region, sim=False)}" for i in range(len(net.layers))]
+    files[f"{net.top}.cpp"] = Template(template_path("network_top.cpp.in").read_text()).substitute(
+        top=net.top,
+        layer_includes=includes,
+        params=", ".join(params),
+        pragmas="\n".join(pragmas),
+        declare_streams="\n".join(declares),
+        calls="\n".join(calls),
+    )
+    files[f"{net.top}_sim.cpp"] = _render_sim(net, region, includes)
+    return files
+
+
+def _render_sim(net: NetworkCode, region: list, includes: str) -> str:
+    in_spec, out_spec = net.streams[net.input_tensor], net.streams[net.output_tensor]
+    declares = [
+        f'        hls::stream<{spec.ctype}> {net.stream_var(t)}("{net.stream_var(t)}");'
+        for t, spec in net.streams.items()
+    ]
+    step = Template(template_path("network_sim_step.cpp.in").read_text())
+    steps = []
+    for i, node in enumerate(region):
+        spec = net.streams[node.output[0]]
+        text = step.substitute(
+            index=i,
+            name=node.name,
+            call=_call(net, i, region, sim=True),
+            per_word=spec.per_word,
+            bits=spec.bits,
+            signed=str(spec.signed).lower(),
+            stream=net.stream_var(node.output[0]),
+            words=spec.words,
+        )
+        steps.append(text.rstrip("\n"))
+    return Template(template_path("network_sim.cpp.in").read_text()).substitute(
+        top=net.top,
+        layer_includes=includes,
+        in_elements=in_spec.elements,
+        layer_count=len(net.layers),
+        declare_streams="\n".join(declares),
+        in_per_word=in_spec.per_word,
+        in_bits=in_spec.bits,
+        in_words=in_spec.words,
+        in_stream=net.stream_var(net.input_tensor),
+        steps="\n".join(steps),
+        out_per_word=out_spec.per_word,
+        out_bits=out_spec.bits,
+        out_signed=str(out_spec.signed).lower(),
+        out_words=out_spec.words,
+        out_stream=net.stream_var(net.output_tensor),
+    )

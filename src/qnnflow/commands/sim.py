@@ -1,0 +1,107 @@
+"""`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qonnx) or in the g++ C++
+simulation of its generated HLS code, and compare the two layer by layer."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+
+def resolve_model(path: Path) -> Path:
+    """A model file, or a build directory (its latest saved step that holds hardware ops)."""
+    from qnnflow.errors import QnnflowError
+
+    if path.is_file():
+        return path
+    if path.is_dir():
+        saved = sorted(path.glob("[0-9][0-9]_*.onnx"))
+        for candidate in reversed(saved):
+            if candidate.stem.split("_", 1)[1] in ("fold", "codegen", "cppsim", "report"):
+                return candidate
+        raise QnnflowError(f"{path}: no folded model (NN_fold.onnx); run the build's fold step")
+    raise QnnflowError(f"model not found: {path}")
+
+
+@click.command("sim")
+@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path))
+@click.option(
+    "--level",
+    type=click.Choice(["python", "cpp", "both"]),
+    default="both",
+    show_default=True,
+    help="numpy execution, C++ simulation, or both compared layer by layer.",
+)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Input tensor (.npy, the model's input shape); default: seeded random.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
+    """Simulate MODEL (a folded .onnx or a build directory) and report per-layer cycles."""
+    import numpy as np
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from qnnflow.backends.hls.network import hardware_region
+    from qnnflow.backends.hls.network_sim import execute_cpp, first_mismatch
+    from qnnflow.build.verify_step import seeded_input
+    from qnnflow.errors import QnnflowError
+    from qnnflow.util.execute import run_qonnx
+
+    model = ModelWrapper(str(resolve_model(model_path)))
+    x = seeded_input(model, seed)
+    if input_path is not None:
+        try:
+            x = np.load(input_path).astype(np.float32).reshape(x.shape)
+        except (OSError, ValueError) as exc:
+            raise QnnflowError(f"{input_path}: not an input of shape {x.shape}: {exc}") from None
+    result: dict = {"model": str(model_path), "level": level}
+    if level == "python":
+        start = time.perf_counter()
+        run_qonnx(model, x)
+        result["python_seconds"] = time.perf_counter() - start
+    elif level == "cpp":
+        _, sim = execute_cpp(model, x)
+        result.update(cpp_seconds=sim.seconds, cycles=sim.cycles)
+    else:
+        start = time.perf_counter()
+        mismatch, sim = first_mismatch(model, x)
+        result.update(
+            bit_exact=mismatch is None,
+            first_mismatch=None if mismatch is None else str(mismatch),
+            seconds_both=time.perf_counter() - start,
+            cpp_seconds=sim.seconds,
+            cycles=sim.cycles,
+        )
+    if "cycles" in result:
+        result["estimates"] = {n.name: getCustomOp(n).cycles() for n in hardware_region(model)}
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        _print(result)
+    if result.get("bit_exact") is False:
+        raise QnnflowError(f"C++ simulation differs from numpy: {result['first_mismatch']}")
+
+
+def _print(result: dict) -> None:
+    console = Console()
+    if "cycles" in result:
+        table = Table("layer", "cycles (C++ sim)", "cycles (estimate)", "difference")
+        for name, cycles in result["cycles"].items():
+            estimate = result["estimates"][name]
+            table.add_row(name, str(cycles), str(estimate), f"{cycles - estimate:+d}")
+        console.print(table)
+    for key in ("python_seconds", "cpp_seconds"):
+        if key in result:
+            console.print(f"{key.replace('_', ' ')}: {result[key]:.3f} s")
+    if "bit_exact" in result:
+        verdict = "bit-exact" if result["bit_exact"] else f"MISMATCH: {result['first_mismatch']}"
+        console.print(f"C++ vs numpy: {verdict}")
