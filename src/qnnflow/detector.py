@@ -92,13 +92,17 @@ class Detector:
             scale_x_y=head.get("scale_x_y", 1.0),
         )
 
-    def detect(self, image_path: str | Path) -> DetectionResult:
-        times = {}
+    def net_size(self) -> tuple[int, int]:
+        """(width, height) of the network input."""
+        shape = self.model.get_tensor_shape(self.model.graph.input[0].name)
+        return int(shape[3]), int(shape[2])
+
+    def detections(self, image: np.ndarray, times: dict[str, float] | None = None) -> list:
+        """Letterboxed inference on one HWC float image in [0, 1]: decoded detections of
+        every head after NMS, boxes relative to the image (Darknet's `detection`)."""
+        times = {} if times is None else times
+        net_w, net_h = self.net_size()
         began = time.perf_counter()
-        image = load_image(image_path)
-        _, _, net_h, net_w = (
-            int(d) for d in self.model.get_tensor_shape(self.model.graph.input[0].name)
-        )
         x = network_input(image, net_w, net_h)
         times["preprocess"] = time.perf_counter() - began
         began = time.perf_counter()
@@ -112,12 +116,24 @@ class Detector:
             if raw is None:
                 raise QnnflowError(f"head tensor '{head['output']}' is not a graph output")
             dets += self._decode(head, raw, im_w, im_h, net_w, net_h)
+        dets = do_nms_sort(dets, self.heads[0]["classes"], self.nms)
+        times["postprocess"] = time.perf_counter() - began
+        return dets
+
+    def detect(self, image_path: str | Path) -> DetectionResult:
+        times: dict[str, float] = {}
+        began = time.perf_counter()
+        image = load_image(image_path)
+        load_seconds = time.perf_counter() - began
+        dets = self.detections(image, times)
+        times["preprocess"] += load_seconds
+        began = time.perf_counter()
+        im_h, im_w = image.shape[:2]
         classes = self.heads[0]["classes"]
-        dets = do_nms_sort(dets, classes, self.nms)
         names = self.names or [f"class{j}" for j in range(classes)]
         lines = format_detections(dets, names, self.thresh)
         boxes = detections_to_json(dets, names, self.thresh, im_w, im_h)
-        times["postprocess"] = time.perf_counter() - began
+        times["postprocess"] += time.perf_counter() - began
         return DetectionResult(str(image_path), lines, boxes, times)
 
 

@@ -20,7 +20,6 @@ from qnnflow.data.map import ImageBoxes, MapResult, mean_average_precision
 from qnnflow.data.reader import DetectionDataset
 from qnnflow.detector import Detector
 from qnnflow.errors import QnnflowError
-from qnnflow.yolo import do_nms_sort, network_input
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +44,8 @@ class DetectorScore:
 
 def detect_boxes(detector: Detector, image: np.ndarray) -> ImageBoxes:
     """All detections above `detector.thresh` in one HWC float image, normalised boxes."""
-    shape = detector.model.get_tensor_shape(detector.model.graph.input[0].name)
-    _, _, net_h, net_w = (int(d) for d in shape)
-    outputs = detector._execute(network_input(image, net_w, net_h))
-    im_h, im_w = image.shape[:2]
-    dets = []
-    for head in detector.heads:
-        raw = outputs.get(head["output"])
-        if raw is None:
-            raise QnnflowError(f"head tensor '{head['output']}' is not a graph output")
-        dets += detector._decode(head, raw, im_w, im_h, net_w, net_h)
+    dets = detector.detections(image)
     classes = detector.heads[0]["classes"]
-    dets = do_nms_sort(dets, classes, detector.nms)
     boxes, labels, scores = [], [], []
     limit = np.float32(detector.thresh)
     for det in dets:
