@@ -1,0 +1,143 @@
+"""The whole detector on the board: letterbox -> host prefix (numpy) -> accelerator ->
+host suffix (numpy) -> region/yolo decode -> NMS -> Darknet's `name: NN%` lines and pixel
+boxes, with seconds per stage. Numpy only (plus pynq through the accelerator's backend).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qnnflow.driver.accelerator import Accelerator
+from qnnflow.errors import QnnflowError
+from qnnflow.yolo.activations import region_forward, yolo_forward
+from qnnflow.yolo.decode import Detection, region_detections, yolo_detections
+from qnnflow.yolo.letterbox import letterbox_size, network_input, to_nchw
+from qnnflow.yolo.nms import do_nms_sort
+from qnnflow.yolo.report import detections_to_json, format_detections
+
+RESIZERS = ("darknet", "opencv")
+
+
+@dataclass
+class PipelineResult:
+    lines: list[str]
+    boxes: list[dict]
+    detections: list[Detection]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def decode_heads(
+    heads: list[dict], outputs: dict[str, np.ndarray], thresh: float, size: tuple[int, ...]
+) -> list[Detection]:
+    """Activate and decode every head of one image; `size` = (im_w, im_h, net_w, net_h)."""
+    im_w, im_h, net_w, net_h = size
+    dets: list[Detection] = []
+    for head in heads:
+        raw = outputs.get(head["output"])
+        if raw is None:
+            raise QnnflowError(f"head tensor '{head['output']}' is not a host graph output")
+        classes, num = head["classes"], head["num"]
+        box = {"im_w": im_w, "im_h": im_h, "net_w": net_w, "net_h": net_h}
+        if head["type"] == "region":
+            act = region_forward(raw, num, classes, head["coords"], head["softmax"])
+            dets += region_detections(
+                act, head["anchors"], num, classes, head["coords"], thresh, **box
+            )
+        else:
+            act = yolo_forward(raw, num, classes)
+            dets += yolo_detections(
+                act, head["anchors"], classes, thresh, scale_x_y=head.get("scale_x_y", 1.0), **box
+            )
+    return dets
+
+
+def _letterbox_opencv(image: np.ndarray, net_w: int, net_h: int) -> np.ndarray:
+    """Faster, not bit-exact: OpenCV's bilinear resize instead of Darknet's two passes."""
+    try:
+        import cv2
+    except ImportError:
+        raise QnnflowError("resize='opencv' needs OpenCV (cv2); use resize='darknet'") from None
+    im_h, im_w = image.shape[:2]
+    new_w, new_h = letterbox_size(im_w, im_h, net_w, net_h)
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    boxed = np.full((net_h, net_w, image.shape[2]), 0.5, dtype=np.float32)
+    top, left = (net_h - new_h) // 2, (net_w - new_w) // 2
+    boxed[top : top + new_h, left : left + new_w] = resized
+    return to_nchw(boxed)
+
+
+class DetectionPipeline:
+    """An `Accelerator` plus its package's host graphs, heads and class names."""
+
+    def __init__(
+        self,
+        accelerator: Accelerator,
+        thresh: float = 0.3,
+        nms: float = 0.3,
+        names: list[str] | None = None,
+        resize: str = "darknet",
+    ):
+        if resize not in RESIZERS:
+            raise QnnflowError(f"resize must be one of {RESIZERS}, got '{resize}'")
+        self.accelerator, self.thresh, self.nms, self.resize = accelerator, thresh, nms, resize
+        package = accelerator.package
+        if not package.heads:
+            raise QnnflowError("the package has no region/yolo heads: it is not a detector")
+        self.heads = package.heads
+        classes = self.heads[0]["classes"]
+        self.names = list(names or package.names) or [f"class{j}" for j in range(classes)]
+        self.prefix, self.suffix = package.host["prefix"], package.host["suffix"]
+        if package.net_input.get("width") is None:
+            raise QnnflowError(f"the model input {package.net_input['shape']} is not an NCHW image")
+        self.net_w, self.net_h = int(package.net_input["width"]), int(package.net_input["height"])
+
+    def network_input(self, image: np.ndarray) -> np.ndarray:
+        """HWC RGB image (float in [0, 1] or uint8) -> letterboxed [1, 3, net_h, net_w]."""
+        array = np.asarray(image)
+        if array.ndim != 3 or array.shape[2] != 3:
+            raise QnnflowError(f"expected an HWC RGB image, got shape {list(array.shape)}")
+        if array.dtype == np.uint8:
+            array = array.astype(np.float32) / np.float32(255.0)
+        if self.resize == "opencv":
+            return _letterbox_opencv(array.astype(np.float32), self.net_w, self.net_h)
+        return network_input(array, self.net_w, self.net_h)
+
+    def run(self, image: np.ndarray) -> PipelineResult:
+        """One image through every stage; seconds per stage in the result."""
+        times: dict[str, float] = {}
+        began = time.perf_counter()
+        x = self.network_input(image)
+        times["letterbox"] = time.perf_counter() - began
+        began = time.perf_counter()
+        region_in = self.prefix.run({self.prefix.inputs[0]: x})[self.prefix.outputs[0]]
+        times["host_prefix"] = time.perf_counter() - began
+        region_out = self.accelerator.execute(region_in)
+        times.update({f"accel_{k}": v for k, v in self.accelerator.last.seconds.items()})
+        began = time.perf_counter()
+        heads = self.suffix.run({self.suffix.inputs[0]: region_out.astype(np.float32)})
+        times["host_suffix"] = time.perf_counter() - began
+        began = time.perf_counter()
+        im_h, im_w = np.shape(image)[:2]
+        size = (im_w, im_h, self.net_w, self.net_h)
+        dets = do_nms_sort(
+            decode_heads(self.heads, heads, self.thresh, size), self.heads[0]["classes"], self.nms
+        )
+        lines = format_detections(dets, self.names, self.thresh)
+        boxes = detections_to_json(dets, self.names, self.thresh, im_w, im_h)
+        times["decode_nms"] = time.perf_counter() - began
+        return PipelineResult(lines, boxes, dets, times)
+
+    def run_file(self, path: str | Path) -> PipelineResult:
+        """Load an image file as Darknet does (Pillow) and run it."""
+        from qnnflow.yolo.image import load_image
+
+        began = time.perf_counter()
+        image = load_image(path)
+        loaded = time.perf_counter() - began
+        result = self.run(image)
+        result.seconds = {"load": loaded, **result.seconds}
+        return result

@@ -1,0 +1,150 @@
+"""Off-board stand-ins for the DMA + accelerator, both taking and returning the exact bytes
+the AXI DMA would move, so the driver's packing and control flow are exercised here.
+
+- `SimBackend` ("sim"): decodes the DMA bytes into stream words, runs the g++ simulation
+  of the generated C++ accelerator (the same code Vitis HLS synthesises) and encodes the
+  words it writes, in the order it writes them (channel-group-major included), as bytes.
+- `PythonBackend` ("python"): the same byte handling around qonnx's numpy execution of the
+  hardware layers. It is NOT the C++ accelerator: it exists for when the per-op HLS
+  kernels are not yet available, and it derives the group-major output order from the
+  package's own description rather than from the hardware.
+
+Both need qonnx/onnx (imported lazily) and the package's model.onnx; neither runs on board.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from qnnflow.driver.formats import StreamFormat, from_stream_order, to_stream_order
+from qnnflow.driver.package import MODEL_ONNX, AcceleratorPackage
+from qnnflow.errors import QnnflowError
+from qnnflow.packing import pack, unpack
+
+
+def renderers_available() -> bool:
+    """True when every per-op HLS renderer module of the backend can be imported."""
+    from qnnflow.backends.hls.ops import RENDERER_MODULES
+
+    return all(importlib.util.find_spec(m) is not None for m in RENDERER_MODULES.values())
+
+
+def bytes_to_elements(
+    fmt: StreamFormat, data: np.ndarray, frames: int, signed: bool = False
+) -> np.ndarray:
+    """DMA bytes -> [frames, elements] in stream order: raw bit codes, or values when
+    `signed` is the format's signedness."""
+    words = np.asarray(data, np.uint8).reshape(frames, fmt.words, fmt.word_bytes)
+    return unpack(words, fmt.per_word, fmt.bits, signed=signed).reshape(frames, fmt.elements)
+
+
+def elements_to_bytes(fmt: StreamFormat, values: np.ndarray, frames: int) -> np.ndarray:
+    """[frames, elements] stream-order values -> the bytes the DMA writes to DDR."""
+    words = np.asarray(values, np.int64).reshape(frames, fmt.words, fmt.per_word)
+    return pack(words, fmt.bits, 8).reshape(frames, fmt.frame_bytes)
+
+
+def _load_model(package: AcceleratorPackage):
+    try:
+        from qonnx.core.modelwrapper import ModelWrapper
+    except ImportError as exc:
+        raise QnnflowError(
+            f"the simulation backends need qonnx ({exc}); on the board use backend='pynq'"
+        ) from None
+    path = package.root / MODEL_ONNX
+    if not path.is_file():
+        raise QnnflowError(f"{path} not found: the simulation backends need the model")
+    return ModelWrapper(str(path))
+
+
+class SimBackend:
+    """The generated C++ accelerator compiled with g++ (cached) and run as a subprocess."""
+
+    name = "sim"
+
+    def __init__(self, package: AcceleratorPackage, cache_dir: Path | None = None):
+        if not renderers_available():
+            raise QnnflowError(
+                "backend='sim' needs the HLS kernels of every op "
+                "(qnnflow.backends.hls.ops.RENDERER_MODULES); they are not all present"
+            )
+        from qnnflow.backends.hls.gpp import compile_program
+        from qnnflow.backends.hls.network import build_network_code, render_network
+
+        self.package = package
+        model = _load_model(package)
+        net = build_network_code(model)
+        for fmt, tensor in ((package.input, net.input_tensor), (package.output, net.output_tensor)):
+            spec = net.streams[tensor]
+            if (fmt.per_word, fmt.bits, fmt.words) != (spec.per_word, spec.bits, spec.words):
+                raise QnnflowError(
+                    f"package stream '{fmt.tensor}' ({fmt.words} x {fmt.per_word} x "
+                    f"{fmt.bits} bits) differs from the generated code ({spec.words} x "
+                    f"{spec.per_word} x {spec.bits}); re-export the package"
+                )
+        self.exe = compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir)
+
+    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> np.ndarray:
+        ins = bytes_to_elements(self.package.input, data, frames)
+        with tempfile.TemporaryDirectory(prefix="qnnflow-driver-sim-") as tmp:
+            work = Path(tmp)
+            ins.astype("<i8").tofile(work / "in.bin")
+            cmd = [str(self.exe), str(frames), str(work / "in.bin"), str(work / "out.bin")]
+            try:
+                result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise QnnflowError(
+                    f"the C++ accelerator simulation did not finish {frames} frame(s) in "
+                    f"{timeout:g} s"
+                ) from None
+            if result.returncode:
+                raise QnnflowError(
+                    f"C++ simulation failed ({result.returncode}): {result.stderr.strip()}"
+                )
+            outs = np.fromfile(work / "out.bin", dtype="<i8")
+        fmt = self.package.output
+        if outs.size != frames * fmt.elements:
+            raise QnnflowError(
+                f"the simulation wrote {outs.size} elements, expected {frames} x {fmt.elements}"
+            )
+        return elements_to_bytes(fmt, outs.reshape(frames, fmt.elements), frames)
+
+
+class PythonBackend:
+    """qonnx's numpy execution of the hardware layers behind the same byte interface."""
+
+    name = "python"
+
+    def __init__(self, package: AcceleratorPackage):
+        from qnnflow.backends.hls.network import hardware_region
+
+        self.package = package
+        self.model = _load_model(package)
+        region = hardware_region(self.model)
+        self.first, self.last = region[0], region[-1]
+
+    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> np.ndarray:
+        """`timeout` is checked between frames (numpy execution cannot be interrupted)."""
+        import time
+
+        from qonnx.core.onnx_exec import execute_onnx
+
+        fin, fout = self.package.input, self.package.output
+        normal = from_stream_order(fin, bytes_to_elements(fin, data, frames, fin.signed))
+        outs = np.zeros((frames, fout.elements), np.int64)
+        began = time.perf_counter()
+        for f in range(frames):
+            feed = {fin.tensor: normal[f : f + 1].astype(np.float32)}
+            context = execute_onnx(self.model, feed, True, self.first, self.last)
+            result = np.asarray(context[fout.tensor]).reshape(1, *fout.shape[1:])
+            outs[f] = to_stream_order(fout, result.astype(np.int64))[0]
+            if time.perf_counter() - began > timeout:
+                raise QnnflowError(
+                    f"the python backend exceeded {timeout:g} s after {f + 1} of {frames} frame(s)"
+                )
+        return elements_to_bytes(fout, outs, frames)

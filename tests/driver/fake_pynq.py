@@ -1,0 +1,99 @@
+"""A test double of the few pynq calls the PYNQ backend makes (Overlay, allocate, the AXI
+DMA's channels, MMIO writes), installed as `sys.modules["pynq"]` by the tests only.
+
+The DMA model follows the block design: MM2S bytes go to `device(frame_bytes) -> bytes`
+frame by frame; each S2MM transfer receives exactly one frame (TLAST), and only while
+armed, so a driver that forgets to re-arm the receive channel times out as on the board.
+Register writes and buffer addresses are recorded for the assertions.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+CONFIG: dict = {}  # set by the test: device, in_bytes, out_bytes, registers, stall
+_next_address = [0x1000_0000]
+
+
+class PynqBuffer(np.ndarray):
+    physical_address = 0
+    flushed = False
+
+    def flush(self):
+        self.flushed = True
+
+    def invalidate(self):
+        pass
+
+
+def allocate(shape, dtype):
+    buf = np.zeros(shape, dtype).view(PynqBuffer)
+    buf.physical_address = _next_address[0]
+    _next_address[0] += (buf.nbytes + 0xFFF) & ~0xFFF
+    CONFIG.setdefault("allocated", []).append(buf)
+    return buf
+
+
+class _Send:
+    def __init__(self, dma):
+        self.dma = dma
+        self.idle = True
+
+    def transfer(self, array, start=0, nbytes=0):
+        assert self.idle, "MM2S transfer started while busy"
+        assert array.flushed, "input buffer not flushed before the DMA reads it"
+        data = np.asarray(array).reshape(-1)[start : start + nbytes]
+        size = CONFIG["in_bytes"]
+        assert nbytes % size == 0, "MM2S length is not whole frames"
+        for f in range(nbytes // size):
+            if not CONFIG.get("stall"):
+                self.dma.results.append(CONFIG["device"](data[f * size : (f + 1) * size]))
+
+
+class _Recv:
+    def __init__(self, dma):
+        self.dma = dma
+        self.armed = None
+        self.frames = 0
+
+    def transfer(self, array, start=0, nbytes=0):
+        assert self.armed is None, "S2MM transfer started while busy"
+        assert nbytes == CONFIG["out_bytes"], "S2MM must take one frame per transfer (TLAST)"
+        self.armed = (array, start, nbytes)
+
+    @property
+    def idle(self):
+        if self.armed is None:
+            return True
+        if not self.dma.results:
+            return False
+        array, start, nbytes = self.armed
+        np.asarray(array).reshape(-1)[start : start + nbytes] = self.dma.results.popleft()
+        self.armed = None
+        self.frames += 1
+        return True
+
+
+class _Dma:
+    def __init__(self):
+        self.results: deque = deque()
+        self.sendchannel, self.recvchannel = _Send(self), _Recv(self)
+
+
+class _Mmio:
+    def __init__(self):
+        self.writes: list[tuple[int, int]] = []
+
+    def write(self, offset, value):
+        assert 0 <= value < 1 << 32
+        self.writes.append((offset, value))
+
+
+class Overlay:
+    def __init__(self, path):
+        self.path = path
+        self.dma, self.accel = _Dma(), _Mmio()
+        self.ip_dict = {"accel": {"registers": CONFIG.get("registers", {})}, "dma": {}}
+        CONFIG["overlay"] = self

@@ -1,0 +1,55 @@
+"""Small folded models built through the project's flow for the driver tests: the default
+tinier-yolo-mini at 64x64, and the same with its last conv streaming weights from DDR (so
+its output leaves the accelerator channel-group-major)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.build import BuildConfig, run_build
+from tests.conftest import DEFAULT_CFG
+
+SIZE = (64, 64)
+DDR_LAYER = "l012_conv_mac_mvu"
+
+
+def _calib(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        pixels = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    return folder
+
+
+def build_folded(root: Path, stream_ddr: bool = False) -> ModelWrapper:
+    """The default model through the build up to `fold` (about 3 s)."""
+    calib = _calib(root / "calib")
+    kw = {}
+    if stream_ddr:
+        build_folded(root / "plain")
+        to_hw = ModelWrapper(str(root / "plain" / "out" / "tinier-yolo-mini" / "06_to_hw.onnx"))
+        saved = json.loads(
+            (root / "plain" / "out" / "tinier-yolo-mini" / "folding_config.json").read_text()
+        )
+        hw = {n.name for n in to_hw.graph.node if n.domain == "qnnflow.ops"}  # no FIFOs yet
+        config = {k: v for k, v in saved.items() if k in hw}
+        config[DDR_LAYER].update(mem_mode="stream_ddr", PE=4)
+        config[DDR_LAYER.replace("_mvu", "_swg")].update(frameBuffer=1, frameReplays=128 // 4)
+        kw["folding"] = root / "folding.json"
+        kw["folding"].write_text(json.dumps(config))
+    cfg = BuildConfig(
+        model=DEFAULT_CFG,
+        output_root=root / "out",
+        calib_dir=calib,
+        input_size=SIZE,
+        to_step="fold",
+        **kw,
+    )
+    run_build(cfg)
+    return ModelWrapper(str(root / "out" / "tinier-yolo-mini" / "07_fold.onnx"))

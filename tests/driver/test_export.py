@@ -1,0 +1,116 @@
+"""export_driver_package on folded models built by the project's flow."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from qonnx.custom_op.registry import getCustomOp
+
+from qnnflow.backends.hls.network_sim import normal_to_stream
+from qnnflow.driver import load_package
+from qnnflow.driver.export import export_driver_package, stream_formats
+from qnnflow.driver.formats import to_stream_order
+from qnnflow.errors import QnnflowError
+from tests.driver.models import DDR_LAYER
+
+
+def test_package_describes_streams_heads_and_host_parts(mini_folded, tmp_path):
+    package = export_driver_package(mini_folded, tmp_path / "pkg", names=["a", "b", "c", "d"])
+    data = json.loads((tmp_path / "pkg" / "accelerator.json").read_text())
+    first = getCustomOp(mini_folded.find_consumers(package.input.tensor)[0])
+    assert data["input"]["per_word"] == first.folded_input_shape()[-1] == 3
+    assert data["input"] | {"tensor": None} == {
+        "tensor": None,
+        "shape": [1, 64, 64, 3],
+        "dtype": "UINT8",
+        "per_word": 3,
+        "bits": 8,
+        "signed": False,
+        "words": 64 * 64,
+        "channel_groups": 1,
+        "word_bytes": 3,
+        "frame_bytes": 64 * 64 * 3,
+    }
+    assert data["output"]["shape"] == [1, 2, 2, 128] and data["output"]["bits"] == 3
+    out = data["output"]
+    assert out["word_bytes"] == -(-out["per_word"] * 3 // 8)
+    assert out["words"] * out["per_word"] == 2 * 2 * 128
+    assert data["weights"] == [] and data["control"] is False
+    assert data["heads"][0]["type"] == "region" and data["heads"][0]["classes"] == 4
+    assert data["names"] == ["a", "b", "c", "d"]
+    assert data["net_input"] == {
+        "tensor": "input",
+        "shape": [1, 3, 64, 64],
+        "height": 64,
+        "width": 64,
+    }
+    loaded = load_package(tmp_path / "pkg")
+    assert loaded.input == package.input and loaded.output == package.output
+    assert [n.op for n in loaded.host["suffix"].nodes] == ["Transpose", "Conv", "Mul", "Add"]
+    runtime = tmp_path / "pkg" / "runtime" / "qnnflow"
+    assert (runtime / "packing.py").is_file() and (runtime / "driver" / "pipeline.py").is_file()
+
+
+def test_ddr_layer_gives_group_major_output_and_weight_images(mini_ddr_folded, tmp_path):
+    fin, fout = stream_formats(mini_ddr_folded)
+    assert fout.channel_groups == 128 // 4 and fout.per_word == 4
+    # the driver's stream order is the HLS backend's (network_sim.normal_to_stream)
+    normal = np.arange(fout.elements).reshape(fout.shape)
+    producer = mini_ddr_folded.find_producer(fout.tensor)
+    backend_order = normal_to_stream(mini_ddr_folded, producer, normal)
+    assert np.array_equal(to_stream_order(fout, normal)[0], backend_order)
+    pkg = export_driver_package(mini_ddr_folded, tmp_path / "no_hook")
+    (image,) = pkg.weights
+    assert image.node == DDR_LAYER and image.file is None
+    assert image.bytes_per_frame == 1152 * 128 // 8
+    with pytest.raises(QnnflowError, match="no DDR weight image for 'l012_conv_mac_mvu'"):
+        pkg.weight_bytes(image)
+
+    def hook(model, node):
+        w = model.get_initializer(node.input[1])
+        return {f"w_{node.name}": np.packbits(w.reshape(-1) > 0, bitorder="little")}
+
+    pkg = export_driver_package(mini_ddr_folded, tmp_path / "hook", weight_images=hook)
+    (image,) = load_package(tmp_path / "hook").weights
+    assert image.port == f"w_{DDR_LAYER}" and pkg.control
+    assert pkg.weight_bytes(image).size == 1152 * 128 // 8
+
+
+def test_host_op_without_kernel_is_refused_at_export(mini_folded, tmp_path):
+    from onnx import helper
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    model = ModelWrapper(mini_folded.model.SerializeToString())
+    out = model.graph.output[0].name
+    last = model.find_producer(out)
+    last.output[0] = "pre_softmax"
+    model.graph.node.append(helper.make_node("Softmax", ["pre_softmax"], [out], name="head_sm"))
+    with pytest.raises(QnnflowError, match="Softmax 'head_sm': no numpy host kernel"):
+        export_driver_package(model, tmp_path / "pkg")
+    assert not (tmp_path / "pkg").exists()
+
+
+def test_package_errors(tmp_path, mini_folded):
+    with pytest.raises(QnnflowError, match="not a driver package"):
+        load_package(tmp_path)
+    export_driver_package(mini_folded, tmp_path / "pkg", include_model=False)
+    assert not (tmp_path / "pkg" / "model.onnx").exists()
+    path = tmp_path / "pkg" / "accelerator.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "schema": 99}))
+    with pytest.raises(QnnflowError, match="schema 99, this driver reads 1"):
+        load_package(tmp_path / "pkg")
+    data["output"]["frame_bytes"] += 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(QnnflowError, match="frame_bytes .* disagrees"):
+        load_package(tmp_path / "pkg")
+
+
+def test_weight_hook_must_cover_every_ddr_layer(mini_ddr_folded, tmp_path):
+    export_driver_package(mini_ddr_folded, tmp_path / "pkg")  # an older package stays
+    with pytest.raises(QnnflowError, match=r"'l012_conv_mac_mvu' streams weights from DDR.*\[\]"):
+        export_driver_package(mini_ddr_folded, tmp_path / "pkg", weight_images=lambda m, n: {})
+    assert (tmp_path / "pkg" / "accelerator.json").is_file()
+    assert not (tmp_path / "pkg.partial").exists()
