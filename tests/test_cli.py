@@ -15,7 +15,7 @@ import onnxruntime as ort
 import pytest
 
 from qnnflow.cli import main
-from qnnflow.errors import DarknetError
+from qnnflow.errors import DarknetError, QnnflowError
 
 BAD_FILTERS_LINE = 49  # `filters=32` in the default cfg: the first line with that text
 
@@ -248,3 +248,21 @@ def test_build_with_a_missing_model_is_one_error_line(tmp_path, capsys):
     missing = tmp_path / "nope.cfg"
     assert main(["build", "--model", str(missing), "--out", str(tmp_path / "b")]) == 2
     assert one_error_line(capsys.readouterr().err) == f"error: model not found: {missing}"
+
+
+def test_build_passes_target_fps_and_folding_to_the_build(monkeypatch, tmp_path):
+    """Regression: --target-fps and --folding were parsed but never reached the build."""
+    import qnnflow.build as build_api
+
+    seen = {}
+
+    def fake_run_build(cfg, on_step=None):
+        seen.update(target_fps=cfg.target_fps, folding=cfg.folding)
+        raise QnnflowError("stop here")
+
+    monkeypatch.setattr(build_api, "run_build", fake_run_build)
+    folding = tmp_path / "f.json"
+    folding.write_text("{}")
+    args = ["build", "--model", "data/models/tinier-yolo-mini.cfg", "--out", str(tmp_path)]
+    assert main([*args, "--target-fps", "12.5", "--folding", str(folding)]) == 2
+    assert seen == {"target_fps": 12.5, "folding": folding}

@@ -9,6 +9,7 @@ from qnnflow.commands.inspect_darknet import inspect_darknet_cmd
 from qnnflow.commands.make_dataset import make_dataset_cmd
 from qnnflow.commands.quantize import quantize_cmd
 from qnnflow.commands.sim import sim_cmd
+from qnnflow.commands.train import train_cmd
 from qnnflow.commands.verify_accuracy import verify_accuracy_cmd
 
 COMMANDS = [
@@ -18,6 +19,7 @@ COMMANDS = [
     quantize_cmd,
     make_dataset_cmd,
     verify_accuracy_cmd,
+    train_cmd,
     estimate_cmd,
     detect_cmd,
     sim_cmd,

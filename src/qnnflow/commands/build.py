@@ -72,6 +72,8 @@ def build(
         fold_bn=fold_bn,
         from_step=from_step,
         to_step=to_step,
+        target_fps=target_fps,
+        folding=folding,
     )
     console = Console(soft_wrap=True)
     with console.status("starting") as status:

@@ -15,9 +15,17 @@ from qnnflow.ops.graph_queries import hw_nodes, hw_op, producer_of_type
 FOLDING_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style", "frameBuffer", "frameReplays", "depth")
 
 
+# inserted after folding (InsertWidthConverters, InsertFIFOs), so a config that names them
+# could not be re-applied to the graph the fold step starts from
+PLUMBING_OPS = ("StreamingFIFO", "WidthConverter")
+
+
 def extract_folding_config(model: ModelWrapper) -> dict[str, dict]:
+    """The folding of the compute layers, re-appliable with ApplyFoldingConfig (--folding)."""
     config = {}
     for node in hw_nodes(model):
+        if node.op_type in PLUMBING_OPS:
+            continue
         op = hw_op(node)
         types = op.get_nodeattr_types()
         entry = {a: op.get_nodeattr(a) for a in FOLDING_ATTRS if a in types}
