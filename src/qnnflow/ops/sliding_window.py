@@ -27,14 +27,20 @@ def sliding_windows(x: np.ndarray, kernel: list[int], stride: list[int]) -> np.n
 class SlidingWindow(HWOp):
     """Line-buffered window generator (no padding: a Pad op comes first).
 
-    cycles = (KH-1)*W*C/SIMD (buffer fill) + max(H*W*C/SIMD reads, OH*OW*KH*KW*C/SIMD writes).
-    Buffer: KH rows of W*C elements (depth KH*W*C/SIMD words of SIMD*bits) in BRAM when
+    With F = C/SIMD words per pixel, the kernel (hls/qnnflow/sliding_window.hpp) first reads
+    KH rows, then per output row runs one block that writes its OW*KH*KW*F window words
+    while reading the next SH input rows (the last block reads the (H-KH) mod SH rows left):
+    cycles = KH*W*F + (OH-1)*max(OW*KH*KW*F, SH*W*F) + max(OW*KH*KW*F, ((H-KH) mod SH)*W*F).
+    Buffer: KH+SH rows of W*C elements (depth (KH+SH)*W*F words of SIMD*bits) in BRAM when
     deeper than 256 words, else LUTRAM. LUT = 100 + 3*SIMD*bits (window mux), FF = 2*that.
 
     frameBuffer=1 (behind or in front of a stream_ddr MatrixVectorUnit): the whole input
-    frame (H*W*C/SIMD words, written in whatever order it arrives) is stored, then its windows
-    are generated frameReplays=R times (R = MH/PE of a stream_ddr consumer, else 1);
-    cycles = H*W*C/SIMD + R*OH*OW*KH*KW*C/SIMD (fill, then replay)."""
+    frame (H*W*C/I words of I = inputSIMD elements, SIMD when 0, written in whatever channel-
+    group order it arrives) is stored, then its windows are generated frameReplays=R times
+    (R = MH/PE of a stream_ddr consumer, else 1) in words of SIMD elements;
+    cycles = H*W*C/I + R*OH*OW*KH*KW*C/SIMD (fill, then replay). inputSIMD lets a
+    group-major input arrive in words no wider than its C/G channels while the windows
+    leave SIMD wide; the kernel banks the frame so both sides move one word per cycle."""
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -46,6 +52,7 @@ class SlidingWindow(HWOp):
             SIMD=("i", False, 1),
             frameBuffer=("i", False, 0, {0, 1}),
             frameReplays=("i", False, 1),
+            inputSIMD=("i", False, 0),  # input elements per word; 0: SIMD
         )
         return attrs
 
@@ -71,8 +78,11 @@ class SlidingWindow(HWOp):
         _, _, kh, kw, oh, ow, c = self._geometry()
         return (1, oh, ow, kh * kw * c)
 
+    def input_simd(self) -> int:
+        return self.get_nodeattr("inputSIMD") or self.get_nodeattr("SIMD")
+
     def folded_input_shape(self) -> tuple[int, ...]:
-        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("SIMD"))
+        return self.fold_last_axis(self.normal_input_shape(), self.input_simd())
 
     def folded_output_shape(self) -> tuple[int, ...]:
         return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("SIMD"))
@@ -82,6 +92,9 @@ class SlidingWindow(HWOp):
         if self.get_nodeattr("frameReplays") > 1 and not self.get_nodeattr("frameBuffer"):
             raise self.fail("frameReplays > 1 needs frameBuffer=1")
         self.require_divides("SIMD", self.get_nodeattr("SIMD"), "IFMChannels", c)
+        self.require_divides("inputSIMD", self.input_simd(), "IFMChannels", c)
+        if self.input_simd() != self.get_nodeattr("SIMD") and not self.get_nodeattr("frameBuffer"):
+            raise self.fail("inputSIMD != SIMD needs frameBuffer=1")
         if oh < 1 or ow < 1:
             raise self.fail(f"kernel {kh}x{kw} does not fit the {h}x{w} input")
 
@@ -90,14 +103,18 @@ class SlidingWindow(HWOp):
         simd, replays = self.get_nodeattr("SIMD"), self.get_nodeattr("frameReplays")
         writes = oh * ow * kh * kw * c // simd
         if self.get_nodeattr("frameBuffer"):
-            return h * w * c // simd + replays * writes
-        return (kh - 1) * w * c // simd + max(h * w * c // simd, writes)
+            return h * w * c // self.input_simd() + replays * writes
+        sh = self.get_nodeattr("Stride")[0]
+        row, row_writes = w * c // simd, ow * kh * kw * c // simd
+        last_rows = (h - kh) % sh
+        return kh * row + (oh - 1) * max(row_writes, sh * row) + max(row_writes, last_rows * row)
 
     def resources(self) -> dict[str, float]:
         h, w, kh, kw, oh, ow, c = self._geometry()
         simd = self.get_nodeattr("SIMD")
         width = simd * self.input_dtype().bitwidth()
-        depth = (h if self.get_nodeattr("frameBuffer") else kh) * w * c // simd
+        rows = h if self.get_nodeattr("frameBuffer") else kh + self.get_nodeattr("Stride")[0]
+        depth = rows * w * c // simd
         res = zero_resources()
         res.update(LUT=100.0 + 3 * width, FF=100.0 + 6 * width)
         if depth > 256:

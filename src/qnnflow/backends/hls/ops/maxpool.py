@@ -1,0 +1,41 @@
+"""StreamingMaxPool -> `qnnflow::streaming_maxpool` (hls/qnnflow/maxpool.hpp): any kernel,
+stride and (top, left, bottom, right) padding, signed or unsigned, group-major inputs."""
+
+from __future__ import annotations
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
+from qnnflow.backends.hls.stream_order import (
+    check_group_words,
+    input_channel_groups,
+    same_element_type,
+    stream_spec,
+)
+
+
+def render(model: ModelWrapper, node) -> LayerCode:
+    """One call of the kernel; its padding cells hold the type's minimum, which never wins."""
+    op = getCustomOp(node)
+    op.check_folding()
+    dtype = same_element_type(node, op)
+    h, w = op.get_nodeattr("ImgDim")
+    kernel, stride = op.get_nodeattr("Kernel"), op.get_nodeattr("Stride")
+    pads = list(op.get_nodeattr("Pads"))
+    channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
+    groups = input_channel_groups(model, node)
+    check_group_words(node, channels, groups, PE=pe)
+    oh, ow = op.normal_output_shape()[1:3]
+    if stride < 1 or oh < 1 or ow < 1:
+        raise op.fail(f"kernel {kernel} stride {stride} does not fit the padded {h}x{w} input")
+    args = [h, w, kernel, stride, *pads, channels, pe, dtype.bitwidth()]
+    args += ["true" if dtype.signed() else "false", groups]
+    return LayerCode(
+        name=c_identifier(node.name),
+        op_type=node.op_type,
+        inputs=(stream_spec(dtype, pe, h * w * channels),),
+        output=stream_spec(dtype, pe, oh * ow * channels),
+        body=f"    qnnflow::streaming_maxpool<{', '.join(map(str, args))}>(in0, out0);",
+        includes=("qnnflow/maxpool.hpp",),
+    )

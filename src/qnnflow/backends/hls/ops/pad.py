@@ -1,0 +1,37 @@
+"""ZeroPad -> `qnnflow::zero_pad` (hls/qnnflow/pad.hpp), padding each channel group of a
+group-major input as its own sub-frame."""
+
+from __future__ import annotations
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
+from qnnflow.backends.hls.stream_order import (
+    check_group_words,
+    input_channel_groups,
+    same_element_type,
+    stream_spec,
+)
+
+
+def render(model: ModelWrapper, node) -> LayerCode:
+    """One call of the kernel with the op's geometry, SIMD, element bits and channel groups."""
+    op = getCustomOp(node)
+    op.check_folding()
+    dtype = same_element_type(node, op)
+    h, w = op.get_nodeattr("ImgDim")
+    top, left, bottom, right = op.get_nodeattr("Padding")
+    channels, simd = op.get_nodeattr("NumChannels"), op.get_nodeattr("SIMD")
+    groups = input_channel_groups(model, node)
+    check_group_words(node, channels, groups, SIMD=simd)
+    oh, ow = h + top + bottom, w + left + right
+    args = [h, w, top, left, bottom, right, channels, simd, dtype.bitwidth(), groups]
+    return LayerCode(
+        name=c_identifier(node.name),
+        op_type=node.op_type,
+        inputs=(stream_spec(dtype, simd, h * w * channels),),
+        output=stream_spec(dtype, simd, oh * ow * channels),
+        body=f"    qnnflow::zero_pad<{', '.join(map(str, args))}>(in0, out0);",
+        includes=("qnnflow/pad.hpp",),
+    )
