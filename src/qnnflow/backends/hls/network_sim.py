@@ -22,6 +22,13 @@ from qnnflow.backends.hls.network import (
     hardware_region,
     render_network,
 )
+from qnnflow.backends.hls.stream_order import (
+    PASS_THROUGH,
+    from_group_major,
+    input_channel_groups,
+    input_frame_replays,
+    to_group_major,
+)
 from qnnflow.errors import QnnflowError
 
 
@@ -34,36 +41,39 @@ class NetworkSimResult:
 
 
 def output_channel_groups(model: ModelWrapper, node) -> int:
-    """How a node's output stream orders channels: G > 1 when it is G consecutive sub-frames
-    of C/G channels (behind a DDR-streamed MVU, until the next SlidingWindow)."""
+    """G of a node's output stream (G consecutive sub-frames of C/G channels behind a
+    DDR-streamed MVU, until the next SlidingWindow or on-chip MVU)."""
     if node.op_type == "MatrixVectorUnit":
         op = getCustomOp(node)
         streamed = op.get_nodeattr("mem_mode") == "stream_ddr"
         return op.get_nodeattr("MH") // op.get_nodeattr("PE") if streamed else 1
     if node.op_type == "SlidingWindow":
         return 1
-    producer = model.find_producer(node.input[0])
-    return 1 if producer is None else output_channel_groups(model, producer)
+    return input_channel_groups(model, node)
+
+
+def output_frame_replays(model: ModelWrapper, node) -> int:
+    """Copies of each frame on a node's output stream (a replaying SlidingWindow's, carried
+    on by the FIFOs and width converters up to its MVU)."""
+    if node.op_type == "SlidingWindow":
+        return getCustomOp(node).get_nodeattr("frameReplays")
+    if node.op_type in PASS_THROUGH:
+        return input_frame_replays(model, node)
+    return 1
 
 
 def normal_to_stream(model: ModelWrapper, node, normal: np.ndarray) -> np.ndarray:
     """A node's normal-shaped output [1, ..., C] as the element sequence its stream carries."""
     groups = output_channel_groups(model, node)
-    channels = normal.shape[-1]
-    flat = normal.reshape(-1, groups, channels // groups).transpose(1, 0, 2).reshape(-1)
-    if node.op_type == "SlidingWindow":
-        flat = np.tile(flat, getCustomOp(node).get_nodeattr("frameReplays"))
-    return flat
+    flat = to_group_major(normal.reshape(1, -1, normal.shape[-1]), groups)[0]
+    return np.tile(flat, output_frame_replays(model, node))
 
 
 def stream_to_normal(model: ModelWrapper, node, stream: np.ndarray, shape) -> np.ndarray:
-    """Inverse of `normal_to_stream` for one frame (the first replay of a SlidingWindow)."""
-    groups = output_channel_groups(model, node)
-    channels = shape[-1]
+    """Inverse of `normal_to_stream` for one frame (its first copy)."""
     size = int(np.prod(shape))
-    pixels = size // channels
-    grouped = stream[:size].reshape(groups, pixels, channels // groups)
-    return grouped.transpose(1, 0, 2).reshape(shape)
+    groups = output_channel_groups(model, node)
+    return from_group_major(stream[None, :size], tuple(shape), groups).reshape(shape)
 
 
 def simulate_network(

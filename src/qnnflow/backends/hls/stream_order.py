@@ -12,40 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 from qonnx.core.datatype import DataType
-from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.layer_code import StreamSpec
 from qnnflow.errors import QnnflowError
-
-PASS_THROUGH = ("StreamingFIFO", "WidthConverter")  # ops that move a stream unchanged
-
-
-def input_channel_groups(model: ModelWrapper, node) -> int:
-    """G of the stream entering `node`: MH/PE of the nearest upstream stream_ddr
-    MatrixVectorUnit, 1 when a SlidingWindow, an on-chip MVU or the graph input comes first."""
-    producer = model.find_producer(node.input[0])
-    while producer is not None:
-        if producer.op_type == "MatrixVectorUnit":
-            op = getCustomOp(producer)
-            if op.get_nodeattr("mem_mode") != "stream_ddr":
-                return 1
-            return op.get_nodeattr("MH") // op.get_nodeattr("PE")
-        if producer.op_type == "SlidingWindow":
-            return 1
-        producer = model.find_producer(producer.input[0])
-    return 1
-
-
-def input_frame_replays(model: ModelWrapper, node) -> int:
-    """Copies of each frame on the stream entering `node`: a SlidingWindow's frameReplays
-    reach its MatrixVectorUnit through any FIFOs and width converters between them."""
-    producer = model.find_producer(node.input[0])
-    while producer is not None and producer.op_type in PASS_THROUGH:
-        producer = model.find_producer(producer.input[0])
-    if producer is not None and producer.op_type == "SlidingWindow":
-        return getCustomOp(producer).get_nodeattr("frameReplays")
-    return 1
+from qnnflow.ops.graph_queries import (  # noqa: F401 - re-exported for the renderers
+    PASS_THROUGH,
+    input_channel_groups,
+    input_frame_replays,
+)
 
 
 def to_group_major(normal: np.ndarray, groups: int) -> np.ndarray:

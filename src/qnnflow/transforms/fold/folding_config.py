@@ -11,8 +11,18 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.graph_queries import hw_nodes, hw_op, producer_of_type
+from qnnflow.transforms.fold.fit_group_major_words import FitGroupMajorWords
 
-FOLDING_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style", "frameBuffer", "frameReplays", "depth")
+FOLDING_ATTRS = (
+    "PE",
+    "SIMD",
+    "inputSIMD",
+    "mem_mode",
+    "ram_style",
+    "frameBuffer",
+    "frameReplays",
+    "depth",
+)
 
 
 # inserted after folding (InsertWidthConverters, InsertFIFOs), so a config that names them
@@ -94,5 +104,6 @@ class ApplyFoldingConfig(Transformation):
                         f"folding config: '{name}'.{attr}={value!r}: {exc}"
                     ) from None
         sync_frame_replays(model)
+        model = model.transform(FitGroupMajorWords())
         check_all_folding(model)
         return model, False
