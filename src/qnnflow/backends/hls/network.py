@@ -22,6 +22,12 @@ from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
 
 DEFAULT_TOP = "qnnflow_accel"
+TOP_IN, TOP_OUT = "in0", "out0"  # the stitched top's AXI-stream ports (ip_manifest in/out_port)
+
+
+def axi_width(bits: int) -> int:
+    """A stream word padded to whole bytes, as the DMA and qnnflow.driver.formats see it."""
+    return -(-bits // 8) * 8
 
 
 @dataclass(frozen=True)
@@ -130,16 +136,6 @@ def _call(net: NetworkCode, index: int, model_nodes: list, sim: bool) -> str:
     return f"{code.name}({', '.join(args)});"
 
 
-def _internal_streams(net: NetworkCode, indent: str) -> list[str]:
-    lines = []
-    for tensor, spec in net.streams.items():
-        if tensor in (net.input_tensor, net.output_tensor):
-            continue
-        var = net.stream_var(tensor)
-        lines.append(f'{indent}hls::stream<{spec.ctype}> {var}("{var}");')
-    return lines
-
-
 def render_network(model: ModelWrapper, net: NetworkCode) -> dict[str, str]:
     """All files of the accelerator: layer files, `<top>.cpp` and `<top>_sim.cpp`."""
     files: dict[str, str] = {}
@@ -149,17 +145,24 @@ def render_network(model: ModelWrapper, net: NetworkCode) -> dict[str, str]:
     includes = "\n".join(f'#include "{code.name}.cpp"' for code in net.layers)
     in_spec, out_spec = net.streams[net.input_tensor], net.streams[net.output_tensor]
     in_var, out_var = net.stream_var(net.input_tensor), net.stream_var(net.output_tensor)
+    # DMA side: byte-padded words in; out with TKEEP/TSTRB and TLAST on a frame's last word
     params = [
-        f"hls::stream<{in_spec.ctype}> &{in_var}",
-        f"hls::stream<{out_spec.ctype}> &{out_var}",
+        f"hls::stream<ap_uint<{axi_width(in_spec.width)}>> &{TOP_IN}",
+        f"hls::stream<qnnflow::axis_word<{axi_width(out_spec.width)}>> &{TOP_OUT}",
     ]
     params += [f"{p.ctype} *{p.name}" for p in net.mm_ports]
-    pragmas = interface_pragmas([in_var, out_var], net.mm_ports)
-    declares = _internal_streams(net, "    ")
-    for tensor in net.streams:
-        if tensor not in (net.input_tensor, net.output_tensor):
-            declares.append(f"#pragma HLS STREAM variable={net.stream_var(tensor)} depth=2")
-    calls = [f"    {_call(net, i, region, sim=False)}" for i in range(len(net.layers))]
+    pragmas = interface_pragmas([TOP_IN, TOP_OUT], net.mm_ports)
+    declares = [
+        f'    hls::stream<{spec.ctype}> {net.stream_var(t)}("{net.stream_var(t)}");'
+        for t, spec in net.streams.items()
+    ]
+    declares += [f"#pragma HLS STREAM variable={net.stream_var(t)} depth=2" for t in net.streams]
+    calls = [
+        f"    qnnflow::axis_to_stream<{in_spec.words}, {in_spec.width}>({TOP_IN}, {in_var});",
+        *(f"    {_call(net, i, region, sim=False)}" for i in range(len(net.layers))),
+        f"    qnnflow::stream_to_axis_last<{out_spec.words}, {out_spec.width}>"
+        f"({out_var}, {TOP_OUT});",
+    ]
     files[f"{net.top}.cpp"] = Template(template_path("network_top.cpp.in").read_text()).substitute(
         top=net.top,
         layer_includes=includes,

@@ -149,7 +149,8 @@ def execute_cpp(
     shape = model.get_tensor_shape(net.output_tensor)
     context[net.output_tensor] = sim.output[0].reshape(shape).astype(np.float32)
     if after is not None:
-        context = execute_onnx(model, context, return_full_exec_context=True, start_node=after)
+        known = {k: v for k, v in context.items() if v is not None}
+        context = execute_onnx(model, known, return_full_exec_context=True, start_node=after)
     return context, sim
 
 

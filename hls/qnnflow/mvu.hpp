@@ -1,0 +1,183 @@
+// MatrixVectorUnit: integer matrix-vector products folded onto PE output lanes x SIMD input
+// lanes, with an activation per output lane (activation.hpp). One folded step per cycle:
+// SIMD inputs times PE x SIMD weights, so a frame of VECTORS input vectors takes
+// VECTORS * (MW/SIMD) * (MH/PE) cycles in both memory modes.
+//
+// Elements: inputs are IN_BITS wide (two's complement when IN_SIGNED); a weight of
+// W_BITS == 1 is bipolar (bit 1 = +1, bit 0 = -1), wider weights are two's complement.
+#pragma once
+
+#include "qnnflow/activation.hpp"
+#include "qnnflow/bit_planes.hpp"
+#include "qnnflow/compat.hpp"
+#include "qnnflow/datapath.hpp"
+#include "qnnflow/ddr_weights.hpp"
+#include "qnnflow/param_words.hpp"
+
+namespace qnnflow {
+
+// One lane's partial dot product over SIMD inputs x (extended by one bit, so that signed
+// and unsigned inputs multiply alike and a bipolar weight can negate them without overflow):
+// bipolar weights select x or -x (no multiplier), wider ones multiply. `planes` is the
+// simulation's shortcut for bipolar weights (bit_planes.hpp), empty in synthesis.
+template <unsigned SIMD, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS>
+dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD],
+                     const bit_planes<SIMD, IN_BITS, IN_SIGNED> &planes,
+                     const ap_uint<SIMD * W_BITS> &w) {
+#pragma HLS INLINE
+#ifdef QNNFLOW_SIM_BIT_PLANES
+    if (W_BITS == 1) return bipolar_dot<SIMD, IN_BITS, IN_SIGNED>(planes, ap_uint<SIMD>(w));
+#else
+    (void)planes;
+#endif
+    constexpr int WV_BITS = W_BITS == 1 ? 2 : W_BITS;
+    dp_int<WV_BITS> weight[SIMD];
+#pragma HLS ARRAY_PARTITION variable=weight complete
+    unpack_elements<SIMD, W_BITS, W_BITS != 1, WV_BITS>(w, weight);
+    dp_int<ACC_BITS> sum = 0;
+    for (unsigned s = 0; s < SIMD; s++) {
+#pragma HLS UNROLL
+        if (W_BITS == 1) {
+            sum += negate_unless<IN_BITS + 2>(weight[s] != 0, x[s]);
+        } else {
+            sum += dp_int<W_BITS + IN_BITS + 1>(weight[s] * x[s]);
+        }
+    }
+    return sum;
+}
+
+// Weights on chip: weights[lane][fold * (MW/SIMD) + sf] is the SIMD-element word of output
+// channel fold * PE + lane and inputs [sf * SIMD, (sf + 1) * SIMD). Loop order: vector ->
+// output fold -> input fold; a vector's MW/SIMD input words are read during output fold 0
+// and replayed from a buffer for the other MH/PE - 1 folds.
+template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
+          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS, unsigned OUT_BITS,
+          typename W_LIMB, unsigned W_LIMBS, typename ACTIVATION>
+void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
+                  hls::stream<ap_uint<PE * OUT_BITS>> &out,
+                  const W_LIMB (&weights)[PE][(MW / SIMD) * (MH / PE)][W_LIMBS],
+                  const ACTIVATION &activation) {
+    static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
+    constexpr unsigned SF = MW / SIMD, NF = MH / PE;
+    ap_uint<SIMD * IN_BITS> input_buffer[SF];
+    dp_int<ACC_BITS> acc[PE];
+#pragma HLS ARRAY_PARTITION variable=acc complete
+    unsigned sf = 0, nf = 0;
+    for (unsigned step = 0; step < VECTORS * NF * SF; step++) {
+#pragma HLS PIPELINE II=1
+        QNNFLOW_COUNT_CYCLE();
+        ap_uint<SIMD * IN_BITS> word;
+        if (nf == 0) {
+            word = in.read();
+            input_buffer[sf] = word;
+        } else {
+            word = input_buffer[sf];
+        }
+        dp_int<IN_BITS + 1> x[SIMD];
+#pragma HLS ARRAY_PARTITION variable=x complete
+        unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(word, x);
+        const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
+        for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+            const ap_uint<SIMD * W_BITS> w =
+                join_limbs<SIMD * W_BITS>(weights[lane][nf * SF + sf]);
+            const dp_int<ACC_BITS> partial =
+                dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w);
+            acc[lane] = sf == 0 ? partial : dp_int<ACC_BITS>(acc[lane] + partial);
+        }
+        if (sf == SF - 1) {
+            ap_uint<PE * OUT_BITS> result = 0;
+            for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+                set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
+            }
+            out.write(result);
+        }
+        if (++sf == SF) {
+            sf = 0;
+            if (++nf == NF) nf = 0;
+        }
+    }
+}
+
+// The on-chip half of mem_mode stream_ddr. Loop order: output fold (channel group) ->
+// vector -> input fold, so the input stream carries the frame's vectors MH/PE times and the
+// output leaves group-major. Slice word (fold, sf) holds the PE lanes' weight words side by
+// side (lane 0 lowest); each group's MW/SIMD slice words arrive once per frame, during its
+// vector 0, and stay in `slice` for the group's other vectors.
+template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
+          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS, unsigned OUT_BITS,
+          typename ACTIVATION>
+void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
+                     hls::stream<ap_uint<PE * OUT_BITS>> &out,
+                     hls::stream<ap_uint<PE * SIMD * W_BITS>> &slice_words,
+                     const ACTIVATION &activation) {
+    constexpr unsigned SF = MW / SIMD, NF = MH / PE;
+    // The slice, one memory per lane (lane's SIMD weights of input fold sf at [lane][sf]).
+    ap_uint<SIMD * W_BITS> slice[PE][SF];
+#pragma HLS ARRAY_PARTITION variable=slice dim=1 complete
+    // Vector 0 writes slice[.][sf]; vectors 1.. read it at least SF steps later.
+#pragma HLS DEPENDENCE variable=slice inter false
+    dp_int<ACC_BITS> acc[PE];
+#pragma HLS ARRAY_PARTITION variable=acc complete
+    unsigned sf = 0, vector = 0, nf = 0;
+    for (unsigned step = 0; step < NF * VECTORS * SF; step++) {
+#pragma HLS PIPELINE II=1
+        QNNFLOW_COUNT_CYCLE();
+        dp_int<IN_BITS + 1> x[SIMD];
+#pragma HLS ARRAY_PARTITION variable=x complete
+        unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(in.read(), x);
+        const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
+        ap_uint<PE * SIMD * W_BITS> words = 0;
+        if (vector == 0) words = slice_words.read();
+        for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+            ap_uint<SIMD * W_BITS> w;
+            if (vector == 0) {  // use the arriving word and keep it
+                w = element<SIMD * W_BITS>(words, lane);
+                slice[lane][sf] = w;
+            } else {
+                w = slice[lane][sf];
+            }
+            const dp_int<ACC_BITS> partial =
+                dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w);
+            acc[lane] = sf == 0 ? partial : dp_int<ACC_BITS>(acc[lane] + partial);
+        }
+        if (sf == SF - 1) {
+            ap_uint<PE * OUT_BITS> result = 0;
+            for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+                set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
+            }
+            out.write(result);
+        }
+        if (++sf == SF) {
+            sf = 0;
+            if (++vector == VECTORS) {
+                vector = 0;
+                nf++;
+            }
+        }
+    }
+}
+
+// mem_mode stream_ddr: the DDR reader and the compute loop as one DATAFLOW region; `ddr`
+// holds the (MH/PE) * (MW/SIMD) slice words of ddr_weights.hpp's image, group by group.
+template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
+          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS, unsigned OUT_BITS,
+          typename ACTIVATION>
+void mvu_stream_ddr(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
+                    hls::stream<ap_uint<PE * OUT_BITS>> &out, const ap_uint<DDR_WORD_BITS> *ddr,
+                    const ACTIVATION &activation) {
+    static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
+#pragma HLS DATAFLOW
+    constexpr unsigned SF = MW / SIMD, NF = MH / PE;
+    hls::stream<ap_uint<PE * SIMD * W_BITS>> slice_words("slice_words");
+    // One slice of read-ahead: the next group's words arrive while this group computes.
+#pragma HLS STREAM variable=slice_words depth=SF
+    read_ddr_weights<NF * SF, PE * SIMD * W_BITS>(ddr, slice_words);
+    mvu_group_major<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS, OUT_BITS>(
+        in, out, slice_words, activation);
+}
+
+}  // namespace qnnflow

@@ -1,0 +1,132 @@
+"""MatrixVectorUnit -> `qnnflow::mvu_internal` (weights in an on-chip ROM) or
+`qnnflow::mvu_stream_ddr` (weights read from DDR once per frame, group-major output) in
+hls/qnnflow/mvu.hpp, with the weights and thresholds in a generated `<name>_params.hpp`."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from qnnflow.backends.hls import params
+from qnnflow.backends.hls.layer_code import LayerCode, MMPort, c_identifier
+from qnnflow.backends.hls.ops.thresholding import activation_code, check_output_holds
+from qnnflow.backends.hls.stream_order import input_channel_groups, stream_spec
+from qnnflow.errors import QnnflowError
+from qnnflow.ops.mvu import MAX_STREAM_BITS
+
+log = logging.getLogger(__name__)
+ROM_LUTRAM_DEPTH = 128  # ram_style auto: deeper ROMs go to BRAM, as the op's estimate assumes
+
+
+def accumulator_range(weights: np.ndarray, in_dtype: DataType) -> tuple[int, int]:
+    """The smallest and largest accumulator any input of `in_dtype` can produce."""
+    w = np.asarray(weights, dtype=np.float64)
+    lo, hi = float(in_dtype.min()), float(in_dtype.max())
+    ends = np.stack([w * lo, w * hi])
+    return int(ends.min(axis=0).sum(axis=0).min()), int(ends.max(axis=0).sum(axis=0).max())
+
+
+def _check_node(model: ModelWrapper, node, op) -> int:
+    """Refuses what the kernels cannot run, before any C++ is written; returns T."""
+    op.check_folding()
+    if input_channel_groups(model, node) > 1:
+        raise QnnflowError(
+            f"MatrixVectorUnit '{node.name}': its input arrives channel-group-major (from a "
+            "stream_ddr MatrixVectorUnit), but a matrix-vector product needs whole vectors; put "
+            "a SlidingWindow with frameBuffer=1 between them"
+        )
+    t = op.get_nodeattr("numThresholds")
+    if t > 0 and len(node.input) < 3:
+        raise op.fail(f"numThresholds={t} but the node has no threshold input")
+    pe, simd = op.get_nodeattr("PE"), op.get_nodeattr("SIMD")
+    bits = params.kernel_weight_bits(op.weight_dtype())
+    if op.get_nodeattr("mem_mode") == "stream_ddr" and pe * simd * bits > MAX_STREAM_BITS:
+        raise op.fail(
+            f"a DDR slice word of PE*SIMD*{bits} = {pe * simd * bits} bits exceeds "
+            f"{MAX_STREAM_BITS} (lower PE or SIMD)"
+        )
+    return t
+
+
+def render(model: ModelWrapper, node) -> LayerCode:
+    """One kernel call and its parameter header; the signature follows mem_mode."""
+    op = getCustomOp(node)
+    t = _check_node(model, node, op)
+    name = c_identifier(node.name)
+    mw, mh = op.get_nodeattr("MW"), op.get_nodeattr("MH")
+    pe, simd = op.get_nodeattr("PE"), op.get_nodeattr("SIMD")
+    vectors = int(np.prod(op.get_nodeattr("numInputVectors")))
+    idt, odt, acc_bits = op.input_dtype(), op.output_dtype(), op.acc_bits()
+    streamed = op.get_nodeattr("mem_mode") == "stream_ddr"
+    # stream_ddr: the SlidingWindow in front sends the frame's vectors once per channel group.
+    in_spec = stream_spec(idt, simd, (mh // pe if streamed else 1) * vectors * mw)
+    out_spec = stream_spec(odt, pe, vectors * mh)
+    codes, wbits = params.mvu_weight_codes(model, node)
+    raw = model.get_initializer(node.input[1])
+    if t == 0:
+        check_output_holds(node, odt, *accumulator_range(raw, idt), "the accumulator")
+    body, arrays = activation_code(
+        model, node, name, channels=mh, pe=pe, value_bits=acc_bits, out_dtype=odt
+    )
+    args = [mw, mh, simd, pe, vectors, idt.bitwidth(), str(idt.signed()).lower(), wbits]
+    args += [acc_bits, odt.bitwidth()]
+    template = ", ".join(map(str, args))
+    mm_ports: tuple[MMPort, ...] = ()
+    if streamed:
+        image = params.ddr_image(codes, pe, simd, wbits)
+        port = params.weight_port_name(node)
+        symbol = f"{name}_weights_ddr"
+        arrays.append(params.ddr_sim_array(symbol, image))
+        mm_ports = (MMPort(port, params.DDR_WORD_BITS, image.size // 8, f"{symbol}.data()"),)
+        _warn_if_reader_is_slower(node, op, pe, simd, wbits)
+        body.append(f"    qnnflow::mvu_stream_ddr<{template}>(in0, out0, {port}, activation);")
+    else:
+        limbs = params.folded_weight_limbs(codes, pe, simd, wbits)
+        ctype = params.limb_type(simd * wbits)[1]
+        arrays.append(params.c_array(f"{name}_weights", ctype, limbs))
+        body[:0] = _weight_pragmas(f"{name}_weights", op.get_nodeattr("ram_style"), limbs.shape)
+        body.append(
+            f"    qnnflow::mvu_internal<{template}>(in0, out0, {name}_weights, activation);"
+        )
+    title = f"parameters of {node.op_type} '{node.name}'"
+    return LayerCode(
+        name=name,
+        op_type=node.op_type,
+        inputs=(in_spec,),
+        output=out_spec,
+        body="\n".join(body),
+        includes=("qnnflow/mvu.hpp", f"{name}_params.hpp"),
+        files={f"{name}_params.hpp": params.header(title, arrays)},
+        mm_ports=mm_ports,
+    )
+
+
+def _weight_pragmas(array: str, ram_style: str, shape: tuple[int, ...]) -> list[str]:
+    """Every lane and limb reads its own ROM each cycle; the depth picks BRAM or LUTRAM."""
+    depth = shape[1]
+    block = ram_style == "block" or (ram_style == "auto" and depth > ROM_LUTRAM_DEPTH)
+    impl = "bram" if block else "lutram"
+    return [
+        f"#pragma HLS ARRAY_PARTITION variable={array} dim=1 complete",
+        f"#pragma HLS ARRAY_PARTITION variable={array} dim=3 complete",
+        f"#pragma HLS BIND_STORAGE variable={array} type=rom_2p impl={impl}",
+    ]
+
+
+def _warn_if_reader_is_slower(node, op, pe: int, simd: int, wbits: int) -> None:
+    """The DDR reader fetches ceil(PE*SIMD*wbits/64) words per slice word, once per group;
+    the compute loop spends numInputVectors cycles per slice word."""
+    per_word = params.ddr_words_per_slice_word(pe, simd, wbits)
+    vectors = int(np.prod(op.get_nodeattr("numInputVectors")))
+    if per_word > vectors:
+        log.warning(
+            "%s: the DDR reader needs %d cycles per weight slice word but the compute loop "
+            "spends %d, so the layer runs at the reader's pace",
+            node.name,
+            per_word,
+            vectors,
+        )
