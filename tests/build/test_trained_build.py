@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 
-from qnnflow.build import BuildConfig, run_build, step_names
+from qnnflow.build import BuildConfig, run_build, tool_free_step_names
 from qnnflow.transforms.fold.auto_fold import DEFAULT_CAPS
 
 
 def test_trained_tinier_yolo_builds_and_fits(tinier_yolo_dir, tmp_path):
     cfg = BuildConfig(model=tinier_yolo_dir / "tinier_yolo_w1a3.npz", output_root=tmp_path)
     result = run_build(cfg)
-    assert result.ran == step_names()
+    assert result.ran == tool_free_step_names()
     out = tmp_path / "tinier_yolo_w1a3"
     estimate = json.loads((out / "estimate.json").read_text())
     assert estimate["fps"] > 30

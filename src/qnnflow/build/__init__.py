@@ -2,6 +2,6 @@
 
 from qnnflow.build.config import BuildConfig
 from qnnflow.build.runner import run_build
-from qnnflow.build.steps import STEPS, step_names
+from qnnflow.build.steps import STEPS, step_names, tool_free_step_names
 
-__all__ = ["BuildConfig", "STEPS", "run_build", "step_names"]
+__all__ = ["BuildConfig", "STEPS", "run_build", "step_names", "tool_free_step_names"]

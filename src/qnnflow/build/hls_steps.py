@@ -1,9 +1,11 @@
 """Build steps of the HLS backend: write the accelerator's C++ (a portable folder with the
-kernel library beside it), then check it in a g++ simulation against the numpy execution."""
+kernel library, IP manifest, DDR weight images and tool scripts), then check it in a g++
+simulation against the numpy execution."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,38 +13,77 @@ from pathlib import Path
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from qnnflow.backends.hls import tcl as hls_tcl
+from qnnflow.backends.hls.manifest import ddr_images, network_manifest
 from qnnflow.backends.hls.network import build_network_code, hardware_region, render_network
 from qnnflow.backends.hls.network_sim import first_mismatch
 from qnnflow.backends.hls.paths import hls_library_dir
+from qnnflow.backends.vivado import project as vivado_project
+from qnnflow.boards import load_board
 from qnnflow.build.config import BuildConfig
 from qnnflow.build.verify_step import seeded_input
 from qnnflow.errors import QnnflowError
 from qnnflow.util.atomic import atomic_write_text
 
 
-def write_hls_sources(model: ModelWrapper, out_dir: Path) -> list[str]:
-    """Render every layer and the stitched top into `out_dir` (replaced as a whole, so it
-    is never half-written), with the kernel headers under `include/`."""
-    files = render_network(model, build_network_code(model))
+def hls_dir(cfg: BuildConfig) -> Path:
+    return cfg.output_dir / "hls"
+
+
+def vivado_dir(cfg: BuildConfig) -> Path:
+    return cfg.output_dir / "vivado"
+
+
+def bitstream_dir(cfg: BuildConfig) -> Path:
+    return cfg.output_dir / "bitstream"
+
+
+def _replace_dir(out_dir: Path, files: dict[str, str | bytes]) -> None:
+    """Write `files` into a staging folder, then swap it in: never half-written."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        for name, text in files.items():
-            (staging / name).write_text(text)
-        shutil.copytree(hls_library_dir() / "qnnflow", staging / "include" / "qnnflow")
+        for name, content in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+        if not (staging / "include").exists():
+            shutil.copytree(hls_library_dir() / "qnnflow", staging / "include" / "qnnflow")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return sorted(files)
+
+
+def write_hls_sources(model: ModelWrapper, cfg: BuildConfig) -> None:
+    """hls/: every layer and the stitched top, include/qnnflow/, ip_manifest.json,
+    ddr/*.bin and tcl/*.tcl; vivado/: the project and block-design scripts."""
+    board = load_board(cfg.board)
+    net = build_network_code(model)
+    manifest = network_manifest(model, net, board)
+    files: dict[str, str | bytes] = dict(render_network(model, net))
+    files.update(ddr_images(model))
+    files.update(hls_tcl.render(manifest))
+    files["ip_manifest.json"] = json.dumps(manifest.to_dict(), indent=2)
+    _replace_dir(hls_dir(cfg), files)
+    ip_repo = os.path.relpath(hls_tcl.ip_repo_dir(hls_dir(cfg), manifest), vivado_dir(cfg))
+    output = os.path.relpath(bitstream_dir(cfg), vivado_dir(cfg))
+    scripts = vivado_project.render(manifest, board, ip_repo, output_dir=output)
+    vivado_dir(cfg).mkdir(parents=True, exist_ok=True)
+    for name, text in scripts.items():
+        atomic_write_text(vivado_dir(cfg) / name, text)
 
 
 def step_codegen(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Codegen: HLS C++ of every hardware layer and the stitched dataflow top (hls/)."""
+    """Codegen: HLS C++ of every layer and the stitched top, IP manifest, DDR weight images,
+    Vitis HLS and Vivado scripts (hls/, vivado/)."""
     assert model is not None
-    write_hls_sources(model, cfg.output_dir / "hls")
+    write_hls_sources(model, cfg)
     return model
 
 
@@ -51,7 +92,7 @@ def step_cppsim(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     simulated cycles per layer beside the estimates."""
     assert model is not None
     x = seeded_input(model, cfg.seed)
-    mismatch, sim = first_mismatch(model, x, cache_dir=cfg.output_dir / "cppsim" / "cache")
+    mismatch, sim = first_mismatch(model, x)  # binaries cached by source hash (gpp)
     layers = []
     for node in hardware_region(model):
         estimate = getCustomOp(node).cycles()

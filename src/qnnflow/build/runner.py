@@ -16,6 +16,7 @@ from qnnflow.build.config import BuildConfig
 from qnnflow.build.state import load_state, save_state
 from qnnflow.build.steps import STEPS, step_names
 from qnnflow.errors import QnnflowError
+from qnnflow.toolchain import ToolNotFound
 from qnnflow.util.atomic import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class BuildResult:
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     model: ModelWrapper | None = None
+    waiting: str | None = None  # why the build stopped at a vendor-tool step, if it did
 
 
 def _step_range(cfg: BuildConfig) -> tuple[int, int]:
@@ -80,6 +82,14 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
         began = time.perf_counter()
         try:
             model = step(model, cfg)
+        except ToolNotFound as exc:
+            # everything up to here is written; the message says how to finish elsewhere
+            result.waiting = f"step '{name}': {exc}"
+            state["waiting"] = result.waiting
+            save_state(cfg.output_dir, state)
+            if on_step:
+                on_step(name, "waiting")
+            break
         except QnnflowError as exc:
             raise QnnflowError(f"step '{name}': {exc}") from exc
         atomic_write_bytes(path, model.model.SerializeToString())
@@ -90,6 +100,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
         }
         for later, _ in STEPS[index + 1 :]:
             state["steps"].pop(later, None)
+        state.pop("waiting", None)
         save_state(cfg.output_dir, state)
         result.ran.append(name)
         if on_step:

@@ -9,8 +9,11 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.build.config import BuildConfig
 from qnnflow.build.fold_step import step_fold
+from qnnflow.build.hls_steps import step_codegen, step_cppsim
+from qnnflow.build.package_step import step_package
 from qnnflow.build.quant_steps import step_quantize, step_streamline, step_to_hw
 from qnnflow.build.report import step_report
+from qnnflow.build.tool_steps import step_bitstream, step_ip
 from qnnflow.build.verify_step import step_verify
 from qnnflow.errors import QnnflowError
 from qnnflow.transforms.tidy import TidyUp
@@ -47,12 +50,23 @@ STEPS: list[tuple[str, Step]] = [
     ("streamline", step_streamline),
     ("to_hw", step_to_hw),
     ("fold", step_fold),
+    ("codegen", step_codegen),
+    ("cppsim", step_cppsim),
+    ("package", step_package),
     ("report", step_report),
+    ("ip", step_ip),  # Vitis HLS
+    ("bitstream", step_bitstream),  # Vivado
 ]
+TOOL_STEPS = ("ip", "bitstream")  # without the vendor tool the build stops there
 
 
 def step_names() -> list[str]:
     return [name for name, _ in STEPS]
+
+
+def tool_free_step_names() -> list[str]:
+    """The steps that run on any machine (all but the vendor-tool ones)."""
+    return [name for name in step_names() if name not in TOOL_STEPS]
 
 
 def step_help() -> str:

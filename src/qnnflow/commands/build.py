@@ -81,8 +81,13 @@ def build(
         def on_step(name: str, state: str) -> None:
             if state == "running":
                 status.update(f"step {name}")
+            elif state == "waiting":
+                console.print(f"[yellow]…[/yellow] {name} (needs a vendor tool)")
             else:
                 console.print(f"[green]✓[/green] {name} ({state})")
 
         result = run_build(cfg, on_step)
     console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.md)")
+    if result.waiting:
+        # not an error: every tool-free output is written; one line says how to finish
+        click.echo(f"waiting: {result.waiting}", err=True)

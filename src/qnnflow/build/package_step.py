@@ -1,0 +1,45 @@
+"""Build step: the deployment package (driver, stream formats, host layers, DDR weight
+images, notebook, bitstream when built) in deploy/ and deploy.zip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.build.config import BuildConfig
+from qnnflow.driver.export import export_driver_package
+from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
+from qnnflow.util.atomic import atomic_write_bytes
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+
+
+def deploy_dir(cfg: BuildConfig) -> Path:
+    return cfg.output_dir / "deploy"
+
+
+def zip_deploy(cfg: BuildConfig) -> Path:
+    """deploy.zip beside deploy/, replaced atomically."""
+    target = cfg.output_dir / "deploy.zip"
+    archive = shutil.make_archive(str(cfg.output_dir / ".deploy.partial"), "zip", deploy_dir(cfg))
+    atomic_write_bytes(target, Path(archive).read_bytes())
+    Path(archive).unlink()
+    return target
+
+
+def step_package(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Package: driver package (accelerator.json, host layers, runtime, weights images),
+    the on-board notebook and a README, zipped as deploy.zip."""
+    assert model is not None
+    heads = json.loads(model.get_metadata_prop(HEADS_KEY) or "[]")
+    names = list(heads[0].get("names", [])) if heads else None
+    out = deploy_dir(cfg)
+    export_driver_package(model, out, names=names or None)
+    if NOTEBOOKS_DIR.is_dir():
+        for notebook in NOTEBOOKS_DIR.glob("*.ipynb"):
+            shutil.copy2(notebook, out / notebook.name)
+    zip_deploy(cfg)
+    return model

@@ -1,0 +1,67 @@
+"""Build steps that need the vendor tools: IP synthesis (Vitis HLS) and the bitstream
+(Vivado). Without a tool the step stops with one line: the tool, the generated script to
+run where it is installed, and the command that resumes the build here."""
+
+from __future__ import annotations
+
+import shutil
+
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.backends.hls import tcl as hls_tcl
+from qnnflow.backends.ip_manifest import IpManifest
+from qnnflow.build.config import BuildConfig
+from qnnflow.build.hls_steps import bitstream_dir, hls_dir, vivado_dir
+from qnnflow.build.package_step import deploy_dir, zip_deploy
+from qnnflow.errors import QnnflowError
+from qnnflow.toolchain import find_tool, resume_command, run_tcl
+
+
+def _manifest(cfg: BuildConfig) -> IpManifest:
+    if not (hls_dir(cfg) / "ip_manifest.json").is_file():
+        raise QnnflowError(f"{hls_dir(cfg)}: no ip_manifest.json; run the codegen step first")
+    return IpManifest.load(hls_dir(cfg))
+
+
+def _resume(cfg: BuildConfig, step: str) -> str:
+    return resume_command(cfg.board, cfg.model, cfg.output_root, step)
+
+
+def step_ip(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """IP: Vitis HLS synthesises the stitched accelerator into an IP core (needs vitis_hls);
+    the per-layer scripts run too when the tool is here, for per-layer reports."""
+    assert model is not None
+    manifest = _manifest(cfg)
+    outputs = hls_tcl.script_outputs(manifest)
+    stitched = hls_tcl.STITCHED_SCRIPT
+    run_tcl(
+        "vitis_hls",
+        stitched,
+        hls_dir(cfg),
+        outputs=[outputs[stitched]],
+        resume=_resume(cfg, "ip"),
+    )
+    if find_tool("vitis_hls") is not None:
+        for script in hls_tcl.script_order(manifest)[:-1]:
+            run_tcl("vitis_hls", script, hls_dir(cfg), outputs=[outputs[script]])
+    return model
+
+
+def step_bitstream(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Bitstream: Vivado builds the PYNQ-Z2 block design, implements it and writes the .bit
+    and .hwh (needs vivado); both are copied into deploy/ and the zip is refreshed."""
+    assert model is not None
+    top = _manifest(cfg).top
+    out = bitstream_dir(cfg)
+    names = [f"{top}.bit", f"{top}.hwh"]
+    run_tcl(
+        "vivado",
+        "project.tcl",
+        vivado_dir(cfg),
+        outputs=[out / name for name in names],
+        resume=_resume(cfg, "bitstream"),
+    )
+    for name in names:
+        shutil.copy2(out / name, deploy_dir(cfg) / name)
+    zip_deploy(cfg)
+    return model
