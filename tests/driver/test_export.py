@@ -9,6 +9,7 @@ import pytest
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.network_sim import normal_to_stream
+from qnnflow.backends.hls.params import ddr_weight_images, weight_port_name
 from qnnflow.driver import load_package
 from qnnflow.driver.export import export_driver_package, stream_formats
 from qnnflow.driver.formats import to_stream_order
@@ -61,20 +62,22 @@ def test_ddr_layer_gives_group_major_output_and_weight_images(mini_ddr_folded, t
     producer = mini_ddr_folded.find_producer(fout.tensor)
     backend_order = normal_to_stream(mini_ddr_folded, producer, normal)
     assert np.array_equal(to_stream_order(fout, normal)[0], backend_order)
-    pkg = export_driver_package(mini_ddr_folded, tmp_path / "no_hook")
+    # by default the HLS backend's DDR image (the order the weight reader fetches) is written
+    pkg = export_driver_package(mini_ddr_folded, tmp_path / "default")
     (image,) = pkg.weights
-    assert image.node == DDR_LAYER and image.file is None
+    node = next(n for n in mini_ddr_folded.graph.node if n.name == DDR_LAYER)
+    ((port, expected),) = ddr_weight_images(mini_ddr_folded, node).items()
+    assert image.node == DDR_LAYER and image.port == port
     assert image.bytes_per_frame == 1152 * 128 // 8
-    with pytest.raises(QnnflowError, match="no DDR weight image for 'l012_conv_mac_mvu'"):
-        pkg.weight_bytes(image)
+    np.testing.assert_array_equal(pkg.weight_bytes(image), expected.reshape(-1))
 
     def hook(model, node):
         w = model.get_initializer(node.input[1])
-        return {f"w_{node.name}": np.packbits(w.reshape(-1) > 0, bitorder="little")}
+        return {weight_port_name(node): np.packbits(w.reshape(-1) > 0, bitorder="little")}
 
     pkg = export_driver_package(mini_ddr_folded, tmp_path / "hook", weight_images=hook)
     (image,) = load_package(tmp_path / "hook").weights
-    assert image.port == f"w_{DDR_LAYER}" and pkg.control
+    assert image.port == weight_port_name(node) and pkg.control
     assert pkg.weight_bytes(image).size == 1152 * 128 // 8
 
 

@@ -26,12 +26,8 @@ def _image(seed: int = 0) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def package(mini_ddr_folded, tmp_path_factory):
-    """With a placeholder DDR weight image (port "w"), so the pynq path can start."""
-    return export_driver_package(
-        mini_ddr_folded,
-        tmp_path_factory.mktemp("pipe") / "pkg",
-        weight_images=lambda model, node: {"w": np.zeros(16, np.uint8)},
-    )
+    """With the HLS backend's DDR weight image, so the pynq path can start."""
+    return export_driver_package(mini_ddr_folded, tmp_path_factory.mktemp("pipe") / "pkg")
 
 
 def test_pipeline_equals_the_qonnx_detector(mini_ddr_folded, package):
@@ -87,7 +83,9 @@ BOARD_SCRIPT = textwrap.dedent(
     def device(frame):
         assert np.array_equal(frame, data["sent"]), "the board packed different bytes"
         return data["received"]
-    registers = {"w_1": {"address_offset": 16}, "w_2": {"address_offset": 20}}
+    from qnnflow.driver.package import load_package
+    port = load_package(package).weights[0].port
+    registers = {f"{port}_1": {"address_offset": 16}, f"{port}_2": {"address_offset": 20}}
     fake_pynq.CONFIG.update(device=device, in_bytes=data["sent"].size,
                             out_bytes=data["received"].size, registers=registers)
     pipe = DetectionPipeline(Accelerator(package, backend="pynq"), thresh=float(data["thresh"]))

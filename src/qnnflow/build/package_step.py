@@ -9,11 +9,15 @@ from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.boards.board import BOARDS_DIR
 from qnnflow.build.config import BuildConfig
+from qnnflow.driver.deploy_readme import TEMPLATE_NAME, fps_from_estimate, write_deploy_readme
 from qnnflow.driver.export import export_driver_package
+from qnnflow.driver.notebook_helpers import IMAGES_DIR, list_images
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.util.atomic import atomic_write_bytes
 
+SAMPLE_IMAGES = 3
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 
 
@@ -41,5 +45,21 @@ def step_package(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     if NOTEBOOKS_DIR.is_dir():
         for notebook in NOTEBOOKS_DIR.glob("*.ipynb"):
             shutil.copy2(notebook, out / notebook.name)
+    (out / IMAGES_DIR).mkdir(exist_ok=True)
+    if cfg.calib_dir is not None and cfg.calib_dir.is_dir():
+        for image in list_images(cfg.calib_dir)[:SAMPLE_IMAGES]:  # what the demo runs
+            shutil.copy2(image, out / IMAGES_DIR / image.name)
+    write_readme(cfg)
     zip_deploy(cfg)
     return model
+
+
+def write_readme(cfg: BuildConfig) -> None:
+    """deploy/README.md: the two commands to run on the board, and what the package holds."""
+    write_deploy_readme(
+        deploy_dir(cfg),
+        BOARDS_DIR / cfg.board / TEMPLATE_NAME,
+        cfg.model_name,
+        fps_from_estimate(cfg.output_dir / "estimate.json"),
+        cfg.board,
+    )

@@ -12,7 +12,7 @@ from qnnflow.backends.hls import tcl as hls_tcl
 from qnnflow.backends.ip_manifest import IpManifest
 from qnnflow.build.config import BuildConfig
 from qnnflow.build.hls_steps import bitstream_dir, hls_dir, vivado_dir
-from qnnflow.build.package_step import deploy_dir, zip_deploy
+from qnnflow.build.package_step import deploy_dir, write_readme, zip_deploy
 from qnnflow.errors import QnnflowError
 from qnnflow.toolchain import find_tool, resume_command, run_tcl
 
@@ -63,5 +63,6 @@ def step_bitstream(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper
     )
     for name in names:
         shutil.copy2(out / name, deploy_dir(cfg) / name)
+    write_readme(cfg)  # now says the bitstream is there
     zip_deploy(cfg)
     return model

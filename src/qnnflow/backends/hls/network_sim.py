@@ -38,6 +38,7 @@ class NetworkSimResult:
     cycles: dict[str, int]  # node name -> cycles per frame
     layer_streams: dict[str, np.ndarray]  # node name -> [frames, elements] in stream order
     seconds: float
+    layer_seconds: dict[str, float]  # node name -> simulation seconds per frame
 
 
 def output_channel_groups(model: ModelWrapper, node) -> int:
@@ -113,15 +114,24 @@ def simulate_network(
             for i, node in enumerate(region):
                 data = np.fromfile(work / f"{i}.bin", dtype="<i8")
                 streams[node.name] = data.reshape(frames, -1)
-    cycles = {}
+    cycles, layer_seconds = {}, {}
     for line in stdout.splitlines():
         if line.startswith("cycles "):
             _, index, count = line.split()
             cycles[region[int(index)].name] = int(count) // max(frames, 1)
+        elif line.startswith("seconds "):
+            _, index, spent = line.split()
+            layer_seconds[region[int(index)].name] = float(spent) / max(frames, 1)
     output = np.stack(
         [stream_to_normal(model, out_node, stream[f], [1, *out_shape[1:]]) for f in range(frames)]
     ).reshape(frames, *out_shape[1:])
-    return NetworkSimResult(output=output, cycles=cycles, layer_streams=streams, seconds=seconds)
+    return NetworkSimResult(
+        output=output,
+        cycles=cycles,
+        layer_streams=streams,
+        seconds=seconds,
+        layer_seconds=layer_seconds,
+    )
 
 
 def _host_part(model: ModelWrapper, region: list) -> tuple:

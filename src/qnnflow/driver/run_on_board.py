@@ -1,0 +1,108 @@
+"""Run a deployment package on images from a shell, on the board or here:
+
+    cd deploy && PYTHONPATH=runtime python3 -m qnnflow.driver.run_on_board . images/dog.jpg
+
+Prints, per image, Darknet's `PATH: Predicted in S seconds.` and `name: NN%` lines, then one
+line of per-stage timings; with several images a mean and the pipeline's fps. "Predicted"
+times what Darknet's network_predict covers: host layers and accelerator, not loading,
+letterboxing or NMS. Standard library + numpy (Pillow to read images, and to draw with
+--draw), so no click or qonnx: it runs from the package's runtime copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from qnnflow.driver.accelerator import DEFAULT_TIMEOUT_S
+from qnnflow.driver.backend_choice import AUTO, open_accelerator
+from qnnflow.driver.notebook_helpers import (
+    IMAGES_DIR,
+    draw_boxes,
+    fps_line,
+    list_images,
+    mean_seconds,
+    timing_line,
+)
+from qnnflow.driver.pipeline import RESIZERS, DetectionPipeline
+from qnnflow.errors import QnnflowError
+
+PREDICT_STAGES = ("host_prefix", "accel_pack", "accel_accelerator", "accel_unpack", "host_suffix")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m qnnflow.driver.run_on_board",
+        description="Detect objects in images with a qnnflow deployment package.",
+    )
+    p.add_argument("package", help="the package folder (holds accelerator.json)")
+    p.add_argument("images", nargs="*", help=f"image files (default: PACKAGE/{IMAGES_DIR}/*)")
+    p.add_argument("--backend", default=AUTO, choices=(AUTO, "pynq", "sim", "python"))
+    p.add_argument("--thresh", type=float, default=0.3, help="class probability threshold")
+    p.add_argument("--nms", type=float, default=0.3, help="NMS IoU threshold")
+    p.add_argument("--resize", default="darknet", choices=RESIZERS)
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per batch")
+    p.add_argument("--json", action="store_true", help="one JSON object per image instead")
+    p.add_argument("--draw", type=Path, metavar="DIR", help="save images with boxes into DIR")
+    return p
+
+
+def _images(package: Path, given: Sequence[str]) -> list[Path]:
+    if given:
+        return [Path(p) for p in given]
+    found = list_images(package / IMAGES_DIR)
+    if not found:
+        raise QnnflowError(f"no images given and none in {package / IMAGES_DIR}")
+    return found
+
+
+def run(args: argparse.Namespace, out=None, err=None) -> int:
+    """Run every image; results to `out` (stdout), the backend line to `err` (stderr)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    package = Path(args.package)
+    accelerator, choice = open_accelerator(package, args.backend, timeout=args.timeout)
+    print(choice.describe(), file=err)
+    pipeline = DetectionPipeline(accelerator, args.thresh, args.nms, resize=args.resize)
+    if args.draw is not None:
+        args.draw.mkdir(parents=True, exist_ok=True)
+    results = []
+    for path in _images(package, args.images):
+        result = pipeline.run_file(path)
+        results.append(result)
+        if args.json:
+            record = {"image": str(path), "detections": result.boxes, "seconds": result.seconds}
+            print(json.dumps(record), file=out)
+        else:
+            predicted = sum(result.seconds.get(k, 0.0) for k in PREDICT_STAGES)
+            print(f"{path}: Predicted in {predicted:f} seconds.", file=out)
+            for line in result.lines:
+                print(line, file=out)
+            print(timing_line(result.seconds), file=out)
+        if args.draw is not None:
+            from qnnflow.yolo.image import load_image
+
+            classes = pipeline.heads[0]["classes"]
+            drawn = draw_boxes(load_image(path), result.boxes, classes)
+            drawn.save(args.draw / f"{Path(path).stem}_boxes.png")
+    if len(results) > 1 and not args.json:
+        mean = mean_seconds(results)
+        print(timing_line(mean, f"mean over {len(results)} images"), file=out)
+        print(fps_line(mean), file=out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; a QnnflowError becomes one `error:` line and exit code 2."""
+    args = parser().parse_intermixed_args(argv)
+    try:
+        return run(args)
+    except QnnflowError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
