@@ -117,7 +117,7 @@ void sliding_window_frame(hls::stream<ap_uint<IN_PER_WORD * BITS>> &in,
         const unsigned row = first / BANKS, bank = first % BANKS;
         for (unsigned k = 0; k < IN_PER_WORD / UNIT; k++) {
 #pragma HLS UNROLL
-            frame[bank + k][row] = ap_uint<UNIT * BITS>(word >> (k * UNIT * BITS));
+            frame[bank + k][row] = get_bits<UNIT * BITS>(word, k * UNIT * BITS);
         }
         if (++j == GROUP_WORDS) {
             j = 0;
@@ -136,7 +136,7 @@ void sliding_window_frame(hls::stream<ap_uint<IN_PER_WORD * BITS>> &in,
         ap_uint<SIMD * BITS> word = 0;
         for (unsigned k = 0; k < SIMD / UNIT; k++) {
 #pragma HLS UNROLL
-            word |= ap_uint<SIMD * BITS>(frame[bank + k][row]) << (k * UNIT * BITS);
+            set_bits<UNIT * BITS>(word, k * UNIT * BITS, frame[bank + k][row]);
         }
         out.write(word);
         if (++f == F) {
