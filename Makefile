@@ -6,6 +6,12 @@ BOARD ?= pynq_z2
 MODEL ?= data/models/tinier-yolo-mini.cfg
 OUT ?= build
 ARGS ?=
+DEFAULT_MODEL := data/models/tinier-yolo-mini.cfg
+# the default model was trained on the seeded shapes dataset: its test split gates accuracy
+ACCURACY_DATA ?= $(OUT)/shapes-test
+ifeq ($(MODEL),$(DEFAULT_MODEL))
+ACCURACY_ARGS := --accuracy-data $(ACCURACY_DATA)
+endif
 LINT_PATHS := $(wildcard src tests flows benchmarks)
 
 .PHONY: setup darknet build test test-slow lint clean
@@ -28,7 +34,11 @@ darknet:
 setup: $(VENV)/.installed darknet
 
 build: setup
-	$(VENV)/bin/qnnflow build --board $(BOARD) --model $(MODEL) --out $(OUT) $(ARGS)
+ifeq ($(MODEL),$(DEFAULT_MODEL))
+	@[ -d $(ACCURACY_DATA) ] || $(VENV)/bin/qnnflow make-dataset -o $(ACCURACY_DATA) \
+	    --train 0 --val 0 --test 200
+endif
+	$(VENV)/bin/qnnflow build --board $(BOARD) --model $(MODEL) --out $(OUT) $(ACCURACY_ARGS) $(ARGS)
 
 test: setup
 	$(PY) -m pytest -n 2 -q

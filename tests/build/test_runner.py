@@ -114,3 +114,15 @@ def test_report_has_the_folded_estimate(default_cfg, tmp_path):
     report = (out / "report.md").read_text()
     assert "## Folding and estimates" in report and "MatrixVectorUnit" in report
     assert json.loads((out / "estimate.json").read_text())["fps"] > 0
+
+
+def test_accuracy_step_scores_float_and_quantized_on_the_dataset(default_cfg, tmp_path):
+    from qnnflow.data.writer import generate_dataset
+
+    data = tmp_path / "shapes"
+    generate_dataset(data, 0, counts={"train": 0, "val": 0, "test": 4})
+    cfg = _cfg(default_cfg, tmp_path, to_step="accuracy", accuracy_data=data, accuracy_images=4)
+    run_build(cfg)
+    report = json.loads((tmp_path / "out" / "tinier-yolo-mini" / "accuracy.json").read_text())
+    assert report["float"]["images"] == report["quant"]["images"] == 4
+    assert report["passed"] == (report["drop_points"] <= 5.0)

@@ -32,6 +32,9 @@ class BuildConfig:
     calib_samples: int = 50
     folding: Path | None = None
     seed: int = 0
+    accuracy_data: Path | None = None  # labelled dataset (make-dataset layout) for the gate
+    accuracy_images: int | None = 100
+    max_accuracy_drop: float = 5.0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -45,6 +48,8 @@ class BuildConfig:
             self.calib_dir = self.model.with_name(f"{self.model.stem}-calib")
         if self.calib_dir is not None:
             self.calib_dir = Path(self.calib_dir)
+        if self.accuracy_data is not None:
+            self.accuracy_data = Path(self.accuracy_data)
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.build.accuracy_step import step_accuracy
 from qnnflow.build.config import BuildConfig
 from qnnflow.build.fold_step import step_fold
 from qnnflow.build.hls_steps import step_codegen, step_cppsim
@@ -47,6 +48,7 @@ STEPS: list[tuple[str, Step]] = [
     ("tidy", step_tidy),
     ("verify", step_verify),
     ("quantize", step_quantize),
+    ("accuracy", step_accuracy),
     ("streamline", step_streamline),
     ("to_hw", step_to_hw),
     ("fold", step_fold),

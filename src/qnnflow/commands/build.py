@@ -58,8 +58,39 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
     type=click.Path(dir_okay=False, path_type=Path),
     help="Folding config (JSON) to apply instead of folding automatically.",
 )
+@click.option(
+    "--accuracy-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Labelled dataset (make-dataset layout): the accuracy step gates the quantized mAP.",
+)
+@click.option(
+    "--max-accuracy-drop",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Largest allowed mAP@0.5 drop, in points, from float to quantized.",
+)
+@click.option(
+    "--accuracy-images",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Test images the accuracy step scores.",
+)
 def build(
-    board, model, weights, out, from_step, to_step, input_size, fold_bn, target_fps, folding
+    board,
+    model,
+    weights,
+    out,
+    from_step,
+    to_step,
+    input_size,
+    fold_bn,
+    target_fps,
+    folding,
+    accuracy_data,
+    max_accuracy_drop,
+    accuracy_images,
 ) -> None:
     from qnnflow.build import BuildConfig, run_build
 
@@ -74,6 +105,9 @@ def build(
         to_step=to_step,
         target_fps=target_fps,
         folding=folding,
+        accuracy_data=accuracy_data,
+        max_accuracy_drop=max_accuracy_drop,
+        accuracy_images=accuracy_images,
     )
     console = Console(soft_wrap=True)
     with console.status("starting") as status:
