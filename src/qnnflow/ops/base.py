@@ -100,3 +100,31 @@ class HWOp(CustomOp):
     def require_divides(self, factor_name: str, factor: int, total_name: str, total: int) -> None:
         if factor < 1 or total % factor:
             raise self.fail(f"{factor_name}={factor} must divide {total_name}={total}")
+
+
+class SpatialOp(HWOp):
+    """An op on one NHWC frame whose `_dims()` gives (H, W, OH, OW, C) and whose stream words
+    hold `WORD_ATTR` channels (max-pool, pad, upsample)."""
+
+    WORD_ATTR = "SIMD"
+
+    @abstractmethod
+    def _dims(self) -> tuple[int, int, int, int, int]: ...
+
+    def normal_input_shape(self) -> tuple[int, ...]:
+        h, w, _, _, c = self._dims()
+        return (1, h, w, c)
+
+    def normal_output_shape(self) -> tuple[int, ...]:
+        _, _, oh, ow, c = self._dims()
+        return (1, oh, ow, c)
+
+    def folded_input_shape(self) -> tuple[int, ...]:
+        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr(self.WORD_ATTR))
+
+    def folded_output_shape(self) -> tuple[int, ...]:
+        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr(self.WORD_ATTR))
+
+    def check_folding(self) -> None:
+        word = self.get_nodeattr(self.WORD_ATTR)
+        self.require_divides(self.WORD_ATTR, word, "channels", self._dims()[4])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import SpatialOp
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
 
 
@@ -32,10 +32,12 @@ def maxpool_nhwc(x: np.ndarray, kernel: int, stride: int, pads: list[int]) -> np
     return out
 
 
-class StreamingMaxPool(HWOp):
+class StreamingMaxPool(SpatialOp):
     """cycles = (H+top+bottom)*(W+left+right)*C/PE (one input word per cycle, padding too).
     Buffer: (K-1) input rows plus one output row of partial maxima, C*bits per pixel
     (BRAM36 when deeper than 256 words, else LUTRAM). LUT = 50 + 2*PE*bits, FF = same."""
+
+    WORD_ATTR = "PE"
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -56,22 +58,8 @@ class StreamingMaxPool(HWOp):
         oh, ow = (h + top + bottom - k) // s + 1, (w + left + right - k) // s + 1
         return h, w, oh, ow, self.get_nodeattr("NumChannels")
 
-    def normal_input_shape(self) -> tuple[int, ...]:
-        h, w, _, _, c = self._dims()
-        return (1, h, w, c)
-
-    def normal_output_shape(self) -> tuple[int, ...]:
-        _, _, oh, ow, c = self._dims()
-        return (1, oh, ow, c)
-
-    def folded_input_shape(self) -> tuple[int, ...]:
-        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("PE"))
-
-    def folded_output_shape(self) -> tuple[int, ...]:
-        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("PE"))
-
     def check_folding(self) -> None:
-        self.require_divides("PE", self.get_nodeattr("PE"), "channels", self._dims()[4])
+        super().check_folding()
         if max(self.get_nodeattr("Pads")) >= self.get_nodeattr("Kernel"):
             raise self.fail("padding must be smaller than the kernel")
 

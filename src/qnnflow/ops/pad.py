@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import SpatialOp
 from qnnflow.ops.estimate import zero_resources
 
 
@@ -14,9 +14,11 @@ def pad_nhwc(x: np.ndarray, pads: list[int], value: float = 0) -> np.ndarray:
     return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
 
 
-class ZeroPad(HWOp):
+class ZeroPad(SpatialOp):
     """Streams the input and inserts zero pixels at the borders. cycles = OH*OW*C/SIMD.
     LUT = 40 + SIMD*bits (output mux), FF = SIMD*bits + 40."""
+
+    WORD_ATTR = "SIMD"
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -32,23 +34,6 @@ class ZeroPad(HWOp):
         h, w = self.get_nodeattr("ImgDim")
         top, left, bottom, right = self.get_nodeattr("Padding")
         return h, w, h + top + bottom, w + left + right, self.get_nodeattr("NumChannels")
-
-    def normal_input_shape(self) -> tuple[int, ...]:
-        h, w, _, _, c = self._dims()
-        return (1, h, w, c)
-
-    def normal_output_shape(self) -> tuple[int, ...]:
-        _, _, oh, ow, c = self._dims()
-        return (1, oh, ow, c)
-
-    def folded_input_shape(self) -> tuple[int, ...]:
-        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("SIMD"))
-
-    def folded_output_shape(self) -> tuple[int, ...]:
-        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("SIMD"))
-
-    def check_folding(self) -> None:
-        self.require_divides("SIMD", self.get_nodeattr("SIMD"), "channels", self._dims()[4])
 
     def cycles(self) -> int:
         _, _, oh, ow, c = self._dims()

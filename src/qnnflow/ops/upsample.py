@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import SpatialOp
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
 
 ROW_BUFFER_LUTRAM_MAX_WORDS = 256  # deeper row buffers go to block RAM
@@ -17,13 +17,15 @@ def upsample_nearest_nhwc(x: np.ndarray, factors: list[int]) -> np.ndarray:
     return np.repeat(np.repeat(x, fh, axis=1), fw, axis=2)
 
 
-class Upsample(HWOp):
+class Upsample(SpatialOp):
     """Reads input row r into a one-row buffer while writing each pixel fw times (output row
     r*fh), then replays the buffer fh-1 times; input reads overlap the first output row.
 
     cycles = OH*OW*C/SIMD (one output word per cycle).
     Row buffer: W*C/SIMD words of SIMD*bits, BRAM36 when deeper than 256 words else LUTRAM.
     LUT = 40 + 2*SIMD*bits (+ LUTRAM), FF = 40 + SIMD*bits."""
+
+    WORD_ATTR = "SIMD"
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -40,20 +42,6 @@ class Upsample(HWOp):
         fh, fw = self.get_nodeattr("Factor")
         return h, w, h * fh, w * fw, self.get_nodeattr("NumChannels")
 
-    def normal_input_shape(self) -> tuple[int, ...]:
-        h, w, _, _, c = self._dims()
-        return (1, h, w, c)
-
-    def normal_output_shape(self) -> tuple[int, ...]:
-        _, _, oh, ow, c = self._dims()
-        return (1, oh, ow, c)
-
-    def folded_input_shape(self) -> tuple[int, ...]:
-        return self.fold_last_axis(self.normal_input_shape(), self.get_nodeattr("SIMD"))
-
-    def folded_output_shape(self) -> tuple[int, ...]:
-        return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("SIMD"))
-
     def check_folding(self) -> None:
         factors = self.get_nodeattr("Factor")
         if len(factors) != 2 or min(factors) < 1:
@@ -63,7 +51,7 @@ class Upsample(HWOp):
                 f"output type {self.output_dtype().name} differs from input type "
                 f"{self.input_dtype().name} (nearest upsampling copies values)"
             )
-        self.require_divides("SIMD", self.get_nodeattr("SIMD"), "channels", self._dims()[4])
+        super().check_folding()
 
     def cycles(self) -> int:
         _, _, oh, ow, c = self._dims()
