@@ -12,6 +12,7 @@ from PIL import Image
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.build import BuildConfig, run_build
+from qnnflow.build.config import saved_step_path
 from tests.conftest import DEFAULT_CFG
 
 SIZE = (64, 64)
@@ -33,7 +34,8 @@ def build_folded(root: Path, stream_ddr: bool = False) -> ModelWrapper:
     kw = {}
     if stream_ddr:
         build_folded(root / "plain")
-        to_hw = ModelWrapper(str(root / "plain" / "out" / "tinier-yolo-mini" / "06_to_hw.onnx"))
+        plain = BuildConfig(model=DEFAULT_CFG, output_root=root / "plain" / "out")
+        to_hw = ModelWrapper(str(saved_step_path(plain, "to_hw")))
         saved = json.loads(
             (root / "plain" / "out" / "tinier-yolo-mini" / "folding_config.json").read_text()
         )
@@ -52,4 +54,4 @@ def build_folded(root: Path, stream_ddr: bool = False) -> ModelWrapper:
         **kw,
     )
     run_build(cfg)
-    return ModelWrapper(str(root / "out" / "tinier-yolo-mini" / "07_fold.onnx"))
+    return ModelWrapper(str(saved_step_path(cfg, "fold")))
