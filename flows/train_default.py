@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "train")
     parser.add_argument("--float-epochs", type=int, default=30)
-    parser.add_argument("--qat-epochs", type=int, default=15)
+    parser.add_argument("--qat-epochs", type=int, default=22)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--limit", type=int, default=None)
