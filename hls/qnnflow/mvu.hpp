@@ -46,6 +46,19 @@ dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD],
     return sum;
 }
 
+// One output word: the activation of each of the PE lanes' accumulators for output fold nf.
+template <unsigned OUT_BITS, typename ACC, unsigned PE, typename ACTIVATION>
+ap_uint<PE * OUT_BITS> activate_lanes(const ACC (&acc)[PE], const ACTIVATION &activation,
+                                      unsigned nf) {
+#pragma HLS INLINE
+    ap_uint<PE * OUT_BITS> result = 0;
+    for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+        set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
+    }
+    return result;
+}
+
 // Weights on chip: weights[lane][fold * (MW/SIMD) + sf] is the SIMD-element word of output
 // channel fold * PE + lane and inputs [sf * SIMD, (sf + 1) * SIMD). Loop order: vector ->
 // output fold -> input fold; a vector's MW/SIMD input words are read during output fold 0
@@ -85,14 +98,7 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                 dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w);
             acc[lane] = sf == 0 ? partial : dp_int<ACC_BITS>(acc[lane] + partial);
         }
-        if (sf == SF - 1) {
-            ap_uint<PE * OUT_BITS> result = 0;
-            for (unsigned lane = 0; lane < PE; lane++) {
-#pragma HLS UNROLL
-                set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
-            }
-            out.write(result);
-        }
+        if (sf == SF - 1) out.write(activate_lanes<OUT_BITS>(acc, activation, nf));
         if (++sf == SF) {
             sf = 0;
             if (++nf == NF) nf = 0;
@@ -143,14 +149,7 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                 dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w);
             acc[lane] = sf == 0 ? partial : dp_int<ACC_BITS>(acc[lane] + partial);
         }
-        if (sf == SF - 1) {
-            ap_uint<PE * OUT_BITS> result = 0;
-            for (unsigned lane = 0; lane < PE; lane++) {
-#pragma HLS UNROLL
-                set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
-            }
-            out.write(result);
-        }
+        if (sf == SF - 1) out.write(activate_lanes<OUT_BITS>(acc, activation, nf));
         if (++sf == SF) {
             sf = 0;
             if (++vector == VECTORS) {

@@ -10,8 +10,7 @@ import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
-from qnnflow.backends.hls.network import hardware_region
-from qnnflow.driver.export import region_boundary
+from qnnflow.backends.hls.network import hardware_region, region_boundary
 from qnnflow.driver.host_export import host_graph, needed_nodes
 from qnnflow.driver.host_graph import HostGraph, HostNode, load_host_graphs, save_host_graphs
 from qnnflow.errors import QnnflowError

@@ -25,7 +25,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 import qnnflow
-from qnnflow.backends.hls.network import DEFAULT_TOP, hardware_region
+from qnnflow.backends.hls.network import DEFAULT_TOP, hardware_region, region_boundary
 from qnnflow.backends.hls.network_sim import output_channel_groups
 from qnnflow.driver.formats import StreamFormat
 from qnnflow.driver.host_export import host_graph, needed_nodes
@@ -49,30 +49,6 @@ RUNTIME_DIR = "runtime"
 RUNTIME_FILES = ("__init__.py", "errors.py", "packing.py", "yolo/*.py", "driver/*.py")
 WeightHook = Callable[[ModelWrapper, object], dict]
 PARAMS_MODULE = "qnnflow.backends.hls.params"
-
-
-def region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
-    """The single tensor entering the hardware region and the single one leaving it."""
-    produced = {t for n in region for t in n.output}
-    names = {n.name for n in region}
-    graph_outputs = {o.name for o in model.graph.output}
-    inputs = {
-        t
-        for n in region
-        for t in n.input
-        if t and t not in produced and model.get_initializer(t) is None
-    }
-    outputs = {
-        t
-        for t in produced
-        if t in graph_outputs or any(c.name not in names for c in model.find_consumers(t))
-    }
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise QnnflowError(
-            f"the hardware region must have one input and one output stream, found inputs "
-            f"{sorted(inputs)} and outputs {sorted(outputs)}"
-        )
-    return inputs.pop(), outputs.pop()
 
 
 def _stream(tensor: str, shape: list, folded: tuple, dtype, groups: int = 1) -> StreamFormat:

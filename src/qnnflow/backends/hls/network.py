@@ -66,18 +66,21 @@ def hardware_region(model: ModelWrapper) -> list:
     return region
 
 
-def _region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
+def region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
+    """The single tensor entering the hardware region and the single one leaving it."""
     produced = {t for n in region for t in n.output}
-    inits = {i.name for i in model.graph.initializer}
-    inputs = {t for n in region for t in n.input if t not in produced and t not in inits}
     names = {n.name for n in region}
-    outputs = {
+    graph_outputs = {o.name for o in model.graph.output}
+    inputs = {
         t
         for n in region
-        for t in n.output
-        if model.find_consumers(t) == []
-        or any(c.name not in names for c in model.find_consumers(t))
-        or t in {o.name for o in model.graph.output}
+        for t in n.input
+        if t and t not in produced and model.get_initializer(t) is None
+    }
+    outputs = {
+        t
+        for t in produced
+        if t in graph_outputs or any(c.name not in names for c in model.find_consumers(t))
     }
     if len(inputs) != 1 or len(outputs) != 1:
         raise QnnflowError(
@@ -90,7 +93,7 @@ def _region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
 def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCode:
     """Render every hardware layer and check that connected streams agree in width."""
     region = hardware_region(model)
-    input_tensor, output_tensor = _region_boundary(model, region)
+    input_tensor, output_tensor = region_boundary(model, region)
     streams: dict[str, StreamSpec] = {}
     layers = []
     for node in region:
