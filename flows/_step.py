@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from qnnflow.build import BuildConfig, run_build
 from qnnflow.errors import QnnflowError
+from qnnflow.flow import BuildConfig, run_build
 
 ROOT = Path(__file__).resolve().parents[1]
 

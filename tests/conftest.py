@@ -1,4 +1,5 @@
-"""Shared fixtures: repository paths and the optional ../shared data folder."""
+"""Shared fixtures: repository paths, the optional ../shared data folder and the small folded
+models the driver and deploy-export tests share (built once per session)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,17 @@ def tinier_yolo_dir() -> Path:
 @pytest.fixture
 def default_cfg() -> Path:
     return DEFAULT_CFG
+
+
+@pytest.fixture(scope="session")
+def mini_folded(tmp_path_factory):
+    from tests.driver.models import build_folded  # it imports this module
+
+    return build_folded(tmp_path_factory.mktemp("mini"))
+
+
+@pytest.fixture(scope="session")
+def mini_ddr_folded(tmp_path_factory):
+    from tests.driver.models import build_folded  # it imports this module
+
+    return build_folded(tmp_path_factory.mktemp("mini_ddr"), stream_ddr=True)

@@ -252,7 +252,7 @@ def test_build_with_a_missing_model_is_one_error_line(tmp_path, capsys):
 
 def test_build_passes_target_fps_and_folding_to_the_build(monkeypatch, tmp_path):
     """Regression: --target-fps and --folding were parsed but never reached the build."""
-    import qnnflow.build as build_api
+    import qnnflow.flow as build_api
 
     seen = {}
 

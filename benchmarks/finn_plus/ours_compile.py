@@ -24,8 +24,8 @@ def compile_ours(model: Path, out_root: Path, target_fps: float | None) -> dict:
     """Fresh build of `model` under `out_root`; fps, resources (compute layers and all
     hardware layers, both without the platform overhead) and the build's wall time; or
     {"error": message} when the build refuses."""
-    from qnnflow.build import BuildConfig, run_build
     from qnnflow.errors import QnnflowError
+    from qnnflow.flow import BuildConfig, run_build
 
     cfg = BuildConfig(model=model, board="pynq_z2", output_root=out_root, target_fps=target_fps)
     shutil.rmtree(cfg.output_dir, ignore_errors=True)  # no resumed steps: time a full build

@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.build import BuildConfig, run_build
-from qnnflow.build.config import saved_step_path
+from qnnflow.flow import BuildConfig, run_build
+from qnnflow.flow.config import saved_step_path
 from tests.conftest import DEFAULT_CFG
 
 SIZE = (64, 64)

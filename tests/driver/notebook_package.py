@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.driver.export import export_driver_package
+from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.driver.notebook_helpers import IMAGES_DIR
 from tests.conftest import REPO_ROOT
 

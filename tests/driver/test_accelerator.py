@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from qonnx.core.onnx_exec import execute_onnx
 
+from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.driver import Accelerator
-from qnnflow.driver.export import export_driver_package
 from qnnflow.driver.sim_backends import renderers_available
 from qnnflow.errors import QnnflowError
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.driver import backend_choice
 from qnnflow.driver.backend_choice import BackendChoice, open_accelerator, probe
-from qnnflow.driver.export import export_driver_package
 from qnnflow.errors import QnnflowError
 
 

@@ -10,8 +10,8 @@ import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
+from qnnflow.backends.deploy.host_export import host_graph, needed_nodes
 from qnnflow.backends.hls.network import hardware_region, region_boundary
-from qnnflow.driver.host_export import host_graph, needed_nodes
 from qnnflow.driver.host_graph import HostGraph, HostNode, load_host_graphs, save_host_graphs
 from qnnflow.errors import QnnflowError
 from qnnflow.yolo import load_image, network_input

@@ -9,7 +9,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnnflow.driver.host_export import host_graph, host_node
+from qnnflow.backends.deploy.host_export import host_graph, host_node
 from qnnflow.errors import QnnflowError
 
 QONNX = "qonnx.custom_op.general"

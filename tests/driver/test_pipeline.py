@@ -11,9 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
+from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.detector import Detector
 from qnnflow.driver import Accelerator, DetectionPipeline
-from qnnflow.driver.export import export_driver_package
 from qnnflow.errors import QnnflowError
 from tests.conftest import REPO_ROOT
 

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
+from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.backends.hls.layer_code import c_identifier
 from qnnflow.driver import Accelerator
-from qnnflow.driver.export import export_driver_package
 from qnnflow.driver.pynq_backend import pointer_registers
 from qnnflow.driver.sim_backends import PythonBackend
 from qnnflow.errors import QnnflowError

@@ -15,9 +15,9 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.backends.hls.layer_code import LayerCode, StreamSpec, c_identifier
 from qnnflow.driver import Accelerator
-from qnnflow.driver.export import export_driver_package
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
 
@@ -81,7 +81,7 @@ def stand_in(monkeypatch):
     def install(body: str):
         monkeypatch.setattr("qnnflow.backends.hls.network.render_node", _stand_in(body))
         monkeypatch.setattr("qnnflow.driver.sim_backends.renderers_available", lambda: True)
-        monkeypatch.setattr("qnnflow.driver.export.renderers_available", lambda: True)
+        monkeypatch.setattr("qnnflow.backends.deploy.export.renderers_available", lambda: True)
 
     return install
 

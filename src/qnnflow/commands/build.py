@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from qnnflow.build.steps import step_help, step_names
 from qnnflow.commands.options import input_size_option
+from qnnflow.flow.steps import step_help, step_names
 
 DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
 
@@ -92,7 +92,7 @@ def build(
     max_accuracy_drop,
     accuracy_images,
 ) -> None:
-    from qnnflow.build import BuildConfig, run_build
+    from qnnflow.flow import BuildConfig, run_build
 
     cfg = BuildConfig(
         model=model,

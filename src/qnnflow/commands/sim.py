@@ -52,8 +52,8 @@ def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
 
     from qnnflow.backends.hls.network import hardware_region
     from qnnflow.backends.hls.network_sim import execute_cpp, first_mismatch
-    from qnnflow.build.verify_step import seeded_input
     from qnnflow.errors import QnnflowError
+    from qnnflow.flow.verify_step import seeded_input
     from qnnflow.util.execute import run_qonnx
 
     model = ModelWrapper(str(resolve_model(model_path)))

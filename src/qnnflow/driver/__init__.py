@@ -1,7 +1,7 @@
 """Host runtime of a built accelerator, for the PYNQ-Z2's ARM as well as this machine.
 
 Everything importable from here needs only numpy (pynq is imported by the pynq backend,
-qonnx by the simulation backends and by `qnnflow.driver.export`, which runs at build time).
+qonnx by the simulation backends and by `qnnflow.backends.deploy.export`, which runs at build time).
 """
 
 from qnnflow.driver.accelerator import BACKENDS, Accelerator, Timings

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from qonnx.custom_op.registry import getCustomOp
 
+from qnnflow.backends.deploy.export import export_driver_package, stream_formats
 from qnnflow.backends.hls.network_sim import normal_to_stream
 from qnnflow.backends.hls.params import ddr_weight_images, weight_port_name
 from qnnflow.driver import load_package
-from qnnflow.driver.export import export_driver_package, stream_formats
 from qnnflow.driver.formats import to_stream_order
 from qnnflow.errors import QnnflowError
 from tests.driver.models import DDR_LAYER

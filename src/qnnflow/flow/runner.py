@@ -12,10 +12,10 @@ from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.state import load_state, save_state
-from qnnflow.build.steps import STEPS, step_names
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.state import load_state, save_state
+from qnnflow.flow.steps import STEPS, step_names
 from qnnflow.toolchain import ToolNotFound
 from qnnflow.util.atomic import atomic_write_bytes
 

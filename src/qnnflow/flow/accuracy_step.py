@@ -8,8 +8,8 @@ import json
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.build.config import BuildConfig, saved_step_path
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig, saved_step_path
 from qnnflow.quant.accuracy_gate import compare_models, enforce
 from qnnflow.util.atomic import atomic_write_text
 

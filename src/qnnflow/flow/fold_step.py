@@ -11,9 +11,9 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.analysis.estimate import estimate_network
 from qnnflow.analysis.estimate_table import estimate_markdown
 from qnnflow.boards import Board, load_board
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.verify_step import seeded_input
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.verify_step import seeded_input
 from qnnflow.ops.graph_queries import hw_nodes
 from qnnflow.transforms.fold import (
     ApplyFoldingConfig,

@@ -1,7 +1,7 @@
 """The build: an ordered list of steps over one QONNX model, saved after every step."""
 
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.runner import run_build
-from qnnflow.build.steps import STEPS, step_names, tool_free_step_names
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.runner import run_build
+from qnnflow.flow.steps import STEPS, step_names, tool_free_step_names
 
 __all__ = ["BuildConfig", "STEPS", "run_build", "step_names", "tool_free_step_names"]

@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-from qnnflow.driver.deploy_readme import (
+from qnnflow.backends.deploy.export import export_driver_package
+from qnnflow.backends.deploy.readme import (
     NOTEBOOK_NAME,
     fps_from_estimate,
     render_deploy_readme,
     write_deploy_readme,
 )
-from qnnflow.driver.export import export_driver_package
 from qnnflow.errors import QnnflowError
 from tests.conftest import REPO_ROOT
 

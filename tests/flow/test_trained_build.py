@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from qnnflow.build import BuildConfig, run_build, tool_free_step_names
+from qnnflow.flow import BuildConfig, run_build, tool_free_step_names
 from qnnflow.transforms.fold.auto_fold import DEFAULT_CAPS
 
 

@@ -25,10 +25,10 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 import qnnflow
+from qnnflow.backends.deploy.host_export import host_graph, needed_nodes
 from qnnflow.backends.hls.network import DEFAULT_TOP, hardware_region, region_boundary
 from qnnflow.backends.hls.network_sim import output_channel_groups
 from qnnflow.driver.formats import StreamFormat
-from qnnflow.driver.host_export import host_graph, needed_nodes
 from qnnflow.driver.host_graph import save_host_graphs
 from qnnflow.driver.package import (
     HOST_JSON,

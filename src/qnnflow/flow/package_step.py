@@ -9,11 +9,11 @@ from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.backends.deploy.export import export_driver_package
+from qnnflow.backends.deploy.readme import TEMPLATE_NAME, fps_from_estimate, write_deploy_readme
 from qnnflow.boards.board import BOARDS_DIR
-from qnnflow.build.config import BuildConfig
-from qnnflow.driver.deploy_readme import TEMPLATE_NAME, fps_from_estimate, write_deploy_readme
-from qnnflow.driver.export import export_driver_package
 from qnnflow.driver.notebook_helpers import IMAGES_DIR, list_images
+from qnnflow.flow.config import BuildConfig
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.util.atomic import atomic_write_bytes
 

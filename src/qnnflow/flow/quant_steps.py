@@ -9,9 +9,9 @@ import json
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_datatypes import InferDataTypes
 
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.verify_step import seeded_input
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.verify_step import seeded_input
 from qnnflow.frontend.darknet import layer_outputs
 from qnnflow.transforms.streamline import Streamline
 from qnnflow.transforms.to_hw import ConvertToHW

@@ -10,10 +10,10 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.backends.hls import tcl as hls_tcl
 from qnnflow.backends.ip_manifest import IpManifest
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.hls_steps import bitstream_dir, hls_dir, vivado_dir
-from qnnflow.build.package_step import deploy_dir, write_readme, zip_deploy
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.hls_steps import bitstream_dir, hls_dir, vivado_dir
+from qnnflow.flow.package_step import deploy_dir, write_readme, zip_deploy
 from qnnflow.toolchain import find_tool, resume_command, run_tcl
 
 

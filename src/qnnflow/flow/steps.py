@@ -7,16 +7,16 @@ from collections.abc import Callable
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.build.accuracy_step import step_accuracy
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.fold_step import step_fold
-from qnnflow.build.hls_steps import step_codegen, step_cppsim
-from qnnflow.build.package_step import step_package
-from qnnflow.build.quant_steps import step_quantize, step_streamline, step_to_hw
-from qnnflow.build.report import step_report
-from qnnflow.build.tool_steps import step_bitstream, step_ip
-from qnnflow.build.verify_step import step_verify
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.accuracy_step import step_accuracy
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.fold_step import step_fold
+from qnnflow.flow.hls_steps import step_codegen, step_cppsim
+from qnnflow.flow.package_step import step_package
+from qnnflow.flow.quant_steps import step_quantize, step_streamline, step_to_hw
+from qnnflow.flow.report import step_report
+from qnnflow.flow.tool_steps import step_bitstream, step_ip
+from qnnflow.flow.verify_step import step_verify
 from qnnflow.transforms.tidy import TidyUp
 
 Step = Callable[[ModelWrapper | None, BuildConfig], ModelWrapper]

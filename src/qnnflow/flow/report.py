@@ -9,9 +9,9 @@ from collections import Counter
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.boards import load_board
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.model_summary import summarize
-from qnnflow.build.state import load_state
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.model_summary import summarize
+from qnnflow.flow.state import load_state
 from qnnflow.util.atomic import atomic_write_text
 
 

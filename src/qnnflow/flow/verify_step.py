@@ -10,8 +10,8 @@ import numpy as np
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.build.config import BuildConfig, saved_step_path
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig, saved_step_path
 from qnnflow.util.atomic import atomic_save_npy, atomic_write_text
 from qnnflow.util.execute import input_shape, max_relative_error, run_onnxruntime, run_qonnx
 

@@ -20,9 +20,9 @@ from qnnflow.backends.hls.network_sim import first_mismatch
 from qnnflow.backends.hls.paths import hls_library_dir
 from qnnflow.backends.vivado import project as vivado_project
 from qnnflow.boards import load_board
-from qnnflow.build.config import BuildConfig
-from qnnflow.build.verify_step import seeded_input
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.verify_step import seeded_input
 from qnnflow.util.atomic import atomic_write_text
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from qnnflow.build import BuildConfig, run_build, tool_free_step_names
 from qnnflow.errors import QnnflowError
+from qnnflow.flow import BuildConfig, run_build, tool_free_step_names
 from qnnflow.toolchain import find_tool
 
 

@@ -1,0 +1,1 @@
+"""Build-time export of the deployment package (the board runs only qnnflow.driver)."""
