@@ -58,8 +58,19 @@ def _check_prefix(model, prefix, before, x):
     want = execute_onnx(_submodel(model, before, inp, list(prefix.outputs)), {inp: x})
     got = prefix.run({inp: x})
     name = prefix.outputs[0]
-    assert np.array_equal(got[name], want[name])  # integer codes: exact
+    _assert_codes_match(got[name], want[name])
     return got[name]
+
+
+def _assert_codes_match(got: np.ndarray, want: np.ndarray) -> None:
+    """Integer codes of a float host conv: numpy and onnxruntime sum float32 products in
+    different orders, so a value within an ulp of a rounding tie may round the other way.
+    Allow that for at most 1 code in 100,000, by exactly one step; anything else fails."""
+    assert got.shape == want.shape
+    assert np.isfinite(got).all() and np.isfinite(want).all()
+    differ = got != want
+    assert np.abs(got - want).max(initial=0) <= 1
+    assert differ.sum() <= differ.size // 100_000, f"{differ.sum()} codes differ"
 
 
 def _check_suffix(model, suffix, after, codes):
