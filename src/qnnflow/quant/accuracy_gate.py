@@ -91,6 +91,18 @@ def compare_models(
     return GateResult(scores[0], scores[1], max_drop)
 
 
+def score_model(
+    model: str | Path,
+    data_dir: str | Path,
+    split: str = "test",
+    max_images: int | None = None,
+) -> DetectorScore:
+    """mAP@0.5 of one model alone (Darknet `valid` settings), when there is nothing to
+    compare it with."""
+    dataset = DetectionDataset(data_dir, split)
+    return evaluate_detector(load_map_detector(str(model), dataset.names), dataset, max_images)
+
+
 def enforce(result: GateResult) -> None:
     """Raise a QnnflowError (exit code 2 in the CLI) with suggestions when the gate fails."""
     if not result.passed:
