@@ -76,7 +76,8 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
     type=float,
     default=5.0,
     show_default=True,
-    help="Largest allowed mAP@0.5 drop, in points, from float to quantized.",
+    help="Largest allowed mAP@0.5 drop, in points, from the float-trained model to the "
+    "quantized one.",
 )
 @click.option(
     "--accuracy-images",

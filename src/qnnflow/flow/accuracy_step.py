@@ -46,9 +46,10 @@ def _reference_onnx(cfg: BuildConfig, quant_path: Path) -> Path:
 
 
 def step_accuracy(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Accuracy: mAP@0.5 of the float-trained reference vs the quantized model on
-    --accuracy-data; fails when the drop exceeds --max-accuracy-drop points (not run, and
-    said so, without data or a float reference)."""
+    """Accuracy: quantized vs float-trained mAP@0.5 on --accuracy-data (else NOT run).
+
+    Fails when the drop exceeds --max-accuracy-drop points; without data or a float reference
+    the gate is not run, and accuracy.json, the report and the console say so."""
     assert model is not None
     (cfg.output_dir / ACCURACY_FILE).unlink(missing_ok=True)
     if cfg.accuracy_data is None:

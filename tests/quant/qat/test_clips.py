@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from qonnx.core.onnx_exec import execute_onnx
 
 from qnnflow.commands.train import train_cmd
+from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet import load_network
 from qnnflow.quant.qat.clips import CLIPS_KEY, clips_from_qonnx, clips_of, find_start_clips
 from qnnflow.quant.qat.darknet_io import build_from_darknet
@@ -88,6 +89,10 @@ def test_restart_from_w1a3_keeps_the_learned_clips(w1a3_run, tmp_path):
     record.pop(CLIPS_KEY)
     (out / "tiny.train.json").write_text(json.dumps(record))
     assert find_start_clips(out / "tiny.weights", network) == (learned, str(out / "tiny.onnx"))
+    record[CLIPS_KEY] = {"0": 1.0}  # clips of another cfg: refused, not silently defaulted
+    (out / "tiny.train.json").write_text(json.dumps(record))
+    with pytest.raises(QnnflowError, match=r"clips for conv layers \[0\], but .* \[0, 2, 4\]"):
+        _start(out / "tiny.cfg", out / "tiny.weights", images)
 
 
 def test_train_command_restarts_with_the_clips(w1a3_run):

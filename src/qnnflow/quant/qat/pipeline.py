@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from qnnflow.errors import QnnflowError
 from qnnflow.quant.qat.clips import CLIPS_KEY, clips_of, find_start_clips
 from qnnflow.quant.qat.darknet_io import (
     build_from_darknet,
@@ -63,6 +64,12 @@ def quantized_start(
     start weights were trained with when they carry them (W1A3 weights), else calibrated
     on `images` from the float forward (float weights)."""
     clips, source = find_start_clips(weights, float_model.network) if weights else ({}, "")
+    expected = [layer.index for layer in float_model.network.conv_layers[:-1]]
+    if clips and sorted(clips) != expected:
+        raise QnnflowError(
+            f"{source}: activation clips for conv layers {sorted(clips)}, but "
+            f"{float_model.network.path} has activations after conv layers {expected}"
+        )
     if not clips:
         clips, source = calibrate_act_max(float_model, images), "calibrated"
     _, model = build_from_darknet(cfg, None, scheme, clips, seed=seed)
