@@ -125,7 +125,7 @@ def test_broken_calibration_fails_the_gate_with_the_numbers(
     drop = 100 * (record["float"]["map50"] - record["quant"]["map50"])
     assert record["float"]["map50"] > 0.2 and drop > 5.0
     assert f"dropped {drop:.2f} points" in error
-    assert f"({100 * record['float']['map50']:.2f} -> " in error
+    assert f"(float {100 * record['float']['map50']:.2f} -> quantized " in error
 
 
 @pytest.mark.slow

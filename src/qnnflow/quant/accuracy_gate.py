@@ -55,7 +55,7 @@ class GateResult:
         advice = "; ".join(SUGGESTIONS)
         return (
             f"accuracy gate failed: mAP@0.5 dropped {self.drop:.2f} points "
-            f"({100 * self.float_score.result.mean_ap:.2f} -> "
+            f"(float {100 * self.float_score.result.mean_ap:.2f} -> quantized "
             f"{100 * self.quant_score.result.mean_ap:.2f}) on {self.quant_score.images} images,"
             f" more than the allowed {self.max_drop:g}. Try: {advice}"
         )
