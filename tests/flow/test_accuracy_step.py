@@ -141,3 +141,26 @@ def test_default_build_passes_against_its_float_training(default_cfg, tmp_path, 
     record = json.loads((build.output_dir / "accuracy.json").read_text())
     assert record["gate"] == "passed" and record["float"]["map50"] > 0.25
     assert gate_summary(build.output_dir).startswith("accuracy gate passed: mAP@0.5")
+
+
+def test_float_reference_forms_agree_and_sizes_must_match(default_cfg, tmp_path):
+    """.weights (for the build's cfg), .cfg+.weights and .onnx load the same float graph;
+    an ONNX at another input size is refused in one line."""
+    from qnnflow.flow.float_reference import check_same_input, load_float_reference
+    from qnnflow.util.execute import run_onnxruntime
+
+    weights = default_cfg.with_name("tinier-yolo-mini-float.weights")
+    cfg = tmp_path / "float.cfg"
+    shutil.copy(default_cfg, cfg)
+    shutil.copy(weights, cfg.with_suffix(".weights"))
+    by_weights = load_float_reference(weights, default_cfg, (64, 64), False)
+    by_cfg = load_float_reference(cfg, default_cfg, (64, 64), False)
+    by_weights.save(str(tmp_path / "float.onnx"))
+    by_onnx = load_float_reference(tmp_path / "float.onnx", default_cfg, None, False)
+    x = np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)
+    outs = [next(iter(run_onnxruntime(m, x).values())) for m in (by_weights, by_cfg, by_onnx)]
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], outs[2])
+    bigger = load_float_reference(weights, default_cfg, (96, 96), False)
+    with pytest.raises(QnnflowError, match=r"input shape \[1, 3, 96, 96\] differs"):
+        check_same_input(bigger, by_weights, weights)
