@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from qnnflow.commands.options import input_size_option
 from qnnflow.flow.steps import step_help, step_names
@@ -64,11 +65,19 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
     help="Labelled dataset (make-dataset layout): the accuracy step gates the quantized mAP.",
 )
 @click.option(
+    "--float-reference",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The float-TRAINED model the accuracy step compares with: Darknet .weights for the "
+    "cfg, a .cfg with its .weights beside it, or an .onnx (default: <model>-float.weights or "
+    "<model>-float.onnx beside the model; without one the gate is not run).",
+)
+@click.option(
     "--max-accuracy-drop",
     type=float,
     default=5.0,
     show_default=True,
-    help="Largest allowed mAP@0.5 drop, in points, from float to quantized.",
+    help="Largest allowed mAP@0.5 drop, in points, from the float-trained model to the "
+    "quantized one.",
 )
 @click.option(
     "--accuracy-images",
@@ -89,10 +98,12 @@ def build(
     target_fps,
     folding,
     accuracy_data,
+    float_reference,
     max_accuracy_drop,
     accuracy_images,
 ) -> None:
     from qnnflow.flow import BuildConfig, run_build
+    from qnnflow.flow.accuracy_step import gate_summary
 
     cfg = BuildConfig(
         model=model,
@@ -106,6 +117,7 @@ def build(
         target_fps=target_fps,
         folding=folding,
         accuracy_data=accuracy_data,
+        float_reference=float_reference,
         max_accuracy_drop=max_accuracy_drop,
         accuracy_images=accuracy_images,
     )
@@ -119,9 +131,18 @@ def build(
                 console.print(f"[yellow]…[/yellow] {name} (needs a vendor tool)")
             else:
                 console.print(f"[green]✓[/green] {name} ({state})")
+                if name == "accuracy":
+                    _print_gate(console, gate_summary(cfg.output_dir))
 
         result = run_build(cfg, on_step)
     console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.md)")
     if result.waiting:
         # not an error: every tool-free output is written; one line says how to finish
         click.echo(f"waiting: {result.waiting}", err=True)
+
+
+def _print_gate(console: Console, line: str | None) -> None:
+    """The accuracy gate's verdict under its step: a gate that did not run is no pass."""
+    if line is not None:
+        colour = "green" if " passed:" in line else "yellow"
+        console.print(Text(f"  {line}", style=colour))

@@ -27,6 +27,34 @@ def resolve_model(path: Path) -> Path:
     raise QnnflowError(f"model not found: {path}")
 
 
+def read_input(model, path: Path):
+    """The model's input from a .npy tensor or an image; an image is read and letterboxed
+    by the same functions `qnnflow detect` uses, so both see the same tensor."""
+    import numpy as np
+
+    from qnnflow.errors import QnnflowError
+    from qnnflow.quant.calib_images import IMAGE_SUFFIXES
+    from qnnflow.util.execute import input_shape
+
+    shape = tuple(input_shape(model))
+    if path.suffix.lower() == ".npy":
+        try:
+            return np.load(path).astype(np.float32).reshape(shape)
+        except (OSError, ValueError) as exc:
+            raise QnnflowError(f"{path}: not an input of shape {shape}: {exc}") from None
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise QnnflowError(
+            f"{path}: expected a .npy tensor or an image ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    if len(shape) != 4 or shape[:2] != (1, 3):
+        raise QnnflowError(
+            f"{path}: the model's input {list(shape)} is not one NCHW RGB image; pass a .npy"
+        )
+    from qnnflow.yolo import load_image, network_input
+
+    return network_input(load_image(path), shape[3], shape[2])
+
+
 @click.command("sim")
 @click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path))
 @click.option(
@@ -40,13 +68,13 @@ def resolve_model(path: Path) -> Path:
     "--input",
     "input_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Input tensor (.npy, the model's input shape); default: seeded random.",
+    help="Input tensor (.npy, the model's input shape) or an image (jpg/png/bmp, letterboxed "
+    "as `qnnflow detect` feeds the model); default: seeded random.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
     """Simulate MODEL (a folded .onnx or a build directory) and report per-layer cycles."""
-    import numpy as np
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.custom_op.registry import getCustomOp
 
@@ -57,12 +85,7 @@ def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
     from qnnflow.util.execute import run_qonnx
 
     model = ModelWrapper(str(resolve_model(model_path)))
-    x = seeded_input(model, seed)
-    if input_path is not None:
-        try:
-            x = np.load(input_path).astype(np.float32).reshape(x.shape)
-        except (OSError, ValueError) as exc:
-            raise QnnflowError(f"{input_path}: not an input of shape {x.shape}: {exc}") from None
+    x = seeded_input(model, seed) if input_path is None else read_input(model, input_path)
     result: dict = {"model": str(model_path), "level": level}
     if level == "python":
         start = time.perf_counter()

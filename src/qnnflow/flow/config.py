@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.float_reference import beside_model, check_reference, reference_files
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 HLS_LIBRARY_DIR = PACKAGE_DIR.parents[1] / "hls"
@@ -35,6 +36,7 @@ class BuildConfig:
     accuracy_data: Path | None = None  # labelled dataset (make-dataset layout) for the gate
     accuracy_images: int | None = 100
     max_accuracy_drop: float = 5.0
+    float_reference: Path | None = None  # float-trained model the gate compares with
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -57,6 +59,11 @@ class BuildConfig:
                 f"model must be a Darknet .cfg, an .onnx or a binary-parameter "
                 f".npz file: {self.model}"
             )
+        if self.float_reference is None:
+            self.float_reference = beside_model(self.model)
+        else:
+            self.float_reference = Path(self.float_reference)
+            check_reference(self.float_reference, self.model)
 
     @property
     def model_name(self) -> str:
@@ -71,7 +78,8 @@ class BuildConfig:
         compiler's own source."""
         options = {k: v for k, v in asdict(self).items() if k not in ("from_step", "to_step")}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
-        for path in (self.model, self.weights, self.folding):
+        inputs = (self.model, self.weights, self.folding, *reference_files(self.float_reference))
+        for path in inputs:
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
         sources = [*PACKAGE_DIR.rglob("*.py"), *HLS_LIBRARY_DIR.rglob("*.*")]

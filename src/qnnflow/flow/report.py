@@ -9,6 +9,7 @@ from collections import Counter
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.boards import load_board
+from qnnflow.flow.accuracy_step import ACCURACY_FILE, gate_summary
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.model_summary import summarize
 from qnnflow.flow.state import load_state
@@ -32,6 +33,7 @@ def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -
         lines.append("")
         for key, value in verify["max_relative_error"].items():
             lines.append(f"- {key}: max relative error {value:.3g}")
+    lines += ["", "## Accuracy", "", gate_summary(cfg.output_dir) or "accuracy step not run"]
     total_macs = sum(r.macs for r in rows)
     total_params = sum(r.params for r in rows)
     lines += [
@@ -70,12 +72,15 @@ def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     state = load_state(cfg.output_dir)
     verify_path = cfg.output_dir / "verify" / "verify.json"
     verify = json.loads(verify_path.read_text()) if verify_path.is_file() else None
+    accuracy_path = cfg.output_dir / ACCURACY_FILE
+    accuracy = json.loads(accuracy_path.read_text()) if accuracy_path.is_file() else None
     atomic_write_text(cfg.output_dir / "report.md", _markdown(cfg, board, rows, state, verify))
     data = {
         "model": str(cfg.model),
         "board": board.name,
         "steps": state.get("steps", {}),
         "verification": verify,
+        "accuracy": accuracy,
         "ops": dict(Counter(r.op_type for r in rows)),
         "total_macs": sum(r.macs for r in rows),
         "total_params": sum(r.params for r in rows),

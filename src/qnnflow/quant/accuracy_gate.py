@@ -55,7 +55,7 @@ class GateResult:
         advice = "; ".join(SUGGESTIONS)
         return (
             f"accuracy gate failed: mAP@0.5 dropped {self.drop:.2f} points "
-            f"({100 * self.float_score.result.mean_ap:.2f} -> "
+            f"(float {100 * self.float_score.result.mean_ap:.2f} -> quantized "
             f"{100 * self.quant_score.result.mean_ap:.2f}) on {self.quant_score.images} images,"
             f" more than the allowed {self.max_drop:g}. Try: {advice}"
         )
@@ -89,6 +89,18 @@ def compare_models(
 
         scores.append(evaluate_detector(detector, dataset, max_images, step))
     return GateResult(scores[0], scores[1], max_drop)
+
+
+def score_model(
+    model: str | Path,
+    data_dir: str | Path,
+    split: str = "test",
+    max_images: int | None = None,
+) -> DetectorScore:
+    """mAP@0.5 of one model alone (Darknet `valid` settings), when there is nothing to
+    compare it with."""
+    dataset = DetectionDataset(data_dir, split)
+    return evaluate_detector(load_map_detector(str(model), dataset.names), dataset, max_images)
 
 
 def enforce(result: GateResult) -> None:

@@ -15,6 +15,7 @@ from qonnx.util.cleanup import cleanup_model
 
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY, NET_KEY, _head_info
+from qnnflow.quant.qat.clips import clips_of
 from qnnflow.quant.qat.model import DarknetQatNet
 from qnnflow.util.atomic import atomic_write_bytes
 
@@ -61,6 +62,7 @@ def export_qat_qonnx(model: DarknetQatNet, path: str | Path) -> ModelWrapper:
                 "scheme": scheme.name,
                 "act_bits": scheme.act_bits,
                 "first_last_bits": scheme.first_last_bits,
+                "act_clips": clips_of(model),
             }
         ),
     )

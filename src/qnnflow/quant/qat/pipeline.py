@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from qnnflow.errors import QnnflowError
+from qnnflow.quant.qat.clips import CLIPS_KEY, clips_of, find_start_clips
 from qnnflow.quant.qat.darknet_io import (
     build_from_darknet,
     darknet_params,
@@ -50,6 +52,31 @@ def calibrate_act_max(
     }
 
 
+def quantized_start(
+    cfg: Path,
+    weights: Path | None,
+    scheme: QatScheme,
+    float_model: DarknetQatNet,
+    images: np.ndarray,
+    seed: int = 0,
+) -> tuple[DarknetQatNet, dict[int, float], str]:
+    """The QAT model to fine-tune, its start clips and where they came from: the clips the
+    start weights were trained with when they carry them (W1A3 weights), else calibrated
+    on `images` from the float forward (float weights)."""
+    clips, source = find_start_clips(weights, float_model.network) if weights else ({}, "")
+    expected = [layer.index for layer in float_model.network.conv_layers[:-1]]
+    if clips and sorted(clips) != expected:
+        raise QnnflowError(
+            f"{source}: activation clips for conv layers {sorted(clips)}, but "
+            f"{float_model.network.path} has activations after conv layers {expected}"
+        )
+    if not clips:
+        clips, source = calibrate_act_max(float_model, images), "calibrated"
+    _, model = build_from_darknet(cfg, None, scheme, clips, seed=seed)
+    load_darknet_params(model, darknet_params(float_model))
+    return model, clips, source
+
+
 def train_darknet(
     cfg: Path,
     weights: Path | None,
@@ -62,18 +89,18 @@ def train_darknet(
     limit: int | None = None,
 ) -> dict:
     """Train and write OUT/<name>.cfg, .weights, .onnx (QONNX) and .train.json; returns
-    the log. A quantized scheme starts its clips from the float model's activations."""
+    the log. A quantized scheme starts its clips from those the start weights were trained
+    with (W1A3 weights) or else from the float model's activations."""
     network, model = build_from_darknet(cfg, weights, QatScheme("float"), seed=opts.seed)
     classes = loss_config(model).classes
     data = load_detection_set(
         data_dir, split, network.net.width, network.net.height, classes, limit
     )
-    act_max = None
+    act_max, clips_source = None, None
     if scheme.quantized:
-        act_max = calibrate_act_max(model, data.images[:64])
-        float_model = model
-        _, model = build_from_darknet(cfg, None, scheme, act_max, seed=opts.seed)
-        load_darknet_params(model, darknet_params(float_model))
+        model, act_max, clips_source = quantized_start(
+            cfg, weights, scheme, model, data.images[:64], opts.seed
+        )
     result = train(model, data, opts)
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg_out, weights_out = save_darknet(model, cfg, out_dir, name, seen=result.images_seen)
@@ -86,6 +113,8 @@ def train_darknet(
         "options": asdict(opts),
         "images": len(data.images),
         "initial_act_max": act_max,
+        "initial_act_max_from": clips_source,
+        CLIPS_KEY: clips_of(model) or None,
         "epochs": result.epochs,
     }
     atomic_write_text(out_dir / f"{name}.train.json", json.dumps(record, indent=2))
