@@ -47,16 +47,16 @@ def resolve_model(path: Path) -> Path:
 def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
     """Simulate MODEL (a folded .onnx or a build directory) and report per-layer cycles."""
     import numpy as np
-    from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.custom_op.registry import getCustomOp
 
     from qnnflow.backends.hls.network import hardware_region
     from qnnflow.backends.hls.network_sim import execute_cpp, first_mismatch
     from qnnflow.errors import QnnflowError
     from qnnflow.flow.verify_step import seeded_input
+    from qnnflow.frontend.onnx_import import open_onnx
     from qnnflow.util.execute import run_qonnx
 
-    model = ModelWrapper(str(resolve_model(model_path)))
+    model = open_onnx(resolve_model(model_path))
     x = seeded_input(model, seed)
     if input_path is not None:
         try:
