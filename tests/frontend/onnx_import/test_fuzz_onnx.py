@@ -182,3 +182,24 @@ def test_valid_float_onnx_gets_through_import_tidy_verify(name, model, extra, tm
     assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim] == [1, 3, 8, 8]
     assert [d.dim_value for d in graph.output[0].type.tensor_type.shape.dim] == [1, 2, 4, 4]
     assert (tmp_path / "out" / name / "verify" / "verify.json").is_file()
+
+
+def test_qonnx_quantizers_in_the_default_domain_are_accepted(tmp_path):
+    """Older QONNX files put Quant in the default domain; they import with QONNX's."""
+    from qnnflow.frontend.onnx_import import load_onnx
+
+    model = small_cnn()
+    scale, zero, bits = (
+        helper.make_tensor(n, TensorProto.FLOAT, [], [v])
+        for n, v in (("s", 0.5), ("z", 0.0), ("b", 4.0))
+    )
+    model.graph.initializer.extend([scale, zero, bits])
+    model.graph.node[-1].input[0] = "q"
+    quant = helper.make_node("Quant", ["p1", "s", "z", "b"], ["q"], name="quant", signed=1)
+    model.graph.node.insert(len(model.graph.node) - 1, quant)
+    path = tmp_path / "quant.onnx"
+    onnx.save(model, path)
+    loaded = load_onnx(path)
+    node = next(n for n in loaded.graph.node if n.name == "quant")
+    assert node.domain == "qonnx.custom_op.general"
+    assert loaded.get_tensor_shape("q") == [1, 4, 4, 4]

@@ -12,8 +12,9 @@ from qnnflow.errors import OnnxError
 
 STANDARD_DOMAINS = ("", "ai.onnx")
 MIN_OPSET = 7  # the oldest ai.onnx opset onnxruntime guarantees to run
-# QONNX quantizers that older exporters left in the default domain (TidyUp moves them)
+# QONNX quantizers that older exporters left in the default domain
 QONNX_IN_DEFAULT_DOMAIN = ("Quant", "BipolarQuant", "Trunc")
+QONNX_DOMAIN = "qonnx.custom_op.general"
 
 
 def first_line(exc: BaseException) -> str:
@@ -81,8 +82,6 @@ def check_ops_known(proto: ModelProto, opset: int, path: Path) -> None:
     for index, node in enumerate(proto.graph.node):
         label = node_label(node, index)
         if node.domain in STANDARD_DOMAINS:
-            if node.op_type in QONNX_IN_DEFAULT_DOMAIN:
-                continue
             try:
                 onnx.defs.get_schema(node.op_type, opset, "")
             except onnx.defs.SchemaError:
@@ -95,6 +94,17 @@ def check_ops_known(proto: ModelProto, opset: int, path: Path) -> None:
                 f"(not ai.onnx, not a registered QONNX/qnnflow custom op)",
                 path,
             )
+
+
+def move_qonnx_quantizers(proto: ModelProto) -> None:
+    """Default-domain Quant/BipolarQuant/Trunc nodes are QONNX's: give them its domain (as
+    TidyUp would) so the ONNX checker and the op check know them."""
+    moved = False
+    for node in proto.graph.node:
+        if node.domain in STANDARD_DOMAINS and node.op_type in QONNX_IN_DEFAULT_DOMAIN:
+            node.domain, moved = QONNX_DOMAIN, True
+    if moved and QONNX_DOMAIN not in {o.domain for o in proto.opset_import}:
+        proto.opset_import.append(onnx.helper.make_opsetid(QONNX_DOMAIN, 1))
 
 
 def check_structure(proto: ModelProto, path: Path) -> int:
@@ -113,6 +123,7 @@ def check_structure(proto: ModelProto, path: Path) -> int:
     if not graph.output:
         raise OnnxError("the graph has no outputs", path)
     opset = default_opset(proto, path)
+    move_qonnx_quantizers(proto)
     check_ops_known(proto, opset, path)
     try:
         onnx.checker.check_model(proto)
