@@ -23,3 +23,13 @@ class DarknetError(QnnflowError):
         else:
             text = message
         super().__init__(text)
+
+
+class OnnxError(QnnflowError):
+    """A malformed or unsupported ONNX/QONNX model; the message names the file and the node,
+    tensor or field at fault."""
+
+    def __init__(self, message: str, path: str | Path | None = None):
+        self.reason = message
+        self.path = str(path) if path is not None else None
+        super().__init__(f"{self.path}: {message}" if self.path is not None else message)

@@ -1,11 +1,16 @@
-"""The one place that finds and runs the vendor tools (Vitis HLS, Vivado).
+"""The one place that reads the environment and finds and runs external tools: the vendor
+tools (Vitis HLS, Vivado) and g++ (the C++ simulation), each with a timeout.
 
 A tool is taken from an explicit argument, else the QNNFLOW_VITIS_HLS / QNNFLOW_VIVADO
 environment variable (the executable, its bin/ folder or the install folder), else PATH.
 When it is missing, the build stops with ToolNotFound: one line naming the tool, the
 generated script, the exact command to run on a machine that has the tool, and how to
 resume; results copied back from that machine are then picked up (`outputs`).
-This is the only module that reads os.environ for tools.
+Every tool run has a timeout (defaults in TIMEOUTS, overridden by the variable named
+there, in seconds) and a timed-out run names the variable to raise. g++ binaries are cached
+in `$QNNFLOW_CPP_CACHE`, else `$XDG_CACHE_HOME/qnnflow/cpp`, else `~/.cache/qnnflow/cpp`,
+pruned to `$QNNFLOW_CPP_CACHE_MB` (default 1024) MiB.
+This is the only module that reads os.environ.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -43,6 +49,18 @@ TOOLS = {
 }
 
 
+# what a run may take before it is killed: (environment variable, default seconds)
+TIMEOUTS = {
+    "g++": ("QNNFLOW_GPP_TIMEOUT", 600.0),
+    "simulation": ("QNNFLOW_SIM_TIMEOUT", 600.0),
+    "vitis_hls": ("QNNFLOW_VITIS_HLS_TIMEOUT", 4 * 3600.0),
+    "vivado": ("QNNFLOW_VIVADO_TIMEOUT", 8 * 3600.0),
+}
+CPP_CACHE_ENV = "QNNFLOW_CPP_CACHE"
+CPP_CACHE_CAP_ENV = "QNNFLOW_CPP_CACHE_MB"
+DEFAULT_CPP_CACHE_MB = 1024
+
+
 class ToolNotFound(QnnflowError):
     """A vendor tool is not installed here; the message says what to run elsewhere."""
 
@@ -66,6 +84,88 @@ class ToolRun:
     log: Path | None
     seconds: float
     reused: bool = False
+
+
+class ToolTimeout(QnnflowError):
+    """A tool ran past its timeout and was killed (with everything it started)."""
+
+
+def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def tool_timeout_s(what: str, environ: Mapping[str, str] | None = None) -> float:
+    """Seconds a run of `what` (a TIMEOUTS key) may take: its variable, else the default."""
+    var, default = TIMEOUTS[what]
+    value = _environ(environ).get(var)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise QnnflowError(f"{var}={value!r}: expected a positive number of seconds")
+    return seconds
+
+
+def cpp_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where compiled simulations are cached: per user, never a shared temp folder."""
+    env = _environ(environ)
+    if env.get(CPP_CACHE_ENV):
+        return Path(env[CPP_CACHE_ENV]).expanduser()
+    base = env.get("XDG_CACHE_HOME")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "qnnflow" / "cpp"
+
+
+def cpp_cache_cap_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The size the g++ cache is pruned to (oldest entries first)."""
+    value = _environ(environ).get(CPP_CACHE_CAP_ENV)
+    if not value:
+        return DEFAULT_CPP_CACHE_MB * 2**20
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 <= megabytes < float("inf"):
+        raise QnnflowError(f"{CPP_CACHE_CAP_ENV}={value!r}: expected a size in MiB (>= 0)")
+    return int(megabytes * 2**20)
+
+
+def require_gpp(environ: Mapping[str, str] | None = None) -> Path:
+    """g++ from QNNFLOW_GPP (a path) or PATH; one line saying how to get it otherwise."""
+    env = _environ(environ)
+    override = env.get("QNNFLOW_GPP")
+    if override:
+        path = Path(override).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise QnnflowError(f"QNNFLOW_GPP={override} is not an executable")
+        return path
+    found = shutil.which("g++", path=env.get("PATH"))
+    if found is None:
+        raise QnnflowError("the C++ simulation needs g++ on PATH (apt-get install g++)")
+    return Path(found)
+
+
+def run_with_timeout(
+    command: Sequence[str], what: str, doing: str, timeout: float | None = None, **kwargs
+) -> subprocess.CompletedProcess:
+    """subprocess.run with `what`'s timeout (or `timeout`); on expiry the whole process group
+    is killed and ToolTimeout names the seconds, `doing` and the variable to raise."""
+    seconds = tool_timeout_s(what) if timeout is None else timeout
+    if kwargs.pop("capture_output", False):
+        kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with subprocess.Popen(list(command), start_new_session=True, **kwargs) as proc:
+        try:
+            out, err = proc.communicate(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise ToolTimeout(
+                f"{what} timed out after {seconds:g} s {doing}; raise {TIMEOUTS[what][0]}"
+            ) from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _spec(name: str) -> ToolSpec:
@@ -202,13 +302,17 @@ def run_tcl(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w") as handle:
         try:
-            result = subprocess.run(
-                command, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout_s
+            result = run_with_timeout(
+                command,
+                name,
+                f"running {script}",
+                timeout_s,
+                cwd=cwd,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
             )
-        except subprocess.TimeoutExpired:
-            raise ToolFailed(
-                f"{name} timed out after {timeout_s} s running {script}; log: {log_file}"
-            ) from None
+        except ToolTimeout as exc:
+            raise ToolFailed(f"{exc}; log: {log_file}") from None
     seconds = time.perf_counter() - began
     if result.returncode != 0:
         raise ToolFailed(

@@ -48,18 +48,17 @@ def estimate_cmd(
 ) -> None:
     """Fold the model's hardware layers (PE, SIMD, weight memory) and estimate cycles,
     resources, fps, latency and DDR traffic per layer against the board budget."""
-    from qonnx.core.modelwrapper import ModelWrapper
-
     from qnnflow.analysis.estimate import estimate_network
     from qnnflow.analysis.estimate_table import estimate_rich_table, summary_lines
     from qnnflow.boards import load_board
     from qnnflow.errors import QnnflowError
+    from qnnflow.frontend.onnx_import import open_onnx
     from qnnflow.ops.graph_queries import hw_nodes
     from qnnflow.transforms.fold import ApplyFoldingConfig, AutoFold, extract_folding_config
 
     if not model_path.is_file():
         raise QnnflowError(f"model not found: {model_path}")
-    model = ModelWrapper(str(model_path))
+    model = open_onnx(model_path)
     if not hw_nodes(model):
         raise QnnflowError(f"{model_path} has no hardware layers (qnnflow.ops nodes) to fold")
     target = load_board(board)

@@ -73,9 +73,8 @@ def quantize_cmd(
 ) -> None:
     """Quantize a float detector to a QONNX model (BipolarQuant/Quant nodes) and write a JSON
     report of every quantized tensor (range, scale, method, clipped fraction) beside it."""
-    from qonnx.core.modelwrapper import ModelWrapper
-
     from qnnflow.frontend.darknet import import_darknet
+    from qnnflow.frontend.onnx_import import load_onnx
     from qnnflow.quant.calib_images import load_calibration_batch
     from qnnflow.quant.w1a3 import QUANT_REPORT_KEY, quantize_w1a3
 
@@ -83,7 +82,7 @@ def quantize_cmd(
     if model_path.suffix == ".cfg":
         model = import_darknet(model_path, weights or model_path.with_suffix(".weights"))
     else:
-        model = ModelWrapper(str(model_path))
+        model = load_onnx(model_path)
     _, _, height, width = (int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
     batch = load_calibration_batch(calib_dir, width, height, max_samples)
     quantized = quantize_w1a3(model, batch, calib_method, percentile, 3, bits)

@@ -75,16 +75,16 @@ def read_input(model, path: Path):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
     """Simulate MODEL (a folded .onnx or a build directory) and report per-layer cycles."""
-    from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.custom_op.registry import getCustomOp
 
     from qnnflow.backends.hls.network import hardware_region
     from qnnflow.backends.hls.network_sim import execute_cpp, first_mismatch
     from qnnflow.errors import QnnflowError
     from qnnflow.flow.verify_step import seeded_input
+    from qnnflow.frontend.onnx_import import open_onnx
     from qnnflow.util.execute import run_qonnx
 
-    model = ModelWrapper(str(resolve_model(model_path)))
+    model = open_onnx(resolve_model(model_path))
     x = seeded_input(model, seed) if input_path is None else read_input(model, input_path)
     result: dict = {"model": str(model_path), "level": level}
     if level == "python":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.float_reference import beside_model, check_reference, reference_files
+from qnnflow.util.checks import int_at_least, positive_finite
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 HLS_LIBRARY_DIR = PACKAGE_DIR.parents[1] / "hls"
@@ -52,6 +53,11 @@ class BuildConfig:
             self.calib_dir = Path(self.calib_dir)
         if self.accuracy_data is not None:
             self.accuracy_data = Path(self.accuracy_data)
+        if self.target_fps is not None:
+            self.target_fps = positive_finite(self.target_fps, "--target-fps")
+        if self.accuracy_images is not None:
+            int_at_least(self.accuracy_images, 1, "--accuracy-images")
+        int_at_least(self.calib_samples, 1, "the number of calibration images")
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):

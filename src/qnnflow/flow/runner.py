@@ -43,6 +43,13 @@ def _step_range(cfg: BuildConfig) -> tuple[int, int]:
     return start, stop
 
 
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders this run created (innermost first) while they are empty."""
+    for folder in folders:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
 def _output_path(cfg: BuildConfig, index: int, name: str) -> Path:
     return cfg.output_dir / f"{index + 1:02d}_{name}.onnx"
 
@@ -63,6 +70,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             )
         model = ModelWrapper(str(prev))
         fingerprint = state["steps"].get(STEPS[start - 1][0], {}).get("fingerprint", fingerprint)
+    created = [p for p in (cfg.output_dir, *cfg.output_dir.parents) if not p.exists()]
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     resuming = cfg.from_step is None
     for index in range(start, stop + 1):
@@ -91,6 +99,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
                 on_step(name, "waiting")
             break
         except QnnflowError as exc:
+            remove_if_empty(created)  # bad input at the first step leaves no folder behind
             raise QnnflowError(f"step '{name}': {exc}") from exc
         atomic_write_bytes(path, model.model.SerializeToString())
         state["steps"][name] = {

@@ -25,7 +25,9 @@ Step = Callable[[ModelWrapper | None, BuildConfig], ModelWrapper]
 def step_import(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """Import: Darknet cfg+weights, an ONNX/QONNX file, or trained binary parameters (.npz)."""
     if cfg.model.suffix == ".onnx":
-        return ModelWrapper(str(cfg.model))
+        from qnnflow.frontend.onnx_import import load_onnx
+
+        return load_onnx(cfg.model, cfg.input_size)
     if cfg.model.suffix == ".npz":
         from qnnflow.frontend.binparams import detector_model, load_binparams
 

@@ -8,19 +8,23 @@ from pathlib import Path
 import numpy as np
 
 from qnnflow.errors import QnnflowError
+from qnnflow.util.checks import int_at_least
 from qnnflow.yolo import load_image, network_input
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def list_images(folder: str | Path, max_samples: int | None = None) -> list[Path]:
+    """The folder's images in sorted order, the first `max_samples` (None: all)."""
+    if max_samples is not None:
+        int_at_least(max_samples, 1, "the number of calibration images (--max-samples)")
     root = Path(folder)
     if not root.is_dir():
         raise QnnflowError(f"calibration folder not found: {root}")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise QnnflowError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {root}")
-    return files[:max_samples] if max_samples else files
+    return files if max_samples is None else files[:max_samples]
 
 
 def load_calibration_batch(

@@ -1,22 +1,22 @@
 """Compile generated C++ with g++ alone (no vendor tools) and run it; binaries are cached by
-the hash of every source and flag, so re-running a simulation does not recompile."""
+the hash of every source and flag, so re-running a simulation does not recompile. g++, its
+cache folder and the timeouts come from qnnflow.toolchain; cpp_cache keeps the cache private
+and bounded."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
+from qnnflow import toolchain
+from qnnflow.backends.hls import cpp_cache
 from qnnflow.backends.hls.paths import ap_types_include_dir, hls_library_dir
 from qnnflow.errors import QnnflowError
 
 # -Wno-unknown-pragmas: g++ does not know `#pragma HLS` (compat.hpp silences the ap_types
 # headers' own false warnings; everything else must be clean).
 CXXFLAGS = ("-std=c++17", "-O2", "-Wall", "-Werror", "-Wno-unknown-pragmas")
-DEFAULT_CACHE = Path(tempfile.gettempdir()) / "qnnflow-cpp-cache"
 
 
 class CompileError(QnnflowError):
@@ -24,10 +24,13 @@ class CompileError(QnnflowError):
 
 
 def require_gpp() -> str:
-    gpp = shutil.which("g++")
-    if gpp is None:
-        raise QnnflowError("the C++ simulation needs g++ on PATH (apt-get install g++)")
-    return gpp
+    """The g++ executable (found by qnnflow.toolchain)."""
+    return str(toolchain.require_gpp())
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache folder (see qnnflow.toolchain.cpp_cache_dir)."""
+    return toolchain.cpp_cache_dir()
 
 
 def _library_digest() -> str:
@@ -39,21 +42,28 @@ def _library_digest() -> str:
 
 
 def compile_program(
-    files: dict[str, str], main: str, cache_dir: Path | None = None, flags: tuple = ()
+    files: dict[str, str],
+    main: str,
+    cache_dir: Path | None = None,
+    flags: tuple = (),
+    timeout_s: float | None = None,
 ) -> Path:
     """Write `files` (name -> text) into a cached folder and compile `main` among them.
 
-    Returns the executable; the same sources, library and flags reuse the earlier binary."""
+    Returns the executable; the same sources, library and flags reuse the earlier binary
+    (after checking that it and its folders are yours and private)."""
     digest = hashlib.sha256(_library_digest().encode())
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
     all_flags = (*CXXFLAGS, *flags)
     digest.update(" ".join(all_flags).encode() + main.encode())
-    folder = (cache_dir or DEFAULT_CACHE) / digest.hexdigest()[:24]
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder = cpp_cache.entry_folder(root, digest.hexdigest()[:24])
     exe = folder / "sim"
     if exe.is_file():
+        cpp_cache.check_runnable(exe)
+        cpp_cache.mark_used(folder)
         return exe
-    folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (folder / name).write_text(text)
     partial = folder / f"sim.{os.getpid()}.partial"
@@ -68,20 +78,41 @@ def compile_program(
         "-o",
         str(partial),
     ]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        result = toolchain.run_with_timeout(
+            cmd, "g++", f"compiling {folder / main}", timeout_s, capture_output=True, text=True
+        )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     if result.returncode:
+        partial.unlink(missing_ok=True)
         errors = [ln for ln in result.stderr.splitlines() if "error" in ln][:5]
         raise CompileError(
             f"g++ failed on {folder / main}:\n"
             + "\n".join(errors or result.stderr.splitlines()[:5])
         )
     partial.replace(exe)
+    cpp_cache.prune(root, toolchain.cpp_cache_cap_bytes(), keep=folder)
     return exe
 
 
-def run_program(exe: Path, args: list[str], cwd: Path) -> str:
-    """Run a compiled simulation; a non-zero exit becomes a QnnflowError with its stderr."""
-    result = subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd)
+def run_program(exe: Path, args: list[str], cwd: Path, timeout_s: float | None = None) -> str:
+    """Run a compiled simulation (its timeout from qnnflow.toolchain unless given); a
+    non-zero exit becomes a QnnflowError with its stderr."""
+    cpp_cache.check_runnable(exe)
+    try:
+        result = toolchain.run_with_timeout(
+            [str(exe), *args],
+            "simulation",
+            f"running {exe}",
+            timeout_s,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+        )
+    except FileNotFoundError:
+        raise QnnflowError(f"C++ simulation {exe} vanished (pruned from the cache?)") from None
     if result.returncode:
         raise QnnflowError(
             f"C++ simulation {exe} exited with {result.returncode}: {result.stderr.strip()}"

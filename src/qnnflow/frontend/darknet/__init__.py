@@ -12,7 +12,12 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qnnflow.frontend.darknet.layers import DarknetNetwork
 from qnnflow.frontend.darknet.parse_network import load_network
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY, LAYERS_KEY, NET_KEY, network_to_onnx
-from qnnflow.frontend.darknet.weights import DarknetWeights, read_weights, write_weights
+from qnnflow.frontend.darknet.weights import (
+    DarknetWeights,
+    check_weight_values,
+    read_weights,
+    write_weights,
+)
 
 __all__ = [
     "DarknetNetwork",
@@ -43,6 +48,7 @@ def import_darknet(
     """
     network = load_network(cfg_path, input_size)
     weights = read_weights(weights_path, network)
+    check_weight_values(weights, network, str(weights_path))
     model = ModelWrapper(network_to_onnx(network, weights, fold_bn, binary_mode))
     return model.transform(InferShapes())
 

@@ -108,6 +108,40 @@ def parse_weights(data: bytes, network: DarknetNetwork, path: str = "<weights>")
     return out
 
 
+ARRAY_NAMES = ("biases", "scales", "rolling_mean", "rolling_variance", "weights")
+
+
+def check_weight_values(weights: DarknetWeights, network: DarknetNetwork, path: str) -> None:
+    """Refuse values no import can use: NaN/Inf anywhere, a negative rolling variance (Darknet
+    takes its square root); the message names the layer index, its cfg line and the array."""
+    for layer in network.conv_layers:
+        params = weights.layers.get(layer.index)
+        if params is None:
+            continue
+        for name in ARRAY_NAMES:
+            values = getattr(params, name)
+            if values is None:
+                continue
+            bad = ~np.isfinite(values)
+            if bad.any():
+                first = int(np.flatnonzero(bad.ravel())[0])
+                raise DarknetError(
+                    f"{layer.describe()}: {name} has {int(np.isnan(values).sum())} NaN and "
+                    f"{int(np.isinf(values).sum())} Inf of {values.size} values (first at flat "
+                    f"index {first}); weights must be finite",
+                    path,
+                )
+        variance = params.rolling_variance
+        if variance is not None and (variance < 0).any():
+            channel = int(np.flatnonzero(variance < 0)[0])
+            raise DarknetError(
+                f"{layer.describe()}: rolling_variance has {int((variance < 0).sum())} negative "
+                f"value(s) (channel {channel}: {float(variance[channel]):g}); a variance "
+                f"must be >= 0",
+                path,
+            )
+
+
 def read_weights(path: str | Path, network: DarknetNetwork) -> DarknetWeights:
     """Read a .weights file for `network` (see parse_weights for the checks)."""
     try:

@@ -22,6 +22,7 @@ from qnnflow.boards import Board
 from qnnflow.errors import QnnflowError
 from qnnflow.transforms.fold.folding_config import ApplyFoldingConfig
 from qnnflow.transforms.fold.options import Group, Option, folding_groups, streamable_suffix
+from qnnflow.util.checks import positive_finite
 
 DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
 FOLDING_KEY = "qnnflow.folding"
@@ -35,7 +36,7 @@ class AutoFold(Transformation):
     ):
         super().__init__()
         self.board = board
-        self.target_fps = target_fps
+        self.target_fps = None if target_fps is None else positive_finite(target_fps, "target fps")
         self.caps = {**DEFAULT_CAPS, **(caps or {})}
         self.clock_hz = board.clock_mhz * 1e6
 

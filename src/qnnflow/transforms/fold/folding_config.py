@@ -68,18 +68,46 @@ def check_all_folding(model: ModelWrapper) -> None:
         hw_op(node).check_folding()
 
 
+def check_config_shape(config: object, source: str) -> dict[str, dict]:
+    """A config is an object of objects: {node name: {attribute: value}}."""
+    if not isinstance(config, dict):
+        raise QnnflowError(
+            f"{source} must be a JSON object {{node name: {{attribute: value}}}}, "
+            f"got a {type(config).__name__}"
+        )
+    for name, attrs in config.items():
+        if not isinstance(attrs, dict):
+            raise QnnflowError(
+                f"{source}: '{name}' must map to an object of attributes, "
+                f"got a {type(attrs).__name__}"
+            )
+    return config
+
+
+def check_value_type(kind: str, value: object, name: str, attr: str, source: str) -> None:
+    """Integer attributes take JSON integers only (true/false and 4.0 are refused: Python
+    counts bools as ints), string attributes JSON strings."""
+    if kind == "i" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise QnnflowError(f"{source}: '{name}'.{attr} must be an integer, got {value!r}")
+    if kind == "s" and not isinstance(value, str):
+        raise QnnflowError(f"{source}: '{name}'.{attr} must be a string, got {value!r}")
+
+
 class ApplyFoldingConfig(Transformation):
     """Set PE/SIMD/memory attributes per node from a config (dict or JSON file path); every
     name and attribute must exist, and the resulting folding must be legal."""
 
     def __init__(self, config: dict | str | Path):
         super().__init__()
+        source = "folding config"
         if isinstance(config, (str, Path)):
+            source = f"{config}: folding config"
             try:
                 config = json.loads(Path(config).read_text())
-            except (OSError, json.JSONDecodeError) as exc:
+            except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise QnnflowError(f"{config}: cannot read folding config: {exc}") from None
-        self.config = config
+        self.source = source
+        self.config = check_config_shape(config, source)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         nodes = {n.name: n for n in hw_nodes(model)}
@@ -87,22 +115,21 @@ class ApplyFoldingConfig(Transformation):
             if name not in nodes:
                 known = ", ".join(sorted(nodes)) or "none"
                 raise QnnflowError(
-                    f"folding config names '{name}', which is not a hardware "
+                    f"{self.source} names '{name}', which is not a hardware "
                     f"node of this graph (hardware nodes: {known})"
                 )
             op = hw_op(nodes[name])
             for attr, value in attrs.items():
                 if attr not in FOLDING_ATTRS or attr not in op.get_nodeattr_types():
                     raise QnnflowError(
-                        f"folding config: {nodes[name].op_type} '{name}' has no "
+                        f"{self.source}: {nodes[name].op_type} '{name}' has no "
                         f"folding attribute '{attr}'"
                     )
+                check_value_type(op.get_nodeattr_types()[attr][0], value, name, attr, self.source)
                 try:
                     op.set_nodeattr(attr, value)
                 except Exception as exc:  # qonnx raises for values outside the allowed set
-                    raise QnnflowError(
-                        f"folding config: '{name}'.{attr}={value!r}: {exc}"
-                    ) from None
+                    raise QnnflowError(f"{self.source}: '{name}'.{attr}={value!r}: {exc}") from None
         sync_frame_replays(model)
         model = model.transform(FitGroupMajorWords())
         check_all_folding(model)
