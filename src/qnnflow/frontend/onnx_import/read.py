@@ -107,6 +107,14 @@ def move_qonnx_quantizers(proto: ModelProto) -> None:
         proto.opset_import.append(onnx.helper.make_opsetid(QONNX_DOMAIN, 1))
 
 
+def import_custom_domains(proto: ModelProto) -> None:
+    """qonnx saves custom-domain nodes (ours, QONNX's) without an opset_import entry; their
+    ops are unversioned, so version 1 is what the ONNX checker needs to accept them."""
+    imported = {o.domain for o in proto.opset_import}
+    for domain in sorted({n.domain for n in proto.graph.node} - imported - set(STANDARD_DOMAINS)):
+        proto.opset_import.append(onnx.helper.make_opsetid(domain, 1))
+
+
 def check_structure(proto: ModelProto, path: Path) -> int:
     """Nodes, one graph input, outputs, opset and ops; returns the ai.onnx opset."""
     graph = proto.graph
@@ -125,6 +133,7 @@ def check_structure(proto: ModelProto, path: Path) -> int:
     opset = default_opset(proto, path)
     move_qonnx_quantizers(proto)
     check_ops_known(proto, opset, path)
+    import_custom_domains(proto)
     try:
         onnx.checker.check_model(proto)
     except (onnx.checker.ValidationError, ValueError) as exc:
