@@ -9,8 +9,7 @@ from rich.console import Console
 
 from qnnflow.commands.options import input_size_option
 from qnnflow.flow.steps import step_help, step_names
-
-DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
+from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
 
 
 @click.command(
@@ -28,9 +27,8 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
 @click.option(
     "--model",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_MODEL,
-    show_default=True,
-    help="Darknet .cfg or .onnx model.",
+    help="Darknet .cfg, .onnx or trained binary-parameter .npz model "
+    f"[default: the embedded {DEFAULT_MODEL_NAME}.cfg].",
 )
 @click.option(
     "--weights",
@@ -95,7 +93,7 @@ def build(
     from qnnflow.flow import BuildConfig, run_build
 
     cfg = BuildConfig(
-        model=model,
+        model=model if model is not None else default_model(),
         board=board,
         weights=weights,
         output_root=out,

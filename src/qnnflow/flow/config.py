@@ -7,10 +7,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import qnnflow
 from qnnflow.errors import QnnflowError
+from qnnflow.resources import hls_dir
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-HLS_LIBRARY_DIR = PACKAGE_DIR.parents[1] / "hls"
+PACKAGE_DIR = Path(qnnflow.__file__).resolve().parent
 
 
 @dataclass
@@ -74,7 +75,7 @@ class BuildConfig:
         for path in (self.model, self.weights, self.folding):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
-        sources = [*PACKAGE_DIR.rglob("*.py"), *HLS_LIBRARY_DIR.rglob("*.*")]
+        sources = [*PACKAGE_DIR.rglob("*.py"), *hls_dir().rglob("*.*")]
         for source in sorted(sources):  # a changed compiler or kernel library reruns steps
             digest.update(source.read_bytes())
         if self.calib_dir is not None and self.calib_dir.is_dir():
