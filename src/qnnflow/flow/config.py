@@ -72,7 +72,8 @@ class BuildConfig:
         compiler's own source."""
         options = {k: v for k, v in asdict(self).items() if k not in ("from_step", "to_step")}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
-        for path in (self.model, self.weights, self.folding):
+        names = self.model.with_suffix(".names")  # Darknet class names beside the cfg
+        for path in (self.model, self.weights, self.folding, names):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
         sources = [*PACKAGE_DIR.rglob("*.py"), *hls_dir().rglob("*.*")]
