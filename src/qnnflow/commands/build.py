@@ -45,6 +45,11 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
 @click.option("--from-step", type=click.Choice(step_names()), help="Rerun from this step.")
 @click.option("--to-step", type=click.Choice(step_names()), help="Stop after this step.")
 @input_size_option
+@click.option(
+    "--calib-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Calibration images for the quantize step (default: <model>-calib/ beside a cfg).",
+)
 @click.option("--fold-bn", is_flag=True, help="Fold batch norm into conv weights at import.")
 @click.option(
     "--target-fps",
@@ -83,6 +88,7 @@ def build(
     from_step,
     to_step,
     input_size,
+    calib_dir,
     fold_bn,
     target_fps,
     folding,
@@ -98,6 +104,7 @@ def build(
         weights=weights,
         output_root=out,
         input_size=input_size,
+        calib_dir=calib_dir,
         fold_bn=fold_bn,
         from_step=from_step,
         to_step=to_step,
