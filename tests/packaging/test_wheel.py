@@ -1,5 +1,6 @@
 """The wheel carries hls/, boards/, notebooks/ and the default model, and an installed wheel
-builds the default model from an unrelated folder (no checkout on the path)."""
+builds the default model from an unrelated folder (no checkout on the path) up to its
+deployment package."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from qnnflow.data.shapes import CLASS_NAMES
 from qnnflow.resources import MARKERS
 from tests.packaging.wheel import build_wheel, expected_data_files, wheel_names
 
@@ -58,9 +60,14 @@ def test_installed_wheel_builds_from_an_unrelated_folder(wheel, tmp_path):
         60,
     ).stdout.split()
     assert all(Path(p).is_relative_to(venv) for p in where), where
-    _run([str(venv / "bin" / "qnnflow"), "build", "--to-step", "cppsim"], work, env, 1200)
+    # cppsim, and package: the notebook, the board's README template and the class names
+    _run([str(venv / "bin" / "qnnflow"), "build", "--to-step", "package"], work, env, 1500)
     out = work / "build" / "tinier-yolo-mini"
     report = json.loads((out / "cppsim" / "cppsim.json").read_text())
     assert report["bit_exact"] is True and len(report["layers"]) > 10
     # the kernel headers the build copied came from the installed wheel
     assert (out / "hls" / "include" / "qnnflow" / "compat.hpp").is_file()
+    deploy = out / "deploy"
+    assert json.loads((deploy / "accelerator.json").read_text())["names"] == list(CLASS_NAMES)
+    assert (deploy / "qnnflow_demo.ipynb").is_file() and (deploy / "README.md").is_file()
+    assert (deploy / "sim" / "qnnflow" / "compat.hpp").is_file()
