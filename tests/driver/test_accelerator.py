@@ -3,6 +3,8 @@ through the hardware layers' execution, unpacked and reordered back to NHWC."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from qonnx.core.onnx_exec import execute_onnx
@@ -66,11 +68,13 @@ def test_pynq_backend_off_board_is_a_clear_error(ddr_package):
         Accelerator(ddr_package.root, backend="pynq")
 
 
-def test_sim_backend_refuses_without_kernels(ddr_package):
-    if renderers_available():
-        pytest.skip("the HLS kernels are present; the sim tests below run instead")
-    with pytest.raises(QnnflowError, match="backend='sim' needs the HLS kernels"):
-        Accelerator(ddr_package.root, backend="sim")
+def test_sim_backend_refuses_a_package_without_its_sources(ddr_package, tmp_path):
+    bare = tmp_path / "bare"
+    shutil.copytree(ddr_package.root, bare)
+    shutil.rmtree(bare / "sim")
+    main = f"sim/{ddr_package.top}_sim.cpp"
+    with pytest.raises(QnnflowError, match=f"{main} not found: this package carries no C"):
+        Accelerator(bare, backend="sim")
 
 
 @needs_kernels

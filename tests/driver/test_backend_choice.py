@@ -16,17 +16,16 @@ def package(mini_folded, tmp_path_factory):
     return export_driver_package(mini_folded, tmp_path_factory.mktemp("choice") / "pkg")
 
 
-def _here(monkeypatch, modules=(), gxx=False, kernels=False):
-    """Pretend only `modules` (plus qnnflow itself) import, and set g++ and the kernels."""
+def _here(monkeypatch, modules=(), gxx=False):
+    """Pretend only `modules` (plus qnnflow itself) import, and set g++."""
     present = set(modules)
     monkeypatch.setattr(backend_choice, "has_module", lambda name: name in present)
     monkeypatch.setattr(backend_choice, "has_gxx", lambda: gxx)
-    monkeypatch.setattr(backend_choice, "has_hls_kernels", lambda: kernels)
 
 
 def test_probe_prefers_the_board_then_sim_then_python(package, monkeypatch):
-    full = ("qonnx", "qnnflow.backends.hls")
-    _here(monkeypatch, ("pynq", *full), gxx=True, kernels=True)
+    full = ("qonnx", "qnnflow.backends.hls", "hls4ml")
+    _here(monkeypatch, ("pynq", *full), gxx=True)
     assert probe(package)["pynq"] == f"no bitstream {package.bitfile} in the package"
     (package.root / package.bitfile).write_bytes(b"bit")
     try:
@@ -39,16 +38,27 @@ def test_probe_prefers_the_board_then_sim_then_python(package, monkeypatch):
         "sim": "g++ not found",
         "python": None,
     }
-    _here(monkeypatch, full, gxx=True, kernels=False)
-    assert probe(package)["sim"] == "the C++ kernels of some ops are missing"
-    _here(monkeypatch, ("qonnx",), gxx=True, kernels=True)
+    _here(monkeypatch, ("qonnx", "qnnflow.backends.hls"), gxx=True)
+    assert probe(package)["sim"] == "hls4ml (its ap_types headers) is not installed"
+    _here(monkeypatch, ("qonnx", "hls4ml"), gxx=True)
     assert probe(package)["python"].startswith("needs an installed qnnflow")
-    _here(monkeypatch, (), gxx=True, kernels=True)
-    assert probe(package)["sim"] == probe(package)["python"] == "qonnx is not installed"
+    # the runtime copy alone (no qonnx, no qnnflow install): sim still runs the package
+    _here(monkeypatch, ("hls4ml",), gxx=True)
+    assert probe(package) == {
+        "pynq": "pynq is not installed",
+        "sim": None,
+        "python": "qonnx is not installed",
+    }
+    sources = package.root / "sim"
+    sources.rename(package.root / "sim.away")
+    try:
+        assert probe(package)["sim"] == f"no sim/{package.top}_sim.cpp in the package"
+    finally:
+        (package.root / "sim.away").rename(sources)
 
 
 def test_auto_skips_a_backend_that_fails_to_open(package, monkeypatch):
-    _here(monkeypatch, ("qonnx", "qnnflow.backends.hls"), gxx=True, kernels=True)
+    _here(monkeypatch, ("qonnx", "qnnflow.backends.hls", "hls4ml"), gxx=True)
     opened = []
 
     class Fake:

@@ -161,10 +161,10 @@ def test_on_a_simulated_board_from_the_runtime_copy(package, tmp_path):
 def test_sim_backend_gives_the_python_backend_detections(package, capsys):
     """The g++ simulation of the generated accelerator (compiled on first use) and numpy
     execution of the hardware layers print the same boxes (slow: the compile)."""
-    from qnnflow.driver.backend_choice import has_gxx, has_hls_kernels
+    from qnnflow.driver.backend_choice import has_gxx
 
-    if not (has_gxx() and has_hls_kernels()):
-        pytest.skip("needs g++ and the C++ kernels of every op")
+    if not has_gxx():
+        pytest.skip("needs g++")
     runs = {}
     for backend in ("sim", "python"):
         argv = [str(package), "--backend", backend, "--thresh", str(THRESH), "--json"]

@@ -103,3 +103,41 @@ def test_sim_backend_times_out_on_a_hung_network(stand_in, tmp_path):
     acc = Accelerator(pkg.root, backend="sim", timeout=0.5, cache_dir=tmp_path / "cpp")
     with pytest.raises(QnnflowError, match=r"did not finish 1 frame\(s\) in 0.5 s"):
         acc.execute(np.zeros((1, 3, 4, 8)))
+
+
+RUNTIME_ONLY = """
+import sys
+import numpy as np
+import qnnflow
+assert qnnflow.__file__.startswith(sys.argv[1]), qnnflow.__file__
+from qnnflow.driver import Accelerator
+batch = np.arange(2 * 3 * 4 * 8).reshape(2, 3, 4, 8) % 16 - 8
+got = Accelerator(".", backend="sim").execute(batch)
+assert np.array_equal(got, batch), got
+import importlib.util
+assert importlib.util.find_spec("qnnflow.backends") is None
+print("ok", ",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("qonnx", "onnx"))))
+"""
+
+
+def test_sim_backend_runs_from_the_package_runtime_alone(stand_in, tmp_path):
+    """`cd deploy && PYTHONPATH=runtime python ...`: the runtime copy (no qnnflow install,
+    no qonnx) compiles and runs the package's sim/ sources."""
+    import subprocess
+    import sys
+
+    stand_in(COPY)
+    pkg = export_driver_package(_fifo_model(), tmp_path / "deploy")
+    runtime = str(pkg.root / "runtime")
+    env = {"PYTHONPATH": "runtime", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run(
+        [sys.executable, "-c", RUNTIME_ONLY, runtime],
+        cwd=pkg.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == "ok"  # neither qonnx nor onnx was imported
+    assert len(list((pkg.root / ".sim-build").glob("*/sim"))) == 1

@@ -8,9 +8,8 @@ from pathlib import Path
 import yaml
 
 from qnnflow.errors import QnnflowError
+from qnnflow.resources import boards_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-BOARDS_DIR = REPO_ROOT / "boards"
 RESOURCE_KEYS = ("LUT", "FF", "BRAM36", "DSP", "LUTRAM")
 
 
@@ -28,9 +27,7 @@ class Board:
 
 
 def available_boards() -> list[str]:
-    if not BOARDS_DIR.is_dir():
-        return []
-    return sorted(p.parent.name for p in BOARDS_DIR.glob("*/board.yaml"))
+    return sorted(p.parent.name for p in boards_dir().glob("*/board.yaml"))
 
 
 def find_board_file(name_or_path: str) -> Path:
@@ -40,7 +37,7 @@ def find_board_file(name_or_path: str) -> Path:
         if not candidate.is_file():
             raise QnnflowError(f"board file not found: {candidate}")
         return candidate
-    path = BOARDS_DIR / name_or_path / "board.yaml"
+    path = boards_dir() / name_or_path / "board.yaml"
     if not path.is_file():
         known = ", ".join(available_boards()) or "none found"
         raise QnnflowError(f"unknown board '{name_or_path}' (known: {known}; or give a board.yaml)")

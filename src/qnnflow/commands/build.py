@@ -10,8 +10,7 @@ from rich.text import Text
 
 from qnnflow.commands.options import input_size_option
 from qnnflow.flow.steps import step_help, step_names
-
-DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
+from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
 
 
 @click.command(
@@ -29,9 +28,8 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
 @click.option(
     "--model",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_MODEL,
-    show_default=True,
-    help="Darknet .cfg or .onnx model.",
+    help="Darknet .cfg, .onnx or trained binary-parameter .npz model "
+    f"[default: the embedded {DEFAULT_MODEL_NAME}.cfg].",
 )
 @click.option(
     "--weights",
@@ -48,6 +46,11 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
 @click.option("--from-step", type=click.Choice(step_names()), help="Rerun from this step.")
 @click.option("--to-step", type=click.Choice(step_names()), help="Stop after this step.")
 @input_size_option
+@click.option(
+    "--calib-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Calibration images for the quantize step (default: <model>-calib/ beside a cfg).",
+)
 @click.option("--fold-bn", is_flag=True, help="Fold batch norm into conv weights at import.")
 @click.option(
     "--target-fps",
@@ -94,6 +97,7 @@ def build(
     from_step,
     to_step,
     input_size,
+    calib_dir,
     fold_bn,
     target_fps,
     folding,
@@ -106,11 +110,12 @@ def build(
     from qnnflow.flow.accuracy_step import gate_summary
 
     cfg = BuildConfig(
-        model=model,
+        model=model if model is not None else default_model(),
         board=board,
         weights=weights,
         output_root=out,
         input_size=input_size,
+        calib_dir=calib_dir,
         fold_bn=fold_bn,
         from_step=from_step,
         to_step=to_step,

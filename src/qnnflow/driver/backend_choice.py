@@ -1,6 +1,7 @@
 """Pick the accelerator backend a package can use where it is opened: "pynq" on the board
-(pynq imports and the bitstream is in the package), else "sim" (g++ and the C++ kernels of
-every op), else "python" (qonnx's numpy execution). The notebook and `run_on_board` share it
+(pynq imports and the bitstream is in the package), else "sim" (g++, hls4ml's ap_types
+headers and the package's sim/ sources), else "python" (qonnx's numpy execution, with an
+installed qnnflow). The notebook and `run_on_board` share it
 so both say the same thing, in one line, about what actually runs the hardware layers.
 
 Numpy only: this module is copied into the package's runtime and runs on the board.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from qnnflow.driver.accelerator import BACKENDS, DEFAULT_TIMEOUT_S, Accelerator
 from qnnflow.driver.package import MODEL_ONNX, AcceleratorPackage, load_package
+from qnnflow.driver.sim_build import SIM_DIR, sim_main
 from qnnflow.errors import QnnflowError
 
 AUTO = "auto"
@@ -37,16 +39,6 @@ def has_gxx() -> bool:
     return shutil.which("g++") is not None
 
 
-def has_hls_kernels() -> bool:
-    """True when the HLS renderers of every op exist (never on the board's runtime copy)."""
-    try:
-        from qnnflow.driver.sim_backends import renderers_available
-
-        return renderers_available()
-    except ImportError:
-        return False
-
-
 def probe(package: AcceleratorPackage) -> dict[str, str | None]:
     """{backend: None when it can be tried here, else why not}, in preference order."""
     pynq = None
@@ -54,19 +46,21 @@ def probe(package: AcceleratorPackage) -> dict[str, str | None]:
         pynq = "pynq is not installed"
     elif not (package.root / package.bitfile).is_file():
         pynq = f"no bitstream {package.bitfile} in the package"
-    offboard = None  # what both off-board backends need
-    if not has_module("qonnx"):
-        offboard = "qonnx is not installed"
-    elif not has_module("qnnflow.backends.hls"):
-        offboard = "needs an installed qnnflow (this is the package's runtime copy)"
-    elif not (package.root / MODEL_ONNX).is_file():
-        offboard = f"no {MODEL_ONNX} in the package"
-    sim = offboard
+    sim = None  # the package's own C++ sources, compiled here
     if not has_gxx():
         sim = "g++ not found"
-    elif not has_hls_kernels():
-        sim = "the C++ kernels of some ops are missing"
-    return {"pynq": pynq, "sim": sim, "python": offboard}
+    elif not (package.root / SIM_DIR / sim_main(package.top)).is_file():
+        sim = f"no {SIM_DIR}/{sim_main(package.top)} in the package"
+    elif not has_module("hls4ml"):
+        sim = "hls4ml (its ap_types headers) is not installed"
+    python = None
+    if not has_module("qonnx"):
+        python = "qonnx is not installed"
+    elif not has_module("qnnflow.backends.hls"):
+        python = "needs an installed qnnflow (this is the package's runtime copy)"
+    elif not (package.root / MODEL_ONNX).is_file():
+        python = f"no {MODEL_ONNX} in the package"
+    return {"pynq": pynq, "sim": sim, "python": python}
 
 
 @dataclass

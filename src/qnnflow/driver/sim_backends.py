@@ -2,14 +2,17 @@
 the AXI DMA would move, so the driver's packing and control flow are exercised here.
 
 - `SimBackend` ("sim"): decodes the DMA bytes into stream words, runs the g++ simulation
-  of the generated C++ accelerator (the same code Vitis HLS synthesises) and encodes the
-  words it writes, in the order it writes them (channel-group-major included), as bytes.
+  of the generated C++ accelerator (the same code Vitis HLS synthesises, carried in the
+  package's sim/ folder) and encodes the words it writes, in the order it writes them
+  (channel-group-major included), as bytes. It needs g++ and hls4ml's ap_types headers,
+  nothing else: it runs from the package's runtime copy.
 - `PythonBackend` ("python"): the same byte handling around qonnx's numpy execution of the
   hardware layers. It is NOT the C++ accelerator: it exists for when the per-op HLS
   kernels are not yet available, and it derives the group-major output order from the
   package's own description rather than from the hardware.
 
-Both need qonnx/onnx (imported lazily) and the package's model.onnx; neither runs on board.
+The python backend needs qonnx and an installed qnnflow (imported lazily) and the package's
+model.onnx; neither backend runs on the board.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 
 from qnnflow.driver.formats import StreamFormat, from_stream_order, to_stream_order
 from qnnflow.driver.package import MODEL_ONNX, AcceleratorPackage
+from qnnflow.driver.sim_build import compile_package_sim
 from qnnflow.errors import QnnflowError
 from qnnflow.packing import pack, unpack
 
@@ -63,31 +67,14 @@ def _load_model(package: AcceleratorPackage):
 
 
 class SimBackend:
-    """The generated C++ accelerator compiled with g++ (cached) and run as a subprocess."""
+    """The package's generated C++ accelerator (sim/, whose streams the export checked
+    against accelerator.json) compiled with g++ on first use and run as a subprocess."""
 
     name = "sim"
 
     def __init__(self, package: AcceleratorPackage, cache_dir: Path | None = None):
-        if not renderers_available():
-            raise QnnflowError(
-                "backend='sim' needs the HLS kernels of every op "
-                "(qnnflow.backends.hls.ops.RENDERER_MODULES); they are not all present"
-            )
-        from qnnflow.backends.hls.gpp import compile_program
-        from qnnflow.backends.hls.network import build_network_code, render_network
-
         self.package = package
-        model = _load_model(package)
-        net = build_network_code(model)
-        for fmt, tensor in ((package.input, net.input_tensor), (package.output, net.output_tensor)):
-            spec = net.streams[tensor]
-            if (fmt.per_word, fmt.bits, fmt.words) != (spec.per_word, spec.bits, spec.words):
-                raise QnnflowError(
-                    f"package stream '{fmt.tensor}' ({fmt.words} x {fmt.per_word} x "
-                    f"{fmt.bits} bits) differs from the generated code ({spec.words} x "
-                    f"{spec.per_word} x {spec.bits}); re-export the package"
-                )
-        self.exe = compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir)
+        self.exe = compile_package_sim(package.root, package.top, cache_dir)
 
     def transfer(self, data: np.ndarray, frames: int, timeout: float) -> np.ndarray:
         ins = bytes_to_elements(self.package.input, data, frames)

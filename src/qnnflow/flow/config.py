@@ -7,12 +7,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import qnnflow
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.float_reference import beside_model, check_reference, reference_files
+from qnnflow.resources import hls_dir
 from qnnflow.util.checks import int_at_least, positive_finite
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-HLS_LIBRARY_DIR = PACKAGE_DIR.parents[1] / "hls"
+PACKAGE_DIR = Path(qnnflow.__file__).resolve().parent
 
 
 @dataclass
@@ -84,11 +85,12 @@ class BuildConfig:
         compiler's own source."""
         options = {k: v for k, v in asdict(self).items() if k not in ("from_step", "to_step")}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
-        inputs = (self.model, self.weights, self.folding, *reference_files(self.float_reference))
-        for path in inputs:
+        names = self.model.with_suffix(".names")  # Darknet class names beside the cfg
+        inputs = (self.model, self.weights, self.folding, names)
+        for path in (*inputs, *reference_files(self.float_reference)):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
-        sources = [*PACKAGE_DIR.rglob("*.py"), *HLS_LIBRARY_DIR.rglob("*.*")]
+        sources = [*PACKAGE_DIR.rglob("*.py"), *hls_dir().rglob("*.*")]
         for source in sorted(sources):  # a changed compiler or kernel library reruns steps
             digest.update(source.read_bytes())
         if self.calib_dir is not None and self.calib_dir.is_dir():

@@ -11,14 +11,14 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.backends.deploy.readme import TEMPLATE_NAME, fps_from_estimate, write_deploy_readme
-from qnnflow.boards.board import BOARDS_DIR
+from qnnflow.boards.board import find_board_file
 from qnnflow.driver.notebook_helpers import IMAGES_DIR, list_images
 from qnnflow.flow.config import BuildConfig
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
+from qnnflow.resources import notebooks_dir
 from qnnflow.util.atomic import atomic_write_bytes
 
 SAMPLE_IMAGES = 3
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 
 
 def deploy_dir(cfg: BuildConfig) -> Path:
@@ -42,9 +42,8 @@ def step_package(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     names = list(heads[0].get("names", [])) if heads else None
     out = deploy_dir(cfg)
     export_driver_package(model, out, names=names or None)
-    if NOTEBOOKS_DIR.is_dir():
-        for notebook in NOTEBOOKS_DIR.glob("*.ipynb"):
-            shutil.copy2(notebook, out / notebook.name)
+    for notebook in notebooks_dir().glob("*.ipynb"):
+        shutil.copy2(notebook, out / notebook.name)
     (out / IMAGES_DIR).mkdir(exist_ok=True)
     if cfg.calib_dir is not None and cfg.calib_dir.is_dir():
         for image in list_images(cfg.calib_dir)[:SAMPLE_IMAGES]:  # what the demo runs
@@ -58,7 +57,7 @@ def write_readme(cfg: BuildConfig) -> None:
     """deploy/README.md: the two commands to run on the board, and what the package holds."""
     write_deploy_readme(
         deploy_dir(cfg),
-        BOARDS_DIR / cfg.board / TEMPLATE_NAME,
+        find_board_file(cfg.board).parent / TEMPLATE_NAME,
         cfg.model_name,
         fps_from_estimate(cfg.output_dir / "estimate.json"),
         cfg.board,

@@ -28,7 +28,8 @@ def _already_quantized(model: ModelWrapper) -> bool:
 
 
 def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Quantize: W1A3 (binary=1 convs, 3-bit ReLU activations) calibrated on cfg.calib_dir."""
+    """Quantize: W1A3 (binary=1 convs, 3-bit ReLU activations) calibrated on --calib-dir
+    (default: `<model>-calib/` beside a Darknet cfg)."""
     assert model is not None
     has_binary = any(r.get("binary") for r in layer_outputs(model))
     if _already_quantized(model) or not has_binary:

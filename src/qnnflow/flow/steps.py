@@ -3,6 +3,7 @@ saves the model after each one as `<NN>_<name>.onnx` in the output directory."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 from qonnx.core.modelwrapper import ModelWrapper
@@ -73,10 +74,12 @@ def tool_free_step_names() -> list[str]:
     return [name for name in step_names() if name not in TOOL_STEPS]
 
 
-def step_help() -> str:
-    """One line per step (first docstring line), for `qnnflow build --help`."""
+def step_help(width: int = 88) -> str:
+    """Each step's whole first docstring paragraph, wrapped, for `qnnflow build --help`
+    (a first line alone would stop mid-sentence)."""
     lines = []
     for i, (name, fn) in enumerate(STEPS, start=1):
-        doc = (fn.__doc__ or "").strip().splitlines()[0]
-        lines.append(f"{i:02d} {name}: {doc}")
+        paragraph = " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split())
+        text = f"{i:02d} {name}: {paragraph}"
+        lines.extend(textwrap.wrap(text, width, subsequent_indent="    "))
     return "\n".join(lines)

@@ -39,6 +39,7 @@ from qnnflow.driver.package import (
     WeightImage,
 )
 from qnnflow.driver.sim_backends import renderers_available
+from qnnflow.driver.sim_build import SIM_DIR, sim_main
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 
@@ -165,6 +166,23 @@ def copy_runtime(out: Path) -> Path:
     return target
 
 
+def write_sim_sources(model: ModelWrapper, net, out: Path) -> Path:
+    """`out/sim/`: the generated accelerator and our kernel headers, so the "sim" backend
+    compiles and runs from the package alone (no qnnflow install needed where it runs)."""
+    from qnnflow.backends.hls.network import render_network
+    from qnnflow.backends.hls.paths import hls_library_dir
+
+    target = out / SIM_DIR
+    files = render_network(model, net)
+    if sim_main(net.top) not in files:
+        raise QnnflowError(f"the HLS backend rendered no {sim_main(net.top)} for '{net.top}'")
+    target.mkdir()
+    for name, text in files.items():
+        (target / name).write_text(text)
+    shutil.copytree(hls_library_dir() / "qnnflow", target / "qnnflow")
+    return target
+
+
 def export_driver_package(
     model: ModelWrapper,
     out_dir: str | Path,
@@ -226,6 +244,8 @@ def _write(model, out, formats, net, prefix, suffix, names, hook, bitfile, inclu
     if include_model:
         model.save(str(out / MODEL_ONNX))
     copy_runtime(out)
+    if net is not None:
+        write_sim_sources(model, net, out)
     top = net.top if net is not None else DEFAULT_TOP
     package = AcceleratorPackage(
         root=out,

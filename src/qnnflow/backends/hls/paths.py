@@ -1,4 +1,4 @@
-"""Where the C++ sources live: our kernel library (hls/ at the repository root) and the
+"""Where the C++ sources live: our kernel library (hls/, package data) and the
 ap_int/hls::stream headers that g++ uses in place of the vendor's (from the hls4ml wheel)."""
 
 from __future__ import annotations
@@ -7,16 +7,12 @@ import importlib.util
 from pathlib import Path
 
 from qnnflow.errors import QnnflowError
-
-REPO_ROOT = Path(__file__).resolve().parents[4]
+from qnnflow.resources import hls_dir
 
 
 def hls_library_dir() -> Path:
     """The directory holding `qnnflow/*.hpp` and `templates/`."""
-    path = REPO_ROOT / "hls"
-    if not (path / "qnnflow" / "compat.hpp").is_file():
-        raise QnnflowError(f"the HLS kernel library is missing: {path}/qnnflow/compat.hpp")
-    return path
+    return hls_dir()
 
 
 def template_path(name: str) -> Path:

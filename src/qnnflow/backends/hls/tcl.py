@@ -8,9 +8,9 @@ from pathlib import Path
 
 from qnnflow.backends.ip_manifest import IpManifest, LayerIp
 from qnnflow.backends.vivado.tcl_template import fill
-from qnnflow.boards.board import REPO_ROOT
+from qnnflow.resources import hls_dir
 
-TEMPLATE = REPO_ROOT / "hls" / "tcl" / "synth_ip.tcl.in"
+TEMPLATE_NAME = "tcl/synth_ip.tcl.in"
 VENDOR = "qnnflow.org"
 LIBRARY = "hls"
 IP_VERSION = "1.0"
@@ -56,7 +56,7 @@ def _script(
     has_m_axi: bool,
 ) -> str:
     return fill(
-        TEMPLATE,
+        hls_dir() / TEMPLATE_NAME,
         {
             "ip_name": ip_name,
             "top_function": top_function,

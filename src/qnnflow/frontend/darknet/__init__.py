@@ -10,6 +10,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.frontend.darknet.layers import DarknetNetwork
+from qnnflow.frontend.darknet.names import attach_names
 from qnnflow.frontend.darknet.parse_network import load_network
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY, LAYERS_KEY, NET_KEY, network_to_onnx
 from qnnflow.frontend.darknet.weights import (
@@ -45,12 +46,13 @@ def import_darknet(
 
     `binary_mode="float"` keeps `binary=1`/`xnor=1` layers' float weights (the quantizer
     decides); `"darknet"` applies Darknet's GPU binarization (sign * mean|w| per filter).
+    Class names come from `<cfg stem>.names` beside the cfg, when it exists.
     """
     network = load_network(cfg_path, input_size)
     weights = read_weights(weights_path, network)
     check_weight_values(weights, network, str(weights_path))
     model = ModelWrapper(network_to_onnx(network, weights, fold_bn, binary_mode))
-    return model.transform(InferShapes())
+    return attach_names(model.transform(InferShapes()), cfg_path)
 
 
 def layer_outputs(model: ModelWrapper) -> list[dict]:
