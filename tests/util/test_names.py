@@ -11,6 +11,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.batchnorm_to_affine import BatchNormToAffine
 from qonnx.transformation.general import GiveUniqueParameterTensors
 from qonnx.util.basic import qonnx_make_model
+from qonnx.util.cleanup import cleanup_model
 
 import qnnflow.flow  # noqa: F401  (installs the deterministic names, as every build does)
 from qnnflow.util.names import graph_names, new_tensor_name
@@ -47,10 +48,23 @@ def test_qonnx_transforms_name_new_tensors_the_same_way_every_time():
     runs = [_model().transform(BatchNormToAffine()) for _ in range(2)]
     assert runs[0].model.SerializeToString() == runs[1].model.SerializeToString()
     made = graph_names(runs[0]) - graph_names(_model())
-    assert made and all(re.fullmatch(r"tensor(_\d+)?", n) for n in made), made
+    assert made and all(re.fullmatch(r"qonnx_tensor(_\d+)?", n) for n in made), made
     shared = [_model(True).transform(GiveUniqueParameterTensors()) for _ in range(2)]
     assert shared[0].model.SerializeToString() == shared[1].model.SerializeToString()
-    assert shared[0].graph.node[2].input[1] == "tensor"  # the second use got its own copy
+    assert shared[0].graph.node[2].input[1] == "qonnx_tensor"  # the second use got its own copy
+
+
+def test_qonnx_cleanup_renaming_everything_to_tensor_n_does_not_collide():
+    """qonnx's cleanup_model copies a shared weight, then renames all tensors to
+    `tensor_<n>` (GiveUniqueTensorNames): the copies' names must stay clear of that scheme."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    chain = ["x", "a", "b", "c", "y"]
+    nodes = [helper.make_node("Mul", [chain[i], "w"], [chain[i + 1]]) for i in range(4)]
+    model = ModelWrapper(qonnx_make_model(helper.make_graph(nodes, "g", [x], [y])))
+    model.set_initializer("w", np.full((1, 4), 2.0, dtype=np.float32))
+    cleaned = cleanup_model(model)
+    assert {f"Mul_{i}_param0" for i in range(4)} <= graph_names(cleaned)  # w and 3 copies
 
 
 def test_no_source_asks_for_a_random_name():

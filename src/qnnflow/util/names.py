@@ -7,8 +7,9 @@ from __future__ import annotations
 from qonnx.core.modelwrapper import ModelWrapper
 
 # what qonnx's own transforms (BatchNormToAffine, GiveUniqueParameterTensors in every
-# cleanup, ...) get from ModelWrapper.make_new_valueinfo_name once it is replaced
-QONNX_BASE = "tensor"
+# cleanup, ...) get from ModelWrapper.make_new_valueinfo_name once it is replaced; not
+# `tensor_<n>`, which qonnx's GiveUniqueTensorNames renames every tensor to
+QONNX_BASE = "qonnx_tensor"
 
 
 def graph_names(model: ModelWrapper) -> set[str]:
@@ -38,7 +39,7 @@ def new_tensor_name(model: ModelWrapper, base: str) -> str:
 
 def _deterministic_valueinfo_name(self: ModelWrapper) -> str:
     """Replacement for qonnx's random `make_new_valueinfo_name`: the first free
-    `tensor_<n>`. Its callers in qonnx add each name to the graph before asking again."""
+    `qonnx_tensor_<n>`. Its callers in qonnx add each name to the graph before asking again."""
     return new_tensor_name(self, QONNX_BASE)
 
 
