@@ -115,6 +115,7 @@ def test_the_fingerprint_covers_the_accuracy_dataset(default_cfg, tmp_path):
     assert cfg.fingerprint() != before
 
 
+@pytest.mark.slow
 def test_a_changed_accuracy_dataset_reruns_the_accuracy_step(default_cfg, tmp_path):
     from qnnflow.data.writer import generate_dataset
 
