@@ -81,9 +81,11 @@ class BuildConfig:
         return self.output_root / self.model_name
 
     def fingerprint(self) -> str:
-        """Hash of everything that changes a step's result: options, input files and the
-        compiler's own source."""
-        options = {k: v for k, v in asdict(self).items() if k not in ("from_step", "to_step")}
+        """Hash of everything that changes a step's result: options, input files and folders
+        (calibration images, the accuracy dataset) and the compiler's own source. Where the
+        outputs go does not change them."""
+        ignored = ("from_step", "to_step", "output_root")
+        options = {k: v for k, v in asdict(self).items() if k not in ignored}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
         names = self.model.with_suffix(".names")  # Darknet class names beside the cfg
         inputs = (self.model, self.weights, self.folding, names)
@@ -93,10 +95,12 @@ class BuildConfig:
         sources = [*PACKAGE_DIR.rglob("*.py"), *hls_dir().rglob("*.*")]
         for source in sorted(sources):  # a changed compiler or kernel library reruns steps
             digest.update(source.read_bytes())
-        if self.calib_dir is not None and self.calib_dir.is_dir():
-            for image in sorted(self.calib_dir.rglob("*")):
-                if image.is_file():
-                    digest.update(image.name.encode() + image.read_bytes())
+        for folder in (self.calib_dir, self.accuracy_data):
+            if folder is not None and folder.is_dir():
+                for file in sorted(folder.rglob("*")):
+                    if file.is_file():
+                        name = file.relative_to(folder).as_posix()
+                        digest.update(name.encode() + b"\0" + file.read_bytes())
         return digest.hexdigest()[:16]
 
 

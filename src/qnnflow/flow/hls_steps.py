@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
@@ -23,7 +22,7 @@ from qnnflow.boards import load_board
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.verify_step import seeded_input
-from qnnflow.util.atomic import atomic_write_text
+from qnnflow.util.atomic import atomic_write_text, replace_dir, write_tree
 
 
 def hls_dir(cfg: BuildConfig) -> Path:
@@ -38,26 +37,11 @@ def bitstream_dir(cfg: BuildConfig) -> Path:
     return cfg.output_dir / "bitstream"
 
 
-def _replace_dir(out_dir: Path, files: dict[str, str | bytes]) -> None:
-    """Write `files` into a staging folder, then swap it in: never half-written."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        for name, content in files.items():
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content)
-        if not (staging / "include").exists():
-            shutil.copytree(hls_library_dir() / "qnnflow", staging / "include" / "qnnflow")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+def _write_hls_folder(staging: Path, files: dict[str, str | bytes]) -> None:
+    """The generated files, plus the kernel headers unless the files bring their own."""
+    write_tree(staging, files)
+    if not (staging / "include").exists():
+        shutil.copytree(hls_library_dir() / "qnnflow", staging / "include" / "qnnflow")
 
 
 def write_hls_sources(model: ModelWrapper, cfg: BuildConfig) -> None:
@@ -70,7 +54,7 @@ def write_hls_sources(model: ModelWrapper, cfg: BuildConfig) -> None:
     files.update(ddr_images(model))
     files.update(hls_tcl.render(manifest))
     files["ip_manifest.json"] = json.dumps(manifest.to_dict(), indent=2)
-    _replace_dir(hls_dir(cfg), files)
+    replace_dir(hls_dir(cfg), lambda staging: _write_hls_folder(staging, files))
     ip_repo = os.path.relpath(hls_tcl.ip_repo_dir(hls_dir(cfg), manifest), vivado_dir(cfg))
     output = os.path.relpath(bitstream_dir(cfg), vivado_dir(cfg))
     scripts = vivado_project.render(manifest, board, ip_repo, output_dir=output)

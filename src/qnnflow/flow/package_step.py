@@ -16,7 +16,7 @@ from qnnflow.driver.notebook_helpers import IMAGES_DIR, list_images
 from qnnflow.flow.config import BuildConfig
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.resources import notebooks_dir
-from qnnflow.util.atomic import atomic_write_bytes
+from qnnflow.util.archive import write_zip
 
 SAMPLE_IMAGES = 3
 
@@ -26,12 +26,8 @@ def deploy_dir(cfg: BuildConfig) -> Path:
 
 
 def zip_deploy(cfg: BuildConfig) -> Path:
-    """deploy.zip beside deploy/, replaced atomically."""
-    target = cfg.output_dir / "deploy.zip"
-    archive = shutil.make_archive(str(cfg.output_dir / ".deploy.partial"), "zip", deploy_dir(cfg))
-    atomic_write_bytes(target, Path(archive).read_bytes())
-    Path(archive).unlink()
-    return target
+    """deploy.zip beside deploy/, replaced atomically, the same bytes for the same files."""
+    return write_zip(deploy_dir(cfg), cfg.output_dir / "deploy.zip")
 
 
 def step_package(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:

@@ -1,5 +1,6 @@
 """Run the build's steps in order, saving the model after each one; resume where the inputs
-and options are unchanged, or from any step with `from_step`."""
+and options are unchanged and every file the step wrote is still there unchanged, or from
+any step with `from_step`."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from pathlib import Path
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.artifacts import file_digest, record_outputs, remove_leftovers, stale_reason
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.state import load_state, save_state
-from qnnflow.flow.steps import STEPS, step_names
+from qnnflow.flow.steps import OUTPUTS, STEPS, step_names
 from qnnflow.toolchain import ToolNotFound
 from qnnflow.util.atomic import atomic_write_bytes
 
@@ -54,6 +56,17 @@ def _output_path(cfg: BuildConfig, index: int, name: str) -> Path:
     return cfg.output_dir / f"{index + 1:02d}_{name}.onnx"
 
 
+def _still_valid(cfg: BuildConfig, state: dict, name: str, path: Path, fingerprint: str) -> bool:
+    """The step ran with these inputs and options, and everything it wrote is unchanged."""
+    entry = state["steps"].get(name)
+    if not entry or entry.get("fingerprint") != fingerprint or not path.is_file():
+        return False
+    stale = stale_reason(cfg.output_dir, state, name, step_names())
+    if stale is not None:
+        log.info("step %s reruns (and the steps after it): %s", name, stale)
+    return stale is None
+
+
 def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = None) -> BuildResult:
     """Run steps start..stop; `on_step(name, status)` reports 'running', 'done' or 'skipped'."""
     start, stop = _step_range(cfg)
@@ -72,13 +85,13 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
         fingerprint = state["steps"].get(STEPS[start - 1][0], {}).get("fingerprint", fingerprint)
     created = [p for p in (cfg.output_dir, *cfg.output_dir.parents) if not p.exists()]
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(cfg.output_dir)  # staging folders and temp files of a killed build
     resuming = cfg.from_step is None
     for index in range(start, stop + 1):
         name, step = STEPS[index]
         path = _output_path(cfg, index, name)
         fingerprint = hashlib.sha256(f"{fingerprint}:{name}".encode()).hexdigest()[:16]
-        entry = state["steps"].get(name)
-        if resuming and entry and entry.get("fingerprint") == fingerprint and path.is_file():
+        if resuming and _still_valid(cfg, state, name, path, fingerprint):
             model = ModelWrapper(str(path))
             result.skipped.append(name)
             if on_step:
@@ -107,8 +120,12 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             "fingerprint": fingerprint,
             "seconds": round(time.perf_counter() - began, 3),
         }
+        outputs = state.setdefault("outputs", {})
+        outputs[name] = {path.name: file_digest(path)}
+        outputs[name].update(record_outputs(cfg.output_dir, OUTPUTS[name]))
         for later, _ in STEPS[index + 1 :]:
             state["steps"].pop(later, None)
+            outputs.pop(later, None)
         state.pop("waiting", None)
         save_state(cfg.output_dir, state)
         result.ran.append(name)

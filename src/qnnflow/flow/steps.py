@@ -64,6 +64,26 @@ STEPS: list[tuple[str, Step]] = [
 ]
 TOOL_STEPS = ("ip", "bitstream")  # without the vendor tool the build stops there
 
+# What each step writes besides its ONNX (globs relative to the output folder; a folder
+# counts with every file in it). The runner records the files with their hashes in
+# build_state.json; on resume a missing or changed one reruns the step and those after it.
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "import": (),
+    "tidy": (),
+    "verify": ("verify",),
+    "quantize": ("quantize.json",),
+    "accuracy": ("accuracy.json",),
+    "streamline": (),
+    "to_hw": (),
+    "fold": ("folding_config.json", "estimate.json", "estimate.md"),
+    "codegen": ("hls", "vivado/*.tcl"),
+    "cppsim": ("cppsim",),
+    "package": ("deploy", "deploy.zip"),
+    "report": ("report.md", "report.json"),
+    "ip": ("hls/prj_*/sol1/impl/ip",),
+    "bitstream": ("bitstream", "deploy/*.bit", "deploy/*.hwh", "deploy/README.md", "deploy.zip"),
+}
+
 
 def step_names() -> list[str]:
     return [name for name, _ in STEPS]

@@ -116,4 +116,4 @@ def test_weight_hook_must_cover_every_ddr_layer(mini_ddr_folded, tmp_path):
     with pytest.raises(QnnflowError, match=r"'l012_conv_mac_mvu' streams weights from DDR.*\[\]"):
         export_driver_package(mini_ddr_folded, tmp_path / "pkg", weight_images=lambda m, n: {})
     assert (tmp_path / "pkg" / "accelerator.json").is_file()
-    assert not (tmp_path / "pkg.partial").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["pkg"]  # no staging folder left

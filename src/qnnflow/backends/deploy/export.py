@@ -42,6 +42,7 @@ from qnnflow.driver.sim_backends import renderers_available
 from qnnflow.driver.sim_build import SIM_DIR, sim_main
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
+from qnnflow.util.atomic import replace_dir
 
 log = logging.getLogger(__name__)
 RUNTIME_DIR = "runtime"
@@ -205,12 +206,9 @@ def export_driver_package(
     after = needed_nodes(model, graph_outs, [region_out])
     prefix = host_graph(model, before, [graph_in], [region_in])
     suffix = host_graph(model, after, [region_out], graph_outs)
-    staging = out.with_name(out.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    try:
-        package = _write(
+    package = replace_dir(
+        out,
+        lambda staging: _write(
             model,
             staging,
             formats,
@@ -221,13 +219,8 @@ def export_driver_package(
             weight_images,
             bitfile,
             include_model,
-        )
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+        ),
+    )
     package.root = out
     return package
 

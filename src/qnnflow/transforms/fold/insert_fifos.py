@@ -20,6 +20,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 from qnnflow.transforms.fold.branch_latency import join_fifo_depths
+from qnnflow.util.names import new_tensor_name
 
 
 def _stream_edges(model: ModelWrapper) -> list[tuple]:
@@ -68,12 +69,13 @@ class InsertFIFOs(Transformation):
             tensor = consumer.input[index]
             out_op = hw_op(producer)
             shape = [int(d) for d in model.get_tensor_shape(tensor)]
-            buffered = model.make_new_valueinfo_name()
+            name = f"{consumer.name}_fifo" + (str(index) if index else "")
+            buffered = new_tensor_name(model, f"{name}_out")
             node = helper.make_node(
                 "StreamingFIFO",
                 [tensor],
                 [buffered],
-                name=f"{consumer.name}_fifo" + (str(index) if index else ""),
+                name=name,
                 domain=DOMAIN,
                 shape=shape,
                 depth=self._depth(consumer, index, joins),

@@ -11,6 +11,7 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
+from qnnflow.util.names import new_tensor_name
 
 
 class InsertWidthConverters(Transformation):
@@ -30,8 +31,8 @@ class InsertWidthConverters(Transformation):
             tensor = consumer.input[index]
             shape = [int(d) for d in model.get_tensor_shape(tensor)]
             dtype = hw_op(producer).output_dtype().name
-            converted = model.make_new_valueinfo_name()
             name = f"{consumer.name}_dwc" + (str(index) if index else "")
+            converted = new_tensor_name(model, f"{name}_out")
             node = helper.make_node(
                 "WidthConverter",
                 [tensor],

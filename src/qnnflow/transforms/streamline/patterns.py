@@ -8,6 +8,8 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.util.basic import get_by_name
 
+from qnnflow.util.names import new_tensor_name
+
 QONNX_DOMAIN = "qonnx.custom_op.general"
 
 
@@ -88,18 +90,14 @@ def new_initializer(
     model: ModelWrapper, base: str, value: np.ndarray, dtype: type = np.float32
 ) -> str:
     """An initializer (float32 unless `dtype`) under a fresh name derived from `base`."""
-    taken = {t.name for t in model.graph.initializer} | {v.name for v in model.graph.value_info}
-    taken |= {name for node in model.graph.node for name in (*node.input, *node.output)}
-    name, n = base, 1
-    while name in taken:
-        name, n = f"{base}_{n}", n + 1
+    name = new_tensor_name(model, base)
     model.set_initializer(name, np.asarray(value, dtype=dtype))
     return name
 
 
-def new_tensor(model: ModelWrapper, shape: list[int] | None) -> str:
-    """A fresh intermediate tensor name, with its shape recorded when known."""
-    name = model.make_new_valueinfo_name()
+def new_tensor(model: ModelWrapper, shape: list[int] | None, base: str) -> str:
+    """A fresh intermediate tensor named after `base` (its producer), shape recorded if known."""
+    name = new_tensor_name(model, base)
     if shape is not None:
         model.set_tensor_shape(name, list(shape))
     return name
@@ -119,7 +117,8 @@ def swap_past(
     `first` holds `second`'s content and vice versa. The new middle tensor has `second`'s
     output shape unless `middle_shape` says otherwise (e.g. when `first` is a Transpose)."""
     source, end = first.input[data_index], second.output[0]
-    middle = new_tensor(model, middle_shape or model.get_tensor_shape(end))
+    middle_base = f"{second.name or second.op_type}_out"
+    middle = new_tensor(model, middle_shape or model.get_tensor_shape(end), middle_base)
     second.input[0] = source
     second.output[0] = middle
     first.input[data_index] = middle

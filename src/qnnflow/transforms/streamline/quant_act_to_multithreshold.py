@@ -108,7 +108,7 @@ class QuantActToMultiThreshold(Transformation):
         name = node.name or node.output[0]
         t_name = new_initializer(model, f"{name}_thresholds", plan["thresholds"])
         s_name = new_initializer(model, f"{name}_act_scale", plan["scale"])
-        codes = new_tensor(model, model.get_tensor_shape(node.output[0]))
+        codes = new_tensor(model, model.get_tensor_shape(node.output[0]), f"{name}_codes")
         model.set_tensor_datatype(codes, DataType[plan["dtype"]])
         mt = helper.make_node(
             "MultiThreshold",

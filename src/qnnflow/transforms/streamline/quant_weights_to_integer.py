@@ -85,11 +85,11 @@ class QuantWeightsToInteger(Transformation):
         s_value = scale.reshape(channel_shape) if scale.size > 1 else scale.reshape(1)
         s_name = new_initializer(model, f"{base}_weight_scale", s_value)
         end = conv.output[0]
-        acc = new_tensor(model, out_shape)
+        acc = new_tensor(model, out_shape, f"{base}_acc")
         conv.output[0] = acc
         position = list(model.graph.node).index(conv) + 1
         bias = conv.input[2] if len(conv.input) > 2 and conv.input[2] else None
-        scaled = new_tensor(model, out_shape) if bias else end
+        scaled = new_tensor(model, out_shape, f"{base}_scaled") if bias else end
         new_nodes = [helper.make_node("Mul", [acc, s_name], [scaled], name=f"{base}_wscale")]
         if bias:
             b_value = model.get_initializer(bias).reshape(channel_shape)

@@ -12,6 +12,7 @@ from qnnflow.ops import DOMAIN
 from qnnflow.ops.concat import smallest_int_type
 from qnnflow.transforms.to_hw.convert_conv_threshold import _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.util.names import new_tensor_name
 
 
 def reason_not_convertible(model: ModelWrapper, node) -> str | None:
@@ -57,7 +58,7 @@ class ConvertConcatToHW(Transformation):
             pre, x = transpose(model, tensor, TO_NHWC, f"{name}_in{i}_to_nhwc")
             nodes.append(pre)
             streams.append(x)
-        joined = model.make_new_valueinfo_name()
+        joined = new_tensor_name(model, f"{name}_hw_out")
         nodes.append(
             helper.make_node(
                 "StreamingConcat",

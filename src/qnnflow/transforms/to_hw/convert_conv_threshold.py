@@ -15,6 +15,7 @@ from qonnx.util.basic import get_by_name
 from qnnflow.frontend.binparams.hidden_layers import conv_weight_matrix
 from qnnflow.ops import DOMAIN
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.util.names import new_tensor_name
 
 
 def _attr(node, name: str, default):
@@ -73,7 +74,7 @@ class ConvertConvThresholdToHW(Transformation):
         pre, x = transpose(model, conv.input[0], TO_NHWC, f"{name}_to_nhwc")
         nodes.append(pre)
         if top or left or bottom or right:
-            padded = model.make_new_valueinfo_name()
+            padded = new_tensor_name(model, f"{name}_pad_out")
             nodes.append(
                 helper.make_node(
                     "ZeroPad",
@@ -91,7 +92,7 @@ class ConvertConvThresholdToHW(Transformation):
             model.set_tensor_shape(x, [1, h, w, cin])
             model.set_tensor_datatype(x, idt)
         oh, ow = (h - k) // stride[0] + 1, (w - k) // stride[1] + 1
-        windows = model.make_new_valueinfo_name()
+        windows = new_tensor_name(model, f"{name}_swg_out")
         nodes.append(
             helper.make_node(
                 "SlidingWindow",
@@ -116,7 +117,7 @@ class ConvertConvThresholdToHW(Transformation):
         rows = np.broadcast_to(np.ceil(thresholds), (cout, thresholds.shape[1]))
         model.set_initializer(t_name, np.ascontiguousarray(rows, dtype=np.float32))
         model.set_tensor_datatype(t_name, DataType["INT32"])
-        mvu_out = model.make_new_valueinfo_name()
+        mvu_out = new_tensor_name(model, f"{name}_mvu_out")
         nodes.append(
             helper.make_node(
                 "MatrixVectorUnit",

@@ -10,6 +10,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.ops import DOMAIN
 from qnnflow.transforms.to_hw.convert_conv_threshold import _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.util.names import new_tensor_name
 
 
 def _convertible(model: ModelWrapper, node) -> bool:
@@ -35,7 +36,7 @@ class ConvertMaxPoolToHW(Transformation):
             _, _, oh, ow = model.get_tensor_shape(node.output[0])
             pads = _attr(node, "pads", [0, 0, 0, 0])
             pre, x = transpose(model, node.input[0], TO_NHWC, f"{name}_to_nhwc")
-            pooled = model.make_new_valueinfo_name()
+            pooled = new_tensor_name(model, f"{name}_hw_out")
             hw = helper.make_node(
                 "StreamingMaxPool",
                 [x],

@@ -14,6 +14,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.ops import DOMAIN
 from qnnflow.transforms.to_hw.convert_conv_threshold import _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.util.names import new_tensor_name
 
 # ONNX Resize: output coordinate x -> input coordinate, per coordinate_transformation_mode
 _COORDINATES = {
@@ -101,7 +102,7 @@ class ConvertUpsampleToHW(Transformation):
             _, c, h, w = model.get_tensor_shape(node.input[0])
             fh, fw = (int(s) for s in _scales(model, node)[2:])
             pre, x = transpose(model, node.input[0], TO_NHWC, f"{name}_to_nhwc")
-            upsampled = model.make_new_valueinfo_name()
+            upsampled = new_tensor_name(model, f"{name}_hw_out")
             hw = helper.make_node(
                 "Upsample",
                 [x],

@@ -14,6 +14,7 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_op
+from qnnflow.util.names import new_tensor_name
 
 
 def _readers(model: ModelWrapper, tensor: str) -> tuple[list[tuple], bool]:
@@ -48,13 +49,13 @@ class InsertStreamDuplicators(Transformation):
         shape = [int(d) for d in model.get_tensor_shape(tensor)]
         op = hw_op(producer)
         dtype = op.output_dtype()
-        source = model.make_new_valueinfo_name()
+        source = new_tensor_name(model, f"{producer.name}_fork_in")
         producer.output[list(producer.output).index(tensor)] = source
         model.set_tensor_shape(source, shape)
         model.set_tensor_datatype(source, dtype)
         outputs = []
         for reader, index in slots:
-            copy = model.make_new_valueinfo_name()
+            copy = new_tensor_name(model, f"{producer.name}_fork_out{len(outputs)}")
             reader.input[index] = copy
             model.set_tensor_shape(copy, shape)
             model.set_tensor_datatype(copy, dtype)
