@@ -12,6 +12,12 @@ from pathlib import Path
 from qnnflow.util.atomic import atomic_write_bytes
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+LOCAL_ONLY = ("__pycache__",)  # made by running the folder here, not part of what ships
+
+
+def _ships(relative: Path) -> bool:
+    """Hidden entries (a local `.sim-build/` compile cache) and bytecode stay out of the zip."""
+    return not any(part.startswith(".") or part in LOCAL_ONLY for part in relative.parts)
 
 
 def _entry(name: str, mode: int) -> zipfile.ZipInfo:
@@ -27,6 +33,8 @@ def zip_bytes(folder: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
+            if not _ships(path.relative_to(folder)):
+                continue
             name = path.relative_to(folder).as_posix()
             if path.is_dir():
                 archive.writestr(_entry(name + "/", stat.S_IFDIR | 0o755), b"")
