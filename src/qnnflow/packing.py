@@ -5,6 +5,11 @@ element k occupies bits [k*bits, (k+1)*bits), least significant bit first; bit i
 string is bit (i mod 8) of byte i//8. The string is zero-padded to a multiple of
 `align_bits` (64 for the PYNQ-Z2's 64-bit AXI words), so 16 x 3-bit codes take 8 bytes
 and 512 x 3-bit codes take 192. Signed values are stored in two's complement.
+
+Element order on a stream: NHWC, except channel-group-major (G > 1 channel groups) behind a
+layer that streams its weights from DDR: all pixels of channels [0, C/G), then all pixels of
+the next C/G channels, and so on (`to_group_major`). Which streams have G > 1 is the graph
+rule of qnnflow.ops.stream_order.
 """
 
 from __future__ import annotations
@@ -59,3 +64,24 @@ def read_packed_frame(
             f"({height}x{width} pixels x {per_pixel} bytes)"
         )
     return unpack(data.reshape(height, width, per_pixel), channels, bits)
+
+
+def _check_groups(channels: int, groups: int) -> None:
+    if groups < 1 or channels % groups:
+        raise QnnflowError(f"{groups} channel groups do not divide {channels} channels")
+
+
+def to_group_major(normal: np.ndarray, groups: int) -> np.ndarray:
+    """[N, ..., C] NHWC -> [N, elements] in stream order (G sub-frames of C/G channels)."""
+    frames, channels = normal.shape[0], normal.shape[-1]
+    _check_groups(channels, groups)
+    grouped = normal.reshape(frames, -1, groups, channels // groups).transpose(0, 2, 1, 3)
+    return grouped.reshape(frames, -1)
+
+
+def from_group_major(stream: np.ndarray, shape: tuple[int, ...], groups: int) -> np.ndarray:
+    """Inverse of `to_group_major`: [N, elements] -> [N, *shape[1:]] NHWC."""
+    frames, channels = stream.shape[0], shape[-1]
+    _check_groups(channels, groups)
+    grouped = stream.reshape(frames, groups, -1, channels // groups).transpose(0, 2, 1, 3)
+    return grouped.reshape(frames, *shape[1:])

@@ -86,8 +86,14 @@ def estimate_network(model: ModelWrapper, board: Board) -> NetworkEstimate:
     estimate = NetworkEstimate(clock_mhz=board.clock_mhz)
     for node in hw_nodes(model):
         op = hw_op(node)
-        ddr = op.ddr_bytes_per_frame() if hasattr(op, "ddr_bytes_per_frame") else 0
         estimate.layers.append(
-            LayerEstimate(node.name, node.op_type, folding_of(op), op.cycles(), op.resources(), ddr)
+            LayerEstimate(
+                node.name,
+                node.op_type,
+                folding_of(op),
+                op.cycles(),
+                op.resources(),
+                op.ddr_bytes_per_frame(),
+            )
         )
     return estimate

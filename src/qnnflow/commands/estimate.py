@@ -46,15 +46,17 @@ from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
 def estimate_cmd(
     model_path, board, target_fps, folding_path, keep_folding, output, save_config, as_json
 ) -> None:
-    """Fold the model's hardware layers (PE, SIMD, weight memory) and estimate cycles,
-    resources, fps, latency and DDR traffic per layer against the board budget."""
+    """Fold the model's hardware layers (PE, SIMD, weight memory) exactly as the build's fold
+    step does (width converters and FIFOs included) and estimate cycles, resources, fps,
+    latency and DDR traffic per layer against the board budget."""
     from qnnflow.analysis.estimate import estimate_network
     from qnnflow.analysis.estimate_table import estimate_rich_table, summary_lines
     from qnnflow.boards import load_board
     from qnnflow.errors import QnnflowError
+    from qnnflow.flow.fold_step import fold_model
     from qnnflow.frontend.onnx_import import open_onnx
     from qnnflow.ops.graph_queries import hw_nodes
-    from qnnflow.transforms.fold import ApplyFoldingConfig, AutoFold, extract_folding_config
+    from qnnflow.transforms.fold import extract_folding_config
 
     if not model_path.is_file():
         raise QnnflowError(f"model not found: {model_path}")
@@ -62,10 +64,8 @@ def estimate_cmd(
     if not hw_nodes(model):
         raise QnnflowError(f"{model_path} has no hardware layers (qnnflow.ops nodes) to fold")
     target = load_board(board)
-    if folding_path is not None:
-        model = model.transform(ApplyFoldingConfig(folding_path))
-    elif not keep_folding:
-        model = model.transform(AutoFold(target, target_fps))
+    if folding_path is not None or not keep_folding:
+        model = fold_model(model, target, target_fps, folding_path)
     estimate = estimate_network(model, target)
     if output is not None:
         atomic_write_bytes(output, model.model.SerializeToString())

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from qnnflow.commands.options import input_size_option
+from qnnflow.flow.config import BuildConfig
 from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
 
 
@@ -48,17 +50,18 @@ def _first_last(value: str) -> int | None:
 @click.option(
     "--calib-method",
     type=click.Choice(["minmax", "percentile", "entropy", "mse"]),
-    default="percentile",
+    default=BuildConfig.calib_method,
     show_default=True,
 )
-@click.option("--percentile", type=float, default=99.99, show_default=True)
-@click.option("--max-samples", type=int, default=50, show_default=True)
+@click.option("--percentile", type=float, default=BuildConfig.calib_percentile, show_default=True)
+@click.option("--max-samples", type=int, default=BuildConfig.calib_samples, show_default=True)
 @click.option(
     "--first-last-bits",
     default="8",
     show_default=True,
     help="Precision of the first and last conv: a bit width or 'float'.",
 )
+@input_size_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def quantize_cmd(
     model_path,
@@ -69,33 +72,42 @@ def quantize_cmd(
     percentile,
     max_samples,
     first_last_bits,
+    input_size,
     output,
 ) -> None:
-    """Quantize a float detector to a QONNX model (BipolarQuant/Quant nodes) and write a JSON
-    report of every quantized tensor (range, scale, method, clipped fraction) beside it."""
-    from qnnflow.frontend.darknet import import_darknet
-    from qnnflow.frontend.onnx_import import load_onnx
-    from qnnflow.quant.calib_images import load_calibration_batch
-    from qnnflow.quant.w1a3 import QUANT_REPORT_KEY, quantize_w1a3
+    """Quantize a float detector to a QONNX model (BipolarQuant/Quant nodes) exactly as the
+    build's import, tidy and quantize steps do, and write the quantize step's JSON report
+    (range, scale, method, clipped fraction of every quantized tensor) beside it."""
+    import tempfile
+
+    from qnnflow.errors import QnnflowError
+    from qnnflow.flow.quant_steps import needs_quantization, quantize_model
+    from qnnflow.flow.steps import step_import, step_tidy
 
     bits = _first_last(first_last_bits)
-    if model_path.suffix == ".cfg":
-        model = import_darknet(model_path, weights or model_path.with_suffix(".weights"))
-    else:
-        model = load_onnx(model_path)
-    _, _, height, width = (int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
-    batch = load_calibration_batch(calib_dir, width, height, max_samples)
-    quantized = quantize_w1a3(model, batch, calib_method, percentile, 3, bits)
-    report = json.loads(quantized.get_metadata_prop(QUANT_REPORT_KEY))
+    with tempfile.TemporaryDirectory(prefix="qnnflow-quantize-") as scratch:
+        cfg = BuildConfig(
+            model=model_path,
+            weights=weights,
+            input_size=input_size,
+            output_root=Path(scratch),  # the steps write nothing here; the paths must exist
+            calib_dir=calib_dir,
+            calib_method=calib_method,
+            calib_samples=max_samples,
+            calib_percentile=percentile,
+            first_last_bits=bits,
+        )
+        model = step_tidy(step_import(None, cfg), cfg)
+    if not needs_quantization(model):
+        raise QnnflowError(
+            f"{model_path}: nothing to quantize (already quantized, or no binary=1 layers "
+            "for the w1a3 scheme)"
+        )
+    quantized, report = quantize_model(model, cfg)
     atomic_write_bytes(output, quantized.model.SerializeToString())
     report_path = output.with_suffix(".quant.json")
-    atomic_write_text(
-        report_path,
-        json.dumps(
-            {"scheme": scheme, "calibration_images": len(batch), "tensors": report}, indent=2
-        ),
-    )
+    atomic_write_text(report_path, json.dumps({"scheme": scheme, **report}, indent=2))
     Console(soft_wrap=True).print(
-        f"wrote {output} and {report_path} ({len(report)} quantized tensors, "
-        f"{len(batch)} calibration images, {calib_method})"
+        f"wrote {output} and {report_path} ({len(report['tensors'])} quantized tensors, "
+        f"{report['calibration_images']} calibration images, {calib_method})"
     )

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from qnnflow.errors import QnnflowError
-from qnnflow.packing import pack, packed_bytes, unpack
+from qnnflow.packing import from_group_major, pack, packed_bytes, to_group_major, unpack
 
 
 @dataclass(frozen=True)
@@ -116,16 +116,12 @@ def check_batch(fmt: StreamFormat, batch: np.ndarray) -> np.ndarray:
 
 def to_stream_order(fmt: StreamFormat, normal: np.ndarray) -> np.ndarray:
     """[N, *shape[1:]] -> [N, elements] in the order the stream carries them."""
-    frames, channels, groups = normal.shape[0], fmt.shape[-1], fmt.channel_groups
-    grouped = normal.reshape(frames, -1, groups, channels // groups).transpose(0, 2, 1, 3)
-    return grouped.reshape(frames, fmt.elements)
+    return to_group_major(normal, fmt.channel_groups).reshape(normal.shape[0], fmt.elements)
 
 
 def from_stream_order(fmt: StreamFormat, stream: np.ndarray) -> np.ndarray:
     """Inverse of `to_stream_order`: [N, elements] -> [N, *shape[1:]] normal NHWC."""
-    frames, channels, groups = stream.shape[0], fmt.shape[-1], fmt.channel_groups
-    grouped = stream.reshape(frames, groups, -1, channels // groups).transpose(0, 2, 1, 3)
-    return grouped.reshape(frames, *fmt.shape[1:])
+    return from_group_major(stream, fmt.shape, fmt.channel_groups)
 
 
 def pack_frames(fmt: StreamFormat, batch: np.ndarray) -> np.ndarray:

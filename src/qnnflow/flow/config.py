@@ -33,6 +33,8 @@ class BuildConfig:
     calib_dir: Path | None = None
     calib_method: str = "percentile"
     calib_samples: int = 50
+    calib_percentile: float = 99.99  # for calib_method percentile
+    first_last_bits: int | None = 8  # first/last conv weights; None keeps them float
     folding: Path | None = None
     seed: int = 0
     accuracy_data: Path | None = None  # labelled dataset (make-dataset layout) for the gate

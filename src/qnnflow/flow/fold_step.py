@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
@@ -74,6 +75,22 @@ def _over_caps(model: ModelWrapper, board: Board) -> set[str]:
     return {k for k, cap in DEFAULT_CAPS.items() if used.get(k, 0.0) > cap}
 
 
+def fold_model(
+    model: ModelWrapper,
+    board: Board,
+    target_fps: float | None = None,
+    folding: Path | dict | None = None,
+    seed: int = 0,
+) -> ModelWrapper:
+    """The build's folding, shared by step_fold and `qnnflow estimate`: a folding config when
+    given, else AutoFold with the cap refolding, then width converters and FIFOs, every
+    transform checked bit-exact on a seeded input."""
+    inputs = {model.graph.input[0].name: seeded_input(model, seed)}
+    if folding is not None:
+        return _fold_and_plumb(model, ApplyFoldingConfig(folding), inputs)
+    return _auto_fold_with_plumbing(model, board, target_fps, inputs)
+
+
 def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """Fold hardware layers (PE/SIMD/weight memory) for the board, insert width converters
     and FIFOs; write folding_config.json and estimate.md/json."""
@@ -83,11 +100,7 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         atomic_write_text(out / "estimate.json", json.dumps({"hardware_layers": 0}))
         return model
     board = load_board(cfg.board)
-    inputs = {model.graph.input[0].name: seeded_input(model, cfg.seed)}
-    if cfg.folding is not None:
-        model = _fold_and_plumb(model, ApplyFoldingConfig(cfg.folding), inputs)
-    else:
-        model = _auto_fold_with_plumbing(model, board, cfg.target_fps, inputs)
+    model = fold_model(model, board, cfg.target_fps, cfg.folding, cfg.seed)
     estimate = estimate_network(model, board)
     atomic_write_text(
         out / "folding_config.json", json.dumps(extract_folding_config(model), indent=2)

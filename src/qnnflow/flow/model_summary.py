@@ -8,6 +8,8 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from qnnflow.ops import DOMAIN
+
 
 @dataclass
 class NodeSummary:
@@ -39,9 +41,7 @@ def summarize(model: ModelWrapper) -> list[NodeSummary]:
         macs = 0
         if node.op_type in ("Conv", "MatMul"):
             macs = _conv_macs(model, node)
-        elif node.op_type == "MatrixVectorUnit":
-            op = getCustomOp(node)
-            vectors = int(np.prod(op.get_nodeattr("numInputVectors")))
-            macs = vectors * op.get_nodeattr("MW") * op.get_nodeattr("MH")
+        elif node.domain == DOMAIN:
+            macs = getCustomOp(node).macs()
         rows.append(NodeSummary(node.name, node.op_type, [int(d) for d in shape], params, macs))
     return rows

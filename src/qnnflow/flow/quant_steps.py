@@ -27,13 +27,15 @@ def _already_quantized(model: ModelWrapper) -> bool:
     return any(n.op_type in QUANT_OPS or n.domain == "qnnflow.ops" for n in model.graph.node)
 
 
-def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Quantize: W1A3 (binary=1 convs, 3-bit ReLU activations) calibrated on --calib-dir
-    (default: `<model>-calib/` beside a Darknet cfg)."""
-    assert model is not None
+def needs_quantization(model: ModelWrapper) -> bool:
+    """A float graph with binary=1 layers (what W1A3 quantizes), not yet quantized."""
     has_binary = any(r.get("binary") for r in layer_outputs(model))
-    if _already_quantized(model) or not has_binary:
-        return model
+    return has_binary and not _already_quantized(model)
+
+
+def quantize_model(model: ModelWrapper, cfg: BuildConfig) -> tuple[ModelWrapper, dict]:
+    """W1A3-quantize `model` on cfg's calibration images; returns the QONNX model and its
+    report (shared by step_quantize and `qnnflow quantize`)."""
     from qnnflow.quant.calib_images import load_calibration_batch
     from qnnflow.quant.w1a3 import QUANT_REPORT_KEY, quantize_w1a3
 
@@ -44,7 +46,13 @@ def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         )
     _, _, height, width = (int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
     batch = load_calibration_batch(cfg.calib_dir, width, height, cfg.calib_samples)
-    quantized = quantize_w1a3(model, batch, cfg.calib_method).transform(InferDataTypes())
+    quantized = quantize_w1a3(
+        model,
+        batch,
+        cfg.calib_method,
+        cfg.calib_percentile,
+        first_last_bits=cfg.first_last_bits,
+    ).transform(InferDataTypes())
     x = batch[0]
     float_out, quant_out = run_qonnx(model, x), run_qonnx(quantized, x)
     drift = {
@@ -58,6 +66,16 @@ def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         "output_relative_change_on_first_image": drift,
         "tensors": json.loads(quantized.get_metadata_prop(QUANT_REPORT_KEY)),
     }
+    return quantized, report
+
+
+def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Quantize: W1A3 (binary=1 convs, 3-bit ReLU activations) calibrated on --calib-dir
+    (default: `<model>-calib/` beside a Darknet cfg)."""
+    assert model is not None
+    if not needs_quantization(model):
+        return model
+    quantized, report = quantize_model(model, cfg)
     atomic_write_text(cfg.output_dir / "quantize.json", json.dumps(report, indent=2))
     return quantized
 

@@ -1,9 +1,14 @@
 """The abstract hardware layer: every op streams NHWC integers and answers the same
-questions (shapes, datatypes, folding, stream widths, numpy execution, cycles, resources)."""
+questions (shapes, datatypes, folding attributes and their legal values, stream widths and
+order, fill words, numpy execution, cycles, resources), so passes ask instead of switching
+on op types. A concrete subclass in a module of qnnflow.ops is registered by being there."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from abc import abstractmethod
+from dataclasses import dataclass, field
 
 import numpy as np
 from qonnx.core.datatype import DataType
@@ -14,13 +19,30 @@ from qnnflow.errors import QnnflowError
 DOMAIN = "qnnflow.ops"
 
 
+def divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
 class FoldingError(QnnflowError):
     """A folding (PE/SIMD) that the hardware cannot implement; names the layer and why."""
+
+
+@dataclass(frozen=True)
+class FoldPlan:
+    """Whole-graph folding decisions the ops' options depend on: which weight layers stream
+    their weights from DDR, and which window generators must buffer whole frames (those
+    at or after the first streamed layer, whose outputs leave channel-group-major)."""
+
+    streamed: frozenset[str] = frozenset()
+    frame_buffered: frozenset[str] = field(default_factory=frozenset)
 
 
 class HWOp(CustomOp):
     """Base of all hardware ops (domain `qnnflow.ops`). Subclasses implement the abstract
     methods; `execute_node` calls the subclass's module-level numpy reference."""
+
+    FOLD_ATTRS: tuple[str, ...] = ()  # attributes a folding config may set on this op
+    PLUMBING = False  # moves its stream unchanged; inserted after folding (FIFO, converter)
 
     def get_nodeattr_types(self) -> dict:
         return {
@@ -63,6 +85,79 @@ class HWOp(CustomOp):
     # ---- folding, performance, resources ----------------------------------------------
     def check_folding(self) -> None:
         """Raise FoldingError when the folding attributes are illegal; legal by default."""
+
+    def fold_choices(self) -> dict[str, list]:
+        """Candidate values of each folding attribute automatic folding tries (each still
+        checked by check_folding); {} keeps the op as it is."""
+        return {}
+
+    def fold_partners(self, model) -> list:
+        """Upstream nodes folded together with this op (they share its input word)."""
+        return []
+
+    def fold_options(self, model, plan: FoldPlan) -> list[dict[str, dict]]:
+        """Every candidate folding of this op and its partners, {node name: attributes}."""
+        choices = self.fold_choices()
+        keys = sorted(choices)
+        name = self.onnx_node.name
+        return [
+            {name: dict(zip(keys, values, strict=True))}
+            for values in itertools.product(*(choices[k] for k in keys))
+        ]
+
+    def apply_plan(self, model, streamed_before: bool) -> bool:
+        """Set what this op's folding implies on its partners (e.g. a window generator's
+        replays); returns whether a weight-streaming layer has been met up to here."""
+        return streamed_before
+
+    def macs(self) -> int:
+        """Multiply-accumulates per frame (0 for ops that compute none)."""
+        return 0
+
+    def weight_bits(self) -> int:
+        """Bits of the weights this op holds (0 when it has none)."""
+        return 0
+
+    def can_stream_weights(self, model) -> bool:
+        """Whether this op may read its weights from DDR once per frame instead of on chip."""
+        return False
+
+    def ddr_bytes_per_frame(self) -> int:
+        """Bytes read from DDR per frame (0 when everything lives on chip)."""
+        return 0
+
+    # ---- stream order and latency ------------------------------------------------------
+    def words_per_frame(self, index: int = 0) -> int:
+        """Input words of input `index` per frame (one copy of the frame)."""
+        shape = self.folded_input_shape(index) if index else self.folded_input_shape()
+        return int(np.prod(shape[:-1]))
+
+    def fill_words(self) -> int:
+        """Input words consumed before the first output word leaves; by default the whole
+        frame (an op that says nothing is assumed to buffer it)."""
+        return self.words_per_frame()
+
+    def output_channel_groups(self, input_groups: int) -> int:
+        """Channel groups G of the output stream given the input's: per-channel ops pass a
+        channel-group-major order on unchanged (see qnnflow.ops.stream_order)."""
+        return input_groups
+
+    def output_frame_replays(self, input_replays: int) -> int:
+        """Copies of each frame on the output stream given the input's (1: not replayed)."""
+        return input_replays if self.PLUMBING else 1
+
+    def group_word(self) -> tuple[str, int, int] | None:
+        """(attribute, current value, channels) of the word that must divide C/G when the
+        input arrives in G channel groups; None when the op has no such word."""
+        return None
+
+    def fit_channel_groups(self, groups: int) -> tuple[str, int] | None:
+        """(attribute, value) that fits the group word to C/G channels, or None."""
+        word = self.group_word()
+        if word is None or groups == 1:
+            return None
+        attr, current, channels = word
+        return attr, math.gcd(current, channels // groups)
 
     @abstractmethod
     def cycles(self) -> int:
@@ -108,8 +203,18 @@ class SpatialOp(HWOp):
 
     WORD_ATTR = "SIMD"
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.FOLD_ATTRS = (cls.WORD_ATTR,)
+
     @abstractmethod
     def _dims(self) -> tuple[int, int, int, int, int]: ...
+
+    def fold_choices(self) -> dict[str, list]:
+        return {self.WORD_ATTR: divisors(self._dims()[4])}
+
+    def group_word(self) -> tuple[str, int, int] | None:
+        return self.WORD_ATTR, self.get_nodeattr(self.WORD_ATTR), self._dims()[4]
 
     def normal_input_shape(self) -> tuple[int, ...]:
         h, w, _, _, c = self._dims()

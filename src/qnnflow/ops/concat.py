@@ -8,7 +8,7 @@ import math
 import numpy as np
 from qonnx.core.datatype import DataType
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import HWOp, divisors
 from qnnflow.ops.estimate import zero_resources
 
 
@@ -37,6 +37,8 @@ class StreamingConcat(HWOp):
     cycles = H*W*sum(C_i)/SIMD (one output word per cycle).
     No memory. LUT = 40 + N*SIMD*obits (an N-way output mux; sign/zero extension is wiring),
     FF = 40 + SIMD*obits (output register)."""
+
+    FOLD_ATTRS = ("SIMD",)
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -97,6 +99,13 @@ class StreamingConcat(HWOp):
                     f"output type {odt.name} cannot hold input {i} of type {idt.name} "
                     f"(use {smallest_int_type(dtypes).name})"
                 )
+
+    def fold_choices(self) -> dict[str, list]:
+        """One SIMD must divide every input's channels."""
+        return {"SIMD": divisors(self.gcd_channels())}
+
+    def fill_words(self) -> int:
+        return 1
 
     def cycles(self) -> int:
         h, w = self.get_nodeattr("ImgDim")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import TensorProto, helper
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import HWOp, divisors
 from qnnflow.ops.estimate import zero_resources
 
 
@@ -17,6 +17,8 @@ class DuplicateStreams(HWOp):
     consumer sets the pace (FIFO depths at the joins are sized by InsertFIFOs).
     cycles = prod(shape[:-1]) * C/SIMD. No memory. LUT = 20 + 2*N (handshake and-tree),
     FF = 20 + N*SIMD*bits (one output register per stream)."""
+
+    FOLD_ATTRS = ("SIMD",)
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -56,6 +58,12 @@ class DuplicateStreams(HWOp):
             )
         channels = self.normal_input_shape()[-1]
         self.require_divides("SIMD", self.get_nodeattr("SIMD"), "channels", channels)
+
+    def fold_choices(self) -> dict[str, list]:
+        return {"SIMD": divisors(self.normal_input_shape()[-1])}
+
+    def fill_words(self) -> int:
+        return 1
 
     def cycles(self) -> int:
         return int(np.prod(self.folded_input_shape()[:-1]))

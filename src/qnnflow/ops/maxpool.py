@@ -63,6 +63,12 @@ class StreamingMaxPool(SpatialOp):
         if max(self.get_nodeattr("Pads")) >= self.get_nodeattr("Kernel"):
             raise self.fail("padding must be smaller than the kernel")
 
+    def fill_words(self) -> int:
+        """K-1 rows and K pixels arrive before the first window is complete."""
+        k, (_, w) = self.get_nodeattr("Kernel"), self.get_nodeattr("ImgDim")
+        per_pixel = self.get_nodeattr("NumChannels") // self.get_nodeattr("PE")
+        return min(self.words_per_frame(), ((k - 1) * w + k) * per_pixel)
+
     def cycles(self) -> int:
         h, w, _, _, c = self._dims()
         top, left, bottom, right = self.get_nodeattr("Pads")

@@ -8,10 +8,14 @@ import math
 import numpy as np
 from qonnx.core.datatype import DataType
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import FoldPlan, HWOp, divisors
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
+from qnnflow.ops.graph_queries import hw_op, producer_of_class
+from qnnflow.ops.pad import ZeroPad
+from qnnflow.ops.sliding_window import SlidingWindow
 
 MAX_STREAM_BITS = 8192  # widest AXI stream Vitis HLS accepts
+STREAM_WEIGHTS_MIN_BITS = 64 * 1024  # smaller matrices are never worth a DDR reader
 
 
 def multithreshold_last_axis(acc: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -45,7 +49,12 @@ class MatrixVectorUnit(HWOp):
     channels 0..PE-1, then the next PE channels): per-channel ops pass it through, the next
     SlidingWindow stores it in its frame buffer, and the host reorders a graph output. The
     SlidingWindow in front replays its frame buffer MH/PE times. Cycles are unchanged.
+
+    Folding: PE divides MH; SIMD divides the input channels of the SlidingWindow in front
+    (and is shared with it and the ZeroPad before it, which fold together with this op).
     """
+
+    FOLD_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style")
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -99,6 +108,77 @@ class MatrixVectorUnit(HWOp):
                 f"{MAX_STREAM_BITS} (lower PE)"
             )
 
+    def streamed(self) -> bool:
+        return self.get_nodeattr("mem_mode") == "stream_ddr"
+
+    def window_node(self, model):
+        """The SlidingWindow feeding this layer (through FIFOs and converters), or None."""
+        return producer_of_class(model, self.onnx_node, SlidingWindow)
+
+    def fold_partners(self, model) -> list:
+        swg = self.window_node(model)
+        if swg is None:
+            return []
+        pad = producer_of_class(model, swg, ZeroPad)
+        return [pad, swg] if pad is not None else [swg]
+
+    def fold_choices(self) -> dict[str, list]:
+        return {"PE": divisors(self.get_nodeattr("MH")), "SIMD": divisors(self.get_nodeattr("MW"))}
+
+    def fold_options(self, model, plan: FoldPlan) -> list[dict[str, dict]]:
+        """SIMD over the window's input channels x PE over MH; the memory mode and the
+        window's frame buffer and replays follow the plan."""
+        name, mh = self.onnx_node.name, self.get_nodeattr("MH")
+        swg, partners = self.window_node(model), self.fold_partners(model)
+        channels = hw_op(swg).get_nodeattr("IFMChannels") if swg is not None else None
+        mode = "stream_ddr" if name in plan.streamed else "internal"
+        options = []
+        for simd in divisors(channels) if channels else divisors(self.get_nodeattr("MW")):
+            for pe in divisors(mh):
+                attrs = {name: {"PE": pe, "SIMD": simd, "mem_mode": mode}}
+                for node in partners:
+                    attrs[node.name] = {"SIMD": simd}
+                if swg is not None:
+                    attrs[swg.name]["frameReplays"] = mh // pe if mode == "stream_ddr" else 1
+                    attrs[swg.name]["frameBuffer"] = int(name in plan.frame_buffered)
+                options.append(attrs)
+        return options
+
+    def apply_plan(self, model, streamed_before: bool) -> bool:
+        """The SlidingWindow in front replays its frame buffer MH/PE times when the weights
+        stream; it buffers whole frames from the first streamed layer on."""
+        swg = self.window_node(model)
+        if swg is not None:
+            window = hw_op(swg)
+            replays = self.get_nodeattr("MH") // self.get_nodeattr("PE") if self.streamed() else 1
+            window.set_nodeattr("frameReplays", replays)
+            window.set_nodeattr("frameBuffer", int(self.streamed() or streamed_before))
+        return streamed_before or self.streamed()
+
+    def macs(self) -> int:
+        vectors = int(np.prod(self.get_nodeattr("numInputVectors")))
+        return vectors * self.get_nodeattr("MW") * self.get_nodeattr("MH")
+
+    def weight_bits(self) -> int:
+        mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")
+        return mw * mh * self.weight_dtype().bitwidth()
+
+    def can_stream_weights(self, model) -> bool:
+        """Fed by a SlidingWindow (which can replay its frame) and big enough to be worth
+        a DDR reader."""
+        return self.window_node(model) is not None and (
+            self.weight_bits() >= STREAM_WEIGHTS_MIN_BITS
+        )
+
+    def fill_words(self) -> int:
+        """One input vector; a streamed layer's last channel group needs every pixel."""
+        if self.streamed():
+            return self.words_per_frame()
+        return self.get_nodeattr("MW") // self.get_nodeattr("SIMD")
+
+    def output_channel_groups(self, input_groups: int) -> int:
+        return self.get_nodeattr("MH") // self.get_nodeattr("PE") if self.streamed() else 1
+
     def cycles(self) -> int:
         mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")
         vectors = int(np.prod(self.get_nodeattr("numInputVectors")))
@@ -143,10 +223,9 @@ class MatrixVectorUnit(HWOp):
 
     def ddr_bytes_per_frame(self) -> int:
         """Weight bytes read from DDR per frame (0 when the weights live on chip)."""
-        if self.get_nodeattr("mem_mode") != "stream_ddr":
+        if not self.streamed():
             return 0
-        bits = self.get_nodeattr("MW") * self.get_nodeattr("MH") * self.weight_dtype().bitwidth()
-        return -(-bits // 8)
+        return -(-self.weight_bits() // 8)
 
     def reference(self, x: np.ndarray, weights: np.ndarray, *thresholds: np.ndarray) -> np.ndarray:
         acc = matrix_vector(x, weights)

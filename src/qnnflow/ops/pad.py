@@ -35,6 +35,10 @@ class ZeroPad(SpatialOp):
         top, left, bottom, right = self.get_nodeattr("Padding")
         return h, w, h + top + bottom, w + left + right, self.get_nodeattr("NumChannels")
 
+    def fill_words(self) -> int:
+        """The top padding rows leave before any input arrives."""
+        return 0
+
     def cycles(self) -> int:
         _, _, oh, ow, c = self._dims()
         return oh * ow * c // self.get_nodeattr("SIMD")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import HWOp, divisors
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
 
 
@@ -41,6 +41,8 @@ class SlidingWindow(HWOp):
     cycles = H*W*C/I + R*OH*OW*KH*KW*C/SIMD (fill, then replay). inputSIMD lets a
     group-major input arrive in words no wider than its C/G channels while the windows
     leave SIMD wide; the kernel banks the frame so both sides move one word per cycle."""
+
+    FOLD_ATTRS = ("SIMD", "inputSIMD", "frameBuffer", "frameReplays")
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -97,6 +99,29 @@ class SlidingWindow(HWOp):
             raise self.fail("inputSIMD != SIMD needs frameBuffer=1")
         if oh < 1 or ow < 1:
             raise self.fail(f"kernel {kh}x{kw} does not fit the {h}x{w} input")
+
+    def fold_choices(self) -> dict[str, list]:
+        return {"SIMD": divisors(self.get_nodeattr("IFMChannels"))}
+
+    def fill_words(self) -> int:
+        """The frame buffer takes the whole frame; the line buffer KH-1 rows and KW pixels."""
+        frame = self.words_per_frame()
+        if self.get_nodeattr("frameBuffer"):
+            return frame
+        (kh, kw), (_, w) = self.get_nodeattr("ConvKernelDim"), self.get_nodeattr("IFMDim")
+        per_pixel = self.get_nodeattr("IFMChannels") // self.get_nodeattr("SIMD")
+        return min(frame, ((kh - 1) * w + kw) * per_pixel)
+
+    def output_channel_groups(self, input_groups: int) -> int:
+        """Windows leave in normal order whatever channel order the frame arrived in."""
+        return 1
+
+    def output_frame_replays(self, input_replays: int) -> int:
+        return self.get_nodeattr("frameReplays")
+
+    def group_word(self) -> tuple[str, int, int] | None:
+        """The input word (inputSIMD) must fit a channel group; SIMD stays as it is."""
+        return "inputSIMD", self.input_simd(), self.get_nodeattr("IFMChannels")
 
     def cycles(self) -> int:
         h, w, kh, kw, oh, ow, c = self._geometry()

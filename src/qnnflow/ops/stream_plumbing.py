@@ -1,4 +1,8 @@
-"""Ops that move data without changing it: FIFOs and stream width converters."""
+"""Ops that move data without changing it: FIFOs and stream width converters.
+
+Behind a SlidingWindow that replays its frame R times (frameReplays, in front of a DDR-
+streamed MatrixVectorUnit) they pass all R copies: their frameReplays is set from the graph
+by qnnflow.ops.stream_order.sync_passthrough_replays, and their cycles count every copy."""
 
 from __future__ import annotations
 
@@ -13,10 +17,15 @@ from qnnflow.ops.estimate import bram36_for, zero_resources
 class _Passthrough(HWOp):
     """Identity on a tensor of `shape`, whose last axis is `folded` into words."""
 
+    PLUMBING = True
+
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
-        attrs.update(shape=("ints", True, []))
+        attrs.update(shape=("ints", True, []), frameReplays=("i", False, 1))
         return attrs
+
+    def replays(self) -> int:
+        return max(1, self.get_nodeattr("frameReplays"))
 
     def normal_input_shape(self) -> tuple[int, ...]:
         return tuple(self.get_nodeattr("shape"))
@@ -30,7 +39,10 @@ class _Passthrough(HWOp):
 
 class StreamingFIFO(_Passthrough):
     """A FIFO of `depth` words of `elemsPerWord` elements. Depth <= 32: shift registers
-    (LUT = width*ceil(depth/32)); otherwise BRAM36 tiles for depth x width."""
+    (LUT = width*ceil(depth/32)); otherwise BRAM36 tiles for depth x width.
+    cycles = frameReplays * words per frame."""
+
+    FOLD_ATTRS = ("depth",)
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -51,8 +63,11 @@ class StreamingFIFO(_Passthrough):
             self.normal_input_shape()[-1],
         )
 
+    def fill_words(self) -> int:
+        return 0
+
     def cycles(self) -> int:
-        return int(np.prod(self.folded_input_shape()[:-1]))
+        return self.replays() * self.words_per_frame()
 
     def resources(self) -> dict[str, float]:
         depth, width = self.get_nodeattr("depth"), self.instream_width_bits()
@@ -68,7 +83,8 @@ class StreamingFIFO(_Passthrough):
 
 class WidthConverter(_Passthrough):
     """Regroups a stream from `inElems` to `outElems` elements per word (both divide the
-    last axis). cycles = max(input words, output words); LUT = FF = in + out stream bits."""
+    last axis). cycles = frameReplays * max(input words, output words) per frame;
+    LUT = FF = in + out stream bits."""
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -86,11 +102,13 @@ class WidthConverter(_Passthrough):
         self.require_divides("inElems", self.get_nodeattr("inElems"), "last axis", last)
         self.require_divides("outElems", self.get_nodeattr("outElems"), "last axis", last)
 
+    def fill_words(self) -> int:
+        """A wider output word waits for all the input words it gathers."""
+        return max(1, self.get_nodeattr("outElems") // self.get_nodeattr("inElems"))
+
     def cycles(self) -> int:
-        return max(
-            int(np.prod(self.folded_input_shape()[:-1])),
-            int(np.prod(self.folded_output_shape()[:-1])),
-        )
+        out_words = int(np.prod(self.folded_output_shape()[:-1]))
+        return self.replays() * max(self.words_per_frame(), out_words)
 
     def resources(self) -> dict[str, float]:
         width = self.instream_width_bits() + self.outstream_width_bits()

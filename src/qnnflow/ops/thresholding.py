@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from qnnflow.ops.base import HWOp
+from qnnflow.ops.base import HWOp, divisors
 from qnnflow.ops.estimate import lutram_for, zero_resources
 from qnnflow.ops.mvu import multithreshold_last_axis
 
@@ -16,6 +16,8 @@ class Thresholding(HWOp):
 
     cycles = prod(numInputVectors) * C/PE. Thresholds in LUTRAM (C*T*ibits bits);
     LUT = 50 + PE*T*ceil(ibits/2) (comparators) + LUTRAM, FF = 50 + PE*(ibits + obits)."""
+
+    FOLD_ATTRS = ("PE",)
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -44,6 +46,15 @@ class Thresholding(HWOp):
         self.require_divides(
             "PE", self.get_nodeattr("PE"), "channels", self.get_nodeattr("NumChannels")
         )
+
+    def fold_choices(self) -> dict[str, list]:
+        return {"PE": divisors(self.get_nodeattr("NumChannels"))}
+
+    def fill_words(self) -> int:
+        return 1
+
+    def group_word(self) -> tuple[str, int, int] | None:
+        return "PE", self.get_nodeattr("PE"), self.get_nodeattr("NumChannels")
 
     def cycles(self) -> int:
         vectors = int(np.prod(self.get_nodeattr("numInputVectors")))

@@ -53,6 +53,13 @@ class Upsample(SpatialOp):
             )
         super().check_folding()
 
+    def fill_words(self) -> int:
+        return 1
+
+    def group_word(self) -> tuple[str, int, int] | None:
+        """No kernel takes a channel-group-major input yet: nothing to fit."""
+        return None
+
     def cycles(self) -> int:
         _, _, oh, ow, c = self._dims()
         return oh * ow * c // self.get_nodeattr("SIMD")

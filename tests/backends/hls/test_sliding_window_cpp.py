@@ -9,9 +9,9 @@ import pytest
 
 from qnnflow.backends.hls.layer_sim import simulate_layer
 from qnnflow.backends.hls.ops.sliding_window import render
-from qnnflow.backends.hls.stream_order import to_group_major
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import FoldingError
+from qnnflow.packing import to_group_major
 from tests.backends.hls.test_pad_cpp import frames_of
 from tests.backends.hls.test_stream_order_cpp import behind_mvu
 from tests.ops.helpers import op_of, run, single_node_model

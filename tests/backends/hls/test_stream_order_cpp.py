@@ -10,16 +10,12 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.backends.hls.stream_order import (
-    from_group_major,
-    input_channel_groups,
-    input_frame_replays,
-    stream_spec,
-    to_group_major,
-)
+from qnnflow.backends.hls.streams import stream_spec
 from qnnflow.driver.formats import StreamFormat, to_stream_order
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
+from qnnflow.ops.stream_order import input_channel_groups, input_frame_replays
+from qnnflow.packing import from_group_major, to_group_major
 from tests.ops.helpers import single_node_model
 
 MVU_IN = 4  # channels of the stand-in MVU's input

@@ -11,10 +11,10 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.hls.layer_code import LayerCode, StreamSpec
 from qnnflow.backends.hls.layer_sim import simulate_layer
 from qnnflow.backends.hls.ops.width_converter import render
-from qnnflow.backends.hls.stream_order import to_group_major
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import FoldingError
-from qnnflow.packing import pack
+from qnnflow.ops.stream_order import sync_passthrough_replays
+from qnnflow.packing import pack, to_group_major
 from tests.backends.hls.test_pad_cpp import frames_of
 from tests.backends.hls.test_stream_order_cpp import behind_mvu, replaying_window_chain
 from tests.ops.helpers import run, single_node_model
@@ -159,9 +159,11 @@ def test_converter_behind_a_replaying_window_converts_every_replay():
         ("WidthConverter", dict(shape=[1, 3, 3, 72], inElems=8, outElems=6, **UINT3)),
     ]
     model = replaying_window_chain(2, tail)
+    sync_passthrough_replays(model)
+    assert [op_of(model, i).get_nodeattr("frameReplays") for i in (1, 2)] == [2, 2]
     code = render(model, model.graph.node[2])
     assert (code.inputs[0].words, code.output.words) == (2 * 81, 2 * 108)
     x = np.random.default_rng(6).integers(0, 8, size=(2, 2 * 3 * 3 * 72))
     result = simulate_layer(code, [x])
     np.testing.assert_array_equal(result.stream, x)
-    assert result.cycles_per_frame == 2 * op_of(model, 2).cycles()
+    assert result.cycles_per_frame == op_of(model, 2).cycles() == 2 * 108

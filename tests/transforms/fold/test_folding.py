@@ -150,3 +150,29 @@ def test_fifos_sit_on_every_hardware_stream(model):
     for fifo in fifos.values():
         fifo.check_folding()
     np.testing.assert_array_equal(run(buffered), run(model))
+
+
+def test_plumbing_behind_a_replaying_window_counts_every_replay(model):
+    """The FIFO (and any width converter) between a replaying SlidingWindow and its
+    stream_ddr MVU passes R = MH/PE copies of the windows: their cycles say so, so the
+    estimate sees them as busy as the MVU they feed."""
+    from qnnflow.transforms.fold import InsertFIFOs, InsertWidthConverters
+
+    config = {"conv2_mvu": {"mem_mode": "stream_ddr", "PE": 4, "SIMD": 4}, "conv2_swg": {}}
+    config["conv2_swg"]["SIMD"] = 8  # the converter regroups 8 -> 4 elements per word
+    folded = model.transform(ApplyFoldingConfig(config))
+    plumbed = folded.transform(InsertWidthConverters()).transform(InsertFIFOs())
+    dwc = hw_op(plumbed.get_node_from_name("conv2_mvu_dwc"))
+    fifo = hw_op(plumbed.get_node_from_name("conv2_mvu_fifo"))
+    mvu = hw_op(plumbed.get_node_from_name("conv2_mvu"))
+    replays = 32 // 4
+    assert dwc.get_nodeattr("frameReplays") == fifo.get_nodeattr("frameReplays") == replays
+    windows = 16 * 16 * 9 * 16  # 16x16 output pixels of 3x3x16 windows
+    assert fifo.cycles() == mvu.cycles() == replays * windows // 4
+    assert dwc.cycles() == replays * windows // 4
+    other = hw_op(plumbed.get_node_from_name("conv2_swg_fifo"))
+    assert other.get_nodeattr("frameReplays") == 1  # in front of the window: one frame
+    estimate = estimate_network(plumbed, load_board("pynq_z2"))
+    layers = {layer.name: layer for layer in estimate.layers}
+    assert layers["conv2_mvu_fifo"].cycles == layers["conv2_mvu"].cycles
+    np.testing.assert_array_equal(run(plumbed), run(model))

@@ -27,7 +27,6 @@ from qonnx.custom_op.registry import getCustomOp
 import qnnflow
 from qnnflow.backends.deploy.host_export import host_graph, needed_nodes
 from qnnflow.backends.hls.network import DEFAULT_TOP, hardware_region, region_boundary
-from qnnflow.backends.hls.network_sim import output_channel_groups
 from qnnflow.driver.formats import StreamFormat
 from qnnflow.driver.host_graph import save_host_graphs
 from qnnflow.driver.package import (
@@ -42,6 +41,7 @@ from qnnflow.driver.sim_backends import renderers_available
 from qnnflow.driver.sim_build import SIM_DIR, sim_main
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
+from qnnflow.ops.stream_order import output_channel_groups
 from qnnflow.util.atomic import replace_dir
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,9 @@ def _weight_images(model: ModelWrapper, out: Path, net, hook: WeightHook | None)
     images = []
     for node in hardware_region(model):
         op = getCustomOp(node)
-        if node.op_type != "MatrixVectorUnit" or op.get_nodeattr("mem_mode") != "stream_ddr":
-            continue
         per_frame = op.ddr_bytes_per_frame()
+        if per_frame == 0:  # weights on chip: no DDR image
+            continue
         known = {p.name: p for p in ports.get(node.name, ())}
         if hook is None:
             log.warning("no DDR weight image for %s (no hook); pynq will refuse", node.name)

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
-from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.gpp import compile_program, run_program
 from qnnflow.backends.hls.network import (
@@ -22,14 +21,8 @@ from qnnflow.backends.hls.network import (
     hardware_region,
     render_network,
 )
-from qnnflow.backends.hls.stream_order import (
-    PASS_THROUGH,
-    from_group_major,
-    input_channel_groups,
-    input_frame_replays,
-    to_group_major,
-)
 from qnnflow.errors import QnnflowError
+from qnnflow.ops.stream_order import normal_to_stream, stream_to_normal
 
 
 @dataclass(frozen=True)
@@ -39,42 +32,6 @@ class NetworkSimResult:
     layer_streams: dict[str, np.ndarray]  # node name -> [frames, elements] in stream order
     seconds: float
     layer_seconds: dict[str, float]  # node name -> simulation seconds per frame
-
-
-def output_channel_groups(model: ModelWrapper, node) -> int:
-    """G of a node's output stream (G consecutive sub-frames of C/G channels behind a
-    DDR-streamed MVU, until the next SlidingWindow or on-chip MVU)."""
-    if node.op_type == "MatrixVectorUnit":
-        op = getCustomOp(node)
-        streamed = op.get_nodeattr("mem_mode") == "stream_ddr"
-        return op.get_nodeattr("MH") // op.get_nodeattr("PE") if streamed else 1
-    if node.op_type == "SlidingWindow":
-        return 1
-    return input_channel_groups(model, node)
-
-
-def output_frame_replays(model: ModelWrapper, node) -> int:
-    """Copies of each frame on a node's output stream (a replaying SlidingWindow's, carried
-    on by the FIFOs and width converters up to its MVU)."""
-    if node.op_type == "SlidingWindow":
-        return getCustomOp(node).get_nodeattr("frameReplays")
-    if node.op_type in PASS_THROUGH:
-        return input_frame_replays(model, node)
-    return 1
-
-
-def normal_to_stream(model: ModelWrapper, node, normal: np.ndarray) -> np.ndarray:
-    """A node's normal-shaped output [1, ..., C] as the element sequence its stream carries."""
-    groups = output_channel_groups(model, node)
-    flat = to_group_major(normal.reshape(1, -1, normal.shape[-1]), groups)[0]
-    return np.tile(flat, output_frame_replays(model, node))
-
-
-def stream_to_normal(model: ModelWrapper, node, stream: np.ndarray, shape) -> np.ndarray:
-    """Inverse of `normal_to_stream` for one frame (its first copy)."""
-    size = int(np.prod(shape))
-    groups = output_channel_groups(model, node)
-    return from_group_major(stream[None, :size], tuple(shape), groups).reshape(shape)
 
 
 def simulate_network(

@@ -179,10 +179,8 @@ def mvu_weight_codes(model: ModelWrapper, node) -> tuple[np.ndarray, int]:
 def ddr_weight_images(model: ModelWrapper, node) -> dict[str, np.ndarray]:
     """{m_axi port name: DDR image bytes} of a stream_ddr MatrixVectorUnit (the driver's
     weight hook); {} for any other node."""
-    if node.op_type != "MatrixVectorUnit":
-        return {}
     op = getCustomOp(node)
-    if op.get_nodeattr("mem_mode") != "stream_ddr":
+    if op.ddr_bytes_per_frame() == 0:  # weights on chip (or none)
         return {}
     op.check_folding()
     codes, bits = mvu_weight_codes(model, node)

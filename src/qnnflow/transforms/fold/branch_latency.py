@@ -7,9 +7,10 @@ branch while the other branch's words pile up in front of the join. Once they no
 fit, the fork stalls, the slow branch starves, and the pipeline deadlocks.
 
 The bound: every node delays its stream by d = (input words it consumes before its first
-output word + 1) / (input words per frame), a fraction of a frame; raster order makes
-fractions add along a path. The first word of a stream arrives at A = max over the
-node's stream inputs (A_in) + d (0 at the accelerator's inputs). A join input i whose
+output word + 1) / (input words per frame), a fraction of a frame (each op says what it
+swallows: `HWOp.fill_words`); raster order makes fractions add along a path. The first word
+of a stream arrives at A = max over the node's stream inputs (A_in) + d (0 at the
+accelerator's inputs). A join input i whose
 branch arrives lag_i = max_j A_j - A_i of a frame early must hold lag_i * W_i words, W_i
 its words per frame, so its FIFO gets ceil(lag_i * W_i) + the base depth. Words held
 inside the early branch's own line buffers are not counted (conservative), and pipeline
@@ -21,45 +22,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.ops import DOMAIN, HWOp
+from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
-
-
-def words_per_frame(op: HWOp, index: int = 0) -> int:
-    shape = op.folded_input_shape(index) if index else op.folded_input_shape()
-    return int(np.prod(shape[:-1]))
-
-
-def fill_words(op: HWOp) -> int:
-    """Input words `op` consumes before it can emit its first output word."""
-    kind = op.onnx_node.op_type
-    frame = words_per_frame(op)
-    if kind == "SlidingWindow":
-        if op.get_nodeattr("frameBuffer"):
-            return frame
-        (kh, kw), (_, w) = op.get_nodeattr("ConvKernelDim"), op.get_nodeattr("IFMDim")
-        per_pixel = op.get_nodeattr("IFMChannels") // op.get_nodeattr("SIMD")
-        return min(frame, ((kh - 1) * w + kw) * per_pixel)
-    if kind == "StreamingMaxPool":
-        k, (_, w) = op.get_nodeattr("Kernel"), op.get_nodeattr("ImgDim")
-        per_pixel = op.get_nodeattr("NumChannels") // op.get_nodeattr("PE")
-        return min(frame, ((k - 1) * w + k) * per_pixel)
-    if kind == "MatrixVectorUnit":
-        if op.get_nodeattr("mem_mode") == "stream_ddr":
-            return frame  # channel-group-major output: the last group needs every pixel
-        return op.get_nodeattr("MW") // op.get_nodeattr("SIMD")
-    if kind == "ZeroPad":
-        return 0  # the top padding rows leave before any input arrives
-    if kind == "WidthConverter":
-        return max(1, op.get_nodeattr("outElems") // op.get_nodeattr("inElems"))
-    if kind in ("Upsample", "Thresholding", "StreamingConcat", "DuplicateStreams"):
-        return 1
-    if kind == "StreamingFIFO":
-        return 0
-    return frame  # an op this rule does not know: assume it buffers a whole frame
 
 
 def _stream_inputs(model: ModelWrapper, node) -> list[tuple[int, str]]:
@@ -73,7 +39,7 @@ def arrival_fractions(model: ModelWrapper) -> dict[str, float]:
     for node in hw_nodes(model):  # topological order
         op = hw_op(node)
         start = max((arrival.get(t, 0.0) for _, t in _stream_inputs(model, node)), default=0.0)
-        delay = (fill_words(op) + 1) / max(words_per_frame(op), 1)
+        delay = (op.fill_words() + 1) / max(op.words_per_frame(), 1)
         for tensor in node.output:
             arrival[tensor] = start + delay
     return arrival
@@ -96,5 +62,5 @@ def join_fifo_depths(model: ModelWrapper, base: int) -> dict[tuple[str, int], in
         latest = max(arrival[t] for _, t in inputs)
         for index, tensor in inputs:
             lag = latest - arrival[tensor]
-            depths[(node.name, index)] = math.ceil(lag * words_per_frame(op, index)) + base
+            depths[(node.name, index)] = math.ceil(lag * op.words_per_frame(index)) + base
     return depths

@@ -10,57 +10,35 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
 from qnnflow.errors import QnnflowError
-from qnnflow.ops.graph_queries import hw_nodes, hw_op, producer_of_type
+from qnnflow.ops.graph_queries import hw_nodes, hw_op
+from qnnflow.ops.stream_order import sync_passthrough_replays
 from qnnflow.transforms.fold.fit_group_major_words import FitGroupMajorWords
-
-FOLDING_ATTRS = (
-    "PE",
-    "SIMD",
-    "inputSIMD",
-    "mem_mode",
-    "ram_style",
-    "frameBuffer",
-    "frameReplays",
-    "depth",
-)
-
-
-# inserted after folding (InsertWidthConverters, InsertFIFOs), so a config that names them
-# could not be re-applied to the graph the fold step starts from
-PLUMBING_OPS = ("StreamingFIFO", "WidthConverter")
 
 
 def extract_folding_config(model: ModelWrapper) -> dict[str, dict]:
-    """The folding of the compute layers, re-appliable with ApplyFoldingConfig (--folding)."""
+    """The folding of the compute layers, re-appliable with ApplyFoldingConfig (--folding).
+    Stream-moving ops (FIFOs, width converters) are left out: they are inserted after
+    folding, so a config naming them could not be re-applied to the fold step's input."""
     config = {}
     for node in hw_nodes(model):
-        if node.op_type in PLUMBING_OPS:
-            continue
         op = hw_op(node)
-        types = op.get_nodeattr_types()
-        entry = {a: op.get_nodeattr(a) for a in FOLDING_ATTRS if a in types}
+        if op.PLUMBING:
+            continue
+        entry = {a: op.get_nodeattr(a) for a in op.FOLD_ATTRS}
         if entry:
             config[node.name] = entry
     return config
 
 
 def sync_frame_replays(model: ModelWrapper) -> None:
-    """A SlidingWindow in front of a stream_ddr MVU replays a frame buffer MH/PE times; every
+    """Each op sets what its folding implies on its partners (`HWOp.apply_plan`: a
+    SlidingWindow in front of a stream_ddr MVU replays a frame buffer MH/PE times, and every
     SlidingWindow after the first streamed MVU needs a frame buffer, since streamed outputs
-    leave channel-group-major."""
-    after_stream = False
+    leave channel-group-major); then FIFOs and width converters learn their frame copies."""
+    streamed = False
     for node in hw_nodes(model):  # topological order
-        if node.op_type != "MatrixVectorUnit":
-            continue
-        mvu = hw_op(node)
-        streamed = mvu.get_nodeattr("mem_mode") == "stream_ddr"
-        swg = producer_of_type(model, node, "SlidingWindow")
-        if swg is not None:
-            window = hw_op(swg)
-            replays = mvu.get_nodeattr("MH") // mvu.get_nodeattr("PE") if streamed else 1
-            window.set_nodeattr("frameReplays", replays)
-            window.set_nodeattr("frameBuffer", int(streamed or after_stream))
-        after_stream = after_stream or streamed
+        streamed = hw_op(node).apply_plan(model, streamed)
+    sync_passthrough_replays(model)
 
 
 def check_all_folding(model: ModelWrapper) -> None:
@@ -120,7 +98,7 @@ class ApplyFoldingConfig(Transformation):
                 )
             op = hw_op(nodes[name])
             for attr, value in attrs.items():
-                if attr not in FOLDING_ATTRS or attr not in op.get_nodeattr_types():
+                if attr not in op.FOLD_ATTRS:
                     raise QnnflowError(
                         f"{self.source}: {nodes[name].op_type} '{name}' has no "
                         f"folding attribute '{attr}'"

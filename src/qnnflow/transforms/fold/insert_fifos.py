@@ -19,6 +19,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
+from qnnflow.ops.stream_order import sync_passthrough_replays
 from qnnflow.transforms.fold.branch_latency import join_fifo_depths
 from qnnflow.util.names import new_tensor_name
 
@@ -87,4 +88,5 @@ class InsertFIFOs(Transformation):
             consumer.input[index] = buffered
             model.set_tensor_shape(buffered, shape)
             model.set_tensor_datatype(buffered, out_op.output_dtype())
+        sync_passthrough_replays(model)
         return model, False

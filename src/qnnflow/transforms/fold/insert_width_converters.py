@@ -11,6 +11,7 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
+from qnnflow.ops.stream_order import sync_passthrough_replays
 from qnnflow.util.names import new_tensor_name
 
 
@@ -49,4 +50,5 @@ class InsertWidthConverters(Transformation):
             consumer.input[index] = converted
             model.set_tensor_shape(converted, shape)
             model.set_tensor_datatype(converted, hw_op(producer).output_dtype())
+        sync_passthrough_replays(model)
         return model, False

@@ -1,5 +1,7 @@
-"""Every legal folding of a group of hardware nodes that must be folded together
-(ZeroPad -> SlidingWindow -> MatrixVectorUnit share SIMD), with its cycles and resources."""
+"""Every legal folding of a group of hardware nodes that must be folded together (an op and
+its fold partners, e.g. ZeroPad -> SlidingWindow -> MatrixVectorUnit sharing SIMD), with
+its cycles and resources. The candidates come from the ops (`HWOp.fold_options`); this
+module only groups nodes, checks legality and sums costs."""
 
 from __future__ import annotations
 
@@ -9,10 +11,8 @@ import onnx
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.ops import FoldingError
-from qnnflow.ops.graph_queries import divisors, hw_nodes, producer_of_type
-
-STREAM_WEIGHTS_MIN_BITS = 64 * 1024  # smaller matrices are never worth a DDR reader
+from qnnflow.ops import FoldingError, FoldPlan
+from qnnflow.ops.graph_queries import hw_nodes, hw_op
 
 
 @dataclass
@@ -44,89 +44,45 @@ def _evaluate(nodes: list, attrs: dict[str, dict]) -> Option | None:
         cycles = max(cycles, op.cycles())
         for kind, value in op.resources().items():
             resources[kind] = resources.get(kind, 0.0) + value
-        if hasattr(op, "ddr_bytes_per_frame"):
-            ddr += op.ddr_bytes_per_frame()
+        ddr += op.ddr_bytes_per_frame()
     return Option(attrs, cycles, resources, ddr)
 
 
-def _mvu_options(
-    model: ModelWrapper, mvu, chain: list, streamed: bool, frame_buffered: bool
-) -> list[Option]:
-    op = getCustomOp(mvu)
-    mw, mh = op.get_nodeattr("MW"), op.get_nodeattr("MH")
-    swg = next((n for n in chain if n.op_type == "SlidingWindow"), None)
-    channels = getCustomOp(swg).get_nodeattr("IFMChannels") if swg is not None else mw
-    modes = ["stream_ddr" if streamed else "internal"]
-    options = []
-    for simd in divisors(channels):
-        for pe in divisors(mh):
-            for mode in modes:
-                attrs = {mvu.name: {"PE": pe, "SIMD": simd, "mem_mode": mode}}
-                for node in chain:
-                    attrs[node.name] = {"SIMD": simd}
-                if swg is not None:
-                    attrs[swg.name]["frameReplays"] = mh // pe if mode == "stream_ddr" else 1
-                    attrs[swg.name]["frameBuffer"] = int(frame_buffered)
-                option = _evaluate([*chain, mvu], attrs)
-                if option is not None:
-                    options.append(option)
-    return options
-
-
-def _single_options(node, key: str, channels: int) -> list[Option]:
-    options = [_evaluate([node], {node.name: {key: p}}) for p in divisors(channels)]
-    return [o for o in options if o is not None]
-
-
 def streamable_suffix(model: ModelWrapper) -> list[str]:
-    """The longest run of MVUs at the end of the chain that can stream weights (each fed by a
-    SlidingWindow and holding at least STREAM_WEIGHTS_MIN_BITS of weights), in order."""
+    """The longest run of weight layers at the end of the chain that can each stream their
+    weights from DDR (`HWOp.can_stream_weights`), in order."""
     suffix: list[str] = []
     for node in hw_nodes(model):
-        if node.op_type != "MatrixVectorUnit":
+        op = hw_op(node)
+        if op.weight_bits() == 0:
             continue
-        op = getCustomOp(node)
-        bits = op.get_nodeattr("MW") * op.get_nodeattr("MH") * op.weight_dtype().bitwidth()
-        fed = producer_of_type(model, node, "SlidingWindow") is not None
-        suffix = [*suffix, node.name] if fed and bits >= STREAM_WEIGHTS_MIN_BITS else []
+        suffix = [*suffix, node.name] if op.can_stream_weights(model) else []
     return suffix
 
 
+def fold_plan(model: ModelWrapper, streamed: frozenset[str]) -> FoldPlan:
+    """Streaming the weights of `streamed` leaves every later frame channel-group-major, so
+    every node from the first streamed one on gets a frame-buffered window generator."""
+    buffered, seen = [], False
+    for node in hw_nodes(model):
+        seen = seen or node.name in streamed
+        if seen:
+            buffered.append(node.name)
+    return FoldPlan(streamed, frozenset(buffered))
+
+
 def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) -> list[Group]:
-    """Group the hardware nodes and enumerate each group's legal foldings; MVUs named in
-    `streamed` (a suffix of the MVU chain) stream their weights from DDR."""
-    grouped: set[str] = set()
+    """Group the hardware nodes (each op with its fold partners) and enumerate each group's
+    legal foldings; layers named in `streamed` (a suffix of the weight layers) stream their
+    weights from DDR."""
+    plan = fold_plan(model, streamed)
+    partners = {n.name: hw_op(n).fold_partners(model) for n in hw_nodes(model)}
+    claimed = {p.name for group in partners.values() for p in group}
+    leaders = [n for n in hw_nodes(model) if n.name not in claimed and partners[n.name]]
+    loners = [n for n in hw_nodes(model) if n.name not in claimed and not partners[n.name]]
     groups = []
-    frame_buffered = False
-    for node in hw_nodes(model):
-        if node.op_type != "MatrixVectorUnit":
-            continue
-        frame_buffered = frame_buffered or node.name in streamed
-        chain = []
-        swg = producer_of_type(model, node, "SlidingWindow")
-        if swg is not None:
-            pad = producer_of_type(model, swg, "ZeroPad")
-            chain = [pad, swg] if pad is not None else [swg]
-        grouped.update(n.name for n in [*chain, node])
-        options = _mvu_options(model, node, chain, node.name in streamed, frame_buffered)
-        groups.append(Group([*chain, node], options))
-    for node in hw_nodes(model):
-        if node.name in grouped:
-            continue
-        op = getCustomOp(node)
-        if node.op_type in ("StreamingMaxPool", "Thresholding"):
-            opts = _single_options(node, "PE", op.get_nodeattr("NumChannels"))
-        elif node.op_type == "ZeroPad":
-            opts = _single_options(node, "SIMD", op.get_nodeattr("NumChannels"))
-        elif node.op_type == "SlidingWindow":
-            opts = _single_options(node, "SIMD", op.get_nodeattr("IFMChannels"))
-        elif node.op_type == "Upsample":
-            opts = _single_options(node, "SIMD", op.get_nodeattr("NumChannels"))
-        elif node.op_type == "StreamingConcat":  # one SIMD must divide every input
-            opts = _single_options(node, "SIMD", op.gcd_channels())
-        elif node.op_type == "DuplicateStreams":
-            opts = _single_options(node, "SIMD", op.normal_input_shape()[-1])
-        else:  # FIFOs and width converters keep what they have
-            opts = [o for o in [_evaluate([node], {})] if o is not None]
-        groups.append(Group([node], opts))
+    for node in leaders + loners:
+        nodes = [*partners[node.name], node]
+        options = [_evaluate(nodes, attrs) for attrs in hw_op(node).fold_options(model, plan)]
+        groups.append(Group(nodes, [o for o in options if o is not None]))
     return groups

@@ -37,6 +37,8 @@ def reason_not_convertible(model: ModelWrapper, node) -> str | None:
 
 
 class ConvertConcatToHW(Transformation):
+    ORDER = 20  # before the convs: they take their input type from its output
+
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [
             n

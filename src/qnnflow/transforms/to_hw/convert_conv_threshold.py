@@ -55,6 +55,8 @@ def _convertible(model: ModelWrapper, conv) -> tuple | None:
 
 
 class ConvertConvThresholdToHW(Transformation):
+    ORDER = 30
+
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [(n, m) for n in model.graph.node if (m := _convertible(model, n))]
         for conv, (weights, idt, mt, thresholds) in matches:

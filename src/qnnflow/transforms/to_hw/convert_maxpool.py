@@ -1,5 +1,6 @@
 """MaxPool (NCHW, integer input)  ==>  Transpose -> StreamingMaxPool -> Transpose.
-ONNX pads cells never win the max, matching StreamingMaxPool's padding semantics."""
+ONNX pads cells never win the max, matching StreamingMaxPool's padding semantics; ceil_mode's
+extra window at the right/bottom becomes that much more right/bottom padding."""
 
 from __future__ import annotations
 
@@ -20,13 +21,24 @@ def _convertible(model: ModelWrapper, node) -> bool:
     strides = _attr(node, "strides", [1, 1])
     dtype = model.get_tensor_datatype(node.input[0])
     square = kernel[0] == kernel[1] and strides[0] == strides[1]
-    plain = _attr(node, "ceil_mode", 0) == 0 and all(
-        d == 1 for d in _attr(node, "dilations", [1, 1])
-    )
+    plain = all(d == 1 for d in _attr(node, "dilations", [1, 1]))
     return square and plain and dtype is not None and dtype.is_integer()
 
 
+def _pads(model: ModelWrapper, node) -> list[int]:
+    """ONNX (top, left, bottom, right) pads, grown at the bottom/right by what ceil_mode adds."""
+    top, left, bottom, right = _attr(node, "pads", [0, 0, 0, 0])
+    k, s = _attr(node, "kernel_shape", [1, 1])[0], _attr(node, "strides", [1, 1])[0]
+    _, _, h, w = model.get_tensor_shape(node.input[0])
+    _, _, oh, ow = model.get_tensor_shape(node.output[0])
+    bottom += max(0, (oh - 1) * s + k - (h + top + bottom))
+    right += max(0, (ow - 1) * s + k - (w + left + right))
+    return [top, left, bottom, right]
+
+
 class ConvertMaxPoolToHW(Transformation):
+    ORDER = 40
+
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [n for n in model.graph.node if _convertible(model, n)]
         for node in matches:
@@ -34,7 +46,7 @@ class ConvertMaxPoolToHW(Transformation):
             dtype = model.get_tensor_datatype(node.input[0])
             _, c, h, w = model.get_tensor_shape(node.input[0])
             _, _, oh, ow = model.get_tensor_shape(node.output[0])
-            pads = _attr(node, "pads", [0, 0, 0, 0])
+            pads = _pads(model, node)
             pre, x = transpose(model, node.input[0], TO_NHWC, f"{name}_to_nhwc")
             pooled = new_tensor_name(model, f"{name}_hw_out")
             hw = helper.make_node(

@@ -90,6 +90,8 @@ def reason_not_convertible(model: ModelWrapper, node) -> str | None:
 
 
 class ConvertUpsampleToHW(Transformation):
+    ORDER = 10  # first: its output feeds the Concat conversion
+
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [
             n

@@ -1,32 +1,31 @@
 """One renderer module per hardware op type: `render(model, node) -> LayerCode` maps the
-op's attributes and initializers to kernel template parameters and parameter files."""
+op's attributes and initializers to kernel template parameters and parameter files. Every
+module here is imported, and each registers its render function with `@renders(op_type)`."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.backends.hls.layer_code import LayerCode
+from qnnflow.backends.hls.renderers import RENDERERS
 from qnnflow.errors import QnnflowError
 
-RENDERER_MODULES = {
-    "MatrixVectorUnit": "qnnflow.backends.hls.ops.mvu",
-    "Thresholding": "qnnflow.backends.hls.ops.thresholding",
-    "SlidingWindow": "qnnflow.backends.hls.ops.sliding_window",
-    "StreamingMaxPool": "qnnflow.backends.hls.ops.maxpool",
-    "ZeroPad": "qnnflow.backends.hls.ops.pad",
-    "WidthConverter": "qnnflow.backends.hls.ops.width_converter",
-    "StreamingFIFO": "qnnflow.backends.hls.ops.fifo",
-}
+for _info in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_info.name}")
+
+# op type -> the module that renders it (what a trimmed runtime copy must contain)
+RENDERER_MODULES = {op: fn.__module__ for op, fn in sorted(RENDERERS.items())}
 
 
 def render_node(model: ModelWrapper, node) -> LayerCode:
     """The HLS code of one hardware node; unsupported op types name the node."""
-    module = RENDERER_MODULES.get(node.op_type)
-    if module is None:
+    render = RENDERERS.get(node.op_type)
+    if render is None:
         raise QnnflowError(
             f"{node.op_type} '{node.name}': no HLS backend for this op type "
-            f"(supported: {', '.join(sorted(RENDERER_MODULES))})"
+            f"(supported: {', '.join(sorted(RENDERERS))})"
         )
-    return importlib.import_module(module).render(model, node)
+    return render(model, node)

@@ -7,14 +7,12 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
-from qnnflow.backends.hls.stream_order import (
-    check_group_words,
-    input_channel_groups,
-    same_element_type,
-    stream_spec,
-)
+from qnnflow.backends.hls.renderers import renders
+from qnnflow.backends.hls.streams import check_group_words, same_element_type, stream_spec
+from qnnflow.ops.stream_order import input_channel_groups
 
 
+@renders("StreamingMaxPool")
 def render(model: ModelWrapper, node) -> LayerCode:
     """One call of the kernel; its padding cells hold the type's minimum, which never wins."""
     op = getCustomOp(node)

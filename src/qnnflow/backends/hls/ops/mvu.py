@@ -14,9 +14,11 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.hls import params
 from qnnflow.backends.hls.layer_code import LayerCode, MMPort, c_identifier
 from qnnflow.backends.hls.ops.thresholding import activation_code, check_output_holds
-from qnnflow.backends.hls.stream_order import input_channel_groups, stream_spec
+from qnnflow.backends.hls.renderers import renders
+from qnnflow.backends.hls.streams import stream_spec
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.mvu import MAX_STREAM_BITS
+from qnnflow.ops.stream_order import input_channel_groups
 
 log = logging.getLogger(__name__)
 ROM_LUTRAM_DEPTH = 128  # ram_style auto: deeper ROMs go to BRAM, as the op's estimate assumes
@@ -52,6 +54,7 @@ def _check_node(model: ModelWrapper, node, op) -> int:
     return t
 
 
+@renders("MatrixVectorUnit")
 def render(model: ModelWrapper, node) -> LayerCode:
     """One kernel call and its parameter header; the signature follows mem_mode."""
     op = getCustomOp(node)

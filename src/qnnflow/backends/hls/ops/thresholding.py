@@ -13,8 +13,10 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls import params
 from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
-from qnnflow.backends.hls.stream_order import check_group_words, input_channel_groups, stream_spec
+from qnnflow.backends.hls.renderers import renders
+from qnnflow.backends.hls.streams import check_group_words, stream_spec
 from qnnflow.errors import QnnflowError
+from qnnflow.ops.stream_order import input_channel_groups
 
 
 def check_output_holds(node, dtype: DataType, low: int, high: int, what: str) -> None:
@@ -65,6 +67,7 @@ def activation_code(
     return body, [params.c_array(array, ctype, table)]
 
 
+@renders("Thresholding")
 def render(model: ModelWrapper, node) -> LayerCode:
     """One kernel call; its input may arrive channel-group-major (GROUPS > 1)."""
     op = getCustomOp(node)

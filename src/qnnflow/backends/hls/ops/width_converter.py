@@ -7,15 +7,12 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
-from qnnflow.backends.hls.stream_order import (
-    check_group_words,
-    input_channel_groups,
-    input_frame_replays,
-    same_element_type,
-    stream_spec,
-)
+from qnnflow.backends.hls.renderers import renders
+from qnnflow.backends.hls.streams import check_group_words, same_element_type, stream_spec
+from qnnflow.ops.stream_order import input_channel_groups, input_frame_replays
 
 
+@renders("WidthConverter")
 def render(model: ModelWrapper, node) -> LayerCode:
     """One kernel call; on a group-major stream both word sizes must divide C/G, and behind
     a SlidingWindow that replays its frame R times the converter passes R frames."""
