@@ -60,7 +60,7 @@ class BuildConfig:
             self.target_fps = positive_finite(self.target_fps, "--target-fps")
         if self.accuracy_images is not None:
             int_at_least(self.accuracy_images, 1, "--accuracy-images")
-        int_at_least(self.calib_samples, 1, "the number of calibration images")
+        int_at_least(self.calib_samples, 1, "the number of calibration images (--max-samples)")
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):
