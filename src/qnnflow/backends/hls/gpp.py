@@ -87,3 +87,36 @@ def run_program(exe: Path, args: list[str], cwd: Path) -> str:
             f"C++ simulation {exe} exited with {result.returncode}: {result.stderr.strip()}"
         )
     return result.stdout
+
+
+def compile_shared_library(
+    source: Path,
+    key: str = "",
+    cache_dir: Path | None = None,
+    flags: tuple = (),
+    timeout_s: float = 600.0,
+) -> Path:
+    """Compile one C++ file into a cached shared library for ctypes (e.g. the stb_image shim).
+
+    `key` joins the source and flags in the cache hash (say, a digest of a system header)."""
+    text = Path(source).read_text()
+    all_flags = ("-std=c++17", "-O2", "-shared", "-fPIC", *flags)
+    digest = hashlib.sha256(f"{text}\0{' '.join(all_flags)}\0{key}".encode()).hexdigest()
+    folder = (cache_dir or DEFAULT_CACHE) / f"lib-{digest[:24]}"
+    library = folder / f"{Path(source).stem}.so"
+    if library.is_file():
+        return library
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{library.name}.{os.getpid()}.partial"
+    cmd = [require_gpp(), *all_flags, str(source), "-o", str(partial)]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        partial.unlink(missing_ok=True)
+        raise CompileError(f"g++ timed out after {timeout_s:g} s compiling {source}") from None
+    if result.returncode:
+        partial.unlink(missing_ok=True)
+        errors = [ln for ln in result.stderr.splitlines() if "error" in ln][:3]
+        raise CompileError(f"g++ failed on {source}: " + " | ".join(errors or ["no message"]))
+    partial.replace(library)
+    return library
