@@ -128,12 +128,13 @@ def _bind(path: Path, origin: str) -> StbLibrary:
     return StbLibrary(path, origin, load, free, reason)
 
 
-_CACHE: dict[str, StbLibrary] = {}
+_CACHE: dict[tuple, StbLibrary] = {}
 
 
 def stb_library(include_dirs: tuple[Path, ...] = INCLUDE_DIRS, libdarknet: Path = LIBDARKNET):
     """stb_image from the shim or libdarknet (found once per process), or DecoderUnavailable."""
-    cached = _CACHE.get("stb")
+    where = (tuple(include_dirs), Path(libdarknet))
+    cached = _CACHE.get(where)
     if cached is not None:
         return cached
     missing = []
@@ -146,7 +147,7 @@ def stb_library(include_dirs: tuple[Path, ...] = INCLUDE_DIRS, libdarknet: Path 
         except (DecoderUnavailable, OSError) as exc:
             missing.append(str(exc))
         else:
-            _CACHE["stb"] = found
+            _CACHE[where] = found
             return found
     if libdarknet.is_file():
         try:
@@ -154,7 +155,7 @@ def stb_library(include_dirs: tuple[Path, ...] = INCLUDE_DIRS, libdarknet: Path 
         except (OSError, AttributeError) as exc:
             missing.append(f"{libdarknet} unusable: {exc}")
         else:
-            _CACHE["stb"] = found
+            _CACHE[where] = found
             return found
     else:
         missing.append(f"no {libdarknet}")
