@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from qnnflow.commands.options import input_size_option
+from qnnflow.commands.options import decoder_option, input_size_option
 from qnnflow.flow.steps import step_help, step_names
 
 DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
@@ -77,6 +77,7 @@ DEFAULT_MODEL = Path("data/models/tinier-yolo-mini.cfg")
     show_default=True,
     help="Test images the accuracy step scores.",
 )
+@decoder_option
 def build(
     board,
     model,
@@ -91,6 +92,7 @@ def build(
     accuracy_data,
     max_accuracy_drop,
     accuracy_images,
+    decoder,
 ) -> None:
     from qnnflow.flow import BuildConfig, run_build
 
@@ -108,6 +110,7 @@ def build(
         accuracy_data=accuracy_data,
         max_accuracy_drop=max_accuracy_drop,
         accuracy_images=accuracy_images,
+        decoder=decoder,
     )
     console = Console(soft_wrap=True)
     with console.status("starting") as status:

@@ -9,7 +9,7 @@ import json
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.errors import QnnflowError
-from qnnflow.flow.config import BuildConfig, saved_step_path
+from qnnflow.flow.config import BuildConfig, build_decoder, saved_step_path
 from qnnflow.quant.accuracy_gate import compare_models, enforce
 from qnnflow.util.atomic import atomic_write_text
 
@@ -31,6 +31,7 @@ def step_accuracy(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         cfg.accuracy_data,
         max_drop=cfg.max_accuracy_drop,
         max_images=cfg.accuracy_images,
+        decoder=build_decoder(cfg, model),
     )
     atomic_write_text(out, json.dumps(result.to_dict(), indent=2))
     enforce(result)

@@ -7,7 +7,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from qonnx.core.modelwrapper import ModelWrapper
+
 from qnnflow.errors import QnnflowError
+from qnnflow.yolo.image import check_decoder, resolve_decoder
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 HLS_LIBRARY_DIR = PACKAGE_DIR.parents[1] / "hls"
@@ -35,6 +38,7 @@ class BuildConfig:
     accuracy_data: Path | None = None  # labelled dataset (make-dataset layout) for the gate
     accuracy_images: int | None = 100
     max_accuracy_drop: float = 5.0
+    decoder: str | None = None  # image decoder; None = the model's (stb_image for Darknet)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -50,6 +54,8 @@ class BuildConfig:
             self.calib_dir = Path(self.calib_dir)
         if self.accuracy_data is not None:
             self.accuracy_data = Path(self.accuracy_data)
+        if self.decoder is not None:
+            check_decoder(self.decoder)
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):
@@ -82,6 +88,19 @@ class BuildConfig:
                 if image.is_file():
                     digest.update(image.name.encode() + image.read_bytes())
         return digest.hexdigest()[:16]
+
+
+def preferred_decoder(cfg: BuildConfig, model: ModelWrapper) -> str:
+    """The decoder the user asked for, else the model's (recorded in the deploy package)."""
+    from qnnflow.detector import default_decoder
+
+    return cfg.decoder or default_decoder(model)
+
+
+def build_decoder(cfg: BuildConfig, model: ModelWrapper) -> str:
+    """The decoder this build reads images with: strict when asked for (--decoder), else the
+    model's, falling back to Pillow with a warning where stb_image is missing."""
+    return resolve_decoder(cfg.decoder, preferred_decoder(cfg, model))
 
 
 def saved_step_path(cfg: BuildConfig, step: str) -> Path | None:

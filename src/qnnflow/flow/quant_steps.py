@@ -10,7 +10,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_datatypes import InferDataTypes
 
 from qnnflow.errors import QnnflowError
-from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.config import BuildConfig, build_decoder
 from qnnflow.flow.verify_step import seeded_input
 from qnnflow.frontend.darknet import layer_outputs
 from qnnflow.transforms.streamline import Streamline
@@ -42,7 +42,8 @@ def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
             "with 20-50 images like the deployment data"
         )
     _, _, height, width = (int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
-    batch = load_calibration_batch(cfg.calib_dir, width, height, cfg.calib_samples)
+    decoder = build_decoder(cfg, model)
+    batch = load_calibration_batch(cfg.calib_dir, width, height, cfg.calib_samples, decoder)
     quantized = quantize_w1a3(model, batch, cfg.calib_method).transform(InferDataTypes())
     x = batch[0]
     float_out, quant_out = run_qonnx(model, x), run_qonnx(quantized, x)
@@ -54,6 +55,7 @@ def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     report = {
         "calibration_images": len(batch),
         "method": cfg.calib_method,
+        "decoder": decoder,
         "output_relative_change_on_first_image": drift,
         "tensors": json.loads(quantized.get_metadata_prop(QUANT_REPORT_KEY)),
     }

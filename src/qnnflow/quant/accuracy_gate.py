@@ -69,13 +69,14 @@ def compare_models(
     max_drop: float = DEFAULT_MAX_DROP,
     max_images: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    decoder: str = "pillow",
 ) -> GateResult:
     """Score both models on the split; never raises for a large drop (see `enforce`).
 
     `progress(model_label, done, total)` is called after every image, for a progress bar."""
     if max_drop < 0:
         raise QnnflowError(f"--max-drop must be >= 0 points, got {max_drop}")
-    dataset = DetectionDataset(data_dir, split)
+    dataset = DetectionDataset(data_dir, split, decoder)
     scores = []
     total = len(dataset) if max_images is None else min(max_images, len(dataset))
     for label, path in (("float", float_model), ("quant", quant_model)):
