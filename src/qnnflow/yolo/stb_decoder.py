@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +48,9 @@ class StbLibrary:
 
     path: Path
     origin: str  # "shim" (our shim on the system header) or "libdarknet"
-    load: ctypes._CFuncPtr
-    free: ctypes._CFuncPtr
-    reason: ctypes._CFuncPtr
+    load: Callable[..., object]
+    free: Callable[..., object]
+    reason: Callable[..., object]
 
     def describe(self) -> str:
         if self.origin == "shim":
@@ -131,7 +132,9 @@ def _bind(path: Path, origin: str) -> StbLibrary:
 _CACHE: dict[tuple, StbLibrary] = {}
 
 
-def stb_library(include_dirs: tuple[Path, ...] = INCLUDE_DIRS, libdarknet: Path = LIBDARKNET):
+def stb_library(
+    include_dirs: tuple[Path, ...] = INCLUDE_DIRS, libdarknet: Path = LIBDARKNET
+) -> StbLibrary:
     """stb_image from the shim or libdarknet (found once per process), or DecoderUnavailable."""
     where = (tuple(include_dirs), Path(libdarknet))
     cached = _CACHE.get(where)
