@@ -16,7 +16,7 @@ ACCURACY_ARGS := --accuracy-data $(ACCURACY_DATA) --float-reference $(FLOAT_REFE
 endif
 LINT_PATHS := $(wildcard src tests flows benchmarks)
 
-.PHONY: setup darknet build test test-slow lint clean
+.PHONY: setup darknet stb build test test-slow lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,17 @@ darknet:
 	    >/dev/null 2>&1 || echo "note: could not install Debian's darknet; its tests will skip"; \
 	fi
 
-setup: $(VENV)/.installed darknet
+# stb_image's header (Debian's libstb-dev) lets qnnflow decode images exactly as Darknet does
+# (a small shim compiled with g++); best effort: without it (and without libdarknet.so),
+# Darknet models fall back to Pillow with a warning and the stb tests skip.
+stb:
+	@if [ ! -f /usr/include/stb/stb_image.h ] && command -v apt-get >/dev/null \
+	    && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstb-dev) \
+	    >/dev/null 2>&1 || echo "note: could not install libstb-dev; Darknet decoding tests will skip"; \
+	fi
+
+setup: $(VENV)/.installed darknet stb
 
 build: setup
 ifeq ($(MODEL),$(DEFAULT_MODEL))

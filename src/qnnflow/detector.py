@@ -23,9 +23,11 @@ from qnnflow.yolo import (
     network_input,
     region_detections,
     region_forward,
+    resolve_decoder,
     yolo_detections,
     yolo_forward,
 )
+from qnnflow.yolo.image import DECODER_KEY
 
 STANDARD_DOMAINS = ("", "ai.onnx")
 
@@ -46,6 +48,7 @@ class Detector:
     names: list[str]
     thresh: float = 0.3
     nms: float = 0.3
+    decoder: str = "pillow"
 
     @property
     def heads(self) -> list[dict]:
@@ -123,7 +126,7 @@ class Detector:
     def detect(self, image_path: str | Path) -> DetectionResult:
         times: dict[str, float] = {}
         began = time.perf_counter()
-        image = load_image(image_path)
+        image = load_image(image_path, self.decoder)
         load_seconds = time.perf_counter() - began
         dets = self.detections(image, times)
         times["preprocess"] += load_seconds
@@ -137,10 +140,24 @@ class Detector:
         return DetectionResult(str(image_path), lines, boxes, times)
 
 
+def default_decoder(model: ModelWrapper) -> str:
+    """How the model's images are decoded unless asked otherwise: its recorded decoder, else
+    Darknet's stb_image for Darknet-derived models (they carry region/yolo heads), else Pillow."""
+    recorded = model.get_metadata_prop(DECODER_KEY)
+    if recorded:
+        return recorded
+    return "darknet" if json.loads(model.get_metadata_prop(HEADS_KEY) or "[]") else "pillow"
+
+
 def load_detector(
-    path: str | Path, names_file: str | Path | None = None, thresh: float = 0.3, nms: float = 0.3
+    path: str | Path,
+    names_file: str | Path | None = None,
+    thresh: float = 0.3,
+    nms: float = 0.3,
+    decoder: str | None = None,
 ) -> Detector:
-    """A detector from an .onnx file, a build directory (its last saved step) or a .cfg."""
+    """A detector from an .onnx file, a build directory (its last saved step) or a .cfg;
+    `decoder` None = the model's default (Pillow, with a warning, when stb_image is missing)."""
     path = Path(path)
     if path.is_dir():
         saved = sorted(path.glob("[0-9][0-9]_*.onnx"))
@@ -161,4 +178,5 @@ def load_detector(
     else:
         heads = json.loads(model.get_metadata_prop(HEADS_KEY) or "[]")
         names = list(heads[0].get("names", [])) if heads else []
-    return Detector(model, names, thresh, nms)
+    chosen = resolve_decoder(decoder, default_decoder(model))
+    return Detector(model, names, thresh, nms, chosen)

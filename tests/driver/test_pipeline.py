@@ -134,16 +134,26 @@ def test_board_side_runs_without_qonnx(package, tmp_path):
 
 def test_trained_tinier_yolo_dog(tinier_yolo_dir, tmp_path):
     """The trained detector (hardware layers at their default folding) on dog.jpg: the same
-    detections as qnnflow.detector running the whole graph with qonnx."""
+    detections as qnnflow.detector running the whole graph with qonnx, and, decoded with
+    stb_image as the package records for a Darknet model, the board's golden lines exactly."""
     from qnnflow.frontend.binparams import detector_model, load_binparams
     from qnnflow.yolo import load_image
+    from qnnflow.yolo.stb_decoder import DecoderUnavailable, stb_library
 
+    try:
+        stb_library()
+        decoder = "darknet"
+    except DecoderUnavailable:
+        decoder = "pillow"
     model = detector_model(load_binparams(tinier_yolo_dir / "tinier_yolo_w1a3.npz"))
-    pkg = export_driver_package(model, tmp_path / "pkg")
+    pkg = export_driver_package(model, tmp_path / "pkg", decoder=decoder)
     assert pkg.names[:3] == ["aeroplane", "bicycle", "bird"]
+    assert (pkg.root / "runtime" / "qnnflow" / "yolo" / "stb_shim.cpp").is_file()
     image_path = tinier_yolo_dir / "images" / "dog.jpg"
-    result = DetectionPipeline(Accelerator(pkg.root, backend="python")).run_file(image_path)
-    reference = Detector(model, pkg.names).detections(load_image(image_path))
+    pipeline = DetectionPipeline(Accelerator(pkg.root, backend="python", timeout=600))
+    assert pipeline.decoder == decoder
+    result = pipeline.run_file(image_path)
+    reference = Detector(model, pkg.names).detections(load_image(image_path, decoder))
     ours = {(d.objectness, tuple(d.prob)) for d in result.detections if d.objectness > 0}
     theirs = {(d.objectness, tuple(d.prob)) for d in reference if d.objectness > 0}
     assert len(ours) == len(theirs) > 0
@@ -151,3 +161,7 @@ def test_trained_tinier_yolo_dog(tinier_yolo_dir, tmp_path):
     got = sorted(d.objectness for d in result.detections)
     want = sorted(d.objectness for d in reference)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    if decoder == "pillow":
+        pytest.skip("no stb_image here (libstb-dev or libdarknet): the golden check needs it")
+    golden = (tinier_yolo_dir / "golden_probs_dog.txt").read_text().splitlines()
+    assert result.lines == golden == ["car: 86%", "dog: 86%", "bicycle: 78%"]

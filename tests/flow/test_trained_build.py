@@ -21,3 +21,5 @@ def test_trained_tinier_yolo_builds_and_fits(tinier_yolo_dir, tmp_path):
     folding = json.loads((out / "folding_config.json").read_text())
     assert folding["conv6_mvu"]["mem_mode"] == "stream_ddr"
     assert json.loads((out / "verify" / "verify.json").read_text())["passed"]
+    # a Darknet model: the board decodes its images with stb_image, as Darknet does
+    assert json.loads((out / "deploy" / "accelerator.json").read_text())["decoder"] == "darknet"

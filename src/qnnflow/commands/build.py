@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from qnnflow.commands.options import input_size_option
+from qnnflow.commands.options import decoder_option, input_size_option
 from qnnflow.flow.steps import step_help, step_names
 from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
 
@@ -89,6 +89,7 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     show_default=True,
     help="Test images the accuracy step scores.",
 )
+@decoder_option
 def build(
     board,
     model,
@@ -105,6 +106,7 @@ def build(
     float_reference,
     max_accuracy_drop,
     accuracy_images,
+    decoder,
 ) -> None:
     from qnnflow.flow import BuildConfig, run_build
     from qnnflow.flow.accuracy_step import gate_summary
@@ -125,6 +127,7 @@ def build(
         float_reference=float_reference,
         max_accuracy_drop=max_accuracy_drop,
         accuracy_images=accuracy_images,
+        decoder=decoder,
     )
     console = Console(soft_wrap=True)
     with console.status("starting") as status:

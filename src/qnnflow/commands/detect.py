@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from qnnflow.commands.options import decoder_option
+
 
 @click.command("detect")
 @click.option(
@@ -40,12 +42,13 @@ from rich.console import Console
     help="Class names, one per line (default: from the model, else class<N>).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print boxes in image pixels as JSON.")
-def detect_cmd(model_path, images, level, thresh, nms, names, as_json) -> None:
+@decoder_option
+def detect_cmd(model_path, images, level, thresh, nms, names, as_json, decoder) -> None:
     """Letterbox each image, run the network, decode region/yolo heads, NMS, and print
     `name: NN%` lines as Darknet does (or JSON with pixel boxes)."""
     from qnnflow.detector import load_detector
 
-    detector = load_detector(model_path, names, thresh, nms)
+    detector = load_detector(model_path, names, thresh, nms, decoder)
     console = Console(soft_wrap=True)
     results = [detector.detect(image) for image in images]
     if as_json:

@@ -27,3 +27,11 @@ input_size_option = click.option(
     metavar="HxW",
     help="Override the cfg's [net] height x width (e.g. 416x416).",
 )
+
+decoder_option = click.option(
+    "--decoder",
+    type=click.Choice(["darknet", "pillow"]),
+    default=None,
+    help="Image decoder: darknet = stb_image, Darknet's own (default for Darknet models; "
+    "needs libstb-dev + g++ or Debian's darknet), pillow = Pillow (default for others).",
+)

@@ -41,8 +41,9 @@ def label_path(image_path: Path) -> Path:
 class DetectionDataset:
     """The images of one split, in list order; `len()`, indexing and iteration."""
 
-    def __init__(self, root: str | Path, split: str = "test") -> None:
+    def __init__(self, root: str | Path, split: str = "test", decoder: str = "pillow") -> None:
         self.root = Path(root)
+        self.decoder = decoder
         if not self.root.is_dir():
             raise QnnflowError(f"dataset folder not found: {self.root}")
         names_file = self.root / "names.txt"
@@ -82,7 +83,8 @@ class DetectionDataset:
             raise IndexError(index)
         index %= len(self)
         boxes, classes = self.labels(index)
-        return LabelledImage(self.images[index], load_image(self.images[index]), boxes, classes)
+        image = load_image(self.images[index], self.decoder)
+        return LabelledImage(self.images[index], image, boxes, classes)
 
     def __iter__(self) -> Iterator[LabelledImage]:
         for index in range(len(self)):

@@ -17,6 +17,7 @@ import numpy as np
 from qnnflow.driver.formats import StreamFormat
 from qnnflow.driver.host_graph import HostGraph, load_host_graphs
 from qnnflow.errors import QnnflowError
+from qnnflow.yolo.image import DECODERS
 
 SCHEMA = 1
 ACCELERATOR_JSON = "accelerator.json"
@@ -55,6 +56,7 @@ class AcceleratorPackage:
     bitfile: str
     ip: dict = field(default_factory=lambda: {"dma": "dma", "accelerator": "accel"})
     control: bool = False  # an s_axilite control interface (ap_ctrl_hs) exists
+    decoder: str = "pillow"  # how images are decoded: "darknet" (stb_image) or "pillow"
     _host: dict[str, HostGraph] | None = None
 
     @property
@@ -92,6 +94,7 @@ class AcceleratorPackage:
             "net_input": self.net_input,
             "heads": self.heads,
             "names": self.names,
+            "decoder": self.decoder,
         }
 
     def save(self) -> Path:
@@ -125,9 +128,14 @@ def load_package(root: str | Path) -> AcceleratorPackage:
             bitfile=data["bitfile"],
             ip=dict(data.get("ip", {"dma": "dma", "accelerator": "accel"})),
             control=bool(data.get("control", False)),
+            decoder=data.get("decoder", "pillow"),
         )
     except (KeyError, TypeError) as exc:
         raise QnnflowError(f"{path}: missing or malformed field: {exc}") from None
+    if package.decoder not in DECODERS:
+        raise QnnflowError(
+            f"{path}: field 'decoder' must be one of {', '.join(DECODERS)}, got {package.decoder!r}"
+        )
     if package.weights and not package.control:
         raise QnnflowError(f"{path}: DDR weight ports need the accelerator's control interface")
     return package

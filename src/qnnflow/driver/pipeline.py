@@ -15,6 +15,7 @@ from qnnflow.driver.accelerator import Accelerator
 from qnnflow.errors import QnnflowError
 from qnnflow.yolo.activations import region_forward, yolo_forward
 from qnnflow.yolo.decode import Detection, region_detections, yolo_detections
+from qnnflow.yolo.image import load_image, resolve_decoder
 from qnnflow.yolo.letterbox import letterbox_size, network_input, to_nchw
 from qnnflow.yolo.nms import do_nms_sort
 from qnnflow.yolo.report import detections_to_json, format_detections
@@ -80,6 +81,7 @@ class DetectionPipeline:
         nms: float = 0.3,
         names: list[str] | None = None,
         resize: str = "darknet",
+        decoder: str | None = None,
     ):
         if resize not in RESIZERS:
             raise QnnflowError(f"resize must be one of {RESIZERS}, got '{resize}'")
@@ -94,6 +96,8 @@ class DetectionPipeline:
         if package.net_input.get("width") is None:
             raise QnnflowError(f"the model input {package.net_input['shape']} is not an NCHW image")
         self.net_w, self.net_h = int(package.net_input["width"]), int(package.net_input["height"])
+        # asked for: strict; else the package's, Pillow with a warning where stb_image is missing
+        self.decoder = resolve_decoder(decoder, package.decoder)
 
     def network_input(self, image: np.ndarray) -> np.ndarray:
         """HWC RGB image (float in [0, 1] or uint8) -> letterboxed [1, 3, net_h, net_w]."""
@@ -132,11 +136,10 @@ class DetectionPipeline:
         return PipelineResult(lines, boxes, dets, times)
 
     def run_file(self, path: str | Path) -> PipelineResult:
-        """Load an image file as Darknet does (Pillow) and run it."""
-        from qnnflow.yolo.image import load_image
-
+        """Load an image file with the pipeline's decoder (the package's: stb_image for a
+        Darknet model, as the board's Darknet decodes) and run it."""
         began = time.perf_counter()
-        image = load_image(path)
+        image = load_image(path, self.decoder)
         loaded = time.perf_counter() - began
         result = self.run(image)
         result.seconds = {"load": loaded, **result.seconds}

@@ -5,8 +5,9 @@
 Prints, per image, Darknet's `PATH: Predicted in S seconds.` and `name: NN%` lines, then one
 line of per-stage timings; with several images a mean and the pipeline's fps. "Predicted"
 times what Darknet's network_predict covers: host layers and accelerator, not loading,
-letterboxing or NMS. Standard library + numpy (Pillow to read images, and to draw with
---draw), so no click or qonnx: it runs from the package's runtime copy.
+letterboxing or NMS. Images are decoded as the package records (stb_image through ctypes for
+a Darknet model, as Darknet decodes; else Pillow, also used to draw with --draw). Standard
+library + numpy, so no click or qonnx: it runs from the package's runtime copy.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from qnnflow.driver.notebook_helpers import (
 )
 from qnnflow.driver.pipeline import RESIZERS, DetectionPipeline
 from qnnflow.errors import QnnflowError
+from qnnflow.yolo.image import DECODERS, describe_decoder, load_image
 
 PREDICT_STAGES = ("host_prefix", "accel_pack", "accel_accelerator", "accel_unpack", "host_suffix")
 
@@ -44,6 +46,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--thresh", type=float, default=0.3, help="class probability threshold")
     p.add_argument("--nms", type=float, default=0.3, help="NMS IoU threshold")
     p.add_argument("--resize", default="darknet", choices=RESIZERS)
+    p.add_argument(
+        "--decoder",
+        choices=DECODERS,
+        help="image decoder (default: the package's; darknet = stb_image, compiled here from "
+        "the package's shim when <stb/stb_image.h> and g++ exist, else libdarknet.so)",
+    )
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per batch")
     p.add_argument("--json", action="store_true", help="one JSON object per image instead")
     p.add_argument("--draw", type=Path, metavar="DIR", help="save images with boxes into DIR")
@@ -65,7 +73,10 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
     package = Path(args.package)
     accelerator, choice = open_accelerator(package, args.backend, timeout=args.timeout)
     print(choice.describe(), file=err)
-    pipeline = DetectionPipeline(accelerator, args.thresh, args.nms, resize=args.resize)
+    pipeline = DetectionPipeline(
+        accelerator, args.thresh, args.nms, resize=args.resize, decoder=args.decoder
+    )
+    print(describe_decoder(pipeline.decoder), file=err)
     if args.draw is not None:
         args.draw.mkdir(parents=True, exist_ok=True)
     results = []
@@ -82,10 +93,8 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
                 print(line, file=out)
             print(timing_line(result.seconds), file=out)
         if args.draw is not None:
-            from qnnflow.yolo.image import load_image
-
             classes = pipeline.heads[0]["classes"]
-            drawn = draw_boxes(load_image(path), result.boxes, classes)
+            drawn = draw_boxes(load_image(path, pipeline.decoder), result.boxes, classes)
             drawn.save(args.draw / f"{Path(path).stem}_boxes.png")
     if len(results) > 1 and not args.json:
         mean = mean_seconds(results)

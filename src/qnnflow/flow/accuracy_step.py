@@ -14,7 +14,7 @@ from pathlib import Path
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.errors import QnnflowError
-from qnnflow.flow.config import BuildConfig, saved_step_path
+from qnnflow.flow.config import BuildConfig, build_decoder, saved_step_path
 from qnnflow.flow.float_reference import check_same_input, load_float_reference
 from qnnflow.quant.accuracy_gate import compare_models, enforce, score_model
 from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
@@ -59,7 +59,12 @@ def step_accuracy(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     if quant_path is None:
         raise QnnflowError("the accuracy gate needs the saved quantize step")
     if cfg.float_reference is None:
-        quant = score_model(quant_path, cfg.accuracy_data, max_images=cfg.accuracy_images)
+        quant = score_model(
+            quant_path,
+            cfg.accuracy_data,
+            max_images=cfg.accuracy_images,
+            decoder=build_decoder(cfg, model),
+        )
         _not_run(cfg, NO_REFERENCE, quant.to_dict())
         return model
     result = compare_models(
@@ -68,6 +73,7 @@ def step_accuracy(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         cfg.accuracy_data,
         max_drop=cfg.max_accuracy_drop,
         max_images=cfg.accuracy_images,
+        decoder=build_decoder(cfg, model),
     )
     record = {
         "gate": "passed" if result.passed else "failed",

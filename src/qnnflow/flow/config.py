@@ -7,11 +7,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from qonnx.core.modelwrapper import ModelWrapper
+
 import qnnflow
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.float_reference import beside_model, check_reference, reference_files
 from qnnflow.resources import hls_dir
 from qnnflow.util.checks import int_at_least, positive_finite
+from qnnflow.yolo.image import check_decoder, resolve_decoder
 
 PACKAGE_DIR = Path(qnnflow.__file__).resolve().parent
 
@@ -41,6 +44,7 @@ class BuildConfig:
     accuracy_images: int | None = 100
     max_accuracy_drop: float = 5.0
     float_reference: Path | None = None  # float-trained model the gate compares with
+    decoder: str | None = None  # image decoder; None = the model's (stb_image for Darknet)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -61,6 +65,8 @@ class BuildConfig:
         if self.accuracy_images is not None:
             int_at_least(self.accuracy_images, 1, "--accuracy-images")
         int_at_least(self.calib_samples, 1, "the number of calibration images (--max-samples)")
+        if self.decoder is not None:
+            check_decoder(self.decoder)
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):
@@ -104,6 +110,19 @@ class BuildConfig:
                         name = file.relative_to(folder).as_posix()
                         digest.update(name.encode() + b"\0" + file.read_bytes())
         return digest.hexdigest()[:16]
+
+
+def preferred_decoder(cfg: BuildConfig, model: ModelWrapper) -> str:
+    """The decoder the user asked for, else the model's (recorded in the deploy package)."""
+    from qnnflow.detector import default_decoder
+
+    return cfg.decoder or default_decoder(model)
+
+
+def build_decoder(cfg: BuildConfig, model: ModelWrapper) -> str:
+    """The decoder this build reads images with: strict when asked for (--decoder), else the
+    model's, falling back to Pillow with a warning where stb_image is missing."""
+    return resolve_decoder(cfg.decoder, preferred_decoder(cfg, model))
 
 
 def saved_step_path(cfg: BuildConfig, step: str) -> Path | None:

@@ -13,7 +13,7 @@ from qnnflow.backends.deploy.export import export_driver_package
 from qnnflow.backends.deploy.readme import TEMPLATE_NAME, fps_from_estimate, write_deploy_readme
 from qnnflow.boards.board import find_board_file
 from qnnflow.driver.notebook_helpers import IMAGES_DIR, list_images
-from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.config import BuildConfig, preferred_decoder
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.resources import notebooks_dir
 from qnnflow.util.archive import write_zip
@@ -37,7 +37,7 @@ def step_package(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     heads = json.loads(model.get_metadata_prop(HEADS_KEY) or "[]")
     names = list(heads[0].get("names", [])) if heads else None
     out = deploy_dir(cfg)
-    export_driver_package(model, out, names=names or None)
+    export_driver_package(model, out, names=names or None, decoder=preferred_decoder(cfg, model))
     for notebook in notebooks_dir().glob("*.ipynb"):
         shutil.copy2(notebook, out / notebook.name)
     (out / IMAGES_DIR).mkdir(exist_ok=True)

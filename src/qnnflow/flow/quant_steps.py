@@ -10,7 +10,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_datatypes import InferDataTypes
 
 from qnnflow.errors import QnnflowError
-from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.config import BuildConfig, build_decoder
 from qnnflow.flow.verify_step import seeded_input
 from qnnflow.frontend.darknet import layer_outputs
 from qnnflow.transforms.streamline import Streamline
@@ -45,7 +45,8 @@ def quantize_model(model: ModelWrapper, cfg: BuildConfig) -> tuple[ModelWrapper,
             "with 20-50 images like the deployment data"
         )
     _, _, height, width = (int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
-    batch = load_calibration_batch(cfg.calib_dir, width, height, cfg.calib_samples)
+    decoder = build_decoder(cfg, model)
+    batch = load_calibration_batch(cfg.calib_dir, width, height, cfg.calib_samples, decoder)
     quantized = quantize_w1a3(
         model,
         batch,
@@ -63,6 +64,7 @@ def quantize_model(model: ModelWrapper, cfg: BuildConfig) -> tuple[ModelWrapper,
     report = {
         "calibration_images": len(batch),
         "method": cfg.calib_method,
+        "decoder": decoder,
         "output_relative_change_on_first_image": drift,
         "tensors": json.loads(quantized.get_metadata_prop(QUANT_REPORT_KEY)),
     }

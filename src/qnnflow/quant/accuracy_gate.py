@@ -69,13 +69,14 @@ def compare_models(
     max_drop: float = DEFAULT_MAX_DROP,
     max_images: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    decoder: str = "pillow",
 ) -> GateResult:
     """Score both models on the split; never raises for a large drop (see `enforce`).
 
     `progress(model_label, done, total)` is called after every image, for a progress bar."""
     if max_drop < 0:
         raise QnnflowError(f"--max-drop must be >= 0 points, got {max_drop}")
-    dataset = DetectionDataset(data_dir, split)
+    dataset = DetectionDataset(data_dir, split, decoder)
     scores = []
     total = len(dataset) if max_images is None else min(max_images, len(dataset))
     for label, path in (("float", float_model), ("quant", quant_model)):
@@ -96,10 +97,11 @@ def score_model(
     data_dir: str | Path,
     split: str = "test",
     max_images: int | None = None,
+    decoder: str = "pillow",
 ) -> DetectorScore:
     """mAP@0.5 of one model alone (Darknet `valid` settings), when there is nothing to
     compare it with."""
-    dataset = DetectionDataset(data_dir, split)
+    dataset = DetectionDataset(data_dir, split, decoder)
     return evaluate_detector(load_map_detector(str(model), dataset.names), dataset, max_images)
 
 

@@ -28,7 +28,13 @@ def list_images(folder: str | Path, max_samples: int | None = None) -> list[Path
 
 
 def load_calibration_batch(
-    folder: str | Path, net_w: int, net_h: int, max_samples: int | None = 50
+    folder: str | Path,
+    net_w: int,
+    net_h: int,
+    max_samples: int | None = 50,
+    decoder: str = "pillow",
 ) -> list[np.ndarray]:
-    """Network inputs [1, 3, net_h, net_w] float32 in [0, 1], one per image."""
-    return [network_input(load_image(p), net_w, net_h) for p in list_images(folder, max_samples)]
+    """Network inputs [1, 3, net_h, net_w] float32 in [0, 1], one per image, decoded by
+    `decoder` (darknet = stb_image, as the deployed Darknet model will see them)."""
+    files = list_images(folder, max_samples)
+    return [network_input(load_image(p, decoder), net_w, net_h) for p in files]

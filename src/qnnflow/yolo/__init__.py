@@ -2,7 +2,7 @@
 
 from qnnflow.yolo.activations import darknet_softmax, logistic, region_forward, yolo_forward
 from qnnflow.yolo.decode import Detection, region_detections, yolo_detections
-from qnnflow.yolo.image import load_image
+from qnnflow.yolo.image import DECODERS, load_image, resolve_decoder
 from qnnflow.yolo.letterbox import (
     correct_boxes,
     letterbox_image,
@@ -15,6 +15,7 @@ from qnnflow.yolo.report import detections_to_json, format_detections, pixel_box
 from qnnflow.yolo.resize import resize_image
 
 __all__ = [
+    "DECODERS",
     "Detection",
     "box_iou",
     "correct_boxes",
@@ -31,6 +32,7 @@ __all__ = [
     "pixel_box",
     "region_detections",
     "region_forward",
+    "resolve_decoder",
     "resize_image",
     "to_nchw",
     "yolo_detections",

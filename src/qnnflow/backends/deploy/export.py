@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 RUNTIME_DIR = "runtime"
 # The numpy-only modules the board needs, copied so the package runs without installing
 # qnnflow there: `sys.path.insert(0, "<package>/runtime")`, then `import qnnflow.driver`.
-RUNTIME_FILES = ("__init__.py", "errors.py", "packing.py", "yolo/*.py", "driver/*.py")
+RUNTIME_FILES = ("__init__.py", "errors.py", "packing.py", "yolo/*.py", "yolo/*.cpp", "driver/*.py")
 WeightHook = Callable[[ModelWrapper, object], dict]
 PARAMS_MODULE = "qnnflow.backends.hls.params"
 
@@ -191,11 +191,13 @@ def export_driver_package(
     weight_images: WeightHook | None = None,
     bitfile: str | None = None,
     include_model: bool = True,
+    decoder: str = "pillow",
 ) -> AcceleratorPackage:
     """Write the driver package for a folded `model` into `out_dir` (created, replaced).
 
     `include_model` keeps model.onnx for the off-board backends (sim, python); the board
-    does not need it. The numpy runtime is copied into `runtime/`."""
+    does not need it. The numpy runtime is copied into `runtime/`; `decoder` is how the
+    board decodes images (darknet: stb_image, compiled there from the shim's source)."""
     out = Path(out_dir)
     formats = stream_formats(model)
     net = check_against_codegen(model, formats)
@@ -219,13 +221,14 @@ def export_driver_package(
             weight_images,
             bitfile,
             include_model,
+            decoder,
         ),
     )
     package.root = out
     return package
 
 
-def _write(model, out, formats, net, prefix, suffix, names, hook, bitfile, include_model):
+def _write(model, out, formats, net, prefix, suffix, names, hook, bitfile, include_model, decoder):
     """Every file of the package into `out` (a staging folder renamed when complete)."""
     graph_in = model.graph.input[0].name
     save_host_graphs({"prefix": prefix, "suffix": suffix}, out / HOST_JSON, out / HOST_NPZ)
@@ -256,6 +259,7 @@ def _write(model, out, formats, net, prefix, suffix, names, hook, bitfile, inclu
         },
         bitfile=bitfile or f"{top}.bit",
         control=bool(images),
+        decoder=decoder,
     )
     package.save()
     return package

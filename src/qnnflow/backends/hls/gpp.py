@@ -118,3 +118,42 @@ def run_program(exe: Path, args: list[str], cwd: Path, timeout_s: float | None =
             f"C++ simulation {exe} exited with {result.returncode}: {result.stderr.strip()}"
         )
     return result.stdout
+
+
+def compile_shared_library(
+    source: Path,
+    key: str = "",
+    cache_dir: Path | None = None,
+    flags: tuple = (),
+    timeout_s: float | None = None,
+) -> Path:
+    """Compile one C++ file into a cached shared library for ctypes (e.g. the stb_image shim),
+    in the same private, pruned cache as the simulations.
+
+    `key` joins the source and flags in the cache hash (say, a digest of a system header)."""
+    text = Path(source).read_text()
+    all_flags = ("-std=c++17", "-O2", "-shared", "-fPIC", *flags)
+    digest = hashlib.sha256(f"{text}\0{' '.join(all_flags)}\0{key}".encode()).hexdigest()
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder = cpp_cache.entry_folder(root, f"lib-{digest[:24]}")
+    library = folder / f"{Path(source).stem}.so"
+    if library.is_file():
+        cpp_cache.check_runnable(library)
+        cpp_cache.mark_used(folder)
+        return library
+    partial = folder / f"{library.name}.{os.getpid()}.partial"
+    cmd = [require_gpp(), *all_flags, str(source), "-o", str(partial)]
+    try:
+        result = toolchain.run_with_timeout(
+            cmd, "g++", f"compiling {source}", timeout_s, capture_output=True, text=True
+        )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if result.returncode:
+        partial.unlink(missing_ok=True)
+        errors = [ln for ln in result.stderr.splitlines() if "error" in ln][:3]
+        raise CompileError(f"g++ failed on {source}: " + " | ".join(errors or ["no message"]))
+    partial.replace(library)
+    cpp_cache.prune(root, toolchain.cpp_cache_cap_bytes(), keep=folder)
+    return library
