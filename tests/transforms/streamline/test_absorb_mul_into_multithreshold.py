@@ -29,3 +29,14 @@ def test_positive_and_zero_scales_fold_into_thresholds():
 def test_negative_scale_is_not_absorbed():
     after = check(_model([0.5, -2.0, 1.0]), AbsorbMulIntoMultiThreshold(), floats(SHAPE))
     assert op_types(after) == ["Mul", "MultiThreshold"]
+
+
+def test_zero_scale_channel_counts_a_zero_threshold():
+    """A zero-scale channel sees only 0, and 0 >= T holds for T == 0 exactly (t <= 0)."""
+    at_zero = np.array([[-0.5, 0.0, 1.5]], np.float32)
+    chain = Chain(SHAPE).op("Mul", np.asarray([0.0, 1.0, 0.0], np.float32).reshape(1, 3, 1, 1))
+    model = chain.op("MultiThreshold", at_zero, qonnx=True, out_dtype="UINT2").model(SHAPE)
+    after = check(model, AbsorbMulIntoMultiThreshold(), floats(SHAPE))
+    t = thresholds_of(after)
+    assert np.array_equal(t[0], [-BIG, -BIG, BIG]) and np.array_equal(t[2], t[0])
+    assert np.array_equal(t[1], at_zero[0])
