@@ -99,3 +99,29 @@ def test_a_small_change_passes_only_within_its_tolerance():
     verified_transform(two_heads(), nudged, head_inputs(), rtol=1e-5)
     with pytest.raises(EquivalenceError, match="output 'head1' differs"):
         verified_transform(two_heads(), nudged, head_inputs(), rtol=1e-8)
+
+
+def test_default_is_bit_exact_and_the_label_is_transform():
+    nudged = two_heads().transform(RenameFirstHead("head1", scale=SCALE * (1 + 1e-6)))
+    with pytest.raises(EquivalenceError, match=r"^transform changed the result: output 'head1'"):
+        check_equivalent(two_heads(), nudged, head_inputs())
+
+
+def test_the_first_differing_node_says_how_it_differs():
+    poisoned = two_heads().transform(PoisonFirstHead(float("inf")))
+    with pytest.raises(EquivalenceError) as caught:
+        check_equivalent(two_heads(), poisoned, head_inputs(), label="poison")
+    assert str(caught.value) == (
+        "poison changed the result: output 'head1' differs (1 non-finite value(s) (NaN or inf) "
+        "in the result); first differing node Mul 'head1' (tensor 'head1': 1 non-finite "
+        "value(s) (NaN or inf) in the result)"
+    )
+
+
+def test_unchanged_nan_in_an_intermediate_is_not_blamed():
+    """Both graphs carry the same NaN in head1; only head2's change is reported at its node."""
+    before = two_heads().transform(PoisonFirstHead(float("nan")))
+    after = before.transform(RenameFirstHead("head1"))
+    after.set_initializer("one", np.full((1, 4), 2.0, np.float32))
+    with pytest.raises(EquivalenceError, match="output 'head1' differs .* node Add 'head2'"):
+        check_equivalent(before, after, head_inputs())
