@@ -43,8 +43,8 @@ def test_any_non_finite_value_is_an_infinite_error(bad, side):
     pair = (poisoned, REF) if side == "actual" else (REF, poisoned)
     assert max_relative_error(*pair) == math.inf
     assert max_relative_error(*pair) > 1e30  # `error > tol` fails: NaN would have passed
-    assert "1 non-finite value(s)" in difference(*pair, tolerance=1.0)
-    assert side.replace("actual", "result") in difference(*pair, tolerance=1.0)
+    name = side.replace("actual", "result")
+    assert difference(*pair, tolerance=1.0) == f"1 non-finite value(s) (NaN or inf) in the {name}"
 
 
 def test_shapes_must_match_exactly_no_broadcasting():
@@ -84,3 +84,10 @@ def test_output_counts_must_match_and_be_nonzero(before, after, message):
     with pytest.raises(ComparisonError, match=message) as caught:
         paired_outputs(before, after, "t")
     assert isinstance(caught.value, QnnflowError)
+
+
+def test_integer_tensors_are_compared_as_float64():
+    """No uint8 wrap-around (0 - 2 is not 254) and no int8 overflow (|-128| is 128)."""
+    assert max_relative_error(np.array([0], np.uint8), np.array([2], np.uint8)) == 1.0
+    assert max_relative_error(np.array([0], np.int8), np.array([-128], np.int8)) == 1.0
+    assert max_relative_error(np.array([-128], np.int8), np.array([0], np.int8)) == 128 / 1e-6
