@@ -63,7 +63,7 @@ def test_readme_names_the_records_qat_epochs(record):
 
 @pytest.mark.slow
 def test_committed_models_reproduce_the_recorded_map(record, tmp_path):
-    """About 4 minutes on 2 cores: 200 images at 224x224 through both models."""
+    """200 images at 224x224 through both models (make test-slow)."""
     from qnnflow.data.scene import SceneConfig
     from qnnflow.data.writer import generate_dataset
     from qnnflow.frontend.darknet import import_darknet
