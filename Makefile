@@ -14,9 +14,9 @@ FLOAT_REFERENCE := data/models/tinier-yolo-mini-float.weights
 ifeq ($(MODEL),$(DEFAULT_MODEL))
 ACCURACY_ARGS := --accuracy-data $(ACCURACY_DATA) --float-reference $(FLOAT_REFERENCE)
 endif
-LINT_PATHS := $(wildcard src tests flows benchmarks)
+LINT_PATHS := $(wildcard src tests flows benchmarks tools)
 
-.PHONY: setup darknet stb build test test-slow lint clean
+.PHONY: setup darknet stb build test test-slow lint clean mutation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,16 @@ ifeq ($(MODEL),$(DEFAULT_MODEL))
 endif
 	$(VENV)/bin/qnnflow build --board $(BOARD) --model $(MODEL) --out $(OUT) $(ACCURACY_ARGS) $(ARGS)
 
+# -rs lists every skipped test and why; CI adds --require-shared (.ci/run)
+PYTEST_ARGS ?=
 test: setup
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q -rs $(PYTEST_ARGS)
+
+# mutation testing (mutmut) of the numeric core, one group at a time with the fast tests of
+# its area (tools/mutation.py); kill rate per module in build/mutation/<group>/summary.txt
+MUTATION_GROUPS ?= packing verify ops thresholds
+mutation: setup
+	env -u PYTHONPATH $(PY) tools/mutation.py $(MUTATION_GROUPS)
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow

@@ -13,11 +13,23 @@ TINIER_YOLO_DIR = SHARED / "data" / "tinier-yolo"
 DEFAULT_CFG = REPO_ROOT / "data" / "models" / "tinier-yolo-mini.cfg"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-shared",
+        action="store_true",
+        help="fail (not skip) the golden tests when ../shared/data/tinier-yolo is missing (CI)",
+    )
+
+
 @pytest.fixture
-def tinier_yolo_dir() -> Path:
-    """The trained Tinier-YOLO data beside the repo; tests skip cleanly when it is absent."""
+def tinier_yolo_dir(request: pytest.FixtureRequest) -> Path:
+    """The trained Tinier-YOLO data beside the repo; tests skip cleanly when it is absent,
+    unless --require-shared (CI) makes its absence a failure."""
     if not TINIER_YOLO_DIR.is_dir():
-        pytest.skip(f"shared data not found at {TINIER_YOLO_DIR}")
+        message = f"shared data not found at {TINIER_YOLO_DIR}"
+        if request.config.getoption("--require-shared"):
+            pytest.fail(f"{message} (--require-shared)")
+        pytest.skip(message)
     return TINIER_YOLO_DIR
 
 

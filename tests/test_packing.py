@@ -32,3 +32,41 @@ def test_out_of_range_and_wrong_file_size(tmp_path):
     path.write_bytes(bytes(10))
     with pytest.raises(QnnflowError, match="10 bytes, expected 32"):
         read_packed_frame(path, 2, 2, 16, 3)
+
+
+def test_range_edges_of_signed_and_unsigned_codes():
+    """Two's complement down to -2**(bits-1), unsigned up to 2**bits - 1, nothing beyond."""
+    np.testing.assert_array_equal(unpack(pack(np.array([-4, 3]), 3), 2, 3, signed=True), [-4, 3])
+    assert unpack(pack(np.array([7, 4]), 3), 2, 3).tolist() == [7, 4]  # unsigned by default
+    for outside in (-5, 8):
+        with pytest.raises(QnnflowError, match=r"values in \[-?\d, \d\] do not fit 3 bits"):
+            pack(np.array([0, outside]), 3)
+
+
+def test_default_alignment_is_one_byte():
+    assert packed_bytes(3, 3) == 2 and packed_bytes(8, 1) == 1 and packed_bytes(9, 1) == 2
+    assert pack(np.array([1, 2, 3]), 3).shape == (2,)
+
+
+def test_unpack_takes_any_integer_array_and_exact_sizes():
+    values = np.array([1, 2, 3, 4, 5, 6, 7, 0])  # 8 x 3 bits: exactly 3 bytes
+    data = pack(values, 3)
+    assert data.shape == (3,)
+    np.testing.assert_array_equal(unpack(data, 8, 3), values)
+    np.testing.assert_array_equal(unpack(data.astype(np.int64), 8, 3), values)
+    np.testing.assert_array_equal(unpack(data.tolist(), 8, 3), values)
+
+
+def test_unpack_of_too_few_bits_names_both_sizes():
+    with pytest.raises(QnnflowError, match=r"^8 bits per pixel, need 3 x 3$"):
+        unpack(np.zeros((1, 2, 1), np.uint8), 3, 3)
+
+
+def test_read_packed_frame_is_raster_order_of_64_bit_aligned_pixels(tmp_path):
+    """200 x 3-bit codes = 600 bits -> 80 bytes per pixel at the default 64-bit alignment."""
+    values = np.random.default_rng(3).integers(0, 8, size=(2, 3, 200))
+    path = tmp_path / "frame.bin"
+    pack(values, 3, align_bits=64).tofile(path)
+    assert path.stat().st_size == 2 * 3 * 80
+    np.testing.assert_array_equal(read_packed_frame(path, 2, 3, 200, 3), values)
+    np.testing.assert_array_equal(read_packed_frame(path, 3, 2, 200, 3), values.reshape(3, 2, 200))

@@ -10,6 +10,16 @@ from qnnflow.frontend.binparams import hidden_layers_model
 from qnnflow.transforms.fold import ApplyFoldingConfig
 from qnnflow.verify import EquivalenceError, check_equivalent, verified_transform
 from tests.transforms.fold.test_folding import small_params
+from tests.verify.graphs import (
+    SCALE,
+    DropSecondHead,
+    PoisonFirstHead,
+    RenameFirstHead,
+    ReshapeFirstHead,
+    SwapHeads,
+    two_heads,
+)
+from tests.verify.graphs import inputs as head_inputs
 
 
 class FlipOneWeight(Transformation):
@@ -39,7 +49,8 @@ def test_broken_rewrite_names_first_differing_node(setup):
     model, inputs = setup
     with pytest.raises(
         EquivalenceError,
-        match="FlipOneWeight changed the result: first differing node MatrixVectorUnit 'conv2_mvu'",
+        match=r"FlipOneWeight changed the result: output '\w+' differs \(relative error .*\); "
+        "first differing node MatrixVectorUnit 'conv2_mvu'",
     ):
         verified_transform(model, FlipOneWeight(), inputs)
 
@@ -47,3 +58,70 @@ def test_broken_rewrite_names_first_differing_node(setup):
 def test_identical_models_pass(setup):
     model, inputs = setup
     check_equivalent(model, model, inputs)
+
+
+def test_renamed_output_with_equal_values_passes():
+    after = verified_transform(two_heads(), RenameFirstHead("renamed"), head_inputs())
+    assert [o.name for o in after.graph.output] == ["renamed", "head2"]
+
+
+def test_renamed_wrong_output_is_still_compared():
+    wrong = RenameFirstHead("renamed", scale=SCALE * 1.5)
+    with pytest.raises(EquivalenceError, match="output 'renamed' differs") as caught:
+        verified_transform(two_heads(), wrong, head_inputs())
+    assert str(caught.value).endswith("); no same-named intermediate tensor differs")
+
+
+def test_a_deleted_second_output_fails():
+    with pytest.raises(EquivalenceError, match=r"DropSecondHead: 1 output\(s\) \['head1'\]"):
+        verified_transform(two_heads(), DropSecondHead(), head_inputs())
+
+
+def test_swapped_outputs_fail_by_position():
+    with pytest.raises(EquivalenceError, match="output 'head2' differs"):
+        verified_transform(two_heads(), SwapHeads(), head_inputs())
+
+
+def test_a_reshaped_output_fails_without_broadcasting():
+    with pytest.raises(EquivalenceError, match=r"shape \(4, 1\) != expected \(1, 4\)"):
+        verified_transform(two_heads(), ReshapeFirstHead(), head_inputs())
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_non_finite_output_fails_even_within_a_loose_tolerance(value):
+    with pytest.raises(EquivalenceError, match="output 'head1' differs .*non-finite") as caught:
+        verified_transform(two_heads(), PoisonFirstHead(value), head_inputs(), rtol=1e9)
+    assert "first differing node Mul 'head1'" in str(caught.value)
+
+
+def test_a_small_change_passes_only_within_its_tolerance():
+    nudged = RenameFirstHead("head1", scale=SCALE * (1 + 1e-6))
+    verified_transform(two_heads(), nudged, head_inputs(), rtol=1e-5)
+    with pytest.raises(EquivalenceError, match="output 'head1' differs"):
+        verified_transform(two_heads(), nudged, head_inputs(), rtol=1e-8)
+
+
+def test_default_is_bit_exact_and_the_label_is_transform():
+    nudged = two_heads().transform(RenameFirstHead("head1", scale=SCALE * (1 + 1e-6)))
+    with pytest.raises(EquivalenceError, match=r"^transform changed the result: output 'head1'"):
+        check_equivalent(two_heads(), nudged, head_inputs())
+
+
+def test_the_first_differing_node_says_how_it_differs():
+    poisoned = two_heads().transform(PoisonFirstHead(float("inf")))
+    with pytest.raises(EquivalenceError) as caught:
+        check_equivalent(two_heads(), poisoned, head_inputs(), label="poison")
+    assert str(caught.value) == (
+        "poison changed the result: output 'head1' differs (1 non-finite value(s) (NaN or inf) "
+        "in the result); first differing node Mul 'head1' (tensor 'head1': 1 non-finite "
+        "value(s) (NaN or inf) in the result)"
+    )
+
+
+def test_unchanged_nan_in_an_intermediate_is_not_blamed():
+    """Both graphs carry the same NaN in head1; only head2's change is reported at its node."""
+    before = two_heads().transform(PoisonFirstHead(float("nan")))
+    after = before.transform(RenameFirstHead("head1"))
+    after.set_initializer("one", np.full((1, 4), 2.0, np.float32))
+    with pytest.raises(EquivalenceError, match="output 'head1' differs .* node Add 'head2'"):
+        check_equivalent(before, after, head_inputs())

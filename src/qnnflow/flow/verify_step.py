@@ -1,6 +1,7 @@
 """Build step: the tidied graph computes what the imported graph computed (bit-exactly when
 its outputs are integers), and onnxruntime agrees with qonnx where it can run the graph;
-the outputs are saved as the golden for later steps."""
+outputs pair by position, shapes must match and any NaN/inf fails (verify.compare); the
+outputs are saved as the golden for later steps."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig, saved_step_path
 from qnnflow.util.atomic import atomic_save_npy, atomic_write_text
-from qnnflow.util.execute import input_shape, max_relative_error, run_onnxruntime, run_qonnx
+from qnnflow.util.execute import input_shape, run_onnxruntime, run_qonnx
+from qnnflow.verify.compare import difference, max_relative_error, paired_outputs
 
 STANDARD_DOMAINS = ("", "ai.onnx")
 
@@ -33,23 +35,39 @@ def _is_integer(model: ModelWrapper, tensor: str) -> bool:
     return dtype is not None and dtype != DataType["FLOAT32"] and dtype.is_integer()
 
 
+def _compare(
+    checks: dict[str, str | None],
+    errors: dict[str, float],
+    label: str,
+    actual: dict[str, np.ndarray],
+    reference: dict[str, np.ndarray],
+    tolerance: float,
+) -> None:
+    """Record one check per output pair (by position: names may change, counts may not)."""
+    for ref_name, name in paired_outputs(list(reference), list(actual), label):
+        key = f"{label}:{name}"
+        checks[key] = difference(actual[name], reference[ref_name], tolerance)
+        errors[key] = max_relative_error(actual[name], reference[ref_name])
+
+
 def step_verify(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """Verify: tidy graph == imported graph (qonnx execution), == onnxruntime where it runs."""
     assert model is not None
     x = seeded_input(model, cfg.seed)
     by_qonnx = run_qonnx(model, x)
-    checks = {}
-    if all(n.domain in STANDARD_DOMAINS for n in model.graph.node):
-        for name, value in run_onnxruntime(model, x).items():
-            checks[f"onnxruntime_vs_qonnx:{name}"] = max_relative_error(value, by_qonnx[name])
-    imported = saved_step_path(cfg, "import")
-    if imported is not None:
-        for name, ref in run_qonnx(ModelWrapper(str(imported)), x).items():
-            if name in by_qonnx:
-                checks[f"tidy_vs_import:{name}"] = max_relative_error(by_qonnx[name], ref)
     exact = all(_is_integer(model, o.name) for o in model.graph.output)
     tolerance = 0.0 if exact else cfg.verify_tolerance
-    failed = {k: v for k, v in checks.items() if v > tolerance}
+    checks: dict[str, str | None] = {}
+    errors: dict[str, float] = {}
+    imported = saved_step_path(cfg, "import")
+    if imported is None:
+        raise QnnflowError("verification needs the saved import step (rerun from step import)")
+    reference = run_qonnx(ModelWrapper(str(imported)), x)
+    _compare(checks, errors, "tidy_vs_import", by_qonnx, reference, tolerance)
+    if all(n.domain in STANDARD_DOMAINS for n in model.graph.node):
+        by_ort = run_onnxruntime(model, x)
+        _compare(checks, errors, "onnxruntime_vs_qonnx", by_ort, by_qonnx, tolerance)
+    failed = {k: why for k, why in checks.items() if why is not None}
     out_dir = cfg.output_dir / "verify"
     atomic_save_npy(out_dir / "input.npy", x)
     for name, value in by_qonnx.items():
@@ -58,13 +76,13 @@ def step_verify(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         "seed": cfg.seed,
         "tolerance": tolerance,
         "bit_exact": exact,
-        "max_relative_error": checks,
+        "max_relative_error": {k: v if np.isfinite(v) else str(v) for k, v in errors.items()},
+        "failures": failed,
         "passed": not failed,
     }
     atomic_write_text(out_dir / "verify.json", json.dumps(report, indent=2))
     if failed:
-        worst = max(failed, key=failed.get)
-        raise QnnflowError(
-            f"verification failed: {worst} has relative error {failed[worst]:.3g} > {tolerance}"
-        )
+        check, name = next(iter(failed)).split(":", 1)
+        why = failed[f"{check}:{name}"]
+        raise QnnflowError(f"verification failed ({check}): output '{name}': {why}")
     return model

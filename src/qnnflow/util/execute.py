@@ -7,6 +7,10 @@ import onnxruntime as ort
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
+from qnnflow.verify.compare import max_relative_error
+
+__all__ = ["input_shape", "max_relative_error", "run_onnxruntime", "run_qonnx"]
+
 
 def input_shape(model: ModelWrapper) -> list[int]:
     return [int(d) for d in model.get_tensor_shape(model.graph.input[0].name)]
@@ -24,9 +28,3 @@ def run_onnxruntime(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]
 def run_qonnx(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]:
     out = execute_onnx(model, {model.graph.input[0].name: x})
     return {o.name: out[o.name] for o in model.graph.output}
-
-
-def max_relative_error(actual: np.ndarray, reference: np.ndarray) -> float:
-    """max |a - r| / max |r|: one number per tensor, robust to values near zero."""
-    scale = max(float(np.max(np.abs(reference))), 1e-6)
-    return float(np.max(np.abs(actual.astype(np.float64) - reference))) / scale

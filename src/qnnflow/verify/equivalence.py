@@ -1,6 +1,7 @@
-"""Run a model before and after a transform on the same inputs; on a difference, name the
-first node (in the new graph's order) whose output differs from the same-named tensor of
-the old graph, so a broken rewrite is found where it happened."""
+"""Run a model before and after a transform on the same inputs; outputs pair by position
+(compare.py: exact shapes, NaN/inf fail); on a difference, name the output and the first node
+(in the new graph's order) whose output differs from the same-named tensor of the old graph,
+so a broken rewrite is found where it happened."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.base import Transformation
 
 from qnnflow.errors import QnnflowError
+from qnnflow.verify.compare import ComparisonError, difference, paired_outputs
 
 
 class EquivalenceError(QnnflowError):
@@ -20,13 +22,12 @@ def _full_context(model: ModelWrapper, inputs: dict[str, np.ndarray]) -> dict[st
     return execute_onnx(model, dict(inputs), return_full_exec_context=True)
 
 
-def _differs(a: np.ndarray, b: np.ndarray, rtol: float) -> float | None:
-    """None when equal within rtol (0 means bit-exact), else the max abs difference."""
-    if a.shape != b.shape:
-        return float("inf")
-    diff = float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)), initial=0.0))
-    scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-12)
-    return None if diff <= rtol * scale else diff
+def _differs(a: np.ndarray, b: np.ndarray, rtol: float) -> str | None:
+    """None when an intermediate tensor is unchanged (NaN where it was NaN counts as unchanged:
+    the outputs are checked strictly), else why it differs."""
+    if a.shape == b.shape and np.array_equal(a, b, equal_nan=True):
+        return None
+    return difference(a, b, rtol)
 
 
 def check_equivalent(
@@ -36,29 +37,36 @@ def check_equivalent(
     rtol: float = 0.0,
     label: str = "transform",
 ) -> None:
-    """Raise EquivalenceError naming the first differing node when outputs disagree."""
+    """Raise EquivalenceError naming the differing output and the first differing node when
+    the outputs (paired by position, equal counts) disagree or are not finite."""
     old = _full_context(before, inputs)
     new = _full_context(after, inputs)
+    try:
+        pairs = paired_outputs(
+            [o.name for o in before.graph.output], [o.name for o in after.graph.output], label
+        )
+    except ComparisonError as error:
+        raise EquivalenceError(str(error)) from None
     bad_outputs = []
-    for out_old, out_new in zip(before.graph.output, after.graph.output, strict=False):
-        diff = _differs(new[out_new.name], old[out_old.name], rtol)
-        if diff is not None:
-            bad_outputs.append((out_new.name, diff))
+    for out_old, out_new in pairs:
+        why = difference(new[out_new], old[out_old], rtol)
+        if why is not None:
+            bad_outputs.append((out_new, why))
     if not bad_outputs:
         return
+    name, why = bad_outputs[0]
     for node in after.graph.node:
         for tensor in node.output:
             if tensor in old and tensor in new:
-                diff = _differs(new[tensor], old[tensor], rtol)
-                if diff is not None:
+                where = _differs(new[tensor], old[tensor], rtol)
+                if where is not None:
                     raise EquivalenceError(
-                        f"{label} changed the result: first differing node {node.op_type} "
-                        f"'{node.name}' (tensor '{tensor}', max abs diff {diff:.6g})"
+                        f"{label} changed the result: output '{name}' differs ({why}); first "
+                        f"differing node {node.op_type} '{node.name}' (tensor '{tensor}': {where})"
                     )
-    name, diff = bad_outputs[0]
     raise EquivalenceError(
-        f"{label} changed the result: output '{name}' differs "
-        f"(max abs diff {diff:.6g}); no intermediate tensor kept its name"
+        f"{label} changed the result: output '{name}' differs ({why}); "
+        "no same-named intermediate tensor differs"
     )
 
 

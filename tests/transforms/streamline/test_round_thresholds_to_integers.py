@@ -26,3 +26,14 @@ def test_thresholds_on_int4_input_are_rounded_up_and_clipped():
 def test_thresholds_on_float_input_are_kept():
     after = check(_model(), RoundThresholdsToIntegers(), floats(SHAPE))
     assert np.array_equal(thresholds_of(after), T)
+
+
+def test_thresholds_of_plus_minus_one_are_int2_not_bipolar():
+    """+-1 thresholds (rounded now, or integers already) are counted in INT2, never BIPOLAR."""
+    for given in ([[-1.0, 0.5]], [[-1.0, 1.0]]):
+        thresholds = np.array(given, np.float32)
+        chain = Chain(SHAPE).op("MultiThreshold", thresholds, qonnx=True, out_dtype="UINT2")
+        model = chain.model(SHAPE, input_dtype="INT4")
+        after = model.transform(RoundThresholdsToIntegers())
+        assert np.array_equal(thresholds_of(after), [[-1, 1]])
+        assert after.get_tensor_datatype(after.graph.node[0].input[1]).name == "INT2"

@@ -145,6 +145,8 @@ def first_mismatch(model: ModelWrapper, x: np.ndarray, cache_dir: Path | None = 
     for node in hardware_region(model):
         shape = model.get_tensor_shape(node.output[0])
         want = normal_to_stream(model, node, expected[node.output[0]].reshape(shape))
+        if node.name not in sim.layer_streams:
+            raise QnnflowError(f"'{node.name}': the C++ simulation wrote no stream to compare")
         got = sim.layer_streams[node.name][0]
         if got.size != want.size:
             raise QnnflowError(
