@@ -37,6 +37,7 @@ def test_metadata_records_every_layer_and_the_region_head(default_model):
             "coords": 4,
             "num": 5,
             "softmax": True,
+            "names": ["circle", "rectangle", "triangle", "ellipse"],  # from the .names file
         }
     ]
     assert [o.name for o in default_model.graph.output] == ["l013_conv"]

@@ -78,9 +78,17 @@ def compile_program(
         "-o",
         str(partial),
     ]
+    return _compile_into_cache(cmd, folder / main, partial, exe, root, timeout_s)
+
+
+def _compile_into_cache(
+    cmd: list[str], source: Path, partial: Path, target: Path, root: Path, timeout: float | None
+) -> Path:
+    """Run g++ `cmd` (which writes `partial`), then move the result to `target` and prune the
+    cache; a failed, killed or timed-out compile leaves no file behind."""
     try:
         result = toolchain.run_with_timeout(
-            cmd, "g++", f"compiling {folder / main}", timeout_s, capture_output=True, text=True
+            cmd, "g++", f"compiling {source}", timeout, capture_output=True, text=True
         )
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -89,12 +97,11 @@ def compile_program(
         partial.unlink(missing_ok=True)
         errors = [ln for ln in result.stderr.splitlines() if "error" in ln][:5]
         raise CompileError(
-            f"g++ failed on {folder / main}:\n"
-            + "\n".join(errors or result.stderr.splitlines()[:5])
+            f"g++ failed on {source}:\n" + "\n".join(errors or result.stderr.splitlines()[:5])
         )
-    partial.replace(exe)
-    cpp_cache.prune(root, toolchain.cpp_cache_cap_bytes(), keep=folder)
-    return exe
+    partial.replace(target)
+    cpp_cache.prune(root, toolchain.cpp_cache_cap_bytes(), keep=target.parent)
+    return target
 
 
 def run_program(exe: Path, args: list[str], cwd: Path, timeout_s: float | None = None) -> str:
@@ -143,17 +150,4 @@ def compile_shared_library(
         return library
     partial = folder / f"{library.name}.{os.getpid()}.partial"
     cmd = [require_gpp(), *all_flags, str(source), "-o", str(partial)]
-    try:
-        result = toolchain.run_with_timeout(
-            cmd, "g++", f"compiling {source}", timeout_s, capture_output=True, text=True
-        )
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    if result.returncode:
-        partial.unlink(missing_ok=True)
-        errors = [ln for ln in result.stderr.splitlines() if "error" in ln][:3]
-        raise CompileError(f"g++ failed on {source}: " + " | ".join(errors or ["no message"]))
-    partial.replace(library)
-    cpp_cache.prune(root, toolchain.cpp_cache_cap_bytes(), keep=folder)
-    return library
+    return _compile_into_cache(cmd, Path(source), partial, library, root, timeout_s)
