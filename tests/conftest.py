@@ -3,6 +3,7 @@ models the driver and deploy-export tests share (built once per session)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,13 @@ def mini_ddr_folded(tmp_path_factory):
     from tests.driver.models import build_folded  # it imports this module
 
     return build_folded(tmp_path_factory.mktemp("mini_ddr"), stream_ddr=True)
+
+
+@pytest.fixture
+def restore_logging():
+    """`qnnflow` reconfigures the root logger; put it back for the tests that follow."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -20,14 +19,7 @@ from qnnflow.errors import DarknetError, QnnflowError
 BAD_FILTERS_LINE = 49  # `filters=32` in the default cfg: the first line with that text
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """`qnnflow` reconfigures the root logger; put it back for the tests that follow."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ silently read as "all images")."""
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 
@@ -14,14 +13,7 @@ from qnnflow.frontend.binparams import hidden_layers_model
 from tests.conftest import DEFAULT_CFG
 from tests.transforms.fold.test_folding import small_params
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ exit code 2 and no output file."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +14,7 @@ from qnnflow.errors import DarknetError
 from qnnflow.frontend.darknet import load_network, read_weights, write_weights
 from qnnflow.frontend.darknet.weights import check_weight_values
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 def _corrupted(default_cfg: Path, tmp_path: Path, layer: int, array: str, value: float) -> Path:

@@ -4,7 +4,6 @@ symbolic H/W with --input-size) get through import, tidy and verify."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,14 +117,7 @@ EXPECTED_WORDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """`qnnflow` reconfigures the root logger; put it back for the tests that follow."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 def _build(model: Path, out: Path, *extra: str) -> list[str]:

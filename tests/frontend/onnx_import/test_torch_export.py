@@ -5,7 +5,6 @@ Exception: Found unspecified tensor shapes"."""
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 
@@ -14,13 +13,7 @@ from qnnflow.cli import main
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 class SmallCnn(torch.nn.Module):
