@@ -16,7 +16,7 @@ ACCURACY_ARGS := --accuracy-data $(ACCURACY_DATA) --float-reference $(FLOAT_REFE
 endif
 LINT_PATHS := $(wildcard src tests flows benchmarks tools)
 
-.PHONY: setup darknet stb build test test-slow lint clean mutation
+.PHONY: setup darknet stb build test test-slow test-golden lint clean mutation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ mutation: setup
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow
+
+# the slow tests of the headline claims on the trained Tinier-YOLO (../shared): the whole
+# build within the board's budget; CI runs them after `make test`
+GOLDEN_TESTS := tests/flow/test_trained_build.py
+test-golden: setup
+	$(PY) -m pytest -q -rs -m slow $(PYTEST_ARGS) $(GOLDEN_TESTS)
 
 lint: setup
 	$(VENV)/bin/ruff check $(LINT_PATHS)

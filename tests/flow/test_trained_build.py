@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from qnnflow.flow import BuildConfig, run_build, tool_free_step_names
 from qnnflow.transforms.fold.auto_fold import DEFAULT_CAPS
 
 
+@pytest.mark.slow  # ~16 min on 2 cores: CI runs it through `make test-golden`
 def test_trained_tinier_yolo_builds_and_fits(tinier_yolo_dir, tmp_path):
     cfg = BuildConfig(model=tinier_yolo_dir / "tinier_yolo_w1a3.npz", output_root=tmp_path)
     result = run_build(cfg)
