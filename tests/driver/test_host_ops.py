@@ -72,6 +72,52 @@ def test_conv_of_integers_is_exact():
     assert np.array_equal(got, want)
 
 
+@pytest.mark.parametrize(
+    ("attrs", "ashape", "bshape", "bias"),
+    [
+        ({"transB": 1}, (1, 6), (5, 6), None),
+        ({}, (3, 6), (6, 5), (5,)),
+        ({"transA": 1, "alpha": 0.5, "beta": 2.0}, (6, 2), (6, 5), (2, 5)),
+        ({"transB": 1, "beta": 0.25}, (1, 6), (5, 6), (1, 5)),
+    ],
+)
+def test_gemm(attrs, ashape, bshape, bias):
+    a = RNG.standard_normal(ashape).astype(np.float32)
+    inits = [RNG.standard_normal(bshape).astype(np.float32)]
+    if bias is not None:
+        inits.append(RNG.standard_normal(bias).astype(np.float32))
+    rows = ashape[1] if attrs.get("transA") else ashape[0]
+    cols = bshape[0] if attrs.get("transB") else bshape[1]
+    got, want = _run_both("Gemm", a, inits, [rows, cols], **attrs)
+    assert list(got.shape) == [rows, cols]
+    _close(got, want)
+
+
+@pytest.mark.parametrize(
+    ("ashape", "bshape", "out"), [((1, 6), (6, 4), [1, 4]), ((2, 3, 6), (6, 4), [2, 3, 4])]
+)
+def test_matmul(ashape, bshape, out):
+    a = RNG.standard_normal(ashape).astype(np.float32)
+    got, want = _run_both("MatMul", a, [RNG.standard_normal(bshape).astype(np.float32)], out)
+    _close(got, want)
+
+
+def test_fully_connected_layers_of_integers_are_exact():
+    x = RNG.integers(-2, 2, (1, 784)).astype(np.float32)
+    w = RNG.integers(-2, 2, (64, 784)).astype(np.float32)
+    assert np.array_equal(*_run_both("Gemm", x, [w], [1, 64], transB=1))
+    assert np.array_equal(*_run_both("MatMul", x, [w.T.copy()], [1, 64]))
+
+
+def test_mismatched_fully_connected_shapes_are_refused():
+    from qnnflow.driver.host_ops import gemm, matmul
+
+    with pytest.raises(QnnflowError, match=r"Gemm shapes \[1, 6\] @ \[5, 6\] do not match"):
+        gemm([np.zeros((1, 6)), np.zeros((5, 6))], {})
+    with pytest.raises(QnnflowError, match="MatMul shapes"):
+        matmul([np.zeros((1, 6)), np.zeros((5, 6))], {})
+
+
 def test_maxpool_pads_never_win():
     x = -np.abs(X) - 1
     _close(*_run_both("MaxPool", x, [], [2, 4, 9, 7], kernel_shape=[2, 2], pads=[0, 0, 1, 1]))

@@ -1,5 +1,5 @@
 """Numpy kernels for the ops the host runs before and after the accelerator (first and last
-convolutions, input quantizers, layout changes), with ONNX / qonnx semantics in float32.
+convolutions or fully connected layers, input quantizers, layout changes), with ONNX / qonnx semantics in float32.
 
 Only what the project's detectors leave on the host is here; anything else is refused by
 `HostGraph` with the op and node name rather than guessed. Convolution is im2col + one
@@ -180,12 +180,37 @@ def reshape(inputs: list, attrs: dict) -> np.ndarray:
     return x.reshape(target)
 
 
+def gemm(inputs: list, attrs: dict) -> np.ndarray:
+    """ONNX Gemm: alpha * A' @ B' + beta * C, A' and B' transposed when transA/transB."""
+    a, b = np.asarray(inputs[0], _F32), np.asarray(inputs[1], _F32)
+    if a.ndim != 2 or b.ndim != 2:
+        raise QnnflowError(f"Gemm needs 2-D inputs, got {list(a.shape)} and {list(b.shape)}")
+    a = a.T if int(attrs.get("transA", 0)) else a
+    b = b.T if int(attrs.get("transB", 0)) else b
+    if a.shape[1] != b.shape[0]:
+        raise QnnflowError(f"Gemm shapes {list(a.shape)} @ {list(b.shape)} do not match")
+    y = _F32(attrs.get("alpha", 1.0)) * (a @ b)
+    if len(inputs) > 2 and inputs[2] is not None:
+        y = y + _F32(attrs.get("beta", 1.0)) * np.asarray(inputs[2], _F32)
+    return np.ascontiguousarray(y, dtype=_F32)
+
+
+def matmul(inputs: list, attrs: dict) -> np.ndarray:
+    """ONNX MatMul (numpy matmul semantics: batched, broadcast leading axes)."""
+    a, b = np.asarray(inputs[0], _F32), np.asarray(inputs[1], _F32)
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise QnnflowError(f"MatMul shapes {list(a.shape)} @ {list(b.shape)} do not match")
+    return np.ascontiguousarray(np.matmul(a, b), dtype=_F32)
+
+
 def _logistic(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(_F32)
 
 
 KERNELS: dict[str, Kernel] = {
     "Conv": conv,
+    "Gemm": gemm,
+    "MatMul": matmul,
     "MaxPool": max_pool,
     "BatchNormalization": batch_norm,
     "MultiThreshold": multithreshold,
