@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from qnnflow.transforms.streamline import QuantWeightsToInteger
 from tests.transforms.streamline.graphs import Chain, check, floats, integers, op_types
@@ -45,3 +46,69 @@ def test_conv_bias_moves_behind_the_scale():
     after = check(model, QuantWeightsToInteger(), integers([1, 3, 5, 5], -8, 9))
     assert op_types(after) == ["Conv", "Mul", "Add"]
     assert len(after.graph.node[0].input) == 2
+
+
+def _fc(op_type: str, wshape: list[int], params: list, quant="Quant", bias=None, **attrs):
+    """x [1, 6] -> Gemm/MatMul(x, Quant(W)) -> [1, 4]."""
+    chain = Chain([1, 6])
+    qattrs = {"signed": 1, "narrow": 0, "rounding_mode": "ROUND"} if quant == "Quant" else {}
+    wq = chain.weight_quant(quant, floats(wshape, seed=2), *params, **qattrs)
+    chain.op(op_type, wq, *([] if bias is None else [bias]), **attrs)
+    return chain.model([1, 4])
+
+
+def _fc_weights(model):
+    layer = next(n for n in model.graph.node if n.op_type in ("Gemm", "MatMul"))
+    return model.get_initializer(layer.input[1]), model.get_tensor_datatype(layer.input[1])
+
+
+@pytest.mark.parametrize(
+    "op_type,wshape,scale,attrs",
+    [
+        ("Gemm", [4, 6], SCALES.reshape(4, 1), {"transB": 1}),  # Brevitas' nn.Linear export
+        ("Gemm", [6, 4], SCALES.reshape(1, 4), {}),
+        ("MatMul", [6, 4], SCALES.reshape(4), {}),
+        ("MatMul", [6, 4], np.float32(0.25), {}),
+    ],
+)
+def test_fully_connected_weights_become_integers_and_a_last_axis_scale(
+    op_type, wshape, scale, attrs
+):
+    model = _fc(op_type, wshape, [scale, 0.0, 3.0], **attrs)
+    after = check(model, QuantWeightsToInteger(), integers([1, 6], -8, 9))
+    assert op_types(after) == [op_type, "Mul"]
+    weights, dtype = _fc_weights(after)
+    assert dtype.name == "INT3" and list(weights.shape) == wshape
+    assert np.array_equal(weights, np.round(weights)) and weights.min() >= -4 <= weights.max() <= 3
+    s = after.get_initializer(after.graph.node[1].input[1])
+    assert s.shape == ((1, 4) if np.size(scale) > 1 else (1,))
+
+
+def test_bipolar_fully_connected_weights():
+    model = _fc("Gemm", [4, 6], [np.float32(0.5)], quant="BipolarQuant", transB=1)
+    after = check(model, QuantWeightsToInteger(), integers([1, 6], -2, 2))
+    weights, dtype = _fc_weights(after)
+    assert dtype.name == "BIPOLAR" and set(np.unique(weights)) == {-1.0, 1.0}
+
+
+@pytest.mark.parametrize("bias", [np.arange(4, dtype=np.float32) - 1.5, np.ones((1, 4)) * 0.5])
+def test_gemm_bias_moves_behind_the_scale(bias):
+    model = _fc("Gemm", [4, 6], [np.float32(0.25), 0.0, 4.0], bias=bias, transB=1)
+    after = check(model, QuantWeightsToInteger(), integers([1, 6], -8, 9))
+    assert op_types(after) == ["Gemm", "Mul", "Add"]
+    assert len(after.graph.node[0].input) == 2
+    assert after.get_initializer(after.graph.node[2].input[1]).shape == (1, 4)
+
+
+@pytest.mark.parametrize(
+    "attrs,scale",
+    [
+        ({"transB": 1, "alpha": 2.0}, np.float32(0.25)),  # alpha would scale the integers
+        ({"transB": 1}, np.linspace(0.1, 0.6, 6, dtype=np.float32).reshape(1, 6)),  # per input
+        ({"transB": 1}, -np.float32(0.25)),  # negative scale
+    ],
+)
+def test_unsupported_fully_connected_layers_are_left_alone(attrs, scale):
+    model = _fc("Gemm", [4, 6] if attrs.get("transB") else [6, 4], [scale, 0.0, 4.0], **attrs)
+    after = check(model, QuantWeightsToInteger(), integers([1, 6], -8, 9))
+    assert op_types(after) == ["Quant", "Gemm"]

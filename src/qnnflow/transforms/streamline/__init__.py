@@ -6,6 +6,9 @@ float scale, bias and BatchNorm is pushed downstream and folded into the next th
     Quant(x) -> Conv(Quant(W)) -> BatchNorm -> Relu -> Quant -> MaxPool -> ...
 ==> MultiThreshold(x) -> Conv(W_int) -> MultiThreshold(T_int) -> MaxPool -> ... -> Mul(s_out)
 
+Fully connected layers (Gemm, MatMul) streamline alike, their output channels on the last
+axis; scales pass the Reshape/Flatten in front of them.
+
 What may stay float: the graph's last scale (Mul, and an Add when the last layer has no
 activation quantizer), and the first thresholds when the graph input is float. Declare an
 integer input (`Streamline(input_datatype="UINT8")` for pixels) and those thresholds, and any
@@ -31,11 +34,14 @@ from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import (
     AbsorbMulIntoMultiThreshold,
 )
 from qnnflow.transforms.streamline.absorb_mul_sign_into_conv import AbsorbMulSignIntoConv
+from qnnflow.transforms.streamline.absorb_mul_sign_into_fc import AbsorbMulSignIntoFC
 from qnnflow.transforms.streamline.collapse_repeated_mul import CollapseRepeatedMul
 from qnnflow.transforms.streamline.move_add_past_mul import MoveAddPastMul
+from qnnflow.transforms.streamline.move_mul_past_flatten import MoveMulPastFlatten
 from qnnflow.transforms.streamline.move_mul_past_maxpool import MoveMulPastMaxPool
 from qnnflow.transforms.streamline.move_mul_past_pad import MoveMulPastPad
 from qnnflow.transforms.streamline.move_scalar_mul_past_conv import MoveScalarMulPastConv
+from qnnflow.transforms.streamline.move_scalar_mul_past_fc import MoveScalarMulPastFC
 from qnnflow.transforms.streamline.quant_act_to_multithreshold import QuantActToMultiThreshold
 from qnnflow.transforms.streamline.quant_weights_to_integer import QuantWeightsToInteger
 from qnnflow.transforms.streamline.remove_relu_before_multithreshold import (
@@ -45,7 +51,7 @@ from qnnflow.transforms.streamline.round_thresholds_to_integers import RoundThre
 
 # One sweep, in order; Streamline repeats sweeps until the graph stops changing.
 RULES: tuple[type[Transformation], ...] = (
-    QuantWeightsToInteger,  # Conv(Quant(W)) -> Mul(Conv(W_int), s)
+    QuantWeightsToInteger,  # Conv/Gemm/MatMul(Quant(W)) -> Mul(Conv/...(W_int), s)
     QuantActToMultiThreshold,  # Quant(x) -> Mul(MultiThreshold(x), s)
     BatchNormToAffine,  # BatchNorm -> Mul(A) -> Add(B)   (qonnx)
     RemoveReluBeforeMultiThreshold,  # Relu -> MT(T > 0) -> MT
@@ -53,9 +59,12 @@ RULES: tuple[type[Transformation], ...] = (
     CollapseRepeatedMul,  # Mul(a) -> Mul(b) -> Mul(a b)
     MoveMulPastPad,  # Mul(c) -> Pad(0) -> Pad(0) -> Mul(c)
     MoveMulPastMaxPool,  # Mul(c > 0) -> MaxPool -> MaxPool -> Mul(c)
+    MoveMulPastFlatten,  # Mul(c) -> Reshape/Flatten -> Reshape/Flatten -> Mul(c)
     MoveScalarMulPastConv,  # Mul(c) -> Conv -> Conv -> Mul(c)
+    MoveScalarMulPastFC,  # Mul(c) -> Gemm/MatMul -> Gemm/MatMul -> Mul(c)
     AbsorbAddIntoMultiThreshold,  # Add(b) -> MT(T) -> MT(T - b)
     AbsorbMulSignIntoConv,  # Conv(W) -> Mul(a) -> Conv(W sgn a) -> Mul(|a|)
+    AbsorbMulSignIntoFC,  # Gemm/MatMul(W) -> Mul(a) -> Gemm/MatMul(W sgn a) -> Mul(|a|)
     AbsorbMulIntoMultiThreshold,  # Mul(c >= 0) -> MT(T) -> MT(T / c)
     RemoveIdentityOps,  # Mul(1), Add(0) -> nothing   (qonnx)
 )
@@ -103,11 +112,14 @@ __all__ = [
     "AbsorbAddIntoMultiThreshold",
     "AbsorbMulIntoMultiThreshold",
     "AbsorbMulSignIntoConv",
+    "AbsorbMulSignIntoFC",
     "CollapseRepeatedMul",
     "MoveAddPastMul",
+    "MoveMulPastFlatten",
     "MoveMulPastMaxPool",
     "MoveMulPastPad",
     "MoveScalarMulPastConv",
+    "MoveScalarMulPastFC",
     "QuantActToMultiThreshold",
     "QuantWeightsToInteger",
     "RemoveReluBeforeMultiThreshold",

@@ -25,6 +25,24 @@ from qnnflow.transforms.streamline.patterns import (
 )
 
 
+def negate_output_channels(model: ModelWrapper, layer, sign: np.ndarray, axis: int) -> None:
+    """Multiply `layer`'s weights (input 1) by `sign` along their output axis `axis`, and its
+    bias (input 2, one value per output channel) too; integer weights keep or widen their
+    datatype."""
+    weights = model.get_initializer(layer.input[1])
+    old_dtype = model.get_tensor_datatype(layer.input[1])
+    shape = [1] * weights.ndim
+    shape[axis] = -1
+    flipped = weights * sign.reshape(shape) + 0.0  # no -0
+    layer.input[1] = new_initializer(model, f"{layer.name}_weight_signed", flipped)
+    if old_dtype is not None and old_dtype.is_integer():
+        keep = holds(old_dtype, flipped)
+        model.set_tensor_datatype(layer.input[1], old_dtype if keep else integer_datatype(flipped))
+    if len(layer.input) > 2 and layer.input[2]:
+        bias = model.get_initializer(layer.input[2])
+        layer.input[2] = new_initializer(model, f"{layer.name}_bias_signed", bias * sign)
+
+
 class AbsorbMulSignIntoConv(Transformation):
     """Negate the conv channels whose following scale is negative."""
 
@@ -44,23 +62,8 @@ class AbsorbMulSignIntoConv(Transformation):
                 matches.add((conv, mul), operand[0], a)
         for conv, mul, data_index, a in matches:
             sign = np.where(a < 0, -1.0, 1.0)
-            self._negate_inputs(model, conv, sign)
+            negate_output_channels(model, conv, sign, axis=0)
             rank = len(model.get_tensor_shape(mul.input[data_index]))
             magnitude = np.abs(a).reshape(1, -1, *([1] * (rank - 2)))
             mul.input[1 - data_index] = new_initializer(model, f"{mul.name}_abs", magnitude)
         return model, bool(matches)
-
-    @staticmethod
-    def _negate_inputs(model: ModelWrapper, conv, sign: np.ndarray) -> None:
-        weights = model.get_initializer(conv.input[1])
-        old_dtype = model.get_tensor_datatype(conv.input[1])
-        flipped = weights * sign.reshape(-1, *([1] * (weights.ndim - 1))) + 0.0  # no -0
-        conv.input[1] = new_initializer(model, f"{conv.name}_weight_signed", flipped)
-        if old_dtype is not None and old_dtype.is_integer():
-            keep = holds(old_dtype, flipped)
-            model.set_tensor_datatype(
-                conv.input[1], old_dtype if keep else integer_datatype(flipped)
-            )
-        if len(conv.input) > 2 and conv.input[2]:
-            bias = model.get_initializer(conv.input[2])
-            conv.input[2] = new_initializer(model, f"{conv.name}_bias_signed", bias * sign)

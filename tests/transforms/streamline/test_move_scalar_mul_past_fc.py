@@ -1,0 +1,34 @@
+"""MoveScalarMulPastFC: Mul(c) -> Gemm/MatMul -> Gemm/MatMul -> Mul(c); others stay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qnnflow.transforms.streamline.move_scalar_mul_past_fc import MoveScalarMulPastFC
+from tests.transforms.streamline.graphs import Chain, check, integers, op_types
+
+
+def _model(op_type: str, scale, *extra, **attrs):
+    weights = integers([4, 6] if attrs.get("transB") else [6, 4], -3, 4, seed=2)
+    chain = Chain([1, 6]).op("Mul", np.asarray(scale, np.float32))
+    chain.op(op_type, weights, *extra, **attrs)
+    return chain.model([1, 4])
+
+
+@pytest.mark.parametrize(
+    "op_type,attrs",
+    [("Gemm", {"transB": 1}), ("Gemm", {"alpha": 0.5}), ("MatMul", {})],
+)
+def test_scalar_scale_moves_behind_the_fully_connected_layer(op_type, attrs):
+    after = check(_model(op_type, 0.125, **attrs), MoveScalarMulPastFC(), integers([1, 6], -4, 4))
+    assert op_types(after) == [op_type, "Mul"]
+
+
+def test_per_channel_scale_and_gemm_bias_stay():
+    per_input = np.linspace(0.5, 3.0, 6).reshape(1, 6)
+    after = check(_model("MatMul", per_input), MoveScalarMulPastFC(), integers([1, 6], -4, 4))
+    assert op_types(after) == ["Mul", "MatMul"]
+    biased = _model("Gemm", 0.5, np.ones(4, np.float32), transB=1)
+    after = check(biased, MoveScalarMulPastFC(), integers([1, 6], -4, 4))
+    assert op_types(after) == ["Mul", "Gemm"]
