@@ -1,5 +1,6 @@
 """Numpy kernels for the ops the host runs before and after the accelerator (first and last
-convolutions or fully connected layers, input quantizers, layout changes), with ONNX / qonnx semantics in float32.
+convolutions or fully connected layers, input quantizers, layout changes), with ONNX / qonnx
+semantics in float32.
 
 Only what the project's detectors leave on the host is here; anything else is refused by
 `HostGraph` with the op and node name rather than guessed. Convolution is im2col + one

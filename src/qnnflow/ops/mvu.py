@@ -52,6 +52,9 @@ class MatrixVectorUnit(HWOp):
 
     Folding: PE divides MH; SIMD divides the input channels of the SlidingWindow in front
     (and is shared with it and the ZeroPad before it, which fold together with this op).
+    Without a window (a fully connected layer, numInputVectors [1]) the input may be a
+    flattened [1, H, W, C] stream read as one vector of MW = H*W*C, and SIMD divides both MW
+    and C (the stream's words never straddle a pixel, so a width converter can regroup them).
     """
 
     FOLD_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style")
@@ -130,10 +133,13 @@ class MatrixVectorUnit(HWOp):
         window's frame buffer and replays follow the plan."""
         name, mh = self.onnx_node.name, self.get_nodeattr("MH")
         swg, partners = self.window_node(model), self.fold_partners(model)
-        channels = hw_op(swg).get_nodeattr("IFMChannels") if swg is not None else None
+        if swg is not None:
+            channels = hw_op(swg).get_nodeattr("IFMChannels")
+        else:
+            channels = math.gcd(self.get_nodeattr("MW"), self._stream_channels(model))
         mode = "stream_ddr" if name in plan.streamed else "internal"
         options = []
-        for simd in divisors(channels) if channels else divisors(self.get_nodeattr("MW")):
+        for simd in divisors(channels):
             for pe in divisors(mh):
                 attrs = {name: {"PE": pe, "SIMD": simd, "mem_mode": mode}}
                 for node in partners:
@@ -143,6 +149,11 @@ class MatrixVectorUnit(HWOp):
                     attrs[swg.name]["frameBuffer"] = int(name in plan.frame_buffered)
                 options.append(attrs)
         return options
+
+    def _stream_channels(self, model) -> int:
+        """The last axis of the tensor this op reads (MW unless it reads a map as a vector)."""
+        shape = model.get_tensor_shape(self.onnx_node.input[0])
+        return int(shape[-1]) if shape else self.get_nodeattr("MW")
 
     def apply_plan(self, model, streamed_before: bool) -> bool:
         """The SlidingWindow in front replays its frame buffer MH/PE times when the weights
@@ -228,7 +239,8 @@ class MatrixVectorUnit(HWOp):
         return -(-self.weight_bits() // 8)
 
     def reference(self, x: np.ndarray, weights: np.ndarray, *thresholds: np.ndarray) -> np.ndarray:
-        acc = matrix_vector(x, weights)
+        # a fully connected layer may read a [1, H, W, C] stream as one vector of H*W*C
+        acc = matrix_vector(x.reshape(self.normal_input_shape()), weights)
         if not thresholds:
             return acc
         return multithreshold_last_axis(acc, thresholds[0]) + self.get_nodeattr("ActVal")

@@ -13,7 +13,8 @@ A = np.array([0.5, -0.25, 2.0, -1.0], np.float32)
 SIGN = np.array([1, -1, 1, -1])
 
 
-def _model(op_type, weights, dtype, scale=A.reshape(1, 4), **attrs):
+def _model(op_type, weights, dtype, scale=None, **attrs):
+    scale = A.reshape(1, 4) if scale is None else scale
     chain = Chain([1, 6]).op(op_type, weights, **attrs).op("Mul", scale)
     model = chain.model([1, 4])
     model.set_tensor_datatype(model.graph.node[0].input[1], DataType[dtype])

@@ -1,7 +1,8 @@
 """Every legal folding of a group of hardware nodes that must be folded together (an op and
 its fold partners, e.g. ZeroPad -> SlidingWindow -> MatrixVectorUnit sharing SIMD), with
 its cycles and resources. The candidates come from the ops (`HWOp.fold_options`); this
-module only groups nodes, checks legality and sums costs."""
+module only groups nodes, checks legality (including that the accelerator's input and output
+streams fit the DMA) and sums costs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.ops import FoldingError, FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
+
+PORT_BITS = 1024  # the widest AXI DMA stream (backends/vivado/project.py) feeding/draining us
 
 
 @dataclass
@@ -29,7 +32,26 @@ class Group:
     options: list[Option]
 
 
-def _evaluate(nodes: list, attrs: dict[str, dict]) -> Option | None:
+def port_nodes(model: ModelWrapper) -> tuple[set[str], set[str]]:
+    """(hardware nodes reading a host tensor, hardware nodes writing one): the accelerator's
+    input and output streams, which the DMA carries."""
+    reads, writes = set(), set()
+    graph_outputs = {o.name for o in model.graph.output}
+    for node in hw_nodes(model):
+        for tensor in node.input:
+            producer = model.find_producer(tensor) if tensor else None
+            if tensor and model.get_initializer(tensor) is None:
+                if producer is None or producer.domain != node.domain:
+                    reads.add(node.name)
+        readers = model.find_consumers(node.output[0])
+        if node.output[0] in graph_outputs or any(r.domain != node.domain for r in readers):
+            writes.add(node.name)
+    return reads, writes
+
+
+def _evaluate(
+    nodes: list, attrs: dict[str, dict], ports: tuple[set[str], set[str]] = (set(), set())
+) -> Option | None:
     cycles, ddr, resources = 0, 0, {}
     for node in nodes:
         trial = onnx.NodeProto()
@@ -40,6 +62,10 @@ def _evaluate(nodes: list, attrs: dict[str, dict]) -> Option | None:
         try:
             op.check_folding()
         except FoldingError:
+            return None
+        if node.name in ports[0] and op.instream_width_bits() > PORT_BITS:
+            return None
+        if node.name in ports[1] and op.outstream_width_bits() > PORT_BITS:
             return None
         cycles = max(cycles, op.cycles())
         for kind, value in op.resources().items():
@@ -76,6 +102,7 @@ def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) 
     legal foldings; layers named in `streamed` (a suffix of the weight layers) stream their
     weights from DDR."""
     plan = fold_plan(model, streamed)
+    ports = port_nodes(model)
     partners = {n.name: hw_op(n).fold_partners(model) for n in hw_nodes(model)}
     claimed = {p.name for group in partners.values() for p in group}
     leaders = [n for n in hw_nodes(model) if n.name not in claimed and partners[n.name]]
@@ -83,6 +110,7 @@ def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) 
     groups = []
     for node in leaders + loners:
         nodes = [*partners[node.name], node]
-        options = [_evaluate(nodes, attrs) for attrs in hw_op(node).fold_options(model, plan)]
+        candidates = hw_op(node).fold_options(model, plan)
+        options = [_evaluate(nodes, attrs, ports) for attrs in candidates]
         groups.append(Group(nodes, [o for o in options if o is not None]))
     return groups

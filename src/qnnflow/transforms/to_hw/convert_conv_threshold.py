@@ -1,20 +1,19 @@
 """Conv(integer weights) -> MultiThreshold  ==>  ZeroPad -> SlidingWindow -> MatrixVectorUnit
-(thresholds fused), in NHWC between Transposes. The conv must have no bias, group 1, no
-dilation, and an integer input; its weights must be integers (bipolar when they are +-1)."""
+(thresholds fused), in NHWC between Transposes. The conv must have no bias, group 1 and no
+dilation; what the MatrixVectorUnit can be (integer weights and input, the thresholds) is
+decided by mvu_params."""
 
 from __future__ import annotations
 
-import numpy as np
 from onnx import helper
-from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 from qonnx.util.basic import get_by_name
 
 from qnnflow.frontend.binparams.hidden_layers import conv_weight_matrix
 from qnnflow.ops import DOMAIN
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.mvu_params import make_mvu, mvu_params
 from qnnflow.util.names import new_tensor_name
 
 
@@ -23,35 +22,18 @@ def _attr(node, name: str, default):
     return helper.get_attribute_value(attr) if attr is not None else default
 
 
-def weight_datatype(weights: np.ndarray) -> DataType:
-    """Smallest qonnx datatype of integer weights; BIPOLAR for +-1 only."""
-    if np.isin(weights, (-1, 1)).all():
-        return DataType["BIPOLAR"]
-    low, high = int(weights.min()), int(weights.max())
-    for bits in range(2, 33):
-        dtype = DataType[f"INT{bits}"]
-        if dtype.min() <= low and high <= dtype.max():
-            return dtype
-    raise ValueError("weights exceed 32 bits")
-
-
 def _convertible(model: ModelWrapper, conv) -> tuple | None:
     if conv.op_type != "Conv" or len(conv.input) != 2:
         return None
     weights = model.get_initializer(conv.input[1])
-    idt = model.get_tensor_datatype(conv.input[0])
     consumers = model.find_consumers(conv.output[0])
-    if weights is None or idt is None or not idt.is_integer() or len(consumers) != 1:
-        return None
-    mt = consumers[0]
-    if mt.op_type != "MultiThreshold" or np.any(weights != np.round(weights)):
+    if weights is None or len(consumers) != 1 or consumers[0].op_type != "MultiThreshold":
         return None
     if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
         return None
-    thresholds = model.get_initializer(mt.input[1])
-    if thresholds is None or getCustomOp(mt).get_nodeattr("out_scale") != 1.0:
-        return None
-    return weights, idt, mt, thresholds
+    idt = model.get_tensor_datatype(conv.input[0])
+    params = mvu_params(model, conv_weight_matrix(weights), idt, consumers[0])
+    return (weights.shape, idt, consumers[0], params) if params is not None else None
 
 
 class ConvertConvThresholdToHW(Transformation):
@@ -59,18 +41,16 @@ class ConvertConvThresholdToHW(Transformation):
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [(n, m) for n in model.graph.node if (m := _convertible(model, n))]
-        for conv, (weights, idt, mt, thresholds) in matches:
-            self._convert(model, conv, weights, idt, mt, thresholds)
+        for conv, (shape, idt, mt, params) in matches:
+            self._convert(model, conv, shape, idt, mt, params)
         return model, bool(matches)
 
-    def _convert(self, model, conv, weights, idt, mt, thresholds) -> None:
+    def _convert(self, model, conv, shape, idt, mt, params) -> None:
         name = conv.name or conv.output[0]
-        cout, cin, k, _ = weights.shape
+        _, cin, k, _ = shape
         _, _, h, w = model.get_tensor_shape(conv.input[0])
         top, left, bottom, right = _attr(conv, "pads", [0, 0, 0, 0])
         stride = _attr(conv, "strides", [1, 1])
-        odt = DataType[getCustomOp(mt).get_nodeattr("out_dtype")]
-        act_val = int(getCustomOp(mt).get_nodeattr("out_bias"))
         common = {"domain": DOMAIN, "inputDataType": idt.name}
         nodes = []
         pre, x = transpose(model, conv.input[0], TO_NHWC, f"{name}_to_nhwc")
@@ -111,33 +91,8 @@ class ConvertConvThresholdToHW(Transformation):
         )
         model.set_tensor_shape(windows, [1, oh, ow, k * k * cin])
         model.set_tensor_datatype(windows, idt)
-        wdt = weight_datatype(weights)
-        w_name, t_name = f"{name}_W_hw", f"{name}_T_hw"
-        model.set_initializer(w_name, conv_weight_matrix(weights).astype(np.float32))
-        model.set_tensor_datatype(w_name, wdt)
-        # acc is an integer, so acc >= t  <=>  acc >= ceil(t); one row per output channel
-        rows = np.broadcast_to(np.ceil(thresholds), (cout, thresholds.shape[1]))
-        model.set_initializer(t_name, np.ascontiguousarray(rows, dtype=np.float32))
-        model.set_tensor_datatype(t_name, DataType["INT32"])
-        mvu_out = new_tensor_name(model, f"{name}_mvu_out")
-        nodes.append(
-            helper.make_node(
-                "MatrixVectorUnit",
-                [windows, w_name, t_name],
-                [mvu_out],
-                name=f"{name}_mvu",
-                MW=k * k * cin,
-                MH=cout,
-                numInputVectors=[1, oh, ow],
-                weightDataType=wdt.name,
-                numThresholds=int(thresholds.shape[1]),
-                ActVal=act_val,
-                outputDataType=odt.name,
-                **common,
-            )
-        )
-        model.set_tensor_shape(mvu_out, [1, oh, ow, cout])
-        model.set_tensor_datatype(mvu_out, odt)
+        mvu, mvu_out = make_mvu(model, params, windows, name, [1, oh, ow])
+        nodes.append(mvu)
         nodes.append(
             helper.make_node(
                 "Transpose", [mvu_out], [mt.output[0]], name=f"{name}_to_nchw", perm=TO_NCHW
