@@ -60,4 +60,5 @@ def test_conversions_are_found_by_their_order_declaration():
         "ConvertConvThresholdToHW",
         "ConvertPadToHW",
         "ConvertMaxPoolToHW",
+        "ConvertFCThresholdToHW",
     ]

@@ -17,6 +17,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.transforms.to_hw.convert_concat import ConvertConcatToHW
 from qnnflow.transforms.to_hw.convert_conv_threshold import ConvertConvThresholdToHW
+from qnnflow.transforms.to_hw.convert_fc_threshold import ConvertFCThresholdToHW
 from qnnflow.transforms.to_hw.convert_maxpool import ConvertMaxPoolToHW
 from qnnflow.transforms.to_hw.convert_pad import ConvertPadToHW
 from qnnflow.transforms.to_hw.convert_upsample import ConvertUpsampleToHW
@@ -59,6 +60,7 @@ class ConvertToHW(Transformation):
 __all__ = [
     "ConvertConcatToHW",
     "ConvertConvThresholdToHW",
+    "ConvertFCThresholdToHW",
     "ConvertMaxPoolToHW",
     "ConvertPadToHW",
     "ConvertToHW",
