@@ -175,3 +175,49 @@ def exported(name: str, directory: Path, seed: int = 0):
         model, _ = export(SPECS[name], directory / f"{name}_seed{seed}.onnx", seed)
         _EXPORTED[key] = model.model.SerializeToString()
     return ModelWrapper(_EXPORTED[key])
+
+
+def bnn_pynq_fc(
+    weight_bits: int, act_bits: int, hidden: tuple[int, ...] = (16,), size: int = 8, seed: int = 0
+) -> nn.Module:
+    """brevitas_examples.bnn_pynq's FC class (FINN's TFC/SFC/LFC) at a small size: a
+    size x size input, `hidden` quantized Linear+BatchNorm1d layers, 10 classes, TensorNorm.
+    Seeded weights; random BatchNorm/TensorNorm statistics with gamma < 0 on channel 0 of
+    every BatchNorm, so thresholds are non-trivial and negative scales reach the weights."""
+    from brevitas_examples.bnn_pynq.models.FC import FC
+
+    torch.manual_seed(seed)
+    net = FC(
+        num_classes=10,
+        weight_bit_width=weight_bits,
+        act_bit_width=act_bits,
+        in_bit_width=act_bits,
+        in_channels=1,
+        out_features=list(hidden),
+        in_features=(size, size),
+    )
+    gen = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, nn.BatchNorm1d) or type(module).__name__ == "TensorNorm":
+                c = module.running_mean.numel()
+                spread = float(module.running_mean.numel() if c > 1 else 4) ** 0.5
+                module.running_mean.copy_(spread * torch.randn(c, generator=gen))
+                module.running_var.copy_(spread**2 * (0.25 + torch.rand(c, generator=gen)))
+                gamma = 0.5 + torch.rand(c, generator=gen)
+                if c > 1:
+                    gamma[0] = -gamma[0]
+                module.weight.copy_(gamma)
+                module.bias.copy_(0.5 * torch.randn(c, generator=gen))
+    return net.eval()
+
+
+def export_bnn_pynq_fc(path: Path, weight_bits: int, act_bits: int, seed: int = 0, **kw) -> Path:
+    """bnn_pynq_fc(...) exported to QONNX at `path` as FINN's networks are exported."""
+    from brevitas.export import export_qonnx
+
+    net = bnn_pynq_fc(weight_bits, act_bits, seed=seed, **kw)
+    size = kw.get("size", 8)
+    x = torch.from_numpy(np.random.default_rng(seed).random((1, 1, size, size), np.float32))
+    export_qonnx(net, x, export_path=str(path))
+    return path
