@@ -115,8 +115,8 @@ def test_graph_checks_name_the_node():
     node = HostNode("Relu", "r0", ("missing",), ("y",))
     with pytest.raises(QnnflowError, match=r"Relu 'r0': input\(s\) \['missing'\] are never set"):
         HostGraph(("x",), ("y",), (node,), {})
-    with pytest.raises(QnnflowError, match="Gemm 'g0': not supported by the numpy host executor"):
-        HostGraph(("x",), ("y",), (HostNode("Gemm", "g0", ("x",), ("y",)),), {})
+    with pytest.raises(QnnflowError, match="Einsum 'e0': not supported by the numpy host executor"):
+        HostGraph(("x",), ("y",), (HostNode("Einsum", "e0", ("x",), ("y",)),), {})
     graph = HostGraph(("x",), ("y",), (HostNode("Relu", "r0", ("x",), ("y",)),), {})
     with pytest.raises(QnnflowError, match=r"needs input\(s\) \['x'\]"):
         graph.run({})
