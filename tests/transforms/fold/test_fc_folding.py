@@ -9,7 +9,7 @@ from qnnflow.boards import load_board
 from qnnflow.flow.fold_step import fold_model
 from qnnflow.ops import FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
-from qnnflow.transforms.fold.options import PORT_BITS, port_nodes
+from qnnflow.transforms.fold.options import PORT_BITS, folding_groups, port_nodes
 from qnnflow.transforms.to_hw import ConvertToHW
 from tests.transforms.to_hw.fc_graphs import conv_flatten_fc, fc_chain
 
@@ -24,6 +24,11 @@ def test_fc_simd_divides_the_channels_of_the_map_it_reads():
 def test_fc_chain_folds_with_ports_the_dma_carries():
     model = fc_chain().transform(ConvertToHW())
     assert port_nodes(model) == ({"gemm_mvu"}, {"gemm_2_mvu"})
+    first = hw_nodes(model)[0]
+    offered = {o[first.name]["SIMD"] for o in hw_op(first).fold_options(model, FoldPlan())}
+    group = next(g for g in folding_groups(model) if g.nodes[-1].name == first.name)
+    legal = {o.attrs[first.name]["SIMD"] for o in group.options}
+    assert 784 in offered and legal == {s for s in offered if 2 * s <= PORT_BITS}
     folded = fold_model(model, load_board("pynq_z2"))
     mvus = [hw_op(n) for n in hw_nodes(folded) if n.op_type == "MatrixVectorUnit"]
     assert len(mvus) == 3 and mvus[0].instream_width_bits() <= PORT_BITS
