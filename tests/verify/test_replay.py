@@ -10,7 +10,13 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
-from qnnflow.transforms.streamline import QuantActToMultiThreshold, Streamline
+from qnnflow.transforms import streamline
+from qnnflow.transforms.streamline import (
+    RULES,
+    AbsorbAddIntoMultiThreshold,
+    QuantActToMultiThreshold,
+    Streamline,
+)
 from qnnflow.util.graph_builder import GraphBuilder
 from qnnflow.verify import EquivalenceError, check_equivalent, verified_transform
 from tests.transforms.streamline.graphs import Chain
@@ -137,3 +143,37 @@ def test_streamline_reports_its_steps_and_streamlines_the_same():
     )
     plain = model.transform(Streamline())
     assert observed.model.SerializeToString() == plain.model.SerializeToString()
+
+
+class OffByHalfAdd(AbsorbAddIntoMultiThreshold):
+    """Wrong: absorbs Add(b) as T - b - 0.5."""
+
+    def apply(self, model):
+        model, changed = super().apply(model)
+        for mt in model.graph.node:
+            if mt.op_type == "MultiThreshold" and mt.input[1].endswith("_T"):
+                model.set_initializer(mt.input[1], model.get_initializer(mt.input[1]) - 0.5)
+        return model, changed
+
+
+def test_a_broken_rule_after_batchnorm_folding_is_named(monkeypatch):
+    """BatchNorm -> Quant streamlined with a broken Add absorption: the replay runs each
+    snapshot (shapes inferred) and names that rule and its MultiThreshold."""
+    rules = tuple(OffByHalfAdd if r is AbsorbAddIntoMultiThreshold else r for r in RULES)
+    monkeypatch.setattr(streamline, "RULES", rules)
+    chain = Chain([1, 2, 2, 2]).op(
+        "BatchNormalization",
+        np.ones(2),
+        np.array([0.25, -0.75]),
+        np.zeros(2),
+        np.full(2, 4.0),
+        epsilon=0.0,
+    )
+    chain.op("Quant", np.float32(0.5), 0.0, 4.0, qonnx=True, signed=1, narrow=0)
+    x = {"x": np.arange(-4, 4, dtype=np.float32).reshape(1, 2, 2, 2)}
+    with pytest.raises(
+        EquivalenceError,
+        match=r"OffByHalfAdd \(sweep 1\) broke it: first differing node MultiThreshold "
+        r"'quant_multithreshold'",
+    ):
+        verified_transform(chain.model([1, 2, 2, 2]), Streamline(), x)

@@ -14,6 +14,7 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.base import Transformation
+from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.errors import QnnflowError
 from qnnflow.verify.compare import ComparisonError, difference, paired_outputs
@@ -43,6 +44,15 @@ def input_cases(inputs: Inputs) -> list[tuple[str | None, Feed]]:
 
 def _outputs(model: ModelWrapper, feed: Feed) -> dict[str, np.ndarray]:
     return execute_onnx(model, dict(feed))
+
+
+def _runnable(model: ModelWrapper) -> ModelWrapper | None:
+    """A mid-transform snapshot with its shapes inferred (rules add tensors that a sweep
+    types only at its end), or None when it cannot be run on its own."""
+    try:
+        return model.transform(InferShapes())
+    except Exception:  # a snapshot qonnx cannot complete: not a step to judge
+        return None
 
 
 def _differing_outputs(
@@ -117,7 +127,10 @@ def _breaking_step(
     reference = _outputs(model, feed)
     previous = [model]
 
-    def observe(step: str, current: ModelWrapper) -> None:
+    def observe(step: str, snapshot: ModelWrapper) -> None:
+        current = _runnable(snapshot)
+        if current is None:
+            return
         new = _outputs(current, feed)
         if _differing_outputs(model, current, reference, new, rtol, label):
             found = compare_models(previous[0], current, feed, rtol, label)

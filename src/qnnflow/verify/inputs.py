@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.general.quant import max_int, min_int
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.transforms.streamline.least_float32 import LOWEST, least_accepted
@@ -82,9 +83,10 @@ def _code_count(model: ModelWrapper, quantizer) -> int | None:
     zeropt = model.get_initializer(quantizer.input[2])
     if bits is None or zeropt is None or bits.size != 1 or np.any(zeropt != 0):
         return None
-    if int(bits) == 1 and op.get_nodeattr("signed"):
+    signed, narrow = op.get_nodeattr("signed"), op.get_nodeattr("narrow")
+    if int(bits) == 1 and signed:
         return 1
-    return int(2 ** int(bits)) - 1 - int(bool(op.get_nodeattr("narrow")))
+    return int(max_int(signed, narrow, int(bits)) - min_int(signed, narrow, int(bits)))
 
 
 def _codes(model: ModelWrapper, quantizer, x: np.ndarray) -> np.ndarray:
