@@ -14,7 +14,8 @@ In real arithmetic the boundary of code >= j sits at h_j = j - 1/2 for the half 
 j for FLOOR (and DOWN with j > 0, UP with j <= 0), j - 1 for CEIL (and UP with j > 0,
 DOWN with j <= 0). Whether x / s == h_j itself passes decides between `>=` and `>`:
 half to even passes the tie when j is even (83.5 -> 84, 82.5 -> 82), HALF_UP when j > 0,
-HALF_DOWN when j <= 0; FLOOR passes, CEIL does not. A strict boundary is one float32 step
+HALF_DOWN when j <= 0; for the other modes a boundary at j passes and one at j - 1 does not
+(FLOOR(2.0) = 2, CEIL(2.0) = 2 < 3). A strict boundary is one float32 step
 above h_j * s, which no closed formula over one threshold vector states for every j and
 mode; T_j is therefore found by evaluating the quantizer itself on float32 values
 (least_float32.least_accepted: bisection over the ordered float32 values), which also
