@@ -76,3 +76,13 @@ def test_quantize_max_samples_must_be_at_least_one(tmp_path, capsys):
     assert main([*args, "--max-samples", "0"]) == 2
     assert "(--max-samples) must be an integer >= 1, got 0" in one_line(capsys)
     assert not output.exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [("--verify-inputs", "0"), ("--seed", "-1")])
+def test_build_seed_and_verify_inputs_are_checked(option, value, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["build", "--model", str(DEFAULT_CFG), "--out", str(out), option, value]
+    assert main(args) == 2
+    minimum = 1 if option == "--verify-inputs" else 0
+    assert f"{option} must be an integer >= {minimum}, got {value}" in one_line(capsys)
+    assert not out.exists()

@@ -134,3 +134,11 @@ def test_a_changed_accuracy_dataset_reruns_the_accuracy_step(default_cfg, tmp_pa
     label = sorted((data / "labels" / "test").glob("*.txt"))[-1]
     label.write_text(label.read_text() + "0 0.5 0.5 0.1 0.1\n")
     assert "accuracy" in run_build(cfg).ran
+
+
+def test_the_fingerprint_covers_the_verification_inputs(default_cfg, tmp_path):
+    """Another --seed or --verify-inputs reruns the checked steps."""
+    base = BuildConfig(model=default_cfg, output_root=tmp_path).fingerprint()
+    seeded = BuildConfig(model=default_cfg, output_root=tmp_path, seed=3).fingerprint()
+    more = BuildConfig(model=default_cfg, output_root=tmp_path, verify_inputs=2).fingerprint()
+    assert len({base, seeded, more}) == 3

@@ -114,7 +114,8 @@ def test_the_first_differing_node_says_how_it_differs():
     assert str(caught.value) == (
         "poison changed the result: output 'head1' differs (1 non-finite value(s) (NaN or inf) "
         "in the result); first differing node Mul 'head1' (tensor 'head1': 1 non-finite "
-        "value(s) (NaN or inf) in the result)"
+        "value(s) (NaN or inf) in the result; at [0, 1]: -inf where it was 0.13210486; "
+        "region input there: 'x' = -0.13210486)"
     )
 
 
@@ -125,3 +126,11 @@ def test_unchanged_nan_in_an_intermediate_is_not_blamed():
     after.set_initializer("one", np.full((1, 4), 2.0, np.float32))
     with pytest.raises(EquivalenceError, match="output 'head1' differs .* node Add 'head2'"):
         check_equivalent(before, after, head_inputs())
+
+
+def test_several_labelled_inputs_name_the_one_that_failed():
+    nudged = two_heads().transform(RenameFirstHead("head1", scale=SCALE * 2))
+    zeros = {"x": np.zeros((1, 4), np.float32)}
+    cases = [("zeros", zeros), ("random #0", head_inputs())]
+    with pytest.raises(EquivalenceError, match=r"^transform changed the result on random #0: "):
+        check_equivalent(two_heads(), nudged, cases)

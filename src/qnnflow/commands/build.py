@@ -89,6 +89,21 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     show_default=True,
     help="Test images the accuracy step scores.",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the random inputs the verify, streamline and to_hw checks run on.",
+)
+@click.option(
+    "--verify-inputs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Random inputs per check; zeros, the input range's ends and inputs on the first "
+    "quantizer's thresholds (and just below) are always checked too.",
+)
 @decoder_option
 def build(
     board,
@@ -106,6 +121,8 @@ def build(
     float_reference,
     max_accuracy_drop,
     accuracy_images,
+    seed,
+    verify_inputs,
     decoder,
 ) -> None:
     from qnnflow.flow import BuildConfig, run_build
@@ -127,6 +144,8 @@ def build(
         float_reference=float_reference,
         max_accuracy_drop=max_accuracy_drop,
         accuracy_images=accuracy_images,
+        seed=seed,
+        verify_inputs=verify_inputs,
         decoder=decoder,
     )
     console = Console(soft_wrap=True)

@@ -39,7 +39,8 @@ class BuildConfig:
     calib_percentile: float = 99.99  # for calib_method percentile
     first_last_bits: int | None = 8  # first/last conv weights; None keeps them float
     folding: Path | None = None
-    seed: int = 0
+    seed: int = 0  # of the random verification inputs
+    verify_inputs: int = 1  # random inputs per check, besides the edge and boundary inputs
     accuracy_data: Path | None = None  # labelled dataset (make-dataset layout) for the gate
     accuracy_images: int | None = 100
     max_accuracy_drop: float = 5.0
@@ -64,6 +65,8 @@ class BuildConfig:
             self.target_fps = positive_finite(self.target_fps, "--target-fps")
         if self.accuracy_images is not None:
             int_at_least(self.accuracy_images, 1, "--accuracy-images")
+        int_at_least(self.verify_inputs, 1, "--verify-inputs")
+        int_at_least(self.seed, 0, "--seed")
         int_at_least(self.calib_samples, 1, "the number of calibration images (--max-samples)")
         if self.decoder is not None:
             check_decoder(self.decoder)

@@ -1,6 +1,6 @@
 """Build steps from a float graph to hardware layers: quantize (W1A3 with calibration),
 streamline (integer thresholds), to_hw (hardware ops). Each later step is checked against the
-model before it on the saved verification input."""
+model before it on the build's verification inputs."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig, build_decoder
-from qnnflow.flow.verify_step import seeded_input
 from qnnflow.frontend.darknet import layer_outputs
 from qnnflow.transforms.streamline import Streamline
 from qnnflow.transforms.to_hw import ConvertToHW
 from qnnflow.util.atomic import atomic_write_text
 from qnnflow.util.execute import max_relative_error, run_qonnx
 from qnnflow.verify import verified_transform
+from qnnflow.verify.inputs import verification_inputs
 
 QUANT_OPS = {"Quant", "BipolarQuant", "MultiThreshold"}
 FLOAT_TOLERANCE = 1e-5  # the host head computes in float32 in a different order
@@ -83,8 +83,13 @@ def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
 
 
 def _verified(model: ModelWrapper, transform, cfg: BuildConfig) -> ModelWrapper:
-    inputs = {model.graph.input[0].name: seeded_input(model, cfg.seed)}
-    return verified_transform(model, transform, inputs, rtol=FLOAT_TOLERANCE)
+    """model.transform(transform), checked on the build's verification inputs (--seed,
+    --verify-inputs, range edges, first-quantizer boundaries)."""
+    name = model.graph.input[0].name
+    cases = [
+        (label, {name: x}) for label, x in verification_inputs(model, cfg.seed, cfg.verify_inputs)
+    ]
+    return verified_transform(model, transform, cases, rtol=FLOAT_TOLERANCE)
 
 
 def step_streamline(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:

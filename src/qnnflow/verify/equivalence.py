@@ -1,79 +1,164 @@
 """Run a model before and after a transform on the same inputs; outputs pair by position
-(compare.py: exact shapes, NaN/inf fail); on a difference, name the output and the first node
-(in the new graph's order) whose output differs from the same-named tensor of the old graph,
-so a broken rewrite is found where it happened."""
+(compare.py: exact shapes, NaN/inf fail). On a difference the message names the input, the
+output and the first node whose output differs (locate.py). A composite transform that can
+report its steps (`with_observer(callback)`, e.g. Streamline) is replayed on the failing
+input step by step, so the rewrite that broke the result is named even where later steps
+renamed or rescaled every tensor in between."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.base import Transformation
+from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.errors import QnnflowError
 from qnnflow.verify.compare import ComparisonError, difference, paired_outputs
+from qnnflow.verify.locate import first_difference
+
+Feed = dict[str, np.ndarray]
+Inputs = Mapping[str, np.ndarray] | Sequence[tuple[str, Mapping[str, np.ndarray]]]
 
 
 class EquivalenceError(QnnflowError):
     """A transform changed what the model computes."""
 
 
-def _full_context(model: ModelWrapper, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return execute_onnx(model, dict(inputs), return_full_exec_context=True)
+@dataclass(frozen=True)
+class Difference:
+    output: str
+    why: str
+    located: str
 
 
-def _differs(a: np.ndarray, b: np.ndarray, rtol: float) -> str | None:
-    """None when an intermediate tensor is unchanged (NaN where it was NaN counts as unchanged:
-    the outputs are checked strictly), else why it differs."""
-    if a.shape == b.shape and np.array_equal(a, b, equal_nan=True):
+def input_cases(inputs: Inputs) -> list[tuple[str | None, Feed]]:
+    """(label, feed) pairs: one unlabelled case for a plain name -> array mapping."""
+    if isinstance(inputs, Mapping):
+        return [(None, dict(inputs))]
+    return [(label, dict(feed)) for label, feed in inputs]
+
+
+def _outputs(model: ModelWrapper, feed: Feed) -> dict[str, np.ndarray]:
+    return execute_onnx(model, dict(feed))
+
+
+def _runnable(model: ModelWrapper) -> ModelWrapper | None:
+    """A mid-transform snapshot with its shapes inferred (rules add tensors that a sweep
+    types only at its end), or None when it cannot be run on its own."""
+    try:
+        return model.transform(InferShapes())
+    except Exception:  # a snapshot qonnx cannot complete: not a step to judge
         return None
-    return difference(a, b, rtol)
 
 
-def check_equivalent(
-    before: ModelWrapper,
-    after: ModelWrapper,
-    inputs: dict[str, np.ndarray],
-    rtol: float = 0.0,
-    label: str = "transform",
-) -> None:
-    """Raise EquivalenceError naming the differing output and the first differing node when
-    the outputs (paired by position, equal counts) disagree or are not finite."""
-    old = _full_context(before, inputs)
-    new = _full_context(after, inputs)
+def _differing_outputs(
+    before: ModelWrapper, after: ModelWrapper, old: dict, new: dict, rtol: float, label: str
+) -> list[tuple[str, str]]:
     try:
         pairs = paired_outputs(
             [o.name for o in before.graph.output], [o.name for o in after.graph.output], label
         )
     except ComparisonError as error:
         raise EquivalenceError(str(error)) from None
-    bad_outputs = []
+    found = []
     for out_old, out_new in pairs:
         why = difference(new[out_new], old[out_old], rtol)
         if why is not None:
-            bad_outputs.append((out_new, why))
-    if not bad_outputs:
-        return
-    name, why = bad_outputs[0]
-    for node in after.graph.node:
-        for tensor in node.output:
-            if tensor in old and tensor in new:
-                where = _differs(new[tensor], old[tensor], rtol)
-                if where is not None:
-                    raise EquivalenceError(
-                        f"{label} changed the result: output '{name}' differs ({why}); first "
-                        f"differing node {node.op_type} '{node.name}' (tensor '{tensor}': {where})"
-                    )
-    raise EquivalenceError(
-        f"{label} changed the result: output '{name}' differs ({why}); "
-        "no same-named intermediate tensor differs"
+            found.append((out_new, why))
+    return found
+
+
+def compare_models(
+    before: ModelWrapper, after: ModelWrapper, feed: Feed, rtol: float, label: str
+) -> Difference | None:
+    """None when the outputs agree on `feed`, else the first differing output and node."""
+    old, new = _outputs(before, feed), _outputs(after, feed)
+    bad = _differing_outputs(before, after, old, new, rtol, label)
+    if not bad:
+        return None
+    old = execute_onnx(before, dict(feed), return_full_exec_context=True)
+    new = execute_onnx(after, dict(feed), return_full_exec_context=True)
+    name, why = bad[0]
+    return Difference(name, why, first_difference(before, after, old, new, rtol))
+
+
+def _message(label: str, case: str | None, found: Difference, step: str | None = None) -> str:
+    on = f" on {case}" if case else ""
+    broke = f"{step} broke it: " if step else ""
+    return (
+        f"{label} changed the result{on}: output '{found.output}' differs ({found.why}); "
+        f"{broke}{found.located}"
     )
 
 
+def check_equivalent(
+    before: ModelWrapper,
+    after: ModelWrapper,
+    inputs: Inputs,
+    rtol: float = 0.0,
+    label: str = "transform",
+) -> None:
+    """Raise EquivalenceError naming the input, the differing output and the first differing
+    node when the outputs (paired by position, equal counts) disagree or are not finite."""
+    for case, feed in input_cases(inputs):
+        found = compare_models(before, after, feed, rtol, label)
+        if found is not None:
+            raise EquivalenceError(_message(label, case, found))
+
+
+class _StepBroke(Exception):
+    def __init__(self, step: str, found: Difference) -> None:
+        super().__init__(step)
+        self.step, self.found = step, found
+
+
+def _breaking_step(
+    model: ModelWrapper, transform: Transformation, feed: Feed, rtol: float, label: str
+) -> tuple[str, Difference] | None:
+    """Replay an observable transform on `feed`: the first step after which the outputs differ
+    from the untransformed model's, located against the model just before that step."""
+    with_observer: Callable | None = getattr(transform, "with_observer", None)
+    if with_observer is None:
+        return None
+    reference = _outputs(model, feed)
+    previous = [model]
+
+    def observe(step: str, snapshot: ModelWrapper) -> None:
+        current = _runnable(snapshot)
+        if current is None:
+            return
+        new = _outputs(current, feed)
+        if _differing_outputs(model, current, reference, new, rtol, label):
+            found = compare_models(previous[0], current, feed, rtol, label)
+            if found is not None:
+                raise _StepBroke(step, found)
+        previous[0] = current
+
+    try:
+        model.transform(with_observer(observe))
+    except _StepBroke as broke:
+        return broke.step, broke.found
+    return None
+
+
 def verified_transform(
-    model: ModelWrapper, transform: Transformation, inputs: dict[str, np.ndarray], rtol: float = 0.0
+    model: ModelWrapper, transform: Transformation, inputs: Inputs, rtol: float = 0.0
 ) -> ModelWrapper:
-    """model.transform(transform), checked against the untransformed model on `inputs`."""
+    """model.transform(transform), checked against the untransformed model on every input."""
     after = model.transform(transform)
-    check_equivalent(model, after, inputs, rtol, label=type(transform).__name__)
+    label = type(transform).__name__
+    for case, feed in input_cases(inputs):
+        found = compare_models(model, after, feed, rtol, label)
+        if found is None:
+            continue
+        step = _breaking_step(model, transform, feed, rtol, label)
+        if step is not None:
+            name, at_step = step
+            found = Difference(found.output, found.why, at_step.located)
+            raise EquivalenceError(_message(label, case, found, step=name))
+        raise EquivalenceError(_message(label, case, found))
     return after

@@ -37,3 +37,13 @@ def test_thresholds_of_plus_minus_one_are_int2_not_bipolar():
         after = model.transform(RoundThresholdsToIntegers())
         assert np.array_equal(thresholds_of(after), [[-1, 1]])
         assert after.get_tensor_datatype(after.graph.node[0].input[1]).name == "INT2"
+
+
+def test_a_strict_tie_one_float_step_above_an_integer_becomes_the_next_integer():
+    """x > 5 (threshold nextafter(5)) is x >= 6 on integers; x >= 5 stays 5."""
+    strict = np.nextafter(np.float32(5.0), np.float32(6.0))
+    thresholds = np.array([[5.0, strict]], np.float32)
+    chain = Chain(SHAPE).op("MultiThreshold", thresholds, qonnx=True, out_dtype="UINT2")
+    x = np.resize(np.arange(-8, 8, dtype=np.float32), SHAPE)
+    after = check(chain.model(SHAPE, input_dtype="INT4"), RoundThresholdsToIntegers(), x)
+    assert np.array_equal(thresholds_of(after), [[5, 6]])

@@ -19,6 +19,8 @@ input, a MaxPool with a negative scale, or non-zero padding stop the streamlinin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
@@ -71,25 +73,44 @@ RULES: tuple[type[Transformation], ...] = (
 
 
 class Streamline(Transformation):
-    """Run RULES, then datatype inference and threshold rounding, to a fixed point."""
+    """Run RULES, then datatype inference and threshold rounding, to a fixed point. An
+    `observer` sees the model after every step that changed it (verify replays a failing
+    streamline with one to name the rewrite that changed the result)."""
 
-    def __init__(self, input_datatype: str | None = None, max_sweeps: int = 50) -> None:
+    def __init__(
+        self,
+        input_datatype: str | None = None,
+        max_sweeps: int = 50,
+        observer: Callable[[str, ModelWrapper], None] | None = None,
+    ) -> None:
         super().__init__()
         self.input_datatype = input_datatype
         self.max_sweeps = max_sweeps
+        self.observer = observer
+
+    def with_observer(self, observer: Callable[[str, ModelWrapper], None]) -> Streamline:
+        """The same streamlining, reporting each step that changed the model to `observer`."""
+        return Streamline(self.input_datatype, self.max_sweeps, observer)
+
+    def _step(self, model: ModelWrapper, transform: Transformation, sweep: int) -> ModelWrapper:
+        before = model.model.SerializeToString() if self.observer else None
+        model = model.transform(transform)
+        _name_unnamed_nodes(model)
+        if self.observer is not None and model.model.SerializeToString() != before:
+            self.observer(f"{type(transform).__name__} (sweep {sweep + 1})", model)
+        return model
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         if self.input_datatype is not None:
             for inp in model.graph.input:
                 model.set_tensor_datatype(inp.name, DataType[self.input_datatype])
         model = model.transform(InferShapes())
-        for _ in range(self.max_sweeps):
+        for sweep in range(self.max_sweeps):
             before = model.model.SerializeToString()
             for rule in RULES:
-                model = model.transform(rule())
-                _name_unnamed_nodes(model)
+                model = self._step(model, rule(), sweep)
             for transform in (InferShapes(), InferDataTypes(), RoundThresholdsToIntegers()):
-                model = model.transform(transform)
+                model = self._step(model, transform, sweep)
             if model.model.SerializeToString() == before:
                 break
         return model, False

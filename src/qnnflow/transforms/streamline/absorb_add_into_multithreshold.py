@@ -2,7 +2,9 @@
 
     Add(b) -> MultiThreshold(T)  ==>  MultiThreshold(T - b)
 
-b is a scalar or one value per channel of the MultiThreshold's channel axis.
+b is a scalar or one value per channel of the MultiThreshold's channel axis. T - b is taken
+exactly: the least float32 x with float32(x + b) >= T (least_float32), so a sum that lands on
+T, or a strict boundary one float32 step above a tie, is decided as the float32 Add decides it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
 from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import compact
+from qnnflow.transforms.streamline.least_float32 import least_input_after_add
 from qnnflow.transforms.streamline.patterns import (
     Matches,
     channel_axis,
@@ -43,7 +46,8 @@ class AbsorbAddIntoMultiThreshold(Transformation):
                 matches.add((add, mt), operand[0], b, thresholds)
         for add, mt, data_index, b, thresholds in matches:
             t = np.broadcast_to(thresholds.astype(np.float64), (b.shape[0], thresholds.shape[1]))
-            mt.input[1] = new_initializer(model, f"{mt.name}_T", compact(t - b.reshape(-1, 1)))
+            shifted = least_input_after_add(t, b.reshape(-1, 1))
+            mt.input[1] = new_initializer(model, f"{mt.name}_T", compact(shifted))
             mt.input[0] = add.input[data_index]
             model.graph.node.remove(add)
         return model, bool(matches)

@@ -2,6 +2,9 @@
 
     Mul(c) -> MultiThreshold(T)  ==>  MultiThreshold(T / c)        (c > 0)
 
+T / c is taken exactly: the least float32 x with float32(x * c) >= T (least_float32), so the
+rewrite agrees with the float32 Mul for every input, including a product that lands on T and
+a T that is one float32 step above a rounding tie (a strict boundary).
 c is a scalar or one value per channel of the MultiThreshold's channel axis. A channel with
 c == 0 sees only zeros, so its thresholds become -BIG where T <= 0 and +BIG elsewhere (the
 same constant output). Channels with c < 0 are not matched: the comparison would flip, so
@@ -14,6 +17,7 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
+from qnnflow.transforms.streamline.least_float32 import least_input_after_mul
 from qnnflow.transforms.streamline.patterns import (
     Matches,
     channel_axis,
@@ -27,11 +31,11 @@ BIG = float(2**31)
 
 
 def scaled_thresholds(thresholds: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """T / c per channel (float64), -BIG/+BIG for channels with c == 0."""
+    """T / c per channel (the least float32 x with x * c >= T), -BIG/+BIG where c == 0."""
     t = np.broadcast_to(thresholds.astype(np.float64), (c.shape[0], thresholds.shape[1]))
     safe = np.where(c == 0, 1.0, c).reshape(-1, 1)
     constant = np.where(t <= 0, -BIG, BIG)
-    return np.where(c.reshape(-1, 1) == 0, constant, t / safe)
+    return np.where(c.reshape(-1, 1) == 0, constant, least_input_after_mul(t, safe))
 
 
 def compact(thresholds: np.ndarray) -> np.ndarray:

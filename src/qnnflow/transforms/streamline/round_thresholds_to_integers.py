@@ -2,8 +2,11 @@
 
     MultiThreshold(T) on x of integer datatype D  ==>  MultiThreshold(clip(ceil(T), D.min, D.max+1))
 
-x >= t  <=>  x >= ceil(t) for integer x; a threshold below D.min is always passed and one
-above D.max never, as are D.min and D.max + 1. The thresholds are annotated with the
+x >= t  <=>  x >= ceil(t) for integer x and any real t, so the rounding is exact and keeps a
+strict boundary strict: thresholds from Quant and the absorbed Mul/Add are the least float32
+inputs reaching a code, so a tie h (integer) the code passes stays at h, and one it does not
+pass sits one float32 step above h and becomes h + 1. A threshold below D.min is always
+passed and one above D.max never, as are D.min and D.max + 1. The thresholds are annotated with the
 smallest integer datatype that holds them. Needs datatypes inferred (InferDataTypes).
 """
 
