@@ -1,38 +1,34 @@
 """Conv(integer weights) -> MultiThreshold  ==>  ZeroPad -> SlidingWindow -> MatrixVectorUnit
 (thresholds fused), in NHWC between Transposes. The conv must have no bias, group 1, no
-dilation, and an integer input; its weights must be integers (bipolar when they are +-1)."""
+dilation, and an integer input; the MatrixVectorUnit's mode, datatypes and thresholds come
+from mvu_params (bipolar activations and XNOR layers included). A conv that cannot convert
+stays on the host, and the reason is logged."""
 
 from __future__ import annotations
 
-import numpy as np
+import logging
+
 from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 from qonnx.util.basic import get_by_name
 
 from qnnflow.frontend.binparams.hidden_layers import conv_weight_matrix
 from qnnflow.ops import DOMAIN
+from qnnflow.ops.bipolar import is_bipolar
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.mvu_params import NotConvertible, mvu_params, weight_datatype
 from qnnflow.util.names import new_tensor_name
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ConvertConvThresholdToHW", "weight_datatype"]
 
 
 def _attr(node, name: str, default):
     attr = get_by_name(node.attribute, name)
     return helper.get_attribute_value(attr) if attr is not None else default
-
-
-def weight_datatype(weights: np.ndarray) -> DataType:
-    """Smallest qonnx datatype of integer weights; BIPOLAR for +-1 only."""
-    if np.isin(weights, (-1, 1)).all():
-        return DataType["BIPOLAR"]
-    low, high = int(weights.min()), int(weights.max())
-    for bits in range(2, 33):
-        dtype = DataType[f"INT{bits}"]
-        if dtype.min() <= low and high <= dtype.max():
-            return dtype
-    raise ValueError("weights exceed 32 bits")
 
 
 def _convertible(model: ModelWrapper, conv) -> tuple | None:
@@ -41,17 +37,21 @@ def _convertible(model: ModelWrapper, conv) -> tuple | None:
     weights = model.get_initializer(conv.input[1])
     idt = model.get_tensor_datatype(conv.input[0])
     consumers = model.find_consumers(conv.output[0])
-    if weights is None or idt is None or not idt.is_integer() or len(consumers) != 1:
+    if weights is None or idt is None or len(consumers) != 1:
         return None
     mt = consumers[0]
-    if mt.op_type != "MultiThreshold" or np.any(weights != np.round(weights)):
+    if mt.op_type != "MultiThreshold" or model.get_initializer(mt.input[1]) is None:
         return None
-    if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
+    try:
+        if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
+            raise NotConvertible("grouped or dilated")
+        if is_bipolar(idt) and any(_attr(conv, "pads", [0, 0, 0, 0])):
+            raise NotConvertible("zero padding of a BIPOLAR input (0 is not -1 or +1)")
+        params = mvu_params(model, conv_weight_matrix(weights), idt, mt)
+    except NotConvertible as why:
+        log.info("Conv '%s' stays on the host: %s", conv.name, why)
         return None
-    thresholds = model.get_initializer(mt.input[1])
-    if thresholds is None or getCustomOp(mt).get_nodeattr("out_scale") != 1.0:
-        return None
-    return weights, idt, mt, thresholds
+    return weights.shape, idt, mt, params
 
 
 class ConvertConvThresholdToHW(Transformation):
@@ -59,18 +59,18 @@ class ConvertConvThresholdToHW(Transformation):
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [(n, m) for n in model.graph.node if (m := _convertible(model, n))]
-        for conv, (weights, idt, mt, thresholds) in matches:
-            self._convert(model, conv, weights, idt, mt, thresholds)
+        for conv, (shape, idt, mt, params) in matches:
+            self._convert(model, conv, shape, idt, mt, params)
         return model, bool(matches)
 
-    def _convert(self, model, conv, weights, idt, mt, thresholds) -> None:
+    def _convert(self, model, conv, shape, idt, mt, params) -> None:
         name = conv.name or conv.output[0]
-        cout, cin, k, _ = weights.shape
+        cout, cin, k, _ = shape
         _, _, h, w = model.get_tensor_shape(conv.input[0])
         top, left, bottom, right = _attr(conv, "pads", [0, 0, 0, 0])
         stride = _attr(conv, "strides", [1, 1])
-        odt = DataType[getCustomOp(mt).get_nodeattr("out_dtype")]
-        act_val = int(getCustomOp(mt).get_nodeattr("out_bias"))
+        attrs = params["attrs"]
+        odt = DataType[attrs["outputDataType"]]
         common = {"domain": DOMAIN, "inputDataType": idt.name}
         nodes = []
         pre, x = transpose(model, conv.input[0], TO_NHWC, f"{name}_to_nhwc")
@@ -111,13 +111,10 @@ class ConvertConvThresholdToHW(Transformation):
         )
         model.set_tensor_shape(windows, [1, oh, ow, k * k * cin])
         model.set_tensor_datatype(windows, idt)
-        wdt = weight_datatype(weights)
         w_name, t_name = f"{name}_W_hw", f"{name}_T_hw"
-        model.set_initializer(w_name, conv_weight_matrix(weights).astype(np.float32))
-        model.set_tensor_datatype(w_name, wdt)
-        # acc is an integer, so acc >= t  <=>  acc >= ceil(t); one row per output channel
-        rows = np.broadcast_to(np.ceil(thresholds), (cout, thresholds.shape[1]))
-        model.set_initializer(t_name, np.ascontiguousarray(rows, dtype=np.float32))
+        model.set_initializer(w_name, params["weights"])
+        model.set_tensor_datatype(w_name, DataType[attrs["weightDataType"]])
+        model.set_initializer(t_name, params["thresholds"])
         model.set_tensor_datatype(t_name, DataType["INT32"])
         mvu_out = new_tensor_name(model, f"{name}_mvu_out")
         nodes.append(
@@ -126,14 +123,9 @@ class ConvertConvThresholdToHW(Transformation):
                 [windows, w_name, t_name],
                 [mvu_out],
                 name=f"{name}_mvu",
-                MW=k * k * cin,
-                MH=cout,
                 numInputVectors=[1, oh, ow],
-                weightDataType=wdt.name,
-                numThresholds=int(thresholds.shape[1]),
-                ActVal=act_val,
-                outputDataType=odt.name,
-                **common,
+                domain=DOMAIN,
+                **attrs,
             )
         )
         model.set_tensor_shape(mvu_out, [1, oh, ow, cout])
