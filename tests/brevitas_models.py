@@ -1,10 +1,14 @@
-"""Small seeded random-weight Brevitas CNNs (W1A3, W2A2, W4A4), exported to QONNX for tests.
+"""Small seeded random-weight Brevitas CNNs (W1A3, W2A2, W4A4, W1A1), exported to QONNX for
+tests.
 
 Each net takes uint8-valued pixels (0..255 stored as float), divides by 255 in the graph,
 quantizes the input to 8 bits, then runs conv -> BatchNorm -> quantized ReLU blocks with
 max-pools between them. The first conv has 8-bit weights; hidden convs use the variant's
 weight quantizer (binary = BipolarQuant). BatchNorm statistics are set from a calibration
-batch and then perturbed; channel 0 of every BatchNorm gets a negative gamma.
+batch and then perturbed; channel 0 of every BatchNorm gets a negative gamma. act_bits=1 is
+a bnn_pynq CNV-like W1A1 net: sign activations (QuantIdentity with
+SignedBinaryActPerTensorConst, exported as BipolarQuant), binary weights in every conv
+(the first too, as CNV), unpadded convs (CNV pads none).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from brevitas.quant import (
     Int8ActPerTensorFloatMinMaxInit,
     Int8WeightPerChannelFloat,
     Int8WeightPerTensorFloat,
+    SignedBinaryActPerTensorConst,
     SignedBinaryWeightPerTensorConst,
     Uint8ActPerTensorFloatMaxInit,
 )
@@ -37,7 +42,7 @@ class Spec:
     channels: tuple[int, ...]
     pools: tuple[str | None, ...]
     weight_bits: int  # hidden convs; 1 = binary (BipolarQuant)
-    act_bits: int
+    act_bits: int  # 1 = sign activations, binary weights everywhere, no conv padding
     size: int
     per_channel_weights: bool = False
     signed_input: bool = False
@@ -59,6 +64,7 @@ SPECS = {
         signed_input=True,
         kernels=(3, 3, 1),
     ),
+    "w1a1": Spec("w1a1", (3, 8, 16, 16), (None, "2s2", None), 1, 1, 12),
 }
 
 
@@ -67,6 +73,14 @@ def _weight_quant(bits: int, per_channel: bool) -> dict:
         return {"weight_quant": SignedBinaryWeightPerTensorConst}
     quant = Int8WeightPerChannelFloat if per_channel else Int8WeightPerTensorFloat
     return {"weight_quant": quant, "weight_bit_width": bits}
+
+
+def _activation(spec: Spec, i: int) -> nn.Module:
+    if spec.act_bits == 1:
+        return QuantIdentity(act_quant=SignedBinaryActPerTensorConst)
+    return QuantReLU(
+        act_quant=Uint8ActPerTensorFloatMaxInit, bit_width=spec.act_bits, max_val=1.5 + 0.5 * i
+    )
 
 
 def _pool(kind: str | None) -> list[nn.Module]:
@@ -99,15 +113,13 @@ class TinyCNN(nn.Module):
                 else _weight_quant(spec.weight_bits, spec.per_channel_weights)
             )
             k = kernels[i]
-            layers.append(QuantConv2d(c_in, c_out, k, padding=k // 2, bias=False, **wq))
+            bipolar = spec.act_bits == 1
+            if bipolar:
+                wq = _weight_quant(1, False)
+            padding = 0 if bipolar else k // 2
+            layers.append(QuantConv2d(c_in, c_out, k, padding=padding, bias=False, **wq))
             layers.append(nn.BatchNorm2d(c_out))
-            layers.append(
-                QuantReLU(
-                    act_quant=Uint8ActPerTensorFloatMaxInit,
-                    bit_width=spec.act_bits,
-                    max_val=1.5 + 0.5 * i,
-                )
-            )
+            layers.append(_activation(spec, i))
             layers.extend(_pool(spec.pools[i]))
         self.body = nn.Sequential(*layers)
 

@@ -70,3 +70,13 @@ def test_read_packed_frame_is_raster_order_of_64_bit_aligned_pixels(tmp_path):
     assert path.stat().st_size == 2 * 3 * 80
     np.testing.assert_array_equal(read_packed_frame(path, 2, 3, 200, 3), values)
     np.testing.assert_array_equal(read_packed_frame(path, 3, 2, 200, 3), values.reshape(3, 2, 200))
+
+
+def test_bipolar_elements_are_one_bit_each():
+    """+1 -> 1, -1 -> 0 (the code of a bipolar weight too); 0 has no code."""
+    values = np.array([[1, -1, -1, 1, 1, 1, -1, -1, 1]])
+    data = pack(values, 1, bipolar=True)
+    assert data.tolist() == [[0b00111001, 0b1]]
+    np.testing.assert_array_equal(unpack(data, 9, 1, bipolar=True), values)
+    with pytest.raises(QnnflowError, match="BIPOLAR elements must be -1 or \\+1, got 0"):
+        pack(np.array([1, 0]), 1, bipolar=True)

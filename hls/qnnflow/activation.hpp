@@ -35,6 +35,17 @@ struct pass_value {
     }
 };
 
+// XNOR mode without thresholds: the lane's popcount p leaves as the bipolar dot product
+// 2p - MW (xnor.hpp), truncated to OUT_BITS (the renderer checks that OUT_BITS holds it).
+template <unsigned OUT_BITS, int MW>
+struct popcount_to_dot {
+    template <typename VALUE>
+    ap_uint<OUT_BITS> apply(const VALUE &value, unsigned, unsigned) const {
+#pragma HLS INLINE
+        return ap_uint<OUT_BITS>(value * 2 - MW);
+    }
+};
+
 // Thresholds of channel fold * PE + lane in table[lane][fold] (the folded layout of
 // qnnflow.backends.hls.params), stored as plain integers of TH_BITS significant bits.
 template <unsigned PE, unsigned FOLDS, unsigned T, int ACT_VAL, unsigned OUT_BITS, int TH_BITS,

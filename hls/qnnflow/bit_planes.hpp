@@ -46,14 +46,6 @@ bit_planes<SIMD, IN_BITS, IN_SIGNED> make_bit_planes(const dp_int<IN_BITS + 1> (
 }
 
 #ifdef QNNFLOW_SIM_BIT_PLANES
-inline long long popcount64(unsigned long long v) {
-    // Portable SWAR count: the build flags do not assume the POPCNT instruction.
-    v = v - ((v >> 1) & 0x5555555555555555ULL);
-    v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
-    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
-    return (long long)((v * 0x0101010101010101ULL) >> 56);
-}
-
 // sum_s (w_s ? +x_s : -x_s) for the SIMD weight bits of `w`.
 template <unsigned SIMD, unsigned IN_BITS, bool IN_SIGNED>
 long long bipolar_dot(const bit_planes<SIMD, IN_BITS, IN_SIGNED> &planes,

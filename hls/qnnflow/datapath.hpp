@@ -18,6 +18,17 @@ template <int N>
 using dp_int = long long;
 #endif
 
+#ifndef __SYNTHESIS__
+// Set bits of a 64-bit word, for the simulation's bit-parallel shortcuts (bit_planes.hpp,
+// xnor.hpp). Portable SWAR count: the build flags do not assume the POPCNT instruction.
+inline long long popcount64(unsigned long long v) {
+    v = v - ((v >> 1) & 0x5555555555555555ULL);
+    v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (long long)((v * 0x0101010101010101ULL) >> 56);
+}
+#endif
+
 // keep ? v : -v. The simulation computes it without a branch: random bipolar weights would
 // defeat the branch predictor and cost several times the arithmetic.
 template <int N>

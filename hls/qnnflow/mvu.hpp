@@ -5,6 +5,8 @@
 //
 // Elements: inputs are IN_BITS wide (two's complement when IN_SIGNED); a weight of
 // W_BITS == 1 is bipolar (bit 1 = +1, bit 0 = -1), wider weights are two's complement.
+// XNOR: inputs are bipolar bits too (IN_BITS == W_BITS == 1) and a lane accumulates
+// popcount(XNOR) (xnor.hpp) instead of products; its activation works in that domain.
 #pragma once
 
 #include "qnnflow/activation.hpp"
@@ -13,6 +15,7 @@
 #include "qnnflow/datapath.hpp"
 #include "qnnflow/ddr_weights.hpp"
 #include "qnnflow/param_words.hpp"
+#include "qnnflow/xnor.hpp"
 
 namespace qnnflow {
 
@@ -46,6 +49,32 @@ dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD],
     return sum;
 }
 
+// Every lane's partial sum over one input word of SIMD elements: popcount(XNOR) in XNOR
+// mode, else the dot product of the unpacked inputs with the lane's weights.
+template <unsigned SIMD, unsigned PE, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS,
+          bool XNOR, int ACC_BITS>
+void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_BITS> (&w)[PE],
+                   dp_int<ACC_BITS> (&partial)[PE]) {
+#pragma HLS INLINE
+    static_assert(!XNOR || (IN_BITS == 1 && W_BITS == 1), "XNOR takes one-bit codes");
+    if (XNOR) {
+        for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+            partial[lane] = xnor_popcount<SIMD, ACC_BITS>(ap_uint<SIMD>(word),
+                                                          ap_uint<SIMD>(w[lane]));
+        }
+        return;
+    }
+    dp_int<IN_BITS + 1> x[SIMD];
+#pragma HLS ARRAY_PARTITION variable=x complete
+    unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(word, x);
+    const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
+    for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+        partial[lane] = dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w[lane]);
+    }
+}
+
 // One output word: the activation of each of the PE lanes' accumulators for output fold nf.
 template <unsigned OUT_BITS, typename ACC, unsigned PE, typename ACTIVATION>
 ap_uint<PE * OUT_BITS> activate_lanes(const ACC (&acc)[PE], const ACTIVATION &activation,
@@ -64,8 +93,8 @@ ap_uint<PE * OUT_BITS> activate_lanes(const ACC (&acc)[PE], const ACTIVATION &ac
 // output fold -> input fold; a vector's MW/SIMD input words are read during output fold 0
 // and replayed from a buffer for the other MH/PE - 1 folds.
 template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
-          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS, unsigned OUT_BITS,
-          typename W_LIMB, unsigned W_LIMBS, typename ACTIVATION>
+          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, bool XNOR, int ACC_BITS,
+          unsigned OUT_BITS, typename W_LIMB, unsigned W_LIMBS, typename ACTIVATION>
 void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                   hls::stream<ap_uint<PE * OUT_BITS>> &out,
                   const W_LIMB (&weights)[PE][(MW / SIMD) * (MH / PE)][W_LIMBS],
@@ -86,17 +115,18 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         } else {
             word = input_buffer[sf];
         }
-        dp_int<IN_BITS + 1> x[SIMD];
-#pragma HLS ARRAY_PARTITION variable=x complete
-        unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(word, x);
-        const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
+        ap_uint<SIMD * W_BITS> w[PE];
+#pragma HLS ARRAY_PARTITION variable=w complete
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
-            const ap_uint<SIMD * W_BITS> w =
-                join_limbs<SIMD * W_BITS>(weights[lane][nf * SF + sf]);
-            const dp_int<ACC_BITS> partial =
-                dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w);
-            acc[lane] = sf == 0 ? partial : dp_int<ACC_BITS>(acc[lane] + partial);
+            w[lane] = join_limbs<SIMD * W_BITS>(weights[lane][nf * SF + sf]);
+        }
+        dp_int<ACC_BITS> partial[PE];
+#pragma HLS ARRAY_PARTITION variable=partial complete
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS>(word, w, partial);
+        for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+            acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);
         }
         if (sf == SF - 1) out.write(activate_lanes<OUT_BITS>(acc, activation, nf));
         if (++sf == SF) {
@@ -112,8 +142,8 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 // side (lane 0 lowest); each group's MW/SIMD slice words arrive once per frame, during its
 // vector 0, and stay in `slice` for the group's other vectors.
 template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
-          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS, unsigned OUT_BITS,
-          typename ACTIVATION>
+          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, bool XNOR, int ACC_BITS,
+          unsigned OUT_BITS, typename ACTIVATION>
 void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                      hls::stream<ap_uint<PE * OUT_BITS>> &out,
                      hls::stream<ap_uint<PE * SIMD * W_BITS>> &slice_words,
@@ -130,24 +160,26 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
     for (unsigned step = 0; step < NF * VECTORS * SF; step++) {
 #pragma HLS PIPELINE II=1
         QNNFLOW_COUNT_CYCLE();
-        dp_int<IN_BITS + 1> x[SIMD];
-#pragma HLS ARRAY_PARTITION variable=x complete
-        unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(in.read(), x);
-        const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
+        const ap_uint<SIMD * IN_BITS> word = in.read();
         ap_uint<PE * SIMD * W_BITS> words = 0;
         if (vector == 0) words = slice_words.read();
+        ap_uint<SIMD * W_BITS> w[PE];
+#pragma HLS ARRAY_PARTITION variable=w complete
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
-            ap_uint<SIMD * W_BITS> w;
             if (vector == 0) {  // use the arriving word and keep it
-                w = element<SIMD * W_BITS>(words, lane);
-                slice[lane][sf] = w;
+                w[lane] = element<SIMD * W_BITS>(words, lane);
+                slice[lane][sf] = w[lane];
             } else {
-                w = slice[lane][sf];
+                w[lane] = slice[lane][sf];
             }
-            const dp_int<ACC_BITS> partial =
-                dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w);
-            acc[lane] = sf == 0 ? partial : dp_int<ACC_BITS>(acc[lane] + partial);
+        }
+        dp_int<ACC_BITS> partial[PE];
+#pragma HLS ARRAY_PARTITION variable=partial complete
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS>(word, w, partial);
+        for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+            acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);
         }
         if (sf == SF - 1) out.write(activate_lanes<OUT_BITS>(acc, activation, nf));
         if (++sf == SF) {
@@ -163,8 +195,8 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 // mem_mode stream_ddr: the DDR reader and the compute loop as one DATAFLOW region; `ddr`
 // holds the (MH/PE) * (MW/SIMD) slice words of ddr_weights.hpp's image, group by group.
 template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
-          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS, unsigned OUT_BITS,
-          typename ACTIVATION>
+          unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, bool XNOR, int ACC_BITS,
+          unsigned OUT_BITS, typename ACTIVATION>
 void mvu_stream_ddr(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                     hls::stream<ap_uint<PE * OUT_BITS>> &out, const ap_uint<DDR_WORD_BITS> *ddr,
                     const ACTIVATION &activation) {
@@ -175,8 +207,8 @@ void mvu_stream_ddr(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
     // One slice of read-ahead: the next group's words arrive while this group computes.
 #pragma HLS STREAM variable=slice_words depth=SF
     read_ddr_weights<NF * SF, PE * SIMD * W_BITS>(ddr, slice_words);
-    mvu_group_major<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS, OUT_BITS>(
-        in, out, slice_words, activation);
+    mvu_group_major<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS,
+                    OUT_BITS>(in, out, slice_words, activation);
 }
 
 }  // namespace qnnflow

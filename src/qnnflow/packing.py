@@ -4,7 +4,9 @@ A pixel (the last axis, C elements of `bits` bits each) is a little-endian bit s
 element k occupies bits [k*bits, (k+1)*bits), least significant bit first; bit i of the
 string is bit (i mod 8) of byte i//8. The string is zero-padded to a multiple of
 `align_bits` (64 for the PYNQ-Z2's 64-bit AXI words), so 16 x 3-bit codes take 8 bytes
-and 512 x 3-bit codes take 192. Signed values are stored in two's complement.
+and 512 x 3-bit codes take 192. Signed values are stored in two's complement. A BIPOLAR
+element (-1 or +1) is one bit, +1 -> 1 and -1 -> 0, the code of a bipolar weight too
+(`bipolar_bits`, `bipolar_values`); 0 has no code and is refused.
 
 Element order on a stream: NHWC, except channel-group-major (G > 1 channel groups) behind a
 layer that streams its weights from DDR: all pixels of channels [0, C/G), then all pixels of
@@ -25,8 +27,24 @@ def packed_bytes(count: int, bits: int, align_bits: int = 8) -> int:
     return -(-total // align_bits) * align_bits // 8
 
 
-def pack(values: np.ndarray, bits: int, align_bits: int = 8) -> np.ndarray:
-    """[..., C] integers -> [..., packed_bytes] uint8."""
+def bipolar_bits(values: np.ndarray) -> np.ndarray:
+    """-1/+1 values -> their one-bit codes (+1 -> 1, -1 -> 0); anything else is refused."""
+    ints = np.asarray(values).astype(np.int64)
+    if ints.size and not np.all(np.abs(ints) == 1):
+        bad = ints[np.abs(ints) != 1].reshape(-1)[0]
+        raise QnnflowError(f"BIPOLAR elements must be -1 or +1, got {bad}")
+    return (ints > 0).astype(np.int64)
+
+
+def bipolar_values(codes: np.ndarray) -> np.ndarray:
+    """One-bit codes -> -1/+1 (the inverse of `bipolar_bits`)."""
+    return 2 * (np.asarray(codes).astype(np.int64) & 1) - 1
+
+
+def pack(values: np.ndarray, bits: int, align_bits: int = 8, bipolar: bool = False) -> np.ndarray:
+    """[..., C] integers -> [..., packed_bytes] uint8 (-1/+1 as one bit each when bipolar)."""
+    if bipolar:
+        values, bits = bipolar_bits(values), 1
     ints = np.asarray(values).astype(np.int64)
     low, high = -(1 << (bits - 1)), (1 << bits) - 1
     if ints.size and (ints.min() < low or ints.max() > high):
@@ -39,8 +57,12 @@ def pack(values: np.ndarray, bits: int, align_bits: int = 8) -> np.ndarray:
     return np.packbits(flat, axis=-1, bitorder="little")
 
 
-def unpack(data: np.ndarray, count: int, bits: int, signed: bool = False) -> np.ndarray:
+def unpack(
+    data: np.ndarray, count: int, bits: int, signed: bool = False, bipolar: bool = False
+) -> np.ndarray:
     """[..., packed_bytes] uint8 -> [..., count] int64 (inverse of `pack`)."""
+    if bipolar:
+        return bipolar_values(unpack(data, count, 1))
     flat = np.unpackbits(np.asarray(data, dtype=np.uint8), axis=-1, bitorder="little")
     if flat.shape[-1] < count * bits:
         raise QnnflowError(f"{flat.shape[-1]} bits per pixel, need {count} x {bits}")

@@ -3,10 +3,12 @@
 A stream word holds `per_word` elements of `bits` bits (qnnflow.packing: element 0 in the
 lowest bits); Vitis HLS pads an AXI-Stream word to whole bytes and the DMA's byte-lane width
 converters keep that byte order, so one frame in DDR is `words` words of
-`word_bytes = ceil(per_word*bits/8)` bytes each, back to back. Elements follow the NHWC
-order of the tensor, except that an output of `channel_groups` G > 1 (behind a layer that
-streams its weights from DDR) is channel-group-major: all pixels of channels [0, C/G), then
-all pixels of the next C/G channels, and so on. Numpy only: this runs on the board.
+`word_bytes = ceil(per_word*bits/8)` bytes each, back to back. A BIPOLAR stream's elements
+are -1/+1 on the host and one bit each on the stream (+1 -> 1, -1 -> 0: qnnflow.packing).
+Elements follow the NHWC order of the tensor, except that an output of `channel_groups`
+G > 1 (behind a layer that streams its weights from DDR) is channel-group-major: all pixels
+of channels [0, C/G), then all pixels of the next C/G channels, and so on. Numpy only:
+this runs on the board.
 """
 
 from __future__ import annotations
@@ -60,7 +62,13 @@ class StreamFormat:
         return self.words * self.word_bytes
 
     @property
+    def bipolar(self) -> bool:
+        return self.dtype == "BIPOLAR"
+
+    @property
     def value_range(self) -> tuple[int, int]:
+        if self.bipolar:
+            return -1, 1
         if self.signed:
             return -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
         return 0, (1 << self.bits) - 1
@@ -106,6 +114,8 @@ def check_batch(fmt: StreamFormat, batch: np.ndarray) -> np.ndarray:
         )
     ints = array.astype(np.int64)
     low, high = fmt.value_range
+    if fmt.bipolar and ints.size and np.any(ints == 0):
+        raise QnnflowError(f"accelerator input '{fmt.tensor}' (BIPOLAR) takes -1 or +1, got 0")
     if ints.size and (ints.min() < low or ints.max() > high):
         raise QnnflowError(
             f"accelerator input '{fmt.tensor}' ({fmt.dtype}) takes values in [{low}, {high}], "
@@ -128,7 +138,7 @@ def pack_frames(fmt: StreamFormat, batch: np.ndarray) -> np.ndarray:
     """A checked normal batch -> the DMA bytes [N, frame_bytes] uint8."""
     ints = check_batch(fmt, batch)
     words = to_stream_order(fmt, ints).reshape(ints.shape[0], fmt.words, fmt.per_word)
-    return pack(words, fmt.bits, 8).reshape(ints.shape[0], fmt.frame_bytes)
+    return pack(words, fmt.bits, 8, bipolar=fmt.bipolar).reshape(ints.shape[0], fmt.frame_bytes)
 
 
 def unpack_frames(fmt: StreamFormat, data: np.ndarray, frames: int) -> np.ndarray:
@@ -140,5 +150,6 @@ def unpack_frames(fmt: StreamFormat, data: np.ndarray, frames: int) -> np.ndarra
             f"frames x {fmt.frame_bytes} bytes"
         )
     words = raw.reshape(frames, fmt.words, fmt.word_bytes)
-    values = unpack(words, fmt.per_word, fmt.bits, fmt.signed).reshape(frames, fmt.elements)
+    values = unpack(words, fmt.per_word, fmt.bits, fmt.signed, fmt.bipolar)
+    values = values.reshape(frames, fmt.elements)
     return from_stream_order(fmt, values)

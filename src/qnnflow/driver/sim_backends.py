@@ -39,18 +39,22 @@ def renderers_available() -> bool:
 
 
 def bytes_to_elements(
-    fmt: StreamFormat, data: np.ndarray, frames: int, signed: bool = False
+    fmt: StreamFormat, data: np.ndarray, frames: int, as_values: bool = False
 ) -> np.ndarray:
-    """DMA bytes -> [frames, elements] in stream order: raw bit codes, or values when
-    `signed` is the format's signedness."""
+    """DMA bytes -> [frames, elements] in stream order: raw bit codes (what the C++
+    simulation's input file may hold), or the tensor's values when `as_values`."""
     words = np.asarray(data, np.uint8).reshape(frames, fmt.words, fmt.word_bytes)
-    return unpack(words, fmt.per_word, fmt.bits, signed=signed).reshape(frames, fmt.elements)
+    if as_values:
+        values = unpack(words, fmt.per_word, fmt.bits, fmt.signed, fmt.bipolar)
+    else:
+        values = unpack(words, fmt.per_word, fmt.bits)
+    return values.reshape(frames, fmt.elements)
 
 
 def elements_to_bytes(fmt: StreamFormat, values: np.ndarray, frames: int) -> np.ndarray:
     """[frames, elements] stream-order values -> the bytes the DMA writes to DDR."""
     words = np.asarray(values, np.int64).reshape(frames, fmt.words, fmt.per_word)
-    return pack(words, fmt.bits, 8).reshape(frames, fmt.frame_bytes)
+    return pack(words, fmt.bits, 8, bipolar=fmt.bipolar).reshape(frames, fmt.frame_bytes)
 
 
 def _load_model(package: AcceleratorPackage):
@@ -122,7 +126,7 @@ class PythonBackend:
         from qonnx.core.onnx_exec import execute_onnx
 
         fin, fout = self.package.input, self.package.output
-        normal = from_stream_order(fin, bytes_to_elements(fin, data, frames, fin.signed))
+        normal = from_stream_order(fin, bytes_to_elements(fin, data, frames, as_values=True))
         outs = np.zeros((frames, fout.elements), np.int64)
         began = time.perf_counter()
         for f in range(frames):

@@ -9,6 +9,12 @@ import numpy as np
 from qonnx.core.datatype import DataType
 
 from qnnflow.ops.base import FoldPlan, HWOp, divisors
+from qnnflow.ops.bipolar import (
+    bipolar_output_problem,
+    is_bipolar,
+    thresholded_output,
+    xnor_popcount,
+)
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
 from qnnflow.ops.graph_queries import hw_op, producer_of_class
 from qnnflow.ops.pad import ZeroPad
@@ -33,6 +39,11 @@ def matrix_vector(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
 class MatrixVectorUnit(HWOp):
     """Inputs: x [1, ..., MW], weights [MW, MH], optional thresholds [MH, T].
 
+    out = count(acc >= t) + ActVal with thresholds, else acc = x.W. BIPOLAR output: one
+    threshold, out = 2*count - 1. XNOR mode (BIPOLAR x and weights, qnnflow.ops.bipolar):
+    acc is the popcount p of XNOR(x bits, w bits), so the thresholds are popcount thresholds
+    (x.W = 2p - MW); without thresholds the output is x.W itself. Tensors hold -1/+1.
+
     cycles = prod(numInputVectors) * (MW/SIMD) * (MH/PE).
     Weights on chip (mem_mode internal): MW*MH/(PE*SIMD) words of PE*SIMD*wbits bits, in
     BRAM36 (ram_style block, or auto when deeper than 128 words) else LUTRAM. Thresholds:
@@ -40,6 +51,9 @@ class MatrixVectorUnit(HWOp):
     LUT = 100 + PE*(SIMD*m + SIMD*acc + acc + T*ceil(acc/2)) + LUTRAM, where m = abits for
     bipolar weights (conditional negate), else wbits*abits; a DSP per lane when both operands
     exceed 4 bits (then m = 0). FF = 100 + PE*(SIMD*abits + 2*acc).
+    XNOR mode: acc = ceil(log2(MW + 1)) bits (an unsigned popcount); per lane SIMD XNOR LUTs
+    and a popcount tree of about SIMD LUTs (LUT6 compressors) replace the multiply-adds:
+    LUT = 100 + PE*(2*SIMD + acc + T*ceil(acc/2)) + LUTRAM, FF = 100 + PE*(SIMD + 2*acc).
 
     mem_mode stream_ddr (for big weight matrices on small feature maps): the loop order is
     output-channel group -> pixel -> input fold, so each PE x MW weight slice is read from
@@ -78,7 +92,14 @@ class MatrixVectorUnit(HWOp):
     def weight_dtype(self) -> DataType:
         return DataType[self.get_nodeattr("weightDataType")]
 
+    def xnor_mode(self) -> bool:
+        """BIPOLAR inputs and weights: accumulate popcount(XNOR) (qnnflow.ops.bipolar)."""
+        return is_bipolar(self.input_dtype()) and is_bipolar(self.weight_dtype())
+
     def acc_bits(self) -> int:
+        """Bits of the accumulator: signed for a dot product, unsigned for a popcount."""
+        if self.xnor_mode():
+            return math.ceil(math.log2(self.get_nodeattr("MW") + 1))
         wdt, idt = self.weight_dtype(), self.input_dtype()
         wmax = max(abs(wdt.min()), abs(wdt.max()))
         imax = max(abs(idt.min()), abs(idt.max()))
@@ -95,6 +116,23 @@ class MatrixVectorUnit(HWOp):
 
     def folded_output_shape(self) -> tuple[int, ...]:
         return self.fold_last_axis(self.normal_output_shape(), self.get_nodeattr("PE"))
+
+    def check_datatypes(self) -> None:
+        """Refuse datatype combinations the kernels do not implement."""
+        if is_bipolar(self.input_dtype()) and not self.xnor_mode():
+            raise self.fail(
+                f"BIPOLAR inputs need BIPOLAR weights (XNOR mode), got {self.weight_dtype().name}"
+            )
+        if is_bipolar(self.output_dtype()):
+            problem = bipolar_output_problem(
+                self.get_nodeattr("numThresholds"), self.get_nodeattr("ActVal")
+            )
+            if problem:
+                raise self.fail(problem)
+
+    def verify_node(self) -> None:
+        self.check_datatypes()
+        super().verify_node()
 
     def check_folding(self) -> None:
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
@@ -213,7 +251,11 @@ class MatrixVectorUnit(HWOp):
         else:
             self._add_memory(res, mw * mh // (pe * simd), pe * simd * wbits)
         res["LUTRAM"] += float(lutram_for(mh // pe, pe * t * acc))
-        res["LUT"] += 100.0 + pe * (simd * mult + simd * acc + acc + t * math.ceil(acc / 2))
+        compare = acc + t * math.ceil(acc / 2)
+        if self.xnor_mode():  # XNOR per lane, a popcount tree of about SIMD LUTs
+            res["LUT"] += 100.0 + pe * (2 * simd + compare)
+        else:
+            res["LUT"] += 100.0 + pe * (simd * mult + simd * acc + compare)
         res["LUT"] += res["LUTRAM"]
         res["FF"] += 100.0 + pe * (simd * abits + 2 * acc)
         return res
@@ -242,5 +284,8 @@ class MatrixVectorUnit(HWOp):
         # a fully connected layer may read a [1, H, W, C] stream as one vector of H*W*C
         acc = matrix_vector(x.reshape(self.normal_input_shape()), weights)
         if not thresholds:
-            return acc
-        return multithreshold_last_axis(acc, thresholds[0]) + self.get_nodeattr("ActVal")
+            return acc  # in XNOR mode too: the bipolar dot product 2p - MW
+        if self.xnor_mode():
+            acc = xnor_popcount(acc, self.get_nodeattr("MW"))
+        counts = multithreshold_last_axis(acc, thresholds[0])
+        return thresholded_output(counts, self.output_dtype(), self.get_nodeattr("ActVal"))

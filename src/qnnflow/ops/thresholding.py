@@ -7,12 +7,14 @@ import math
 import numpy as np
 
 from qnnflow.ops.base import HWOp, divisors
+from qnnflow.ops.bipolar import bipolar_output_problem, is_bipolar, thresholded_output
 from qnnflow.ops.estimate import lutram_for, zero_resources
 from qnnflow.ops.mvu import multithreshold_last_axis
 
 
 class Thresholding(HWOp):
-    """Inputs: x [1, ..., C], thresholds [C, T]; out = count(x >= t) + ActVal.
+    """Inputs: x [1, ..., C], thresholds [C, T]; out = count(x >= t) + ActVal, or 2*count - 1
+    for a BIPOLAR output (one threshold). A BIPOLAR input holds -1/+1 like any integer.
 
     cycles = prod(numInputVectors) * C/PE. Thresholds in LUTRAM (C*T*ibits bits);
     LUT = 50 + PE*T*ceil(ibits/2) (comparators) + LUTRAM, FF = 50 + PE*(ibits + obits)."""
@@ -41,6 +43,18 @@ class Thresholding(HWOp):
 
     def folded_output_shape(self) -> tuple[int, ...]:
         return self.folded_input_shape()
+
+    def verify_node(self) -> None:
+        self.check_datatypes()
+        super().verify_node()
+
+    def check_datatypes(self) -> None:
+        """A BIPOLAR output comes from one threshold (qnnflow.ops.bipolar)."""
+        if is_bipolar(self.output_dtype()):
+            t, act_val = self.get_nodeattr("numThresholds"), self.get_nodeattr("ActVal")
+            problem = bipolar_output_problem(t, act_val)
+            if problem:
+                raise self.fail(problem)
 
     def check_folding(self) -> None:
         self.require_divides(
@@ -71,4 +85,5 @@ class Thresholding(HWOp):
         return res
 
     def reference(self, x: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-        return multithreshold_last_axis(x, thresholds) + self.get_nodeattr("ActVal")
+        counts = multithreshold_last_axis(x, thresholds)
+        return thresholded_output(counts, self.output_dtype(), self.get_nodeattr("ActVal"))

@@ -98,3 +98,17 @@ def test_illegal_foldings_are_refused_before_any_code():
     model = behind_mvu(pool_model(4, 4, 8, 2, 2, [0, 0, 0, 0], pe=4), 4)
     with pytest.raises(QnnflowError, match="PE=4 must divide the 2 channels"):
         render(model, model.graph.node[1])
+
+
+@pytest.mark.parametrize("k,s,pads,pe", [(2, 2, [0, 0, 0, 0], 2), (3, 2, [1, 1, 1, 1], 4)])
+def test_bipolar_maps_pool_their_bits(k, s, pads, pe):
+    """max of -1/+1 = OR of the one-bit codes; a pad cell (code 0 = -1) never beats a -1."""
+    model = pool_model(6, 5, 4, k, s, pads, pe, "BIPOLAR")
+    rng = np.random.default_rng(k + pe)
+    x = rng.choice([-1, 1], size=(3, 1, 6, 5, 4))
+    x[1] = -1  # all -1: pads must not turn a window into anything else
+    x[2] = np.where(rng.random((1, 6, 5, 4)) < 0.1, 1, -1)  # sparse +1s
+    expected = np.concatenate([run(model, f) for f in x])
+    result = simulate_layer(render(model, model.graph.node[0]), [x])
+    np.testing.assert_array_equal(result.stream, expected.reshape(3, -1))
+    assert set(np.unique(expected)) == {-1, 1}

@@ -233,9 +233,9 @@ def test_output_types_that_would_wrap_are_refused(odt, t, message):
         render(model, model.graph.node[0])
 
 
-def test_bipolar_inputs_are_refused():
-    model = mvu_model(4, 2, 1, 1, 1, "BIPOLAR", "BIPOLAR", "INT4", np.ones((4, 2)))
-    with pytest.raises(QnnflowError, match="BIPOLAR cannot travel on a hardware stream"):
+def test_bipolar_inputs_without_bipolar_weights_are_refused():
+    model = mvu_model(4, 2, 1, 1, 1, "INT2", "BIPOLAR", "INT4", np.ones((4, 2)))
+    with pytest.raises(QnnflowError, match="BIPOLAR inputs need BIPOLAR weights"):
         render(model, model.graph.node[0])
 
 

@@ -81,3 +81,9 @@ def test_simd_straddling_channel_groups_is_refused():
     model = behind_mvu(pad_model(3, 3, 8, [1, 1, 1, 1], simd=4), 4)
     with pytest.raises(QnnflowError, match="SIMD=4 must divide the 2 channels of each of the 4"):
         render(model, model.graph.node[1])
+
+
+def test_zero_padding_a_bipolar_map_is_refused():
+    model = pad_model(4, 4, 2, [1, 1, 1, 1], dtype="BIPOLAR")
+    with pytest.raises(QnnflowError, match="cannot zero-pad a BIPOLAR map: 0 is not -1 or \\+1"):
+        render(model, model.graph.node[0])

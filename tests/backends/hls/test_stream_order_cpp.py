@@ -129,12 +129,13 @@ def test_groups_that_do_not_divide_the_channels_are_refused():
         to_group_major(np.zeros((1, 2, 2, 6)), 4)
 
 
-def test_stream_spec_refuses_non_integer_and_bipolar_types():
+def test_stream_spec_refuses_non_integer_types_and_carries_bipolar_as_one_bit():
     spec = stream_spec(DataType["INT4"], 2, 12)
     assert (spec.per_word, spec.bits, spec.signed, spec.words) == (2, 4, True, 6)
-    for name in ("BIPOLAR", "FLOAT32"):
-        with pytest.raises(QnnflowError, match="cannot travel on a hardware stream"):
-            stream_spec(DataType[name], 1, 4)
+    with pytest.raises(QnnflowError, match="cannot travel on a hardware stream"):
+        stream_spec(DataType["FLOAT32"], 1, 4)
+    spec = stream_spec(DataType["BIPOLAR"], 4, 12)
+    assert (spec.bits, spec.signed, spec.bipolar, spec.width) == (1, False, True, 4)
 
 
 def replaying_window_chain(replays: int, tail: list[tuple[str, dict]]) -> ModelWrapper:

@@ -145,3 +145,23 @@ def test_refusals_name_the_node_and_reason():
 
 def _one(model):
     return model, model.graph.node[0]
+
+
+def test_bipolar_input_and_output():
+    """A BIPOLAR input is compared as its code (thresholds moved to ceil((t + 1) / 2)); a
+    single threshold with a BIPOLAR output emits the sign bit."""
+    rng = np.random.default_rng(9)
+    x = rng.choice([-1, 1], size=(3, 1, 2, 3, 4))
+    x[1] = -1
+    t = np.array([[-1.0], [0.0], [1.0], [1.5]])  # at -1, between, at +1, beyond
+    check(threshold_model(2, 3, 4, 2, "BIPOLAR", "BIPOLAR", t), x)
+    rows = np.array([[-2.0, -1.0, 0.5], [1.0, 1.0, 2.0], [-1.0, 1.0, 1.0], [-5, 0, 5]])
+    check(threshold_model(2, 3, 4, 4, "BIPOLAR", "UINT2", rows), x, ap_datapath=True)
+    ints = rng.integers(-8, 8, size=(2, 1, 2, 3, 4))
+    check(threshold_model(2, 3, 4, 1, "INT4", "BIPOLAR", np.array([[-8.0], [0], [3], [7.5]])), ints)
+
+
+def test_bipolar_output_needs_one_threshold():
+    model = threshold_model(1, 1, 2, 1, "INT4", "BIPOLAR", np.zeros((2, 2)))
+    with pytest.raises(QnnflowError, match="a BIPOLAR output needs exactly one threshold"):
+        render(model, model.graph.node[0])

@@ -1,5 +1,5 @@
-"""Streamline on Brevitas-exported W1A3 / W2A2 / W4A4 CNNs: the graph becomes integer-only and
-the integer codes between layers equal the QONNX graph's, bit for bit."""
+"""Streamline on Brevitas-exported W1A3 / W2A2 / W4A4 / W1A1 CNNs: the graph becomes
+integer-only and the integer codes between layers equal the QONNX graph's, bit for bit."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from qnnflow.transforms.streamline import Streamline
 from tests.brevitas_models import SPECS, random_pixels
 from tests.transforms.streamline.graphs import Chain, check, floats, op_types
 
-HIDDEN_WEIGHTS = {"w1a3": "BIPOLAR", "w2a2": "INT2", "w4a4": "INT4"}
+HIDDEN_WEIGHTS = {"w1a3": "BIPOLAR", "w2a2": "INT2", "w4a4": "INT4", "w1a1": "BIPOLAR"}
+FIRST_WEIGHTS = {"w1a1": "BIPOLAR"}  # the others' first conv has 8-bit weights
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def _activation_quants(model):
     return [
         n
         for n in model.graph.node
-        if n.op_type == "Quant" and model.get_initializer(n.input[0]) is None
+        if n.op_type in ("Quant", "BipolarQuant") and model.get_initializer(n.input[0]) is None
     ]
 
 
@@ -63,8 +64,8 @@ def test_graph_is_integer_only(streamlined, name):
     _, model = streamlined(name)
     nodes = list(model.graph.node)
     assert {n.op_type for n in nodes} <= {"MultiThreshold", "Conv", "MaxPool", "Pad", "Mul"}
-    muls = [n for n in nodes if n.op_type == "Mul"]
-    assert len(muls) == 1 and muls[0].output[0] == model.graph.output[0].name  # output scale
+    muls = [n for n in nodes if n.op_type == "Mul"]  # the output scale (none when it is 1)
+    assert len(muls) <= 1 and all(m.output[0] == model.graph.output[0].name for m in muls)
     for node in nodes:
         if node.op_type == "MultiThreshold":
             t = model.get_initializer(node.input[1])
@@ -78,7 +79,8 @@ def test_graph_is_integer_only(streamlined, name):
                 np.array_equal(w, np.round(w)) and dtype.allowed(w.min()) and dtype.allowed(w.max())
             )
     conv_dtypes = [model.get_tensor_datatype(n.input[1]).name for n in nodes if n.op_type == "Conv"]
-    assert conv_dtypes == ["INT8"] + [HIDDEN_WEIGHTS[name]] * (len(conv_dtypes) - 1)
+    first = FIRST_WEIGHTS.get(name, "INT8")
+    assert conv_dtypes == [first] + [HIDDEN_WEIGHTS[name]] * (len(conv_dtypes) - 1)
 
 
 def test_streamline_is_a_fixed_point(streamlined):

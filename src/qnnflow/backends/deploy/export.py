@@ -27,6 +27,7 @@ from qonnx.custom_op.registry import getCustomOp
 import qnnflow
 from qnnflow.backends.deploy.host_export import host_graph, needed_nodes
 from qnnflow.backends.hls.network import DEFAULT_TOP, hardware_region, region_boundary
+from qnnflow.backends.hls.streams import element_signed
 from qnnflow.driver.formats import StreamFormat
 from qnnflow.driver.host_graph import save_host_graphs
 from qnnflow.driver.package import (
@@ -54,18 +55,13 @@ PARAMS_MODULE = "qnnflow.backends.hls.params"
 
 
 def _stream(tensor: str, shape: list, folded: tuple, dtype, groups: int = 1) -> StreamFormat:
-    if dtype.name == "BIPOLAR":
-        raise QnnflowError(
-            f"stream '{tensor}': BIPOLAR streams at the accelerator boundary "
-            "are not supported by the driver (use a 0/1 or integer type)"
-        )
     return StreamFormat(
         tensor=tensor,
         shape=tuple(int(v) for v in shape),
         dtype=dtype.name,
         per_word=int(folded[-1]),
         bits=int(dtype.bitwidth()),
-        signed=bool(dtype.signed()),
+        signed=element_signed(dtype),  # as the stream carries it: BIPOLAR is an unsigned bit
         words=int(np.prod(folded[:-1])),
         channel_groups=groups,
     )

@@ -18,12 +18,14 @@ def c_identifier(node_name: str) -> str:
 
 @dataclass(frozen=True)
 class StreamSpec:
-    """A stream of `words` words per frame, each of `per_word` elements of `bits` bits."""
+    """A stream of `words` words per frame, each of `per_word` elements of `bits` bits
+    (`bipolar`: one bit per -1/+1 element; the simulation files hold -1/+1)."""
 
     per_word: int
     bits: int
     signed: bool
     words: int
+    bipolar: bool = False
 
     @property
     def width(self) -> int:
@@ -120,7 +122,8 @@ def render_layer_main(code: LayerCode) -> str:
         )
         declares.append(f"        hls::stream<{spec.ctype}> in{i};")
         declares.append(
-            f"        qnnflow::sim::push_words<{spec.per_word}, {spec.bits}>("
+            f"        qnnflow::sim::push_words<{spec.per_word}, {spec.bits}, "
+            f"{_cpp_bool(spec.bipolar)}>("
             f"in{i}_values, f * {spec.elements}, {spec.words}, in{i});"
         )
         drains.append(
@@ -139,7 +142,12 @@ def render_layer_main(code: LayerCode) -> str:
         call_args=", ".join(args),
         out_per_word=out.per_word,
         out_bits=out.bits,
-        out_signed="true" if out.signed else "false",
+        out_signed=_cpp_bool(out.signed),
+        out_bipolar=_cpp_bool(out.bipolar),
         out_words=out.words,
         check_inputs_drained="\n".join(drains),
     )
+
+
+def _cpp_bool(value: bool) -> str:
+    return "true" if value else "false"

@@ -195,6 +195,7 @@ def _render_sim(net: NetworkCode, region: list, includes: str) -> str:
             per_word=spec.per_word,
             bits=spec.bits,
             signed=str(spec.signed).lower(),
+            bipolar=str(spec.bipolar).lower(),
             stream=net.stream_var(node.output[0]),
             words=spec.words,
         )
@@ -207,12 +208,14 @@ def _render_sim(net: NetworkCode, region: list, includes: str) -> str:
         declare_streams="\n".join(declares),
         in_per_word=in_spec.per_word,
         in_bits=in_spec.bits,
+        in_bipolar=str(in_spec.bipolar).lower(),
         in_words=in_spec.words,
         in_stream=net.stream_var(net.input_tensor),
         steps="\n".join(steps),
         out_per_word=out_spec.per_word,
         out_bits=out_spec.bits,
         out_signed=str(out_spec.signed).lower(),
+        out_bipolar=str(out_spec.bipolar).lower(),
         out_words=out_spec.words,
         out_stream=net.stream_var(net.output_tensor),
     )

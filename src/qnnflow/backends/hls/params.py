@@ -34,7 +34,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.layer_code import c_identifier
 from qnnflow.errors import QnnflowError
-from qnnflow.packing import pack
+from qnnflow.packing import bipolar_bits, pack
 
 DDR_WORD_BITS = 64  # the kernels' AXI-MM data width (hls/qnnflow/ddr_weights.hpp)
 LIMB_TYPES = ((8, "uint8_t"), (16, "uint16_t"), (32, "uint32_t"), (64, "uint64_t"))
@@ -56,7 +56,7 @@ def weight_codes(weights: np.ndarray, dtype: DataType, what: str) -> np.ndarray:
     if dtype == DataType["BIPOLAR"]:
         if not np.all(np.abs(w) == 1):
             raise QnnflowError(f"{what}: BIPOLAR weights must all be -1 or +1")
-        return (w > 0).astype(np.int64)
+        return bipolar_bits(w)
     low, high = dtype.min(), dtype.max()
     if not np.all(np.round(w) == w) or w.min(initial=low) < low or w.max(initial=high) > high:
         raise QnnflowError(
@@ -77,7 +77,7 @@ def limb_type(word_bits: int) -> tuple[int, str]:
 def pack_limbs(codes: np.ndarray, bits: int, limb_bits: int) -> np.ndarray:
     """[..., N] codes -> [..., limbs] little-endian limbs of `limb_bits` (one word each)."""
     data = pack(codes, bits, align_bits=limb_bits)
-    return data.view(f"<u{limb_bits // 8}").astype(np.uint64)
+    return np.ascontiguousarray(data).view(f"<u{limb_bits // 8}").astype(np.uint64)
 
 
 def folded_weight_limbs(codes: np.ndarray, pe: int, simd: int, bits: int) -> np.ndarray:

@@ -5,6 +5,8 @@ decided by mvu_params."""
 
 from __future__ import annotations
 
+import logging
+
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
@@ -12,9 +14,12 @@ from qonnx.util.basic import get_by_name
 
 from qnnflow.frontend.binparams.hidden_layers import conv_weight_matrix
 from qnnflow.ops import DOMAIN
+from qnnflow.ops.bipolar import is_bipolar
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
-from qnnflow.transforms.to_hw.mvu_params import make_mvu, mvu_params
+from qnnflow.transforms.to_hw.mvu_params import NotConvertible, make_mvu, mvu_params
 from qnnflow.util.names import new_tensor_name
+
+log = logging.getLogger(__name__)
 
 
 def _attr(node, name: str, default):
@@ -26,14 +31,23 @@ def _convertible(model: ModelWrapper, conv) -> tuple | None:
     if conv.op_type != "Conv" or len(conv.input) != 2:
         return None
     weights = model.get_initializer(conv.input[1])
-    consumers = model.find_consumers(conv.output[0])
-    if weights is None or len(consumers) != 1 or consumers[0].op_type != "MultiThreshold":
-        return None
-    if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
-        return None
     idt = model.get_tensor_datatype(conv.input[0])
-    params = mvu_params(model, conv_weight_matrix(weights), idt, consumers[0])
-    return (weights.shape, idt, consumers[0], params) if params is not None else None
+    consumers = model.find_consumers(conv.output[0])
+    if weights is None or idt is None or len(consumers) != 1:
+        return None
+    mt = consumers[0]
+    if mt.op_type != "MultiThreshold" or model.get_initializer(mt.input[1]) is None:
+        return None
+    try:
+        if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
+            raise NotConvertible("grouped or dilated")
+        if is_bipolar(idt) and any(_attr(conv, "pads", [0, 0, 0, 0])):
+            raise NotConvertible("zero padding of a BIPOLAR input (0 is not -1 or +1)")
+        params = mvu_params(model, conv_weight_matrix(weights), idt, mt)
+    except NotConvertible as why:
+        log.info("Conv '%s' stays on the host: %s", conv.name, why)
+        return None
+    return weights.shape, idt, mt, params
 
 
 class ConvertConvThresholdToHW(Transformation):

@@ -21,7 +21,7 @@ from qnnflow.transforms.to_hw.absorb_transpose_into_fc_weights import (
     AbsorbTransposeIntoFCWeights,
 )
 from qnnflow.transforms.to_hw.fc_layers import fc_weight_matrix, flattening
-from qnnflow.transforms.to_hw.mvu_params import MVUParams, make_mvu, mvu_params
+from qnnflow.transforms.to_hw.mvu_params import MVUParams, NotConvertible, make_mvu, mvu_params
 
 
 def _params(model: ModelWrapper, fc) -> tuple[MVUParams, object] | None:
@@ -33,8 +33,10 @@ def _params(model: ModelWrapper, fc) -> tuple[MVUParams, object] | None:
     mt = sole_consumer(model, fc.output[0])
     if mt is not None and (mt.op_type != "MultiThreshold" or mt.input[0] != fc.output[0]):
         mt = None
-    params = mvu_params(model, matrix, model.get_tensor_datatype(fc.input[0]), mt)
-    return (params, mt) if params is not None else None
+    try:
+        return mvu_params(model, matrix, model.get_tensor_datatype(fc.input[0]), mt), mt
+    except NotConvertible:
+        return None
 
 
 def _stream_source(model: ModelWrapper, x: str):

@@ -9,6 +9,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
 from qnnflow.ops import DOMAIN
+from qnnflow.ops.bipolar import is_bipolar
 from qnnflow.transforms.to_hw.convert_conv_threshold import _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
 from qnnflow.util.names import new_tensor_name
@@ -16,7 +17,7 @@ from qnnflow.util.names import new_tensor_name
 
 def spatial_pads(model: ModelWrapper, node) -> list[int] | None:
     """[top, left, bottom, right] when `node` zero-pads only H and W of an integer NCHW
-    tensor, else None."""
+    tensor, else None (a BIPOLAR tensor's pad of 0 is no -1/+1 code: it stays on the host)."""
     if (
         node.op_type != "Pad"
         or len(node.input) < 2
@@ -33,6 +34,8 @@ def spatial_pads(model: ModelWrapper, node) -> list[int] | None:
     if pads is None or value is None or np.any(np.asarray(value) != 0) or len(pads) != 8:
         return None
     if shape is None or len(shape) != 4 or dtype is None or not dtype.is_integer():
+        return None
+    if is_bipolar(dtype):  # 0 is not -1 or +1: the pad stays on the host
         return None
     pads = [int(p) for p in pads]
     if pads[0] or pads[1] or pads[4] or pads[5] or min(pads) < 0:

@@ -1,7 +1,14 @@
-"""The MatrixVectorUnit a weight layer (conv or fully connected) becomes, decided in one
-place for every conversion: datatypes, fused thresholds and attributes from the integer
-weight matrix, the input datatype and the MultiThreshold after the layer (or none, when the
-accumulator itself leaves the layer)."""
+"""The one place that decides a MatrixVectorUnit's mode and datatypes from a layer's integer
+weights, its input datatype and the MultiThreshold after it (conv and fully connected
+conversions alike), including the threshold rewrite each mode needs:
+
+- integer weights (BIPOLAR when all +-1) and an integer input: thresholds ceil(T) on the
+  accumulator (acc is an integer, so acc >= T  <=>  acc >= ceil(T));
+- XNOR mode, BIPOLAR input and weights: thresholds ceil((T + MW) / 2) on the popcount
+  (qnnflow.ops.bipolar); without a MultiThreshold the output is x.W itself;
+- a bipolar activation (MultiThreshold with one threshold, out_scale 2, out_bias -1,
+  out_dtype BIPOLAR): a BIPOLAR output; otherwise out_scale must be 1 and out_bias is ActVal.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +20,14 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
-from qnnflow.transforms.streamline.patterns import integer_datatype
+from qnnflow.ops.bipolar import is_bipolar, popcount_thresholds
 from qnnflow.util.names import new_tensor_name
+
+
+class NotConvertible(QnnflowError):
+    """The layer stays on the host; the message says why."""
 
 
 def weight_datatype(weights: np.ndarray) -> DataType:
@@ -27,15 +39,45 @@ def weight_datatype(weights: np.ndarray) -> DataType:
         dtype = DataType[f"INT{bits}"]
         if dtype.min() <= low and high <= dtype.max():
             return dtype
-    raise ValueError("weights exceed 32 bits")
+    raise NotConvertible("weights exceed 32 bits")
 
 
-def accumulator_datatype(weights: np.ndarray, idt: DataType) -> DataType:
-    """The smallest datatype holding every accumulator inputs of `idt` can produce."""
+def smallest_integer_type(low: int, high: int) -> DataType:
+    """The narrowest INTn / UINTn holding [low, high] (an accumulator output)."""
+    for bits in range(1, 65):
+        names = [f"UINT{bits}"] if low >= 0 else []
+        names += [f"INT{bits}"] if bits > 1 else []
+        for name in names:
+            dtype = DataType[name]
+            if dtype.min() <= low and high <= dtype.max():
+                return dtype
+    raise NotConvertible(f"an accumulator range [{low}, {high}] exceeds 64 bits")
+
+
+def _activation(mt, thresholds: np.ndarray) -> tuple[DataType, int]:
+    """(outputDataType, ActVal) of the MultiThreshold's encoding, or NotConvertible."""
+    op = getCustomOp(mt)
+    scale, bias = op.get_nodeattr("out_scale"), op.get_nodeattr("out_bias")
+    odt = DataType[op.get_nodeattr("out_dtype")]
+    if is_bipolar(odt):
+        if thresholds.shape[-1] != 1 or scale != 2.0 or bias != -1.0:
+            raise NotConvertible(
+                f"MultiThreshold '{mt.name}': a BIPOLAR output needs one threshold, out_scale 2 "
+                f"and out_bias -1, got {thresholds.shape[-1]}, {scale:g}, {bias:g}"
+            )
+        return odt, 0
+    if scale != 1.0 or bias != int(bias):
+        raise NotConvertible(
+            f"MultiThreshold '{mt.name}': out_scale {scale:g}, out_bias {bias:g} (only out_scale "
+            "1 with an integer out_bias, or the bipolar 2 / -1)"
+        )
+    return odt, int(bias)
+
+
+def _accumulator_range(weights: np.ndarray, idt: DataType) -> tuple[int, int]:
     w = np.asarray(weights, dtype=np.float64)
     ends = np.stack([w * float(idt.min()), w * float(idt.max())])
-    low, high = ends.min(axis=0).sum(axis=0).min(), ends.max(axis=0).sum(axis=0).max()
-    return integer_datatype(np.array([low, high]), bipolar=False)
+    return int(ends.min(axis=0).sum(axis=0).min()), int(ends.max(axis=0).sum(axis=0).max())
 
 
 @dataclass(frozen=True)
@@ -50,33 +92,39 @@ class MVUParams:
 
 def mvu_params(
     model: ModelWrapper, weights: np.ndarray, idt: DataType | None, mt: NodeProto | None
-) -> MVUParams | None:
-    """The MatrixVectorUnit computing `mt(x @ weights)` (or `x @ weights` when `mt` is None)
-    for x of datatype `idt`; None when it cannot: non-integer weights or input, bipolar
-    input, thresholds that are not constant, out_scale != 1 or a non-integer out_bias."""
-    if idt is None or not idt.is_integer() or idt == DataType["BIPOLAR"]:
-        return None
+) -> MVUParams:
+    """weights [MW, MH] integers, the input datatype and the MultiThreshold node after the
+    layer (or None) -> the MatrixVectorUnit's weights, thresholds in the accumulator's domain
+    (None: the accumulator is the output) and attributes (MW, MH, inputDataType,
+    weightDataType, outputDataType, numThresholds, ActVal). Raises NotConvertible (with the
+    reason) for what the MatrixVectorUnit does not implement."""
+    if idt is None:
+        raise NotConvertible("input has no datatype (run InferDataTypes)")
+    if not idt.is_integer():
+        raise NotConvertible(f"input of type {idt.name} (integers only)")
     if np.any(weights != np.round(weights)):
-        return None
+        raise NotConvertible("weights are not integers")
     mw, mh = weights.shape
     wdt = weight_datatype(weights)
-    attrs = {"MW": mw, "MH": mh, "weightDataType": wdt.name, "inputDataType": idt.name}
+    xnor = is_bipolar(idt) and is_bipolar(wdt)
+    if is_bipolar(idt) and not xnor:
+        raise NotConvertible(f"BIPOLAR input with {wdt.name} weights (XNOR needs +-1 weights)")
+    attrs = {"MW": mw, "MH": mh, "inputDataType": idt.name, "weightDataType": wdt.name}
     if mt is None:
-        odt = accumulator_datatype(weights, idt)
-        return MVUParams(weights, None, {**attrs, "numThresholds": 0, "outputDataType": odt.name})
-    thresholds = model.get_initializer(mt.input[1])
-    op = getCustomOp(mt)
-    bias = op.get_nodeattr("out_bias")
-    if thresholds is None or op.get_nodeattr("out_scale") != 1.0 or bias != int(bias):
-        return None
-    # acc is an integer, so acc >= t  <=>  acc >= ceil(t); one row per output channel
-    rows = np.broadcast_to(np.ceil(thresholds), (mh, thresholds.shape[1]))
-    attrs.update(
-        numThresholds=int(thresholds.shape[1]),
-        ActVal=int(bias),
-        outputDataType=op.get_nodeattr("out_dtype"),
+        low, high = _accumulator_range(weights, idt)
+        odt = smallest_integer_type(low, high)
+        attrs.update(outputDataType=odt.name, numThresholds=0, ActVal=0)
+        return MVUParams(weights.astype(np.float32), None, attrs)
+    raw = model.get_initializer(mt.input[1])
+    if raw is None or raw.ndim != 2 or raw.shape[0] not in (1, mh):
+        raise NotConvertible(f"MultiThreshold '{mt.name}': thresholds are not a [1 or MH, T] table")
+    odt, act_val = _activation(mt, raw)
+    rows = np.broadcast_to(raw, (mh, raw.shape[1]))
+    thresholds = popcount_thresholds(rows, mw) if xnor else np.ceil(rows)
+    attrs.update(outputDataType=odt.name, numThresholds=int(raw.shape[1]), ActVal=act_val)
+    return MVUParams(
+        weights.astype(np.float32), np.ascontiguousarray(thresholds, dtype=np.float32), attrs
     )
-    return MVUParams(weights, np.ascontiguousarray(rows, dtype=np.float32), attrs)
 
 
 def make_mvu(

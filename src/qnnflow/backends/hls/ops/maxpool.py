@@ -1,5 +1,7 @@
 """StreamingMaxPool -> `qnnflow::streaming_maxpool` (hls/qnnflow/maxpool.hpp): any kernel,
-stride and (top, left, bottom, right) padding, signed or unsigned, group-major inputs."""
+stride and (top, left, bottom, right) padding, signed or unsigned, group-major inputs.
+BIPOLAR maps pool their one-bit codes as unsigned bits (max of -1/+1 = OR of the bits;
+a padding cell's 0 is -1, which never wins)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,12 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
 from qnnflow.backends.hls.renderers import renders
-from qnnflow.backends.hls.streams import check_group_words, same_element_type, stream_spec
+from qnnflow.backends.hls.streams import (
+    check_group_words,
+    element_signed,
+    same_element_type,
+    stream_spec,
+)
 from qnnflow.ops.stream_order import input_channel_groups
 
 
@@ -28,7 +35,7 @@ def render(model: ModelWrapper, node) -> LayerCode:
     if stride < 1 or oh < 1 or ow < 1:
         raise op.fail(f"kernel {kernel} stride {stride} does not fit the padded {h}x{w} input")
     args = [h, w, kernel, stride, *pads, channels, pe, dtype.bitwidth()]
-    args += ["true" if dtype.signed() else "false", groups]
+    args += ["true" if element_signed(dtype) else "false", groups]
     return LayerCode(
         name=c_identifier(node.name),
         op_type=node.op_type,

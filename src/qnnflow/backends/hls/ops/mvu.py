@@ -1,6 +1,8 @@
 """MatrixVectorUnit -> `qnnflow::mvu_internal` (weights in an on-chip ROM) or
 `qnnflow::mvu_stream_ddr` (weights read from DDR once per frame, group-major output) in
-hls/qnnflow/mvu.hpp, with the weights and thresholds in a generated `<name>_params.hpp`."""
+hls/qnnflow/mvu.hpp, with the weights and thresholds in a generated `<name>_params.hpp`.
+XNOR mode (BIPOLAR inputs and weights) accumulates a popcount: its thresholds are already
+popcount thresholds, and without thresholds `popcount_to_dot` emits 2p - MW."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from qnnflow.backends.hls import params
 from qnnflow.backends.hls.layer_code import LayerCode, MMPort, c_identifier
 from qnnflow.backends.hls.ops.thresholding import activation_code, check_output_holds
 from qnnflow.backends.hls.renderers import renders
-from qnnflow.backends.hls.streams import stream_spec
+from qnnflow.backends.hls.streams import element_signed, stream_spec
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.mvu import MAX_STREAM_BITS
 from qnnflow.ops.stream_order import input_channel_groups
@@ -34,6 +36,7 @@ def accumulator_range(weights: np.ndarray, in_dtype: DataType) -> tuple[int, int
 
 def _check_node(model: ModelWrapper, node, op) -> int:
     """Refuses what the kernels cannot run, before any C++ is written; returns T."""
+    op.check_datatypes()
     op.check_folding()
     if input_channel_groups(model, node) > 1:
         raise QnnflowError(
@@ -63,7 +66,8 @@ def render(model: ModelWrapper, node) -> LayerCode:
     mw, mh = op.get_nodeattr("MW"), op.get_nodeattr("MH")
     pe, simd = op.get_nodeattr("PE"), op.get_nodeattr("SIMD")
     vectors = int(np.prod(op.get_nodeattr("numInputVectors")))
-    idt, odt, acc_bits = op.input_dtype(), op.output_dtype(), op.acc_bits()
+    idt, odt, xnor = op.input_dtype(), op.output_dtype(), op.xnor_mode()
+    acc_bits = op.acc_bits() + 1 if xnor else op.acc_bits()  # a signed datapath value
     streamed = op.get_nodeattr("mem_mode") == "stream_ddr"
     # stream_ddr: the SlidingWindow in front sends the frame's vectors once per channel group.
     in_spec = stream_spec(idt, simd, (mh // pe if streamed else 1) * vectors * mw)
@@ -72,11 +76,15 @@ def render(model: ModelWrapper, node) -> LayerCode:
     raw = model.get_initializer(node.input[1])
     if t == 0:
         check_output_holds(node, odt, *accumulator_range(raw, idt), "the accumulator")
-    body, arrays = activation_code(
-        model, node, name, channels=mh, pe=pe, value_bits=acc_bits, out_dtype=odt
-    )
-    args = [mw, mh, simd, pe, vectors, idt.bitwidth(), str(idt.signed()).lower(), wbits]
-    args += [acc_bits, odt.bitwidth()]
+    if xnor and t == 0:
+        to_dot = f"qnnflow::popcount_to_dot<{odt.bitwidth()}, {mw}>"
+        body, arrays = [f"    const {to_dot} activation{{}};"], []
+    else:
+        body, arrays = activation_code(
+            model, node, name, channels=mh, pe=pe, value_bits=acc_bits, out_dtype=odt
+        )
+    args = [mw, mh, simd, pe, vectors, idt.bitwidth(), str(element_signed(idt)).lower(), wbits]
+    args += [str(xnor).lower(), acc_bits, odt.bitwidth()]
     template = ", ".join(map(str, args))
     mm_ports: tuple[MMPort, ...] = ()
     if streamed:

@@ -1,5 +1,6 @@
 """ZeroPad -> `qnnflow::zero_pad` (hls/qnnflow/pad.hpp), padding each channel group of a
-group-major input as its own sub-frame."""
+group-major input as its own sub-frame. A BIPOLAR map is refused: 0 is not a -1/+1 value
+(and its one-bit code would read as -1)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
 from qnnflow.backends.hls.renderers import renders
 from qnnflow.backends.hls.streams import check_group_words, same_element_type, stream_spec
+from qnnflow.ops.bipolar import is_bipolar
 from qnnflow.ops.stream_order import input_channel_groups
 
 
@@ -18,6 +20,11 @@ def render(model: ModelWrapper, node) -> LayerCode:
     op = getCustomOp(node)
     op.check_folding()
     dtype = same_element_type(node, op)
+    if is_bipolar(dtype):
+        raise op.fail(
+            "cannot zero-pad a BIPOLAR map: 0 is not -1 or +1 (its one-bit code would read "
+            "as -1); pad before the sign activation or keep the padding on the host"
+        )
     h, w = op.get_nodeattr("ImgDim")
     top, left, bottom, right = op.get_nodeattr("Padding")
     channels, simd = op.get_nodeattr("NumChannels"), op.get_nodeattr("SIMD")

@@ -1,8 +1,9 @@
 """Thresholding -> `qnnflow::thresholding` (hls/qnnflow/thresholding.hpp), and the activation
 stage that it shares with the MatrixVectorUnit's fused thresholds (hls/qnnflow/activation.hpp).
 
-Inputs are integers of the op's inputDataType; BIPOLAR never travels on a stream (the
-streamliner turns bipolar activations into {0, 1} codes), so such a node is refused."""
+Inputs are integers of the op's inputDataType. A BIPOLAR input arrives as its one-bit code
+b (x = 2b - 1), so its thresholds are moved to that domain: x >= t  <=>  b >= ceil((t + 1)/2).
+A BIPOLAR output is the single threshold's 0/1 count, which is its code."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.hls import params
 from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
 from qnnflow.backends.hls.renderers import renders
-from qnnflow.backends.hls.streams import check_group_words, stream_spec
+from qnnflow.backends.hls.streams import check_group_words, element_signed, stream_spec
 from qnnflow.errors import QnnflowError
+from qnnflow.ops.bipolar import is_bipolar
 from qnnflow.ops.stream_order import input_channel_groups
 
 
@@ -37,10 +39,11 @@ def activation_code(
     pe: int,
     value_bits: int,
     out_dtype: DataType,
+    code_domain: bool = False,
 ) -> tuple[list[str], list[str]]:
     """C++ declaring `activation` for a kernel whose lanes produce `value_bits`-bit signed
     values: (body lines, parameter-header arrays). numThresholds = 0 passes the value
-    through."""
+    through. `code_domain`: the values are the 0/1 codes of a BIPOLAR input."""
     op = getCustomOp(node)
     t, act_val = op.get_nodeattr("numThresholds"), op.get_nodeattr("ActVal")
     obits = out_dtype.bitwidth()
@@ -53,7 +56,12 @@ def activation_code(
             f"{node.op_type} '{node.name}': thresholds must be an initializer of shape "
             f"[{channels}, {t}] (numThresholds={t}), got {shape}"
         )
-    check_output_holds(node, out_dtype, act_val, act_val + t, "count(value >= t) + ActVal")
+    if is_bipolar(out_dtype):
+        check_output_holds(node, DataType["BINARY"], act_val, act_val + t, "count(value >= t)")
+    else:
+        check_output_holds(node, out_dtype, act_val, act_val + t, "count(value >= t) + ActVal")
+    if code_domain:
+        thresholds = np.ceil((np.asarray(thresholds, dtype=np.float64) + 1) / 2)
     table = params.folded_thresholds(thresholds, channels, pe, value_bits)
     ctype, array = params.threshold_store(value_bits), f"{name}_thresholds"
     folds = channels // pe
@@ -71,6 +79,7 @@ def activation_code(
 def render(model: ModelWrapper, node) -> LayerCode:
     """One kernel call; its input may arrive channel-group-major (GROUPS > 1)."""
     op = getCustomOp(node)
+    op.check_datatypes()
     op.check_folding()
     channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
     t = op.get_nodeattr("numThresholds")
@@ -84,9 +93,16 @@ def render(model: ModelWrapper, node) -> LayerCode:
     out_spec = stream_spec(odt, pe, vectors * channels)
     name = c_identifier(node.name)
     body, arrays = activation_code(
-        model, node, name, channels=channels, pe=pe, value_bits=idt.bitwidth() + 1, out_dtype=odt
+        model,
+        node,
+        name,
+        channels=channels,
+        pe=pe,
+        value_bits=idt.bitwidth() + 1,
+        out_dtype=odt,
+        code_domain=is_bipolar(idt),
     )
-    args = [channels, pe, vectors, groups, idt.bitwidth(), str(idt.signed()).lower()]
+    args = [channels, pe, vectors, groups, idt.bitwidth(), str(element_signed(idt)).lower()]
     args.append(odt.bitwidth())
     body.append(f"    qnnflow::thresholding<{', '.join(map(str, args))}>(in0, out0, activation);")
     title = f"parameters of {node.op_type} '{node.name}'"
