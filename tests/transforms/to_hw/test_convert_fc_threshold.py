@@ -58,19 +58,19 @@ def test_last_fc_outputs_its_accumulator_in_the_tightest_type():
     render(after, after.graph.node[0])  # the kernel accepts the type (nothing wraps)
 
 
-def test_bipolar_layers_are_left_to_the_xnor_path():
+def test_bipolar_outputs_convert_and_bipolar_inputs_need_bipolar_weights():
     rng = np.random.default_rng(3)
     bipolar_out = {"qonnx": True, "out_dtype": "BIPOLAR", "out_scale": 2.0, "out_bias": -1.0}
     chain = Chain([1, 8]).op("MatMul", int_weights(rng, [8, 4]))
     chain.op("MultiThreshold", thresholds(rng, 4, 1, 5), **bipolar_out)
     model = chain.model([1, 4], input_dtype="INT3")
     after = check(model, ConvertFCThresholdToHW(), edge_inputs([1, 8], -4, 3)[0])
-    assert op_types(after) == ["MatMul", "MultiThreshold"]  # not split into MVU + host MT
+    assert op_types(after) == ["MatrixVectorUnit"]  # a sign activation is fused
     chain = Chain([1, 8]).op("MatMul", int_weights(rng, [8, 4])).op("Mul", np.float32(2.0))
     model = chain.model([1, 4], input_dtype="BIPOLAR")
     x = np.where(edge_inputs([1, 8], 0, 1)[0] > 0, 1.0, -1.0)
     after = check(model, ConvertFCThresholdToHW(), x)
-    assert op_types(after) == ["MatMul", "Mul"]
+    assert op_types(after) == ["MatMul", "Mul"]  # XNOR needs +-1 weights
 
 
 def test_float_weights_and_batched_inputs_stay_on_the_host():
