@@ -71,9 +71,10 @@ class RecordReader:
             raise QnnflowError(f"layer stream out of step: record magic {magic:#x}")
         return RecordHeader(layer, frame, item_dtype(item_bytes, bool(signed)), elements)
 
-    def chunks(self, header: RecordHeader, size: int = CHUNK_ELEMENTS) -> Iterator[np.ndarray]:
-        """The record's elements in order, at most `size` at a time (each chunk is reused:
-        copy it to keep it)."""
+    def chunks(self, header: RecordHeader, size: int | None = None) -> Iterator[np.ndarray]:
+        """The record's elements in order, at most `size` (CHUNK_ELEMENTS) at a time; each
+        chunk's buffer is reused (copy a chunk to keep it)."""
+        size = size or CHUNK_ELEMENTS
         buffer = np.empty(min(size, max(header.elements, 1)), dtype=header.dtype)
         left = header.elements
         while left:
@@ -92,8 +93,3 @@ class RecordReader:
     def skip(self, header: RecordHeader) -> None:
         for _ in self.chunks(header):
             pass
-
-    def read_all(self, header: RecordHeader) -> np.ndarray:
-        """The whole record (for small streams)."""
-        parts = [chunk.copy() for chunk in self.chunks(header)]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=header.dtype)
