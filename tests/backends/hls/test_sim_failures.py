@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from qnnflow.backends.hls.gpp import compile_program, describe_exit, run_program, streaming_program
+from qnnflow.backends.hls.gpp import compile_program, run_program
 from qnnflow.backends.hls.layer_records import RecordReader
+from qnnflow.backends.hls.sim_process import describe_exit, streaming_program
 from qnnflow.errors import QnnflowError
 from qnnflow.toolchain import ToolTimeout
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.backends.hls.gpp import compile_program, run_program, streaming_program
+from qnnflow.backends.hls.gpp import compile_program, run_program
 from qnnflow.backends.hls.layer_compare import Mismatch, compare_layer
 from qnnflow.backends.hls.layer_records import RecordHeader, RecordReader
 from qnnflow.backends.hls.network import (
@@ -28,6 +28,7 @@ from qnnflow.backends.hls.network import (
     hardware_region,
     render_network,
 )
+from qnnflow.backends.hls.sim_process import streaming_program
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.stream_order import normal_to_stream, stream_to_normal
 from qnnflow.util.node_by_node import NodeByNode
