@@ -57,11 +57,16 @@ def sync_passthrough_replays(model: ModelWrapper) -> None:
             op.set_nodeattr("frameReplays", input_frame_replays(model, node))
 
 
+def normal_to_stream_once(model: ModelWrapper, node, normal: np.ndarray) -> np.ndarray:
+    """One copy of what `normal_to_stream` gives: the stream repeats it
+    `output_frame_replays` times (compare copy by copy rather than tiling a huge stream)."""
+    groups = output_channel_groups(model, node)
+    return to_group_major(normal.reshape(1, -1, normal.shape[-1]), groups)[0]
+
+
 def normal_to_stream(model: ModelWrapper, node, normal: np.ndarray) -> np.ndarray:
     """A node's normal-shaped output [1, ..., C] as the element sequence its stream carries."""
-    groups = output_channel_groups(model, node)
-    flat = to_group_major(normal.reshape(1, -1, normal.shape[-1]), groups)[0]
-    return np.tile(flat, output_frame_replays(model, node))
+    return np.tile(normal_to_stream_once(model, node, normal), output_frame_replays(model, node))
 
 
 def stream_to_normal(model: ModelWrapper, node, stream: np.ndarray, shape) -> np.ndarray:

@@ -5,7 +5,9 @@ to check the comparison itself quickly (stream order, counts, the first mismatch
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -13,8 +15,14 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
 from qnnflow.backends.hls import network_sim
+from qnnflow.backends.hls.layer_records import RecordReader, pack_record
 from qnnflow.backends.hls.network import hardware_region
-from qnnflow.backends.hls.network_sim import NetworkSimResult, first_mismatch, normal_to_stream
+from qnnflow.backends.hls.network_sim import (
+    LiveSimulation,
+    NetworkSimResult,
+    first_mismatch,
+    normal_to_stream,
+)
 from qnnflow.errors import QnnflowError
 from qnnflow.flow import BuildConfig
 from qnnflow.flow.hls_steps import step_cppsim
@@ -77,20 +85,33 @@ def test_cppsim_step_fails_on_code_with_a_flipped_weight(model, tmp_path, monkey
     assert report["bit_exact"] is False and report["first_mismatch"] in message
 
 
-def fake_simulator(wrong: ModelWrapper):
-    """An `execute_cpp` whose 'C++' is numpy on `wrong`, streamed as the hardware streams."""
+def fake_simulator(wrong: ModelWrapper, edit=lambda streams: streams):
+    """A `start_simulation` whose 'C++' is numpy on `wrong`, each layer's stream (after
+    `edit`) written as the simulator's records."""
 
-    def execute(model, x, dump=False, cache_dir=None):
-        context = execute_onnx(wrong, {model.graph.input[0].name: x}, True)
+    @contextmanager
+    def start(model, net, region_input, cache_dir=None):
+        assert net.input_tensor == model.graph.input[0].name  # the whole graph is hardware
+        context = execute_onnx(wrong, {net.input_tensor: region_input[0]}, True)
+        region = hardware_region(model)
         streams = {
             node.name: normal_to_stream(
                 model, node, context[node.output[0]].reshape(model.get_tensor_shape(node.output[0]))
-            )[None]
-            for node in hardware_region(model)
+            )
+            for node in region
         }
-        return context, NetworkSimResult(context[model.graph.output[0].name], {}, streams, 0, {})
+        streams = edit(streams)
+        records = b"".join(
+            pack_record(i, 0, streams[node.name].astype(np.int64))
+            for i, node in enumerate(region)
+            if node.name in streams
+        )
+        live = LiveSimulation(RecordReader(io.BytesIO(records)))
+        yield live
+        output = context[model.graph.output[0].name]
+        live.result = NetworkSimResult(output, {}, 0.0, {})
 
-    return execute
+    return start
 
 
 def codes(model: ModelWrapper, seed: int = 0) -> np.ndarray:
@@ -99,7 +120,7 @@ def codes(model: ModelWrapper, seed: int = 0) -> np.ndarray:
 
 
 def test_equal_streams_give_no_mismatch(model, monkeypatch):
-    monkeypatch.setattr(network_sim, "execute_cpp", fake_simulator(model))
+    monkeypatch.setattr(network_sim, "start_simulation", fake_simulator(model))
     mismatch, _ = first_mismatch(model, codes(model))
     assert mismatch is None
 
@@ -108,7 +129,7 @@ def test_equal_streams_give_no_mismatch(model, monkeypatch):
 def test_a_flipped_threshold_names_the_first_layer_pixel_and_channel(model, monkeypatch, channel):
     """Channel `channel` of conv1 never fires (its first threshold is huge)."""
     wrong = flipped(model, "conv1_T", (channel, 0), value=1e6)
-    monkeypatch.setattr(network_sim, "execute_cpp", fake_simulator(wrong))
+    monkeypatch.setattr(network_sim, "start_simulation", fake_simulator(wrong))
     x = codes(model)
     pos, want, got, count = first_difference(model, wrong, x, "conv1_mvu")
     mismatch, _ = first_mismatch(model, x)
@@ -119,26 +140,20 @@ def test_a_flipped_threshold_names_the_first_layer_pixel_and_channel(model, monk
 
 
 def test_a_stream_of_the_wrong_length_is_refused(model, monkeypatch):
-    fake = fake_simulator(model)
+    def short(streams):
+        streams["conv2_pool"] = streams["conv2_pool"][:-1]
+        return streams
 
-    def short(model, x, dump=False, cache_dir=None):
-        context, sim = fake(model, x)
-        sim.layer_streams["conv2_pool"] = sim.layer_streams["conv2_pool"][:, :-1]
-        return context, sim
-
-    monkeypatch.setattr(network_sim, "execute_cpp", short)
+    monkeypatch.setattr(network_sim, "start_simulation", fake_simulator(model, short))
     with pytest.raises(QnnflowError, match=r"'conv2_pool': C\+\+ wrote 127 elements, expected 128"):
         first_mismatch(model, codes(model))
 
 
 def test_a_layer_without_a_stream_is_refused(model, monkeypatch):
-    fake = fake_simulator(model)
+    def missing(streams):
+        del streams["conv1_mvu"]
+        return streams
 
-    def missing(model, x, dump=False, cache_dir=None):
-        context, sim = fake(model, x)
-        del sim.layer_streams["conv1_mvu"]
-        return context, sim
-
-    monkeypatch.setattr(network_sim, "execute_cpp", missing)
+    monkeypatch.setattr(network_sim, "start_simulation", fake_simulator(model, missing))
     with pytest.raises(QnnflowError, match="'conv1_mvu': the C\\+\\+ simulation wrote no stream"):
         first_mismatch(model, codes(model))

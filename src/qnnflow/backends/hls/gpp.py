@@ -12,6 +12,7 @@ from pathlib import Path
 from qnnflow import toolchain
 from qnnflow.backends.hls import cpp_cache
 from qnnflow.backends.hls.paths import ap_types_include_dir, hls_library_dir
+from qnnflow.backends.hls.sim_process import failure_message
 from qnnflow.errors import QnnflowError
 
 # -Wno-unknown-pragmas: g++ does not know `#pragma HLS` (compat.hpp silences the ap_types
@@ -121,9 +122,7 @@ def run_program(exe: Path, args: list[str], cwd: Path, timeout_s: float | None =
     except FileNotFoundError:
         raise QnnflowError(f"C++ simulation {exe} vanished (pruned from the cache?)") from None
     if result.returncode:
-        raise QnnflowError(
-            f"C++ simulation {exe} exited with {result.returncode}: {result.stderr.strip()}"
-        )
+        raise QnnflowError(failure_message(exe, result.returncode, result.stderr))
     return result.stdout
 
 

@@ -4,6 +4,7 @@ simulation driver that runs the same layer functions and can dump every layer's 
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from string import Template
 
@@ -178,6 +179,15 @@ def render_network(model: ModelWrapper, net: NetworkCode) -> dict[str, str]:
     return files
 
 
+PLAIN_C_CHARS = frozenset(string.ascii_letters + string.digits + "_-.:/ ")
+
+
+def c_string(text: str) -> str:
+    """`text` as a C string literal: bytes other than plain ASCII become octal escapes."""
+    escaped = "".join(chr(b) if chr(b) in PLAIN_C_CHARS else f"\\{b:03o}" for b in text.encode())
+    return f'"{escaped}"'
+
+
 def _render_sim(net: NetworkCode, region: list, includes: str) -> str:
     in_spec, out_spec = net.streams[net.input_tensor], net.streams[net.output_tensor]
     declares = [
@@ -205,6 +215,7 @@ def _render_sim(net: NetworkCode, region: list, includes: str) -> str:
         layer_includes=includes,
         in_elements=in_spec.elements,
         layer_count=len(net.layers),
+        layer_names=", ".join(c_string(node.name) for node in region),
         declare_streams="\n".join(declares),
         in_per_word=in_spec.per_word,
         in_bits=in_spec.bits,
