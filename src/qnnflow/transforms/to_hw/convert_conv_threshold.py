@@ -35,30 +35,70 @@ def weight_datatype(weights: np.ndarray) -> DataType:
     raise ValueError("weights exceed 32 bits")
 
 
-def _convertible(model: ModelWrapper, conv) -> tuple | None:
-    if conv.op_type != "Conv" or len(conv.input) != 2:
-        return None
+def _dtype_text(dtype) -> str:
+    return dtype.name if dtype is not None else "untyped"
+
+
+def _match(model: ModelWrapper, conv) -> tuple | str:
+    """(weights, input type, MultiThreshold, thresholds) when `conv` converts, else why not."""
+    if len(conv.input) != 2:
+        return "has a bias input (streamlining folds biases into the thresholds)"
     weights = model.get_initializer(conv.input[1])
     idt = model.get_tensor_datatype(conv.input[0])
+    if weights is None:
+        return f"weights '{conv.input[1]}' are not a constant initializer"
+    if idt is None or not idt.is_integer():
+        return f"Conv input datatype {_dtype_text(idt)} is not integer"
+    if weights.ndim != 4 or weights.shape[2] != weights.shape[3]:
+        return f"kernel {'x'.join(map(str, weights.shape[2:]))} is not a square 2D kernel"
+    if np.any(weights != np.round(weights)):
+        return "Conv weights are not integers (not streamlined)"
+    if _attr(conv, "group", 1) != 1:
+        return f"group={_attr(conv, 'group', 1)} (grouped/depthwise conv) not supported"
+    if any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
+        return f"dilations={list(_attr(conv, 'dilations', [1, 1]))} not supported"
     consumers = model.find_consumers(conv.output[0])
-    if weights is None or idt is None or not idt.is_integer() or len(consumers) != 1:
-        return None
+    if len(consumers) != 1 or consumers[0].op_type != "MultiThreshold":
+        readers = ", ".join(c.op_type for c in consumers) or "a graph output"
+        return f"output is read by {readers}, not by exactly one MultiThreshold to fuse"
     mt = consumers[0]
-    if mt.op_type != "MultiThreshold" or np.any(weights != np.round(weights)):
-        return None
-    if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
-        return None
     thresholds = model.get_initializer(mt.input[1])
-    if thresholds is None or getCustomOp(mt).get_nodeattr("out_scale") != 1.0:
-        return None
+    if thresholds is None:
+        return f"MultiThreshold '{mt.name}' thresholds are not a constant initializer"
+    out_scale = getCustomOp(mt).get_nodeattr("out_scale")
+    if out_scale != 1.0:
+        bipolar = " (bipolar output)" if out_scale == 2.0 else ""
+        return f"MultiThreshold '{mt.name}' out_scale={out_scale:g}{bipolar} not supported"
     return weights, idt, mt, thresholds
+
+
+def _threshold_reason(model: ModelWrapper, mt) -> str:
+    """A MultiThreshold converts only as part of the Conv feeding it."""
+    producer = model.find_producer(mt.input[0])
+    if producer is not None and producer.op_type == "Conv":
+        if isinstance(_match(model, producer), str):
+            return f"fused with Conv '{producer.name}', which stays on the host (see its reason)"
+    source = f"{producer.op_type} '{producer.name}'" if producer is not None else "a graph input"
+    return f"only a MultiThreshold after a Conv converts (fused); its input comes from {source}"
 
 
 class ConvertConvThresholdToHW(Transformation):
     ORDER = 30
+    OP_TYPES = ("Conv", "MultiThreshold")
+
+    @staticmethod
+    def decline_reason(model: ModelWrapper, node) -> str | None:
+        if node.op_type == "MultiThreshold":
+            return _threshold_reason(model, node)
+        match = _match(model, node)
+        return match if isinstance(match, str) else None
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [(n, m) for n in model.graph.node if (m := _convertible(model, n))]
+        matches = [
+            (n, m)
+            for n in model.graph.node
+            if n.op_type == "Conv" and not isinstance(m := _match(model, n), str)
+        ]
         for conv, (weights, idt, mt, thresholds) in matches:
             self._convert(model, conv, weights, idt, mt, thresholds)
         return model, bool(matches)
