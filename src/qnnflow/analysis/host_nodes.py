@@ -172,8 +172,8 @@ def host_summary(report: dict) -> str:
         if position != NO_HARDWARE
     )
     return (
-        f"{report['hardware_layers']} hardware layers; {len(nodes)} nodes on the host "
-        f"({where} the hardware region: {by_op})"
+        f"{report['hardware_layers']} hardware layers; {len(nodes)} nodes on the host, "
+        f"{where} the hardware region ({by_op})"
     )
 
 

@@ -165,4 +165,4 @@ def _print_host_nodes(console: Console, record: dict | None) -> None:
 
     if record is not None:
         style = "yellow" if record["host_nodes"] else "green"
-        console.print(Text(f"  {host_summary(record)} (reasons: {TO_HW_FILE})", style=style))
+        console.print(Text(f"  {host_summary(record)}; reasons in {TO_HW_FILE}", style=style))
