@@ -46,10 +46,10 @@ def float_model_advice(model: ModelWrapper) -> str:
     return (
         "a float model with no quantizers (no Quant, BipolarQuant or MultiThreshold nodes) "
         "cannot become integer hardware; the build's W1A3 quantizer takes only Darknet cfgs "
-        "with binary=1 convs, so quantize it with Brevitas (QAT, or PTQ with "
-        "brevitas.graph.quantize) and build the QONNX that brevitas.export.export_qonnx "
-        "writes; the general quantizer for float models (issue 12) does not exist yet "
-        "(--to-step verify checks the float import alone)"
+        "with binary=1 convs, so quantize it with Brevitas (a quantized input, then "
+        "QuantConv2d(bias=False) -> BatchNorm2d -> QuantReLU blocks compile today) and build "
+        "the QONNX that brevitas.export.export_qonnx writes; the general quantizer for float "
+        "models (issue 12) does not exist yet (--to-step verify checks the float import alone)"
     )
 
 
