@@ -56,3 +56,17 @@ def test_nothing_to_quantize_is_one_clear_error(tmp_path):
     assert result.exit_code != 0
     assert "nothing to quantize" in str(result.exception)
     assert not (tmp_path / "out.onnx").exists()
+
+
+def test_a_float_onnx_is_told_what_to_do(tmp_path):
+    from tests.frontend.onnx_import.models import small_cnn
+
+    onnx_model = tmp_path / "float.onnx"
+    onnx_model.write_bytes(small_cnn().SerializeToString())
+    args = ["--model", str(onnx_model), "--calib-dir", str(_calib_dir(tmp_path))]
+    result = CliRunner().invoke(quantize_cmd, [*args, "-o", str(tmp_path / "out.onnx")])
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert message.startswith(f"{onnx_model}: a float model with no quantizers")
+    assert "brevitas.export.export_qonnx" in message and "(issue 12)" in message
+    assert not (tmp_path / "out.onnx").exists()

@@ -4,14 +4,19 @@ bottleneck, frames per second and latency at the board clock, DDR traffic, budge
 A dataflow pipeline's initiation interval is its slowest layer's cycles, so
 fps = clock / max(cycles). Latency is bounded by the sum of all layers' cycles (each layer
 at worst waits for its producer's whole frame); we report that bound.
+
+Only hardware layers count: the nodes left on the host (ARM) are listed with the reason
+they stayed there, never folded into fps or resources, and a graph with no hardware layer
+has no fps at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.analysis.host_nodes import host_nodes
 from qnnflow.boards import Board
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 
@@ -34,6 +39,7 @@ class LayerEstimate:
 class NetworkEstimate:
     clock_mhz: float
     layers: list[LayerEstimate] = field(default_factory=list)
+    host_nodes: list[dict] = field(default_factory=list)  # name, op_type, position, reason
 
     @property
     def bottleneck(self) -> LayerEstimate:
@@ -63,7 +69,15 @@ class NetworkEstimate:
         return {k: totals[k] / board.resources[k] for k in RESOURCE_KINDS}
 
     def to_dict(self, board: Board) -> dict:
+        if not self.layers:
+            return {
+                "hardware_layers": 0,
+                "fps": None,
+                "clock_mhz": self.clock_mhz,
+                "host_nodes": self.host_nodes,
+            }
         return {
+            "hardware_layers": len(self.layers),
             "clock_mhz": self.clock_mhz,
             "fps": self.fps,
             "latency_ms_upper_bound": self.latency_ms,
@@ -73,6 +87,7 @@ class NetworkEstimate:
             "budget": board.resources,
             "utilization": self.utilization(board),
             "layers": [layer.__dict__ for layer in self.layers],
+            "host_nodes": self.host_nodes,
         }
 
 
@@ -83,7 +98,9 @@ def folding_of(op) -> dict:
 
 
 def estimate_network(model: ModelWrapper, board: Board) -> NetworkEstimate:
-    estimate = NetworkEstimate(clock_mhz=board.clock_mhz)
+    """The hardware layers' estimates, and the host nodes that are not in them."""
+    hosted = [asdict(node) for node in host_nodes(model)]
+    estimate = NetworkEstimate(clock_mhz=board.clock_mhz, host_nodes=hosted)
     for node in hw_nodes(model):
         op = hw_op(node)
         estimate.layers.append(

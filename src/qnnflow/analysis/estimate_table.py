@@ -32,21 +32,50 @@ def _rows(estimate: NetworkEstimate) -> list[list[str]]:
     return rows
 
 
+NO_HARDWARE = "no hardware layers: nothing runs in the accelerator, so there is no fps estimate"
+
+
+def _host_line(estimate: NetworkEstimate) -> str:
+    nodes = estimate.host_nodes
+    ops = ", ".join(sorted({n["op_type"] for n in nodes}))
+    return f"not counted: {len(nodes)} nodes run on the host (ARM), outside the accelerator ({ops})"
+
+
 def summary_lines(estimate: NetworkEstimate, board: Board) -> list[str]:
+    if not estimate.layers:
+        return [NO_HARDWARE] + ([_host_line(estimate)] if estimate.host_nodes else [])
     totals, use = estimate.totals(), estimate.utilization(board)
     parts = [f"{k} {totals[k]:,.0f}/{board.resources[k]:,} ({use[k]:.0%})" for k in RESOURCE_KINDS]
-    return [
-        f"estimated {estimate.fps:,.1f} fps at {board.clock_mhz:g} MHz "
+    lines = [
+        f"estimated {estimate.fps:,.1f} fps at {board.clock_mhz:g} MHz for the "
+        f"{len(estimate.layers)} hardware layers "
         f"(bottleneck {estimate.bottleneck.name}, {estimate.bottleneck.cycles:,} cycles), "
         f"latency <= {estimate.latency_ms:,.1f} ms, DDR weights {estimate.ddr_mb_per_s:,.1f} MB/s",
         "resources incl. platform: " + ", ".join(parts),
     ]
+    return lines + ([_host_line(estimate)] if estimate.host_nodes else [])
+
+
+def host_markdown(host_nodes: list[dict]) -> str:
+    """The host nodes as a Markdown table (where each sits, why it is not hardware)."""
+    lines = ["| node | op | where | why not in hardware |", "|---|---|---|---|"]
+    for n in host_nodes:
+        where = f"{n['position']} the accelerator" if n["position"] != "no hardware" else "-"
+        reason = n["reason"].replace("|", "\\|")
+        lines.append(f"| {n['name']} | {n['op_type']} | {where} | {reason} |")
+    return "\n".join(lines) + "\n"
 
 
 def estimate_markdown(estimate: NetworkEstimate, board: Board) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row) + " |" for row in _rows(estimate)]
-    return "\n".join(lines + [""] + summary_lines(estimate, board)) + "\n"
+    lines = []
+    if estimate.layers:
+        lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(row) + " |" for row in _rows(estimate)]
+        lines.append("")
+    text = "\n".join(lines + summary_lines(estimate, board)) + "\n"
+    if estimate.host_nodes:
+        text += "\n" + host_markdown(estimate.host_nodes)
+    return text
 
 
 def estimate_rich_table(estimate: NetworkEstimate, title: str) -> Table:

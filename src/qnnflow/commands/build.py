@@ -125,6 +125,7 @@ def build(
     verify_inputs,
     decoder,
 ) -> None:
+    from qnnflow.analysis.host_nodes import read_to_hw_record
     from qnnflow.flow import BuildConfig, run_build
     from qnnflow.flow.accuracy_step import gate_summary
 
@@ -160,6 +161,8 @@ def build(
                 console.print(f"[green]✓[/green] {name} ({state})")
                 if name == "accuracy":
                     _print_gate(console, gate_summary(cfg.output_dir))
+                if name == "to_hw":
+                    _print_host_nodes(console, read_to_hw_record(cfg.output_dir))
 
         result = run_build(cfg, on_step)
     console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.md)")
@@ -173,3 +176,12 @@ def _print_gate(console: Console, line: str | None) -> None:
     if line is not None:
         colour = "green" if " passed:" in line else "yellow"
         console.print(Text(f"  {line}", style=colour))
+
+
+def _print_host_nodes(console: Console, record: dict | None) -> None:
+    """What to_hw put in hardware and what stayed on the host (reasons in to_hw.json)."""
+    from qnnflow.analysis.host_nodes import TO_HW_FILE, host_summary
+
+    if record is not None:
+        style = "yellow" if record["host_nodes"] else "green"
+        console.print(Text(f"  {host_summary(record)}; reasons in {TO_HW_FILE}", style=style))

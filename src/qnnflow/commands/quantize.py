@@ -81,7 +81,12 @@ def quantize_cmd(
     import tempfile
 
     from qnnflow.errors import QnnflowError
-    from qnnflow.flow.quant_steps import needs_quantization, quantize_model
+    from qnnflow.flow.quant_steps import (
+        float_model_advice,
+        is_quantized,
+        needs_quantization,
+        quantize_model,
+    )
     from qnnflow.flow.steps import step_import, step_tidy
 
     bits = _first_last(first_last_bits)
@@ -98,11 +103,10 @@ def quantize_cmd(
             first_last_bits=bits,
         )
         model = step_tidy(step_import(None, cfg), cfg)
+    if is_quantized(model):
+        raise QnnflowError(f"{model_path}: nothing to quantize (already quantized)")
     if not needs_quantization(model):
-        raise QnnflowError(
-            f"{model_path}: nothing to quantize (already quantized, or no binary=1 layers "
-            "for the w1a3 scheme)"
-        )
+        raise QnnflowError(f"{model_path}: {float_model_advice(model)}")
     quantized, report = quantize_model(model, cfg)
     atomic_write_bytes(output, quantized.model.SerializeToString())
     report_path = output.with_suffix(".quant.json")

@@ -96,11 +96,9 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     and FIFOs; write folding_config.json and estimate.md/json."""
     assert model is not None
     out = cfg.output_dir
-    if not hw_nodes(model):
-        atomic_write_text(out / "estimate.json", json.dumps({"hardware_layers": 0}))
-        return model
     board = load_board(cfg.board)
-    model = fold_model(model, board, cfg.target_fps, cfg.folding, cfg.seed)
+    if hw_nodes(model):  # without any, the estimate says so and lists the host nodes
+        model = fold_model(model, board, cfg.target_fps, cfg.folding, cfg.seed)
     estimate = estimate_network(model, board)
     atomic_write_text(
         out / "folding_config.json", json.dumps(extract_folding_config(model), indent=2)

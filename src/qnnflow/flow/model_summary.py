@@ -18,15 +18,33 @@ class NodeSummary:
     out_shape: list[int]
     params: int
     macs: int
+    hardware: bool
 
 
-def _conv_macs(model: ModelWrapper, node) -> int:
-    weight = model.get_initializer(node.input[1])
-    out_shape = model.get_tensor_shape(node.output[0])
-    if weight is None or out_shape is None:
+def _weight_shape(model: ModelWrapper, tensor: str) -> list[int] | None:
+    """A weight's shape, from its initializer or (computed weights, e.g. a Quant output)
+    from shape inference."""
+    init = model.get_initializer(tensor)
+    return list(init.shape) if init is not None else model.get_tensor_shape(tensor)
+
+
+def _host_macs(model: ModelWrapper, node) -> int:
+    """Multiply-accumulates of a host Conv (per output: Cin/group x kernel), MatMul (per
+    output: the weight's rows) or Gemm (the weight's rows, or columns when transB)."""
+    if len(node.input) < 2:
         return 0
-    per_output = int(np.prod(weight.shape[1:]))
-    return int(np.prod(out_shape)) * per_output
+    weight = _weight_shape(model, node.input[1])
+    out_shape = model.get_tensor_shape(node.output[0])
+    if not weight or not out_shape or len(weight) < 2:
+        return 0
+    if node.op_type == "Conv":
+        per_output = int(np.prod(weight[1:]))
+    elif node.op_type == "Gemm":
+        trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+        per_output = weight[1] if trans_b else weight[0]
+    else:
+        per_output = weight[-2]
+    return int(np.prod(out_shape)) * int(per_output)
 
 
 def summarize(model: ModelWrapper) -> list[NodeSummary]:
@@ -39,9 +57,12 @@ def summarize(model: ModelWrapper) -> list[NodeSummary]:
                 params += int(init.size)
         shape = model.get_tensor_shape(node.output[0]) or []
         macs = 0
-        if node.op_type in ("Conv", "MatMul"):
-            macs = _conv_macs(model, node)
+        if node.op_type in ("Conv", "MatMul", "Gemm"):
+            macs = _host_macs(model, node)
         elif node.domain == DOMAIN:
             macs = getCustomOp(node).macs()
-        rows.append(NodeSummary(node.name, node.op_type, [int(d) for d in shape], params, macs))
+        out_shape = [int(d) for d in shape]
+        rows.append(
+            NodeSummary(node.name, node.op_type, out_shape, params, macs, node.domain == DOMAIN)
+        )
     return rows

@@ -9,6 +9,7 @@ import json
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_datatypes import InferDataTypes
 
+from qnnflow.analysis.host_nodes import TO_HW_FILE, host_report
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig, build_decoder
 from qnnflow.frontend.darknet import layer_outputs
@@ -23,14 +24,33 @@ QUANT_OPS = {"Quant", "BipolarQuant", "MultiThreshold"}
 FLOAT_TOLERANCE = 1e-5  # the host head computes in float32 in a different order
 
 
-def _already_quantized(model: ModelWrapper) -> bool:
+def is_quantized(model: ModelWrapper) -> bool:
+    """Quantizer nodes (QONNX Quant/BipolarQuant, MultiThreshold) or hardware ops present."""
     return any(n.op_type in QUANT_OPS or n.domain == "qnnflow.ops" for n in model.graph.node)
 
 
 def needs_quantization(model: ModelWrapper) -> bool:
     """A float graph with binary=1 layers (what W1A3 quantizes), not yet quantized."""
     has_binary = any(r.get("binary") for r in layer_outputs(model))
-    return has_binary and not _already_quantized(model)
+    return has_binary and not is_quantized(model)
+
+
+def float_model_advice(model: ModelWrapper) -> str:
+    """Why a float model without quantizers cannot go on, and what the user can do today."""
+    if layer_outputs(model):  # a Darknet import: the W1A3 quantizer needs binary=1 convs
+        return (
+            "a float Darknet model with no binary=1 layers: mark its hidden [convolutional] "
+            "sections binary=1 for the W1A3 quantizer (binary weights, 3-bit activations, "
+            "calibrated on --calib-dir), or quantize it with Brevitas and export QONNX"
+        )
+    return (
+        "a float model with no quantizers (no Quant, BipolarQuant or MultiThreshold nodes) "
+        "cannot become integer hardware; the build's W1A3 quantizer takes only Darknet cfgs "
+        "with binary=1 convs, so quantize it with Brevitas (a quantized input, then "
+        "QuantConv2d(bias=False) -> BatchNorm2d -> QuantReLU blocks compile today) and build "
+        "the QONNX that brevitas.export.export_qonnx writes; the general quantizer for float "
+        "models (issue 12) does not exist yet (--to-step verify checks the float import alone)"
+    )
 
 
 def quantize_model(model: ModelWrapper, cfg: BuildConfig) -> tuple[ModelWrapper, dict]:
@@ -73,10 +93,13 @@ def quantize_model(model: ModelWrapper, cfg: BuildConfig) -> tuple[ModelWrapper,
 
 def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """Quantize: W1A3 (binary=1 convs, 3-bit ReLU activations) calibrated on --calib-dir
-    (default: `<model>-calib/` beside a Darknet cfg)."""
+    (default: `<model>-calib/` beside a Darknet cfg); a QONNX model passes as it is, a float
+    model without binary=1 layers stops here with what to do instead."""
     assert model is not None
-    if not needs_quantization(model):
+    if is_quantized(model):
         return model
+    if not needs_quantization(model):
+        raise QnnflowError(f"{cfg.model}: {float_model_advice(model)}")
     quantized, report = quantize_model(model, cfg)
     atomic_write_text(cfg.output_dir / "quantize.json", json.dumps(report, indent=2))
     return quantized
@@ -100,6 +123,14 @@ def step_streamline(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrappe
 
 
 def step_to_hw(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """To hardware: integer conv+threshold and max-pool layers become NHWC hardware ops."""
+    """To hardware: integer conv+threshold and max-pool layers become NHWC hardware ops;
+    to_hw.json lists every node left on the host with the reason, and the step stops when
+    nothing converted or host nodes sit between hardware layers."""
     assert model is not None
-    return _verified(model, ConvertToHW(), cfg)
+    model = _verified(model, ConvertToHW(), cfg)
+    report = host_report(model)
+    path = cfg.output_dir / TO_HW_FILE
+    atomic_write_text(path, json.dumps(report, indent=2))
+    if report["problem"] is not None:
+        raise QnnflowError(f"{report['problem']}\nevery host node with its reason: {path}")
+    return model

@@ -8,6 +8,8 @@ from collections import Counter
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.analysis.estimate_table import host_markdown
+from qnnflow.analysis.host_nodes import TO_HW_FILE, host_summary, read_to_hw_record
 from qnnflow.boards import load_board
 from qnnflow.flow.accuracy_step import ACCURACY_FILE, gate_summary
 from qnnflow.flow.config import BuildConfig
@@ -16,7 +18,24 @@ from qnnflow.flow.state import load_state
 from qnnflow.util.atomic import atomic_write_text
 
 
+def _mac_text(macs: int) -> str:
+    return f"{macs / 1e6:,.1f} M MAC" if macs >= 100_000 else f"{macs:,} MAC"
+
+
+def _to_hw_lines(cfg: BuildConfig, estimate_written: bool) -> list[str]:
+    """What to_hw put in hardware and what stayed on the host; the host table itself is in
+    the estimate when the fold step ran."""
+    record = read_to_hw_record(cfg.output_dir)
+    if record is None:
+        return ["to_hw step not run"]
+    lines = [f"{host_summary(record)}; reasons in {TO_HW_FILE}"]
+    if record["host_nodes"] and not estimate_written:
+        lines += ["", host_markdown(record["host_nodes"])]
+    return lines
+
+
 def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -> str:
+    estimate_written = (cfg.output_dir / "estimate.md").is_file()
     lines = [f"# qnnflow build report: {cfg.model_name}", ""]
     lines += [f"- model: `{cfg.model}`" + (f" + `{cfg.weights}`" if cfg.weights else "")]
     lines += [f"- board: {board.name} ({board.part}, {board.clock_mhz:g} MHz)", ""]
@@ -34,30 +53,30 @@ def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -
         for key, value in verify["max_relative_error"].items():
             lines.append(f"- {key}: max relative error {value:.3g}")
     lines += ["", "## Accuracy", "", gate_summary(cfg.output_dir) or "accuracy step not run"]
-    total_macs = sum(r.macs for r in rows)
+    lines += ["", "## Conversion to hardware", ""] + _to_hw_lines(cfg, estimate_written)
+    hw_rows = [r for r in rows if r.hardware]
+    hw_macs, host_macs = sum(r.macs for r in hw_rows), sum(r.macs for r in rows if not r.hardware)
     total_params = sum(r.params for r in rows)
     lines += [
         "",
         "## Layers",
         "",
-        f"{len(rows)} nodes, {total_params:,} parameters, {total_macs / 1e6:,.1f} M MAC per frame",
+        f"{len(rows)} nodes ({len(hw_rows)} in hardware, {len(rows) - len(hw_rows)} on the "
+        f"host), {total_params:,} parameters, {_mac_text(hw_macs)} per frame in hardware, "
+        f"{_mac_text(host_macs)} on the host",
         "",
     ]
-    lines += ["| node | op | output | params | MAC |", "|---|---|---|---|---|"]
+    lines += ["| node | op | output | params | MAC | where |", "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
             f"| {r.name} | {r.op_type} | {'x'.join(map(str, r.out_shape))} | "
-            f"{r.params:,} | {r.macs:,} |"
+            f"{r.params:,} | {r.macs:,} | {'hardware' if r.hardware else 'host'} |"
         )
-    estimate = cfg.output_dir / "estimate.md"
     lines += ["", "## Folding and estimates", ""]
-    if estimate.is_file():
-        lines.append(estimate.read_text())
+    if estimate_written:
+        lines.append((cfg.output_dir / "estimate.md").read_text())
     else:
-        lines.append(
-            "no hardware layers yet (streamlining and conversion to hardware layers "
-            "of quantized graphs are not part of the build yet)"
-        )
+        lines.append("fold step not run: no estimate")
     lines += ["", "## Board budget", "", "| resource | available |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in board.resources.items()]
     lines.append(f"| DDR bandwidth (usable) | {board.ddr_bandwidth_mb_s:g} MB/s |")
@@ -83,6 +102,9 @@ def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         "accuracy": accuracy,
         "ops": dict(Counter(r.op_type for r in rows)),
         "total_macs": sum(r.macs for r in rows),
+        "hardware_macs": sum(r.macs for r in rows if r.hardware),
+        "host_macs": sum(r.macs for r in rows if not r.hardware),
+        "host_nodes": (read_to_hw_record(cfg.output_dir) or {}).get("host_nodes"),
         "total_params": sum(r.params for r in rows),
         "layers": [r.__dict__ for r in rows],
     }

@@ -74,7 +74,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "quantize": ("quantize.json",),
     "accuracy": ("accuracy.json",),
     "streamline": (),
-    "to_hw": (),
+    "to_hw": ("to_hw.json",),
     "fold": ("folding_config.json", "estimate.json", "estimate.md"),
     "codegen": ("hls", "vivado/*.tcl"),
     "cppsim": ("cppsim",),

@@ -10,6 +10,7 @@ from string import Template
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.analysis.hardware_region import hardware_region, region_boundary
 from qnnflow.backends.hls.layer_code import (
     LayerCode,
     MMPort,
@@ -20,7 +21,6 @@ from qnnflow.backends.hls.layer_code import (
 from qnnflow.backends.hls.ops import render_node
 from qnnflow.backends.hls.paths import template_path
 from qnnflow.errors import QnnflowError
-from qnnflow.ops import DOMAIN
 
 DEFAULT_TOP = "qnnflow_accel"
 TOP_IN, TOP_OUT = "in0", "out0"  # the stitched top's AXI-stream ports (ip_manifest in/out_port)
@@ -48,47 +48,6 @@ class NetworkCode:
 
     def stream_var(self, tensor: str) -> str:
         return "s_" + "".join(ch if ch.isalnum() else "_" for ch in tensor)
-
-
-def hardware_region(model: ModelWrapper) -> list:
-    """The hardware nodes, which must form one contiguous stretch of the topological order
-    with a single input tensor and a single output tensor."""
-    nodes = list(model.graph.node)
-    hw = [i for i, n in enumerate(nodes) if n.domain == DOMAIN]
-    if not hw:
-        raise QnnflowError("the graph has no hardware layers (run the to_hw and fold steps)")
-    region = nodes[hw[0] : hw[-1] + 1]
-    for node in region:
-        if node.domain != DOMAIN:
-            raise QnnflowError(
-                f"{node.op_type} '{node.name}' (a host op) sits between hardware layers; "
-                "the accelerator must be one contiguous hardware region"
-            )
-    return region
-
-
-def region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
-    """The single tensor entering the hardware region and the single one leaving it."""
-    produced = {t for n in region for t in n.output}
-    names = {n.name for n in region}
-    graph_outputs = {o.name for o in model.graph.output}
-    inputs = {
-        t
-        for n in region
-        for t in n.input
-        if t and t not in produced and model.get_initializer(t) is None
-    }
-    outputs = {
-        t
-        for t in produced
-        if t in graph_outputs or any(c.name not in names for c in model.find_consumers(t))
-    }
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise QnnflowError(
-            f"the hardware region must have one input and one output stream, found inputs "
-            f"{sorted(inputs)} and outputs {sorted(outputs)}"
-        )
-    return inputs.pop(), outputs.pop()
 
 
 def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCode:

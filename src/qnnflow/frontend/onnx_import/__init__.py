@@ -16,6 +16,7 @@ from qnnflow.frontend.onnx_import.read import (
     read_model_proto,
 )
 from qnnflow.frontend.onnx_import.shapes import fix_input_shape, infer_all_shapes
+from qnnflow.frontend.onnx_import.training_mode import check_inference_mode
 from qnnflow.frontend.onnx_import.values import check_batchnorm_variance, check_finite
 
 __all__ = ["load_onnx", "open_onnx"]
@@ -60,12 +61,14 @@ def load_onnx(path: str | Path, input_size: tuple[int, int] | None = None) -> Mo
     Refused with one OnnxError naming the file and the node/tensor: empty, truncated or
     non-ONNX files; no nodes or not exactly one input; an ai.onnx opset outside what onnx
     and onnxruntime support; unknown ops; NaN/Inf constants; negative BatchNormalization
-    variances; dynamic dims other than the batch (unless `input_size` fixes H and W)."""
+    variances; a graph exported in training mode; dynamic dims other than the batch (unless
+    `input_size` fixes H and W); a tensor whose shape depends on run-time values."""
     path = Path(path)
     proto = read_model_proto(path)
     check_structure(proto, path)
     check_finite(proto, path)
     check_batchnorm_variance(proto, path)
+    check_inference_mode(proto, path)
     initializers = {t.name for t in proto.graph.initializer}
     static_inputs = [i for i in proto.graph.input if i.name in initializers]
     for vi in static_inputs:  # old exporters list initializers as inputs too

@@ -1,17 +1,21 @@
 """Give an imported graph fixed shapes everywhere: a symbolic batch becomes 1, symbolic
 height/width come from --input-size, then shape inference fills every tensor (exporters such
-as torch.onnx write no value_info), and a tensor left without a shape is named."""
+as torch.onnx write no value_info), shape queries on now-static tensors fold to constants,
+and a tensor left without a static shape is named."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from onnx import ModelProto, TensorProto
+import numpy as np
+from onnx import ModelProto, TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.fold_constants import FoldConstants
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.errors import OnnxError
 from qnnflow.frontend.onnx_import.read import first_line
+from qnnflow.transforms.tidy.tidy_up import QUANT_OPS
 
 NCHW_SPATIAL = (2, 3)
 
@@ -71,14 +75,52 @@ def _clear_derived_shapes(proto: ModelProto) -> None:
             out.type.tensor_type.ClearField("shape")
 
 
-def infer_all_shapes(proto: ModelProto, path: Path) -> ModelWrapper:
-    """qonnx shape inference over the whole graph; every tensor must end with a shape."""
-    _clear_derived_shapes(proto)
-    model = ModelWrapper(proto)
+def _infer(model: ModelWrapper, path: Path) -> ModelWrapper:
     try:
-        model = model.transform(InferShapes())
+        return model.transform(InferShapes())
     except Exception as exc:  # noqa: BLE001 - onnx inference errors mean an inconsistent graph
         raise OnnxError(f"shape inference failed: {first_line(exc)}", path) from None
+
+
+def _static_shape(model: ModelWrapper, tensor: str) -> list[int] | None:
+    shape = model.get_tensor_shape(tensor)
+    return None if shape is None or any(d <= 0 for d in shape) else [int(d) for d in shape]
+
+
+def freeze_shape_queries(model: ModelWrapper) -> bool:
+    """Shape/Size nodes over tensors of known static shape become constants, in place.
+
+    Exporters write `x.view(x.size(0), -1)` under a symbolic batch as Shape -> Gather ->
+    Concat -> Reshape; with the batch fixed the shape is a constant, and folding it gives
+    the Reshape (and every later tensor) a static shape. Returns whether any node changed."""
+    frozen = []
+    for node in model.graph.node:
+        if node.op_type not in ("Shape", "Size") or not node.input:
+            continue
+        shape = _static_shape(model, node.input[0])
+        if shape is None:
+            continue
+        if node.op_type == "Size":
+            value = np.array(int(np.prod(shape)), dtype=np.int64)
+        else:
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            value = np.array(shape[attrs.get("start", 0) : attrs.get("end")], dtype=np.int64)
+        frozen.append((node, value))
+    for node, value in frozen:
+        model.set_initializer(node.output[0], value)
+        model.graph.node.remove(node)
+    return bool(frozen)
+
+
+def infer_all_shapes(proto: ModelProto, path: Path) -> ModelWrapper:
+    """qonnx shape inference over the whole graph, shape queries folded to constants; every
+    tensor must end with a static shape."""
+    _clear_derived_shapes(proto)
+    model = _infer(ModelWrapper(proto), path)
+    if freeze_shape_queries(model):
+        model = model.transform(FoldConstants(exclude_op_types=QUANT_OPS))
+        _clear_derived_shapes(model.model)
+        model = _infer(model, path)
     known = {vi.name for vi in (*model.graph.input, *model.graph.output, *model.graph.value_info)}
     known |= {t.name for t in model.graph.initializer}
     for node in model.graph.node:
@@ -86,8 +128,9 @@ def infer_all_shapes(proto: ModelProto, path: Path) -> ModelWrapper:
             shape = model.get_tensor_shape(tensor) if tensor in known else None
             if tensor and (shape is None or any(d <= 0 for d in shape)):
                 raise OnnxError(
-                    f"node '{node.name or node.op_type}' output '{tensor}' has no inferable "
-                    f"shape ({shape}); the graph's shapes are inconsistent",
+                    f"node '{node.name or node.op_type}' output '{tensor}' has no static "
+                    f"shape ({shape}): its size depends on values computed at run time, or "
+                    "the graph's shapes are inconsistent",
                     path,
                 )
     return model

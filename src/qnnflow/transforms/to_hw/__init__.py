@@ -1,8 +1,20 @@
 """Conversion of integer (streamlined) layers into hardware ops, NHWC between them.
 
-Every `convert_<layer>.py` module holds one Transformation with a class attribute ORDER;
-ConvertToHW finds them by that declaration and runs them in ORDER, so a new op's conversion
-is one new module and no list to edit."""
+A conversion is one `convert_<layer>.py` module holding one Transformation class that
+declares the protocol every conversion answers (ConvertToHW runs them, the to_hw report
+asks them why a node stayed on the host; no list to edit, no table of conditions elsewhere):
+
+- `ORDER: int` - ConvertToHW runs the conversions in this order;
+- `OP_TYPES: tuple[str, ...]` - the ONNX op types the conversion looks at (the anchor, e.g.
+  Conv, and the nodes it fuses with it, e.g. MultiThreshold);
+- `decline_reason(model, node) -> str | None` (a staticmethod) - for a node of one of
+  OP_TYPES: None when the conversion takes it, else why not, in words that name the
+  attribute or datatype at fault ("Conv input datatype FLOAT32 is not integer"). `apply`
+  converts exactly the anchor nodes whose reason is None, so the reason cannot drift from
+  the match; a fused node (the MultiThreshold after a Conv) always gets a reason, pointing
+  at its anchor.
+
+A node no conversion claims is reported as "no hardware conversion for op type X"."""
 
 from __future__ import annotations
 
@@ -35,6 +47,11 @@ def conversions() -> list[type[Transformation]]:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and isinstance(getattr(cls, "ORDER", None), int):
                 found.append(cls)
+    for cls in found:
+        if not isinstance(getattr(cls, "OP_TYPES", None), tuple) or not callable(
+            getattr(cls, "decline_reason", None)
+        ):
+            raise TypeError(f"{cls.__name__}: a conversion declares OP_TYPES and decline_reason")
     return sorted(found, key=lambda cls: (cls.ORDER, cls.__name__))
 
 

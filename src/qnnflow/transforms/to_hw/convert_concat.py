@@ -38,6 +38,8 @@ def reason_not_convertible(model: ModelWrapper, node) -> str | None:
 
 class ConvertConcatToHW(Transformation):
     ORDER = 20  # before the convs: they take their input type from its output
+    OP_TYPES = ("Concat",)
+    decline_reason = staticmethod(reason_not_convertible)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [

@@ -1,11 +1,10 @@
 """Conv(integer weights) -> MultiThreshold  ==>  ZeroPad -> SlidingWindow -> MatrixVectorUnit
 (thresholds fused), in NHWC between Transposes. The conv must have no bias, group 1 and no
 dilation; what the MatrixVectorUnit can be (integer weights and input, the thresholds) is
-decided by mvu_params."""
+decided by mvu_params (bipolar activations and XNOR layers included). A conv that cannot
+convert stays on the host; decline_reason says why (the to_hw report lists it)."""
 
 from __future__ import annotations
-
-import logging
 
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
@@ -19,42 +18,74 @@ from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
 from qnnflow.transforms.to_hw.mvu_params import NotConvertible, make_mvu, mvu_params
 from qnnflow.util.names import new_tensor_name
 
-log = logging.getLogger(__name__)
-
 
 def _attr(node, name: str, default):
     attr = get_by_name(node.attribute, name)
     return helper.get_attribute_value(attr) if attr is not None else default
 
 
-def _convertible(model: ModelWrapper, conv) -> tuple | None:
-    if conv.op_type != "Conv" or len(conv.input) != 2:
-        return None
+def _dtype_text(dtype) -> str:
+    return dtype.name if dtype is not None else "untyped"
+
+
+def _match(model: ModelWrapper, conv) -> tuple | str:
+    """(weight shape, input type, MultiThreshold, MVU parameters) when `conv` converts,
+    else why not."""
+    if len(conv.input) != 2:
+        return "has a bias input (streamlining folds biases into the thresholds)"
     weights = model.get_initializer(conv.input[1])
     idt = model.get_tensor_datatype(conv.input[0])
+    if weights is None:
+        return f"weights '{conv.input[1]}' are not a constant initializer"
+    if idt is None or not idt.is_integer():
+        return f"Conv input datatype {_dtype_text(idt)} is not integer"
+    if weights.ndim != 4 or weights.shape[2] != weights.shape[3]:
+        return f"kernel {'x'.join(map(str, weights.shape[2:]))} is not a square 2D kernel"
+    if _attr(conv, "group", 1) != 1:
+        return f"group={_attr(conv, 'group', 1)} (grouped/depthwise conv) not supported"
+    if any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
+        return f"dilations={list(_attr(conv, 'dilations', [1, 1]))} not supported"
+    if is_bipolar(idt) and any(_attr(conv, "pads", [0, 0, 0, 0])):
+        return "zero padding of a BIPOLAR input (0 is neither -1 nor +1)"
     consumers = model.find_consumers(conv.output[0])
-    if weights is None or idt is None or len(consumers) != 1:
-        return None
+    if len(consumers) != 1 or consumers[0].op_type != "MultiThreshold":
+        readers = ", ".join(c.op_type for c in consumers) or "a graph output"
+        return f"output is read by {readers}, not by exactly one MultiThreshold to fuse"
     mt = consumers[0]
-    if mt.op_type != "MultiThreshold" or model.get_initializer(mt.input[1]) is None:
-        return None
     try:
-        if _attr(conv, "group", 1) != 1 or any(d != 1 for d in _attr(conv, "dilations", [1, 1])):
-            raise NotConvertible("grouped or dilated")
-        if is_bipolar(idt) and any(_attr(conv, "pads", [0, 0, 0, 0])):
-            raise NotConvertible("zero padding of a BIPOLAR input (0 is not -1 or +1)")
         params = mvu_params(model, conv_weight_matrix(weights), idt, mt)
     except NotConvertible as why:
-        log.info("Conv '%s' stays on the host: %s", conv.name, why)
-        return None
+        return str(why)
     return weights.shape, idt, mt, params
+
+
+def _threshold_reason(model: ModelWrapper, mt) -> str:
+    """A MultiThreshold converts only as part of the Conv feeding it."""
+    producer = model.find_producer(mt.input[0])
+    if producer is not None and producer.op_type == "Conv":
+        if isinstance(_match(model, producer), str):
+            return f"fused with Conv '{producer.name}', which stays on the host (see its reason)"
+    source = f"{producer.op_type} '{producer.name}'" if producer is not None else "a graph input"
+    return f"only a MultiThreshold after a Conv converts (fused); its input comes from {source}"
 
 
 class ConvertConvThresholdToHW(Transformation):
     ORDER = 30
+    OP_TYPES = ("Conv", "MultiThreshold")
+
+    @staticmethod
+    def decline_reason(model: ModelWrapper, node) -> str | None:
+        if node.op_type == "MultiThreshold":
+            return _threshold_reason(model, node)
+        match = _match(model, node)
+        return match if isinstance(match, str) else None
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [(n, m) for n in model.graph.node if (m := _convertible(model, n))]
+        matches = [
+            (n, m)
+            for n in model.graph.node
+            if n.op_type == "Conv" and not isinstance(m := _match(model, n), str)
+        ]
         for conv, (shape, idt, mt, params) in matches:
             self._convert(model, conv, shape, idt, mt, params)
         return model, bool(matches)

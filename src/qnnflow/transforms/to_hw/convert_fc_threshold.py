@@ -23,20 +23,46 @@ from qnnflow.transforms.to_hw.absorb_transpose_into_fc_weights import (
 from qnnflow.transforms.to_hw.fc_layers import fc_weight_matrix, flattening
 from qnnflow.transforms.to_hw.mvu_params import MVUParams, NotConvertible, make_mvu, mvu_params
 
+FC_OP_TYPES = ("Gemm", "MatMul")
 
-def _params(model: ModelWrapper, fc) -> tuple[MVUParams, object] | None:
-    """(MVU parameters, the fused MultiThreshold or None) of a convertible layer."""
+
+def _weights_reason(model: ModelWrapper, fc) -> str:
+    """Why fc_weight_matrix refused `fc`."""
+    if len(fc.input) != 2:
+        return "has a bias input C (streamlining moves a bias behind the scale)"
+    if model.get_initializer(fc.input[1]) is None:
+        return f"weights '{fc.input[1]}' are not a constant initializer"
+    if fc.op_type == "Gemm":
+        return "Gemm with alpha != 1 or transA = 1 is not supported"
+    return "weights are not a 2D matrix"
+
+
+def _match(model: ModelWrapper, fc) -> tuple[MVUParams, object] | str:
+    """(MVU parameters, the fused MultiThreshold or None) of a convertible layer, else why
+    it stays on the host."""
     matrix = fc_weight_matrix(model, fc)
+    if matrix is None:
+        return _weights_reason(model, fc)
     shape = model.get_tensor_shape(fc.input[0])
-    if matrix is None or shape is None or list(shape) != [1, matrix.shape[0]]:
-        return None
+    if shape is None or list(shape) != [1, matrix.shape[0]]:
+        return f"input shape {shape} is not one vector [1, {matrix.shape[0]}]"
     mt = sole_consumer(model, fc.output[0])
     if mt is not None and (mt.op_type != "MultiThreshold" or mt.input[0] != fc.output[0]):
         mt = None
     try:
         return mvu_params(model, matrix, model.get_tensor_datatype(fc.input[0]), mt), mt
-    except NotConvertible:
-        return None
+    except NotConvertible as why:
+        return str(why)
+
+
+def _threshold_reason(model: ModelWrapper, mt) -> str:
+    """A MultiThreshold converts only fused with the Gemm/MatMul feeding it."""
+    producer = model.find_producer(mt.input[0])
+    if producer is not None and producer.op_type in FC_OP_TYPES:
+        if isinstance(_match(model, producer), str):
+            return f"fused with {producer.op_type} '{producer.name}', which stays on the host"
+    source = f"{producer.op_type} '{producer.name}'" if producer is not None else "a graph input"
+    return f"only a MultiThreshold after a Gemm/MatMul converts (fused); its input is {source}"
 
 
 def _stream_source(model: ModelWrapper, x: str):
@@ -53,10 +79,22 @@ def _stream_source(model: ModelWrapper, x: str):
 
 class ConvertFCThresholdToHW(Transformation):
     ORDER = 50  # after the conv, pad and max-pool conversions: reads their NHWC streams
+    OP_TYPES = (*FC_OP_TYPES, "MultiThreshold")
+
+    @staticmethod
+    def decline_reason(model: ModelWrapper, node) -> str | None:
+        if node.op_type == "MultiThreshold":
+            return _threshold_reason(model, node)
+        match = _match(model, node)
+        return match if isinstance(match, str) else None
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         model = model.transform(AbsorbTransposeIntoFCWeights())
-        matches = [(n, m) for n in model.graph.node if (m := _params(model, n))]
+        matches = [
+            (n, m)
+            for n in model.graph.node
+            if n.op_type in FC_OP_TYPES and not isinstance(m := _match(model, n), str)
+        ]
         for fc, (params, mt) in matches:
             self._convert(model, fc, params, mt)
         return model, bool(matches)

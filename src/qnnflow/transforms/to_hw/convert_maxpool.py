@@ -14,15 +14,28 @@ from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
 from qnnflow.util.names import new_tensor_name
 
 
-def _convertible(model: ModelWrapper, node) -> bool:
-    if node.op_type != "MaxPool":
-        return False
-    kernel = _attr(node, "kernel_shape", [1, 1])
-    strides = _attr(node, "strides", [1, 1])
+def decline_reason(model: ModelWrapper, node) -> str | None:
+    """None when the MaxPool `node` becomes a StreamingMaxPool, else why it stays on the host."""
+    kernel = list(_attr(node, "kernel_shape", [1, 1]))
+    strides = list(_attr(node, "strides", [1, 1]))
     dtype = model.get_tensor_datatype(node.input[0])
-    square = kernel[0] == kernel[1] and strides[0] == strides[1]
-    plain = all(d == 1 for d in _attr(node, "dilations", [1, 1]))
-    return square and plain and dtype is not None and dtype.is_integer()
+    if len(kernel) != 2 or kernel[0] != kernel[1]:
+        return f"kernel_shape={kernel} is not square 2D"
+    if len(strides) != 2 or strides[0] != strides[1]:
+        return f"strides={strides} differ between H and W"
+    if any(d != 1 for d in _attr(node, "dilations", [1, 1])):
+        return f"dilations={list(_attr(node, 'dilations', [1, 1]))} not supported"
+    if dtype is None or not dtype.is_integer():
+        return f"MaxPool input datatype {dtype.name if dtype else 'untyped'} is not integer"
+    auto_pad = _attr(node, "auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+    if auto_pad not in ("NOTSET", "VALID"):
+        return f"auto_pad={auto_pad} not supported (explicit pads are)"
+    indices = node.output[1] if len(node.output) > 1 else ""
+    outputs = {o.name for o in model.graph.output}
+    if indices and (model.find_consumers(indices) or indices in outputs):
+        return "its Indices output is read"
+    return None
 
 
 def _pads(model: ModelWrapper, node) -> list[int]:
@@ -38,9 +51,15 @@ def _pads(model: ModelWrapper, node) -> list[int]:
 
 class ConvertMaxPoolToHW(Transformation):
     ORDER = 40
+    OP_TYPES = ("MaxPool",)
+    decline_reason = staticmethod(decline_reason)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [n for n in model.graph.node if _convertible(model, n)]
+        matches = [
+            n
+            for n in model.graph.node
+            if n.op_type == "MaxPool" and decline_reason(model, n) is None
+        ]
         for node in matches:
             name = node.name or node.output[0]
             dtype = model.get_tensor_datatype(node.input[0])

@@ -15,36 +15,57 @@ from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
 from qnnflow.util.names import new_tensor_name
 
 
-def spatial_pads(model: ModelWrapper, node) -> list[int] | None:
-    """[top, left, bottom, right] when `node` zero-pads only H and W of an integer NCHW
-    tensor, else None (a BIPOLAR tensor's pad of 0 is no -1/+1 code: it stays on the host)."""
-    if (
-        node.op_type != "Pad"
-        or len(node.input) < 2
-        or _attr(node, "mode", b"constant")
-        not in (
-            b"constant",
-            "constant",
-        )
-    ):
-        return None
+def _spatial_pads(model: ModelWrapper, node) -> list[int] | str:
+    """[top, left, bottom, right] when the Pad `node` zero-pads only H and W of an integer
+    NCHW tensor, else why it stays on the host."""
+    mode = _attr(node, "mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode != "constant":
+        return f"mode={mode} (only constant zero padding)"
+    if len(node.input) < 2:
+        return "pads given as an attribute (opset < 11)"
     pads = model.get_initializer(node.input[1])
     value = model.get_initializer(node.input[2]) if len(node.input) > 2 and node.input[2] else 0
+    if pads is None or value is None:
+        return "pads or the pad value are not constants"
+    if np.any(np.asarray(value) != 0):
+        return f"pad value {np.asarray(value).tolist()} is not 0"
+    if len(node.input) > 3 and node.input[3]:
+        return "padding selected axes (axes input) not supported"
     shape, dtype = model.get_tensor_shape(node.input[0]), model.get_tensor_datatype(node.input[0])
-    if pads is None or value is None or np.any(np.asarray(value) != 0) or len(pads) != 8:
-        return None
-    if shape is None or len(shape) != 4 or dtype is None or not dtype.is_integer():
-        return None
-    if is_bipolar(dtype):  # 0 is not -1 or +1: the pad stays on the host
-        return None
+    if len(pads) != 8 or shape is None or len(shape) != 4:
+        return "input is not a 4D NCHW tensor"
+    if dtype is None or not dtype.is_integer():
+        return f"Pad input datatype {dtype.name if dtype else 'untyped'} is not integer"
+    if is_bipolar(dtype):
+        return "pads a BIPOLAR map with 0, which is neither -1 nor +1"
     pads = [int(p) for p in pads]
-    if pads[0] or pads[1] or pads[4] or pads[5] or min(pads) < 0:
-        return None
+    if pads[0] or pads[1] or pads[4] or pads[5]:
+        return f"pads {pads} pad the batch or channel axis"
+    if min(pads) < 0:
+        return f"pads {pads} crop (negative)"
     return [pads[2], pads[3], pads[6], pads[7]]
+
+
+def spatial_pads(model: ModelWrapper, node) -> list[int] | None:
+    """[top, left, bottom, right] when `node` zero-pads only H and W of an integer NCHW
+    tensor, else None."""
+    if node.op_type != "Pad":
+        return None
+    pads = _spatial_pads(model, node)
+    return None if isinstance(pads, str) else pads
+
+
+def decline_reason(model: ModelWrapper, node) -> str | None:
+    """None when the Pad `node` becomes a ZeroPad, else why it stays on the host."""
+    pads = _spatial_pads(model, node)
+    return pads if isinstance(pads, str) else None
 
 
 class ConvertPadToHW(Transformation):
     ORDER = 35  # after the conv conversion, before the max-pool conversion
+    OP_TYPES = ("Pad",)
+    decline_reason = staticmethod(decline_reason)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [(n, p) for n in model.graph.node if (p := spatial_pads(model, n)) is not None]

@@ -91,6 +91,8 @@ def reason_not_convertible(model: ModelWrapper, node) -> str | None:
 
 class ConvertUpsampleToHW(Transformation):
     ORDER = 10  # first: its output feeds the Concat conversion
+    OP_TYPES = ("Resize", "Upsample")
+    decline_reason = staticmethod(reason_not_convertible)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = [
