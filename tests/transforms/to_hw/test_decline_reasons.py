@@ -94,7 +94,7 @@ def _one_conv(
 
 
 W = np.random.default_rng(0).integers(-2, 3, size=(4, 4, 3, 3)).astype(np.float32)
-BIPOLAR_MT = {"out_scale": 2.0, "out_bias": -1.0, "out_dtype": "BIPOLAR"}
+SCALED_MT = {"out_scale": 3.0, "out_bias": 0.0, "out_dtype": "UINT2"}
 
 
 @pytest.mark.parametrize(
@@ -103,10 +103,11 @@ BIPOLAR_MT = {"out_scale": 2.0, "out_bias": -1.0, "out_dtype": "BIPOLAR"}
         ({}, None),
         ({"input_type": "FLOAT32"}, "Conv input datatype FLOAT32 is not integer"),
         (
-            {"mt_attrs": BIPOLAR_MT},
-            "MultiThreshold 'mt' out_scale=2 (bipolar output) not supported",
+            {"mt_attrs": SCALED_MT},
+            "MultiThreshold 'mt': out_scale 3, out_bias 0 (only out_scale 1 with an integer "
+            "out_bias, or the bipolar 2 / -1)",
         ),
-        ({"weights": W + 0.5}, "Conv weights are not integers (not streamlined)"),
+        ({"weights": W + 0.5}, "weights are not integers"),
         ({"weights": W[:, :2], "group": 2}, "group=2 (grouped/depthwise conv) not supported"),
         ({"weights": W[:, :, :1, :]}, "kernel 1x3 is not a square 2D kernel"),
         ({"dilations": [2, 2]}, "dilations=[2, 2] not supported"),
@@ -124,10 +125,11 @@ def test_conv_decline_reasons(kwargs, reason):
     if reason is not None:  # the report carries the conversion's own words
         listed = {n.name: n.reason for n in host_nodes(hw)}
         assert listed["conv"] == f"ConvertConvThresholdToHW: {reason}"
-        if "mt" in listed:
-            assert listed["mt"] == (
+        if "mt" in listed:  # each conversion that fuses MultiThresholds says why not
+            assert listed["mt"].startswith(
                 "ConvertConvThresholdToHW: fused with Conv 'conv', which stays on the host "
-                "(see its reason)"
+                "(see its reason); ConvertFCThresholdToHW: only a MultiThreshold after a "
+                "Gemm/MatMul"
             )
 
 
