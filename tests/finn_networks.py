@@ -20,7 +20,9 @@ from torch import nn
 
 PRECISIONS = ("1w1a", "1w2a", "2w2a")
 FULL_NETWORKS = [
-    f"{net}_{q}" for net in ("tfc", "sfc", "lfc", "cnv") for q in PRECISIONS
+    f"{net}_{q}"
+    for net in ("tfc", "sfc", "lfc", "cnv")
+    for q in PRECISIONS
     if (net, q) != ("lfc", "2w2a")  # bnn_pynq offers no LFC-W2A2
 ]
 SMALL_CNV_LAYOUT = {

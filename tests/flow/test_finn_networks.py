@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.backends.hls.network_sim import first_mismatch
 from qnnflow.flow import BuildConfig, run_build
 from tests.finn_networks import FULL_NETWORKS, PRECISIONS, export, full_network, small_network
 
@@ -19,10 +21,10 @@ pytest.importorskip("brevitas_examples")
 COMPUTE_OPS = {"Conv", "Gemm", "MatMul"}
 
 
-def _build(onnx_path: Path, out: Path) -> Path:
+def _build(onnx_path: Path, out: Path):
     result = run_build(BuildConfig(model=onnx_path, output_root=out, to_step="package"))
     assert result.ran[-1] == "package"
-    return result.output_dir
+    return result
 
 
 def _check(build: Path) -> dict:
@@ -42,7 +44,16 @@ def _check(build: Path) -> dict:
 def test_small_finn_network_builds_bit_exact(net, precision, tmp_path):
     model, shape = small_network(net, precision, seed=1)
     onnx_path = export(model, shape, tmp_path / f"{net}_{precision}.onnx")
-    _check(_build(onnx_path, tmp_path / "build"))
+    result = _build(onnx_path, tmp_path / "build")
+    _check(result.output_dir)
+    # beyond the build's own inputs: pixels 0, 1 and 0.5 drive the first quantizer to its
+    # lowest, highest and middle codes (2x - 1 = -1, +1, 0), and more random frames
+    rng = np.random.default_rng(7)
+    frames = [np.full(shape, v, np.float32) for v in (0.0, 1.0, 0.5)]
+    frames += [rng.random(shape, dtype=np.float32) for _ in range(2)]
+    for x in frames:
+        mismatch, _ = first_mismatch(result.model, x)
+        assert mismatch is None, str(mismatch)
 
 
 @pytest.mark.slow
@@ -50,5 +61,5 @@ def test_small_finn_network_builds_bit_exact(net, precision, tmp_path):
 def test_full_size_finn_network_builds_bit_exact(name, tmp_path):
     model, shape = full_network(name)
     onnx_path = export(model, shape, tmp_path / f"{name}.onnx")
-    estimate = _check(_build(onnx_path, tmp_path / "build"))
+    estimate = _check(_build(onnx_path, tmp_path / "build").output_dir)
     print(name, json.dumps(estimate.get("totals", estimate))[:400])  # shown with -s

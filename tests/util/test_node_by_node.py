@@ -1,10 +1,7 @@
 """Node-by-node execution (the C++ simulation's numpy side) equals qonnx's execute_onnx on
-FINN's CNV-W1A2 Brevitas export and keeps only the tensors a later node still reads."""
+FINN's CNV-W1A2 Brevitas export (shrunk) and keeps only the tensors a later node still reads."""
 
 from __future__ import annotations
-
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,17 +13,14 @@ from qonnx.util.cleanup import cleanup_model
 from qnnflow.errors import QnnflowError
 from qnnflow.util.node_by_node import NodeByNode
 
-BNN = Path("/work/bnn")
-
 
 @pytest.fixture(scope="module")
 def cnv(tmp_path_factory) -> ModelWrapper:
-    if not (BNN / "cnv_1w2a.onnx").is_file():
-        pytest.skip(f"FINN's Brevitas exports not found in {BNN}")
-    folder = tmp_path_factory.mktemp("cnv")
-    for name in ("cnv_1w2a.onnx", "cnv_1w2a.onnx.data"):
-        shutil.copy(BNN / name, folder / name)
-    return cleanup_model(ModelWrapper(str(folder / "cnv_1w2a.onnx"))).transform(InferShapes())
+    pytest.importorskip("brevitas_examples")
+    from tests.finn_networks import export, small_network
+
+    path = export(*small_network("cnv", "1w2a"), tmp_path_factory.mktemp("cnv") / "cnv.onnx")
+    return cleanup_model(ModelWrapper(str(path))).transform(InferShapes())
 
 
 def test_equals_execute_onnx_and_drops_consumed_tensors(cnv):
