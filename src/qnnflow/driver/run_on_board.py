@@ -20,6 +20,7 @@ from pathlib import Path
 
 from qnnflow.driver.accelerator import DEFAULT_TIMEOUT_S
 from qnnflow.driver.backend_choice import AUTO, open_accelerator
+from qnnflow.driver.classify import SCORE_KIND, TOP_K, ClassifierPipeline
 from qnnflow.driver.notebook_helpers import (
     IMAGES_DIR,
     draw_boxes,
@@ -38,10 +39,15 @@ PREDICT_STAGES = ("host_prefix", "accel_pack", "accel_accelerator", "accel_unpac
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m qnnflow.driver.run_on_board",
-        description="Detect objects in images with a qnnflow deployment package.",
+        description="Detect objects in images (a detector's package) or classify images and "
+        ".npy inputs (a package without detector heads) with a qnnflow deployment package.",
     )
     p.add_argument("package", help="the package folder (holds accelerator.json)")
-    p.add_argument("images", nargs="*", help=f"image files (default: PACKAGE/{IMAGES_DIR}/*)")
+    p.add_argument(
+        "images",
+        nargs="*",
+        help=f"image files, or .npy inputs for a classifier (default: PACKAGE/{IMAGES_DIR}/*)",
+    )
     p.add_argument("--backend", default=AUTO, choices=(AUTO, "pynq", "sim", "python"))
     p.add_argument("--thresh", type=float, default=0.3, help="class probability threshold")
     p.add_argument("--nms", type=float, default=0.3, help="NMS IoU threshold")
@@ -52,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
         help="image decoder (default: the package's; darknet = stb_image, compiled here from "
         "the package's shim when <stb/stb_image.h> and g++ exist, else libdarknet.so)",
     )
+    p.add_argument("--top", type=int, default=TOP_K, help="classes shown (classifier only)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per batch")
     p.add_argument("--json", action="store_true", help="one JSON object per image instead")
     p.add_argument("--draw", type=Path, metavar="DIR", help="save images with boxes into DIR")
@@ -73,6 +80,8 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
     package = Path(args.package)
     accelerator, choice = open_accelerator(package, args.backend, timeout=args.timeout)
     print(choice.describe(), file=err)
+    if not accelerator.package.heads:
+        return run_classifier(args, accelerator, out, err)
     pipeline = DetectionPipeline(
         accelerator, args.thresh, args.nms, resize=args.resize, decoder=args.decoder
     )
@@ -99,6 +108,39 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
     if len(results) > 1 and not args.json:
         mean = mean_seconds(results)
         print(timing_line(mean, f"mean over {len(results)} images"), file=out)
+        print(fps_line(mean), file=out)
+    return 0
+
+
+def run_classifier(args: argparse.Namespace, accelerator, out, err) -> int:
+    """A package without detector heads: each input's top classes by raw score."""
+    if args.draw is not None:
+        raise QnnflowError("--draw draws detection boxes; this package is a classifier")
+    pipeline = ClassifierPipeline(accelerator, decoder=args.decoder, top_k=args.top)
+    print(f"classifier: no detector heads in the package; top {args.top} {SCORE_KIND}", file=err)
+    print(describe_decoder(pipeline.decoder), file=err)
+    results = []
+    for path in _images(Path(args.package), args.images):
+        result = pipeline.run_file(path)
+        results.append(result)
+        if args.json:
+            record = {
+                "input": str(path),
+                "top": result.top,
+                "scores": [float(v) for v in result.scores],
+                "score_kind": "raw",
+                "seconds": result.seconds,
+            }
+            print(json.dumps(record), file=out)
+            continue
+        predicted = sum(result.seconds.get(k, 0.0) for k in PREDICT_STAGES)
+        print(f"{path}: Predicted in {predicted:f} seconds (raw scores, no softmax).", file=out)
+        for line in result.lines:
+            print(line, file=out)
+        print(timing_line(result.seconds), file=out)
+    if len(results) > 1 and not args.json:
+        mean = mean_seconds(results)
+        print(timing_line(mean, f"mean over {len(results)} inputs"), file=out)
         print(fps_line(mean), file=out)
     return 0
 
