@@ -16,6 +16,7 @@ from qnnflow.driver.package import AcceleratorPackage, load_package
 from qnnflow.errors import QnnflowError
 
 TEMPLATE_NAME = "deploy_README.md.in"
+CLASSIFIER_TEMPLATE_NAME = "deploy_README_classifier.md.in"
 README_NAME = "README.md"
 NOTEBOOK_NAME = "qnnflow_demo.ipynb"
 BOARD_TITLES = {"pynq_z2": "PYNQ-Z2"}
@@ -28,6 +29,12 @@ def _names(package: AcceleratorPackage) -> str:
         return "not named, printed as `class0`, `class1`, ..."
     shown = ", ".join(f"`{n}`" for n in names[:MAX_NAMES])
     return shown + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
+
+
+def template_name(package: AcceleratorPackage) -> str:
+    """The board template for this package: a detector's (notebook, boxes) or, for a package
+    without detector heads, a classifier's (top classes, no notebook)."""
+    return TEMPLATE_NAME if package.heads else CLASSIFIER_TEMPLATE_NAME
 
 
 def _fps_text(fps: float | None) -> str:
@@ -51,7 +58,13 @@ def render_deploy_readme(
         raise QnnflowError(f"fps must be positive, got {fps}")
     net = package.net_input
     size = f"{net['width']}x{net['height']}" if net.get("width") else str(net["shape"])
-    classes = package.heads[0]["classes"] if package.heads else len(package.names)
+    # a classifier without names: one score per accelerator output (its host suffix is
+    # elementwise in FINN's nets; the driver checks the real count against the names)
+    classes = (
+        package.heads[0]["classes"]
+        if package.heads
+        else len(package.names) or package.output.elements
+    )
     ddr = list(package.weights)
     bitstream = (
         f"`{package.bitfile}`"
@@ -80,6 +93,8 @@ def render_deploy_readme(
         "zip": zip_name,
         "folder": model_name,
         "notebook": NOTEBOOK_NAME,
+        "input_shape": "[" + ", ".join(str(v) for v in net["shape"]) + "]",
+        "gray_note": ", made grayscale" if len(net["shape"]) == 4 and net["shape"][1] == 1 else "",
     }
     try:
         return Template(template).substitute(values)
