@@ -37,6 +37,11 @@ def least_accepted(accepts: Callable[[np.ndarray], np.ndarray], shape: tuple) ->
     """Elementwise least finite float32 x with accepts(x) true (accepts maps a float32 array
     of `shape` to booleans and is non-decreasing in x); the lowest float32 where every
     finite x passes, +inf where none does."""
+    with np.errstate(over="ignore"):  # x * c overflows to +-inf near the ends: still ordered
+        return _bisect(accepts, shape)
+
+
+def _bisect(accepts: Callable[[np.ndarray], np.ndarray], shape: tuple) -> np.ndarray:
     low = np.full(shape, _key(LOWEST), dtype=np.int64)
     high = np.full(shape, _key(HIGHEST), dtype=np.int64)
     all_pass = np.asarray(accepts(_value(low)), dtype=bool)
