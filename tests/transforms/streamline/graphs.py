@@ -42,8 +42,15 @@ class Chain:
         inputs += [self.builder.const(f"wq_p{i}", p) for i, p in enumerate(params)]
         return self.builder.node(op_type, inputs, "w_quant", domain=QONNX_DOMAIN, **attrs)
 
-    def model(self, out_shape: list[int], input_dtype: str | None = None) -> ModelWrapper:
-        proto = self.builder.finish([(self.head, out_shape)], "chain", domains=(QONNX_DOMAIN,))
+    def model(
+        self,
+        out_shape: list[int],
+        input_dtype: str | None = None,
+        also: tuple[tuple[str, list[int]], ...] = (),
+    ) -> ModelWrapper:
+        """The chain as a model whose outputs are the head and the tensors in `also`."""
+        outputs = [(self.head, out_shape), *also]
+        proto = self.builder.finish(outputs, "chain", domains=(QONNX_DOMAIN,))
         model = ModelWrapper(proto)
         if input_dtype is not None:
             model.set_tensor_datatype("x", DataType[input_dtype])

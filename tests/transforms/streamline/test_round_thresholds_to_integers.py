@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qnnflow.transforms.streamline import RoundThresholdsToIntegers
+from qnnflow.verify import verified_transform
 from tests.transforms.streamline.graphs import Chain, check, floats, integers, thresholds_of
 
 SHAPE = [1, 2, 4, 4]
@@ -47,3 +48,29 @@ def test_a_strict_tie_one_float_step_above_an_integer_becomes_the_next_integer()
     x = np.resize(np.arange(-8, 8, dtype=np.float32), SHAPE)
     after = check(chain.model(SHAPE, input_dtype="INT4"), RoundThresholdsToIntegers(), x)
     assert np.array_equal(thresholds_of(after), [[5, 6]])
+
+
+def test_only_thresholdings_on_integer_inputs_are_rounded():
+    """x (float) -> Relu -> MT1 -> MT2: MT1 reads floats and keeps its thresholds; MT2 reads
+    MT1's UINT2 codes and gets clip(ceil(T), 0, 4)."""
+    chain = Chain(SHAPE).op("Relu")
+    chain.op(
+        "MultiThreshold", np.array([[0.5, 1.5, 2.5]], np.float32), qonnx=True, out_dtype="UINT2"
+    )
+    chain.op(
+        "MultiThreshold", np.array([[0.5, 2.0, 9.0]], np.float32), qonnx=True, out_dtype="UINT2"
+    )
+    after = check(chain.model(SHAPE), RoundThresholdsToIntegers(), floats(SHAPE))
+    first, second = (after.get_initializer(n.input[1]) for n in after.graph.node[1:])
+    assert np.array_equal(first, [[0.5, 1.5, 2.5]]) and np.array_equal(second, [[1, 2, 4]])
+
+
+def test_thresholds_given_at_run_time_are_not_rewritten():
+    chain = Chain(SHAPE)
+    t_input = chain.builder.add_input("t", [2, 2])
+    model = chain.op("MultiThreshold", t_input, qonnx=True, out_dtype="UINT2").model(
+        SHAPE, input_dtype="INT4"
+    )
+    feed = {"x": integers(SHAPE, -8, 8), "t": np.array([[-0.5, 0.5], [1.5, 2.5]], np.float32)}
+    after = verified_transform(model, RoundThresholdsToIntegers(), feed)
+    assert after.graph.node[0].input[1] == t_input
