@@ -32,3 +32,36 @@ def test_per_channel_scale_and_gemm_bias_stay():
     biased = _model("Gemm", 0.5, np.ones(4, np.float32), transB=1)
     after = check(biased, MoveScalarMulPastFC(), integers([1, 6], -4, 4))
     assert op_types(after) == ["Mul", "Gemm"]
+
+
+def test_a_scale_moves_through_consecutive_layers_past_other_nodes():
+    """Mul -> Relu -> Mul -> MatMul -> MatMul: the scale after the Relu moves behind both
+    layers (one per sweep); the one feeding the Relu stays."""
+    chain = Chain([1, 6]).op("Mul", np.float32(2.0)).op("Relu").op("Mul", np.float32(0.125))
+    chain.op("MatMul", integers([6, 4], -3, 4, seed=2)).op("MatMul", integers([4, 3], -3, 4))
+    after = check(chain.model([1, 3]), MoveScalarMulPastFC(), integers([1, 6], -4, 4))
+    assert op_types(after) == ["Mul", "Relu", "MatMul", "MatMul", "Mul"]
+
+
+def test_a_scale_feeding_both_operands_stays():
+    """(c x)(c x) = c^2 (x x): moving c behind the product once would be wrong. A later
+    scalar scale in front of a weight still moves."""
+    chain = Chain([4, 4]).op("Mul", np.float32(0.5))
+    chain.op("MatMul", chain.head).op("Mul", np.float32(0.25))
+    chain.op("MatMul", integers([4, 3], -3, 4, seed=2))
+    after = check(chain.model([4, 3]), MoveScalarMulPastFC(), integers([4, 4], -4, 4))
+    assert op_types(after) == ["Mul", "MatMul", "MatMul", "Mul"]
+
+
+def test_a_biased_gemm_does_not_stop_the_next_layer():
+    chain = Chain([1, 6]).op("Mul", np.float32(0.5))
+    chain.op("Gemm", integers([4, 6], -3, 4, seed=2), np.ones(4, np.float32), transB=1)
+    chain.op("Mul", np.float32(0.25)).op("MatMul", integers([4, 3], -3, 4))
+    after = check(chain.model([1, 3]), MoveScalarMulPastFC(), integers([1, 6], -4, 4))
+    assert op_types(after) == ["Mul", "Gemm", "MatMul", "Mul"]
+
+
+def test_a_scalar_add_is_no_scale():
+    chain = Chain([1, 6]).op("Add", np.float32(0.5)).op("MatMul", integers([6, 4], -3, 4))
+    after = check(chain.model([1, 4]), MoveScalarMulPastFC(), integers([1, 6], -4, 4))
+    assert op_types(after) == ["Add", "MatMul"]
