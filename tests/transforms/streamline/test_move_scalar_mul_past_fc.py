@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qnnflow.transforms.streamline.move_scalar_mul_past_fc import MoveScalarMulPastFC
+from qnnflow.verify import verified_transform
 from tests.transforms.streamline.graphs import Chain, check, integers, op_types
 
 
@@ -65,3 +66,15 @@ def test_a_scalar_add_is_no_scale():
     chain = Chain([1, 6]).op("Add", np.float32(0.5)).op("MatMul", integers([6, 4], -3, 4))
     after = check(chain.model([1, 4]), MoveScalarMulPastFC(), integers([1, 6], -4, 4))
     assert op_types(after) == ["Add", "MatMul"]
+
+
+def test_a_scale_on_the_right_operand_stays_and_the_next_one_moves():
+    """y @ (c x) is matched on neither operand order (only a scale of the left input moves);
+    the scalar scale in front of the following weight layer still moves."""
+    chain = Chain([6, 4]).op("Mul", np.float32(0.5))
+    y = chain.builder.add_input("y", [1, 6])
+    chain.head = chain.builder.node("MatMul", [y, chain.head], "right")
+    chain.op("Mul", np.float32(0.25)).op("MatMul", integers([4, 3], -3, 4, seed=2))
+    feed = {"x": integers([6, 4], -4, 4), "y": integers([1, 6], -4, 4, seed=1)}
+    after = verified_transform(chain.model([1, 3]), MoveScalarMulPastFC(), feed)
+    assert op_types(after) == ["Mul", "MatMul", "MatMul", "Mul"]
