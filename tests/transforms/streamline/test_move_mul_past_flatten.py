@@ -43,3 +43,33 @@ def test_per_channel_scale_stays_before_a_flatten_of_several_pixels():
     model = _model([1, 3, 2, 2], scale, "Flatten", [1, 12])
     after = check(model, MoveMulPastFlatten(), integers([1, 3, 2, 2], 0, 4))
     assert op_types(after) == ["Mul", "Flatten"]
+
+
+def test_per_channel_scale_on_two_channels_and_on_a_flat_input_moves():
+    """Two channels of 1x1 pixels, and a (1, C) tensor (no pixels at all) through a Flatten:
+    each element keeps its channel's scale. The constant may be the Mul's first input."""
+    for in_shape, scale in (([1, 2, 1, 1], [[[[0.5]], [[4.0]]]]), ([1, 3], [[0.5, 0.25, 2.0]])):
+        model = _model(in_shape, scale, "Flatten", [1, in_shape[1]])
+        mul = model.graph.node[0]
+        mul.input[0], mul.input[1] = mul.input[1], mul.input[0]
+        after = check(model, MoveMulPastFlatten(), integers(in_shape, -4, 4))
+        assert op_types(after) == ["Flatten", "Mul"]
+
+
+def test_per_channel_scale_stays_before_a_reshape_to_a_column():
+    """[1, C, 1, 1] -> [C, 1]: the channels end up on the first axis, not as (1, C)."""
+    scale = np.array([0.5, 0.25, 2.0]).reshape(1, 3, 1, 1)
+    model = _model([1, 3, 1, 1], scale, "Reshape", [3, 1])
+    after = check(model, MoveMulPastFlatten(), integers([1, 3, 1, 1], 0, 4))
+    assert op_types(after) == ["Mul", "Reshape"]
+
+
+def test_a_scale_moves_through_consecutive_reshapes_past_other_nodes():
+    """Relu -> Mul -> Relu -> Mul -> Reshape -> Flatten: the second scale passes both (one per
+    sweep); the first feeds a Relu and stays."""
+    chain = Chain([1, 3, 2, 2]).op("Relu").op("Mul", np.float32(2.0)).op("Relu")
+    chain.op("Mul", np.float32(0.25))
+    chain.op("Reshape", chain.builder.const("shape", np.array([1, 3, 4]), np.int64))
+    chain.op("Flatten", axis=1)
+    after = check(chain.model([1, 12]), MoveMulPastFlatten(), integers([1, 3, 2, 2], -4, 4))
+    assert op_types(after) == ["Relu", "Mul", "Relu", "Reshape", "Flatten", "Mul"]
