@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qnnflow.transforms.streamline import QuantWeightsToInteger
+from qnnflow.transforms.streamline.quant_weights_to_integer import weight_output_axis
 from tests.transforms.streamline.graphs import Chain, check, floats, integers, op_types
 
 SCALES = np.array([0.25, 0.5, 0.125, 1.0], dtype=np.float32).reshape(4, 1, 1, 1)
@@ -112,3 +113,33 @@ def test_unsupported_fully_connected_layers_are_left_alone(attrs, scale):
     model = _fc("Gemm", [4, 6] if attrs.get("transB") else [6, 4], [scale, 0.0, 4.0], **attrs)
     after = check(model, QuantWeightsToInteger(), integers([1, 6], -8, 9))
     assert op_types(after) == ["Quant", "Gemm"]
+
+
+@pytest.mark.parametrize(
+    "attrs,bias,expected",
+    [
+        ({}, False, 1),
+        ({"transB": 1}, False, 0),
+        ({"transB": 1, "beta": 2.0}, False, 0),  # beta scales a bias there is none of
+        ({"transB": 1, "beta": 2.0}, True, None),  # a scaled bias
+        ({"transA": 1}, False, None),  # the input is transposed: no rows of activations
+        ({"alpha": 0.5}, True, None),
+    ],
+)
+def test_gemm_output_axis_and_the_attributes_that_refuse_it(attrs, bias, expected):
+    """The weight axis holding a Gemm's output channels, None for a Gemm that is not a plain
+    x W (+ C): alpha, transA and beta with a bias would not carry over to integer weights."""
+    shape = [4, 6] if attrs.get("transB") else [6, 4]
+    consts = [np.ones(shape, np.float32)] + ([np.ones(4, np.float32)] if bias else [])
+    x_shape = [6, 1] if attrs.get("transA") else [1, 6]
+    model = Chain(x_shape).op("Gemm", *consts, **attrs).model([1, 4])
+    assert weight_output_axis(model, model.graph.node[0]) == expected
+
+
+def test_matmul_output_axis_needs_a_weight_matrix():
+    """A MatMul by a 2-D constant has its output channels on axis 1; by a stack of matrices
+    it is no fully connected layer."""
+    matrix = Chain([1, 6]).op("MatMul", np.ones([6, 4], np.float32)).model([1, 4])
+    stack = Chain([2, 1, 6]).op("MatMul", np.ones([2, 6, 4], np.float32)).model([2, 1, 4])
+    assert weight_output_axis(matrix, matrix.graph.node[0]) == 1
+    assert weight_output_axis(stack, stack.graph.node[0]) is None
