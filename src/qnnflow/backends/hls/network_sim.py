@@ -105,14 +105,24 @@ def simulate_network(
 ) -> NetworkSimResult:
     """`region_input` is [frames, ...] normal-shaped input of the hardware region (NHWC)."""
     net = net or build_network_code(model, DEFAULT_TOP)
+    with _prepared_run(model, net, region_input, cache_dir) as (exe, args, work, frames):
+        stdout = run_program(exe, args, work)
+        return _result(model, net, frames, work / "out.bin", stdout)
+
+
+@contextmanager
+def _prepared_run(
+    model: ModelWrapper, net: NetworkCode, region_input: np.ndarray, cache_dir: Path | None
+) -> Iterator[tuple[Path, list[str], Path, int]]:
+    """The compiled simulator, its arguments (FRAMES IN OUT) and a temporary folder holding
+    the input frames, and the frame count; the folder goes when the run is done."""
     flat = _input_elements(net, region_input)
     exe = compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir)
     with tempfile.TemporaryDirectory(prefix="qnnflow-netsim-") as tmp:
         work = Path(tmp)
         np.ascontiguousarray(flat, dtype="<i8").tofile(work / "in.bin")
         args = [str(flat.shape[0]), str(work / "in.bin"), str(work / "out.bin")]
-        stdout = run_program(exe, args, work)
-        return _result(model, net, flat.shape[0], work / "out.bin", stdout)
+        yield exe, args, work, flat.shape[0]
 
 
 @contextmanager
@@ -124,16 +134,11 @@ def start_simulation(
 ) -> Iterator[LiveSimulation]:
     """Run the simulation while the caller reads every layer's stream from `records`
     (read them all: the simulator waits for its reader)."""
-    flat = _input_elements(net, region_input)
-    exe = compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir)
-    with tempfile.TemporaryDirectory(prefix="qnnflow-netsim-") as tmp:
-        work = Path(tmp)
-        np.ascontiguousarray(flat, dtype="<i8").tofile(work / "in.bin")
-        args = [str(flat.shape[0]), str(work / "in.bin"), str(work / "out.bin")]
+    with _prepared_run(model, net, region_input, cache_dir) as (exe, args, work, frames):
         with streaming_program(exe, args, work) as run:
             live = LiveSimulation(RecordReader(run.records))
             yield live
-        live.result = _result(model, net, flat.shape[0], work / "out.bin", run.stdout)
+        live.result = _result(model, net, frames, work / "out.bin", run.stdout)
 
 
 def execute_cpp(
