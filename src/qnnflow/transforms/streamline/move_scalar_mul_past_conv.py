@@ -14,21 +14,29 @@ from qonnx.transformation.base import Transformation
 from qnnflow.transforms.streamline.patterns import Matches, const_operand, sole_consumer, swap_past
 
 
+def move_scalar_muls_past(model: ModelWrapper, op_types: tuple[str, ...]) -> bool:
+    """Swap every constant scalar Mul read only by a bias-free layer of `op_types` (as its
+    data input, not as weights) with that layer; whether any moved."""
+    matches = Matches()
+    for mul in model.graph.node:
+        operand = const_operand(model, mul) if mul.op_type == "Mul" else None
+        if operand is None or operand[1].size != 1:
+            continue
+        layer = sole_consumer(model, mul.output[0])
+        if layer is None or layer.op_type not in op_types:
+            continue
+        if layer.input[0] != mul.output[0] or mul.output[0] in layer.input[1:]:
+            continue
+        if len(layer.input) > 2 and layer.input[2]:
+            continue
+        matches.add((mul, layer), operand[0])
+    for mul, layer, data_index in matches:
+        swap_past(model, mul, layer, data_index)
+    return bool(matches)
+
+
 class MoveScalarMulPastConv(Transformation):
     """Push scalar Muls downstream through bias-free convolutions."""
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = Matches()
-        for mul in model.graph.node:
-            operand = const_operand(model, mul) if mul.op_type == "Mul" else None
-            if operand is None or operand[1].size != 1:
-                continue
-            conv = sole_consumer(model, mul.output[0])
-            if conv is None or conv.op_type != "Conv" or conv.input[0] != mul.output[0]:
-                continue
-            if len(conv.input) > 2 and conv.input[2]:
-                continue
-            matches.add((mul, conv), operand[0])
-        for mul, conv, data_index in matches:
-            swap_past(model, mul, conv, data_index)
-        return model, bool(matches)
+        return model, move_scalar_muls_past(model, ("Conv",))
