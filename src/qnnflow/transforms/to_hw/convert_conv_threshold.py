@@ -15,7 +15,12 @@ from qnnflow.frontend.binparams.hidden_layers import conv_weight_matrix
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.bipolar import is_bipolar
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
-from qnnflow.transforms.to_hw.mvu_params import NotConvertible, make_mvu, mvu_params
+from qnnflow.transforms.to_hw.mvu_params import (
+    NotConvertible,
+    fused_threshold_reason,
+    make_mvu,
+    mvu_params,
+)
 from qnnflow.util.names import new_tensor_name
 
 
@@ -59,16 +64,6 @@ def _match(model: ModelWrapper, conv) -> tuple | str:
     return weights.shape, idt, mt, params
 
 
-def _threshold_reason(model: ModelWrapper, mt) -> str:
-    """A MultiThreshold converts only as part of the Conv feeding it."""
-    producer = model.find_producer(mt.input[0])
-    if producer is not None and producer.op_type == "Conv":
-        if isinstance(_match(model, producer), str):
-            return f"fused with Conv '{producer.name}', which stays on the host (see its reason)"
-    source = f"{producer.op_type} '{producer.name}'" if producer is not None else "a graph input"
-    return f"only a MultiThreshold after a Conv converts (fused); its input comes from {source}"
-
-
 class ConvertConvThresholdToHW(Transformation):
     ORDER = 30
     OP_TYPES = ("Conv", "MultiThreshold")
@@ -76,7 +71,7 @@ class ConvertConvThresholdToHW(Transformation):
     @staticmethod
     def decline_reason(model: ModelWrapper, node) -> str | None:
         if node.op_type == "MultiThreshold":
-            return _threshold_reason(model, node)
+            return fused_threshold_reason(model, node, ("Conv",), _match)
         match = _match(model, node)
         return match if isinstance(match, str) else None
 

@@ -21,7 +21,13 @@ from qnnflow.transforms.to_hw.absorb_transpose_into_fc_weights import (
     AbsorbTransposeIntoFCWeights,
 )
 from qnnflow.transforms.to_hw.fc_layers import fc_weight_matrix, flattening
-from qnnflow.transforms.to_hw.mvu_params import MVUParams, NotConvertible, make_mvu, mvu_params
+from qnnflow.transforms.to_hw.mvu_params import (
+    MVUParams,
+    NotConvertible,
+    fused_threshold_reason,
+    make_mvu,
+    mvu_params,
+)
 
 FC_OP_TYPES = ("Gemm", "MatMul")
 
@@ -55,16 +61,6 @@ def _match(model: ModelWrapper, fc) -> tuple[MVUParams, object] | str:
         return str(why)
 
 
-def _threshold_reason(model: ModelWrapper, mt) -> str:
-    """A MultiThreshold converts only fused with the Gemm/MatMul feeding it."""
-    producer = model.find_producer(mt.input[0])
-    if producer is not None and producer.op_type in FC_OP_TYPES:
-        if isinstance(_match(model, producer), str):
-            return f"fused with {producer.op_type} '{producer.name}', which stays on the host"
-    source = f"{producer.op_type} '{producer.name}'" if producer is not None else "a graph input"
-    return f"only a MultiThreshold after a Gemm/MatMul converts (fused); its input is {source}"
-
-
 def _stream_source(model: ModelWrapper, x: str):
     """(tensor the unit reads, flatten node to drop or None): a flatten of a hardware stream
     that nothing else reads is read through."""
@@ -84,7 +80,7 @@ class ConvertFCThresholdToHW(Transformation):
     @staticmethod
     def decline_reason(model: ModelWrapper, node) -> str | None:
         if node.op_type == "MultiThreshold":
-            return _threshold_reason(model, node)
+            return fused_threshold_reason(model, node, FC_OP_TYPES, _match)
         match = _match(model, node)
         return match if isinstance(match, str) else None
 

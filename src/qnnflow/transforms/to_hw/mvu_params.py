@@ -12,6 +12,7 @@ conversions alike), including the threshold rewrite each mode needs:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,3 +161,21 @@ def make_mvu(
     model.set_tensor_shape(out, [*vectors, params.attrs["MH"]])
     model.set_tensor_datatype(out, DataType[params.attrs["outputDataType"]])
     return node, out
+
+
+def fused_threshold_reason(
+    model: ModelWrapper, mt: NodeProto, layer_types: tuple[str, ...], match: Callable
+) -> str:
+    """Why a MultiThreshold stayed on the host: it converts only fused with the weight layer
+    of `layer_types` feeding it, which `match(model, layer)` (a reason string, or what the
+    conversion takes) may have declined."""
+    producer = model.find_producer(mt.input[0])
+    if producer is not None and producer.op_type in layer_types:
+        if isinstance(match(model, producer), str):
+            return (
+                f"fused with {producer.op_type} '{producer.name}', which stays on the host "
+                "(see its reason)"
+            )
+    source = f"{producer.op_type} '{producer.name}'" if producer is not None else "a graph input"
+    kinds = "/".join(layer_types)
+    return f"only a MultiThreshold after a {kinds} converts (fused); its input comes from {source}"
