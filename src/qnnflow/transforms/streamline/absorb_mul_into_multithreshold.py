@@ -22,9 +22,8 @@ from qnnflow.transforms.streamline.patterns import (
     Matches,
     channel_axis,
     channel_vector,
-    const_operand,
+    const_mul_into,
     new_initializer,
-    sole_consumer,
 )
 
 BIG = float(2**31)
@@ -51,12 +50,10 @@ class AbsorbMulIntoMultiThreshold(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = Matches()
         for mul in model.graph.node:
-            operand = const_operand(model, mul) if mul.op_type == "Mul" else None
-            if operand is None:
+            found = const_mul_into(model, mul, ("MultiThreshold",))
+            if found is None:
                 continue
-            mt = sole_consumer(model, mul.output[0])
-            if mt is None or mt.op_type != "MultiThreshold" or mt.input[0] != mul.output[0]:
-                continue
+            operand, mt = found
             thresholds = model.get_initializer(mt.input[1])
             shape = model.get_tensor_shape(mul.output[0])
             if thresholds is None or shape is None:

@@ -17,9 +17,8 @@ from qonnx.transformation.base import Transformation
 from qnnflow.transforms.streamline.patterns import (
     Matches,
     channel_vector,
-    const_operand,
+    const_mul_into,
     new_initializer,
-    sole_consumer,
     swap_past,
 )
 
@@ -44,14 +43,10 @@ class MoveMulPastFlatten(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = Matches()
         for mul in model.graph.node:
-            operand = const_operand(model, mul) if mul.op_type == "Mul" else None
-            if operand is None:
+            found = const_mul_into(model, mul, ("Reshape", "Flatten"))
+            if found is None:
                 continue
-            reshape = sole_consumer(model, mul.output[0])
-            if reshape is None or reshape.op_type not in ("Reshape", "Flatten"):
-                continue
-            if reshape.input[0] != mul.output[0]:
-                continue
+            operand, reshape = found
             in_shape = model.get_tensor_shape(mul.output[0])
             out_shape = model.get_tensor_shape(reshape.output[0])
             moved = _moved_constant(operand[1], in_shape, out_shape)

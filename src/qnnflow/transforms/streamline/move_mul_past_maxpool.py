@@ -14,8 +14,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.transforms.streamline.patterns import (
     Matches,
     channel_vector,
-    const_operand,
-    sole_consumer,
+    const_mul_into,
     swap_past,
 )
 
@@ -26,12 +25,10 @@ class MoveMulPastMaxPool(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = Matches()
         for mul in model.graph.node:
-            operand = const_operand(model, mul) if mul.op_type == "Mul" else None
-            if operand is None:
+            found = const_mul_into(model, mul, ("MaxPool",))
+            if found is None or len(found[1].output) != 1:
                 continue
-            pool = sole_consumer(model, mul.output[0])
-            if pool is None or pool.op_type != "MaxPool" or len(pool.output) != 1:
-                continue
+            operand, pool = found
             c = channel_vector(operand[1], model.get_tensor_shape(mul.output[0]), axis=1)
             if c is not None and np.all(c > 0):
                 matches.add((mul, pool), operand[0])

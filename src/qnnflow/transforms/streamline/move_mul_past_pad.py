@@ -17,8 +17,7 @@ from qnnflow.transforms.streamline.patterns import (
     Matches,
     attr,
     channel_vector,
-    const_operand,
-    sole_consumer,
+    const_mul_into,
     swap_past,
 )
 
@@ -44,12 +43,10 @@ class MoveMulPastPad(Transformation):
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = Matches()
         for mul in model.graph.node:
-            operand = const_operand(model, mul) if mul.op_type == "Mul" else None
-            if operand is None:
+            found = const_mul_into(model, mul, ("Pad",))
+            if found is None:
                 continue
-            pad = sole_consumer(model, mul.output[0])
-            if pad is None or pad.op_type != "Pad" or pad.input[0] != mul.output[0]:
-                continue
+            operand, pad = found
             pads = _zero_pads(model, pad)
             shape = model.get_tensor_shape(mul.output[0])
             if pads is None or channel_vector(operand[1], shape, axis=1) is None:

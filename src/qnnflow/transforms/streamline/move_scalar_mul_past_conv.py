@@ -11,7 +11,7 @@ from __future__ import annotations
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
-from qnnflow.transforms.streamline.patterns import Matches, const_operand, sole_consumer, swap_past
+from qnnflow.transforms.streamline.patterns import Matches, const_mul_into, swap_past
 
 
 def move_scalar_muls_past(model: ModelWrapper, op_types: tuple[str, ...]) -> bool:
@@ -19,13 +19,11 @@ def move_scalar_muls_past(model: ModelWrapper, op_types: tuple[str, ...]) -> boo
     data input, not as weights) with that layer; whether any moved."""
     matches = Matches()
     for mul in model.graph.node:
-        operand = const_operand(model, mul) if mul.op_type == "Mul" else None
-        if operand is None or operand[1].size != 1:
+        found = const_mul_into(model, mul, op_types)
+        if found is None or found[0][1].size != 1:
             continue
-        layer = sole_consumer(model, mul.output[0])
-        if layer is None or layer.op_type not in op_types:
-            continue
-        if layer.input[0] != mul.output[0] or mul.output[0] in layer.input[1:]:
+        operand, layer = found
+        if mul.output[0] in layer.input[1:]:
             continue
         if len(layer.input) > 2 and layer.input[2]:
             continue

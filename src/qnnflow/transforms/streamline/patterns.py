@@ -41,6 +41,18 @@ def const_operand(model: ModelWrapper, node: NodeProto) -> tuple[int, np.ndarray
     return (0, second) if second is not None else (1, first)
 
 
+def const_mul_into(
+    model: ModelWrapper, mul: NodeProto, op_types: tuple[str, ...]
+) -> tuple[tuple[int, np.ndarray], NodeProto] | None:
+    """(const_operand of `mul`, its reader) when `mul` is a Mul by a constant whose output
+    only one node of `op_types` reads, as its first input; None otherwise."""
+    operand = const_operand(model, mul) if mul.op_type == "Mul" else None
+    reader = sole_consumer(model, mul.output[0]) if operand is not None else None
+    if reader is None or reader.op_type not in op_types or reader.input[0] != mul.output[0]:
+        return None
+    return operand, reader
+
+
 def channel_vector(value: np.ndarray, shape: list[int], axis: int = 1) -> np.ndarray | None:
     """`value` as one float64 per channel when it broadcasts against a tensor of `shape` along
     `axis` only (a scalar gives a constant vector); None otherwise."""
