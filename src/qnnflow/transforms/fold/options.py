@@ -12,10 +12,11 @@ import onnx
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from qnnflow.backends.vivado.project import DMA_STREAM_WIDTHS
 from qnnflow.ops import FoldingError, FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 
-PORT_BITS = 1024  # the widest AXI DMA stream (backends/vivado/project.py) feeding/draining us
+PORT_BITS = DMA_STREAM_WIDTHS[-1]  # the widest AXI DMA stream feeding/draining us
 
 
 @dataclass
