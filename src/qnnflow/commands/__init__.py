@@ -3,6 +3,7 @@
 from qnnflow.commands.build import build
 from qnnflow.commands.detect import detect_cmd
 from qnnflow.commands.estimate import estimate_cmd
+from qnnflow.commands.evaluate import evaluate_cmd
 from qnnflow.commands.import_binparams import import_binparams_cmd
 from qnnflow.commands.import_darknet import import_darknet_cmd
 from qnnflow.commands.inspect_darknet import inspect_darknet_cmd
@@ -19,6 +20,7 @@ COMMANDS = [
     quantize_cmd,
     make_dataset_cmd,
     verify_accuracy_cmd,
+    evaluate_cmd,
     train_cmd,
     estimate_cmd,
     detect_cmd,

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import Progress, TaskID
-from rich.table import Table
 
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f}"
+from qnnflow.commands.evaluate import run_detect
 
 
 @click.command("verify-accuracy")
@@ -52,37 +46,5 @@ def verify_accuracy_cmd(
 ) -> None:
     """Score both detectors with mAP@0.5 (Darknet `valid` settings: threshold 0.005, NMS
     0.45) on the same images; exit with code 2 and advice when the quantized model loses more
-    than --max-drop points."""
-    from qnnflow.quant.accuracy_gate import compare_models, enforce
-
-    err = Console(stderr=True)
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(f"{label} model", total=total)
-            bar.update(tasks[label], completed=done)
-
-        result = compare_models(
-            float_model, quant_model, data_dir, split, max_drop, max_images, advance
-        )
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    else:
-        table = Table(title=f"mAP@0.5 on {data_dir} ({split}, {result.quant_score.images} images)")
-        for column in ("class", "objects", "float AP", "quant AP"):
-            table.add_column(column, justify="left" if column == "class" else "right")
-        float_r, quant_r = result.float_score.result, result.quant_score.result
-        for k, name in enumerate(result.float_score.names):
-            table.add_row(
-                name, str(float_r.ground_truth[k]), _percent(float_r.ap[k]), _percent(quant_r.ap[k])
-            )
-        table.add_row("mAP", "", _percent(float_r.mean_ap), _percent(quant_r.mean_ap))
-        console = Console(soft_wrap=True)
-        console.print(table)
-        verdict = "passed" if result.passed else "FAILED"
-        console.print(
-            f"drop {result.drop:.2f} points (allowed {max_drop:g}): {verdict}", highlight=False
-        )
-    enforce(result)
+    than --max-drop points. Kept as the detector form of `qnnflow evaluate --task detect`."""
+    run_detect(float_model, quant_model, data_dir, split, max_drop, max_images, as_json)

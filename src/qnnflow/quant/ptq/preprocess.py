@@ -1,0 +1,137 @@
+"""How an image becomes a network input for classification and calibration: pixels on the
+0..1 scale, a geometry (letterbox, stretch or center-crop to H x W), a channel order (RGB,
+BGR or one gray channel), then (x - mean) / std per channel.
+
+Mean and std are on the 0..1 pixel scale, as torchvision writes them (ImageNet:
+mean 0.485,0.456,0.406, std 0.229,0.224,0.225); constants written for 0..255 pixels are
+divided by 255 first. Resampling is Darknet's bilinear `resize_image` (no antialiasing), the
+resize the detectors and the board's classifier pipeline use, so a model sees the same pixels
+here and on the board; gray is the board's BT.601 luma.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+
+from qnnflow.driver.classify import to_grayscale
+from qnnflow.errors import QnnflowError
+from qnnflow.yolo.letterbox import letterbox_image
+from qnnflow.yolo.resize import resize_image
+
+CHANNEL_ORDERS = ("rgb", "bgr", "gray")
+RESIZE_MODES = ("letterbox", "stretch", "center-crop")
+_F32 = np.float32
+
+
+def parse_channel_values(text: str, what: str) -> tuple[float, ...]:
+    """'0.5' or '0.485,0.456,0.406' -> floats (for --mean / --std); one line when malformed."""
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise QnnflowError(
+            f"{what} must be a number or a comma list of numbers (one per channel), got '{text}'"
+        ) from None
+    return values
+
+
+def cover_size(im_w: int, im_h: int, out_w: int, out_h: int) -> tuple[int, int]:
+    """The (w, h) the image is scaled to, keeping its aspect, so it covers `out_w` x `out_h`
+    with the short side (relative to the output) fitting exactly; integer arithmetic."""
+    if min(im_w, im_h, out_w, out_h) < 1:
+        raise QnnflowError(f"image and output sizes must be positive, got {im_w}x{im_h}")
+    if out_w * im_h >= out_h * im_w:  # the width binds: scale by out_w / im_w
+        return out_w, max(out_h, (im_h * out_w) // im_w)
+    return max(out_w, (im_w * out_h) // im_h), out_h
+
+
+def center_crop(image: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
+    """Scale an HWC image to cover `out_w` x `out_h` (aspect kept), then cut out the centre
+    (offsets rounded down, like torchvision's CenterCrop on even margins)."""
+    im_h, im_w = image.shape[:2]
+    new_w, new_h = cover_size(im_w, im_h, out_w, out_h)
+    scaled = image if (new_w, new_h) == (im_w, im_h) else resize_image(image, new_w, new_h)
+    top, left = (new_h - out_h) // 2, (new_w - out_w) // 2
+    return scaled[top : top + out_h, left : left + out_w, :]
+
+
+def _stretch(image: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
+    if image.shape[:2] == (out_h, out_w):
+        return image
+    return resize_image(image, out_w, out_h)
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Image -> float32 [C, H, W] network input; `input_size` is (height, width)."""
+
+    input_size: tuple[int, int]
+    mean: tuple[float, ...] = (0.0,)
+    std: tuple[float, ...] = (1.0,)
+    channels: str = "rgb"
+    resize: str = "stretch"
+
+    def __post_init__(self) -> None:
+        size = tuple(self.input_size)
+        if len(size) != 2 or not all(
+            isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in size
+        ):
+            raise QnnflowError(f"--input-size must be two positive integers HxW, got {size}")
+        object.__setattr__(self, "input_size", (int(size[0]), int(size[1])))
+        object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
+        object.__setattr__(self, "std", tuple(float(v) for v in self.std))
+        if self.channels not in CHANNEL_ORDERS:
+            raise QnnflowError(
+                f"--channels must be one of {', '.join(CHANNEL_ORDERS)}, got '{self.channels}'"
+            )
+        if self.resize not in RESIZE_MODES:
+            raise QnnflowError(
+                f"--resize must be one of {', '.join(RESIZE_MODES)}, got '{self.resize}'"
+            )
+        for name, values in (("--mean", self.mean), ("--std", self.std)):
+            if len(values) not in (1, self.channel_count):
+                raise QnnflowError(
+                    f"{name} needs 1 or {self.channel_count} values for --channels "
+                    f"{self.channels}, got {len(values)}: {','.join(map(str, values))}"
+                )
+            if not all(math.isfinite(v) for v in values):
+                raise QnnflowError(f"{name} values must be finite, got {values}")
+        if any(v <= 0 for v in self.std):
+            raise QnnflowError(f"--std values must be > 0, got {self.std}")
+
+    @property
+    def channel_count(self) -> int:
+        return 1 if self.channels == "gray" else 3
+
+    @property
+    def chw(self) -> tuple[int, int, int]:
+        return (self.channel_count, *self.input_size)
+
+    def geometry(self, image: np.ndarray) -> np.ndarray:
+        """HWC float32 image in [0, 1] -> H x W x 3 by the resize mode."""
+        out_h, out_w = self.input_size
+        if self.resize == "letterbox":
+            return letterbox_image(image, out_w, out_h)
+        if self.resize == "center-crop":
+            return center_crop(image, out_w, out_h)
+        return _stretch(image, out_w, out_h)
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        """An HWC RGB image (uint8, or float32 in [0, 1]) -> float32 [C, H, W]."""
+        array = np.asarray(image)
+        if array.ndim != 3 or array.shape[2] != 3:
+            raise QnnflowError(f"expected an HWC RGB image, got shape {list(array.shape)}")
+        if array.dtype == np.uint8:
+            array = array.astype(_F32) / _F32(255.0)
+        shaped = self.geometry(array.astype(_F32, copy=False))
+        if self.channels == "bgr":
+            shaped = shaped[:, :, ::-1]
+        elif self.channels == "gray":
+            shaped = to_grayscale(shaped)
+        mean = np.asarray(self.mean, dtype=_F32)
+        std = np.asarray(self.std, dtype=_F32)
+        normalised = (shaped.astype(_F32) - mean) / std
+        return np.ascontiguousarray(normalised.transpose(2, 0, 1), dtype=_F32)
