@@ -88,11 +88,11 @@ class ClassifierRunner:
         self.path = Path(path)
         model = load_onnx(self.path)
         self.custom = any(n.domain not in STANDARD_DOMAINS for n in model.graph.node)
-        self.input_name = _graph_input(model, self.path)
         if self.custom:
             from qonnx.util.cleanup import cleanup_model
 
-            model = cleanup_model(model)
+            model = cleanup_model(model)  # shapes for every tensor, as qonnx's executor needs
+        self.input_name = _graph_input(model, self.path)
         shape = model.get_tensor_shape(self.input_name)
         if not shape or any(not d for d in shape[1:]):
             raise QnnflowError(f"{self.path}: input '{self.input_name}' has no fixed shape")
