@@ -12,6 +12,7 @@ from qnnflow.quant.ptq.preprocess import (
     center_crop,
     cover_size,
     parse_channel_values,
+    resolve_preprocess,
 )
 
 F32 = np.float32
@@ -106,7 +107,10 @@ def test_cover_size_never_undershoots():
     [
         ({"input_size": (0, 4)}, "--input-size must be two positive integers"),
         ({"input_size": (4, 4), "mean": (0.1, 0.2)}, "--mean needs 1 or 3 values"),
-        ({"input_size": (4, 4), "std": (0.5, 0.5, 0.5), "channels": "gray"}, "--std needs 1"),
+        (
+            {"input_size": (4, 4), "std": (0.5, 0.5, 0.5), "channels": "gray"},
+            "--std needs 1 value for --channels gray",
+        ),
         ({"input_size": (4, 4), "std": (0.0,)}, "--std values must be > 0"),
         ({"input_size": (4, 4), "mean": (float("nan"),)}, "--mean values must be finite"),
         ({"input_size": (4, 4), "channels": "rgba"}, "--channels must be one of"),
@@ -129,3 +133,13 @@ def test_parse_channel_values():
 def test_non_rgb_image_is_refused():
     with pytest.raises(QnnflowError, match="expected an HWC RGB image"):
         Preprocess((2, 2)).apply(np.zeros((2, 2), dtype=np.uint8))
+
+
+def test_defaults_follow_the_model_input_and_options_override_them():
+    assert resolve_preprocess((1, 1, 28, 28)) == Preprocess((28, 28), channels="gray")
+    chosen = resolve_preprocess((1, 3, 32, 32), mean=(0.5,), resize="letterbox", std=None)
+    assert chosen == Preprocess((32, 32), mean=(0.5,), resize="letterbox")
+    with pytest.raises(QnnflowError, match="makes 3 x 16 x 16 inputs .* takes 3 x 32 x 32"):
+        resolve_preprocess((1, 3, 32, 32), input_size=(16, 16))
+    with pytest.raises(QnnflowError, match=r"input \[1, 64\] is not a 1- or 3-channel NCHW"):
+        resolve_preprocess((1, 64))

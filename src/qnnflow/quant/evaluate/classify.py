@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from qnnflow.quant.evaluate.folder_dataset import ClassifySet, load_classify_fol
 from qnnflow.quant.evaluate.runner import ClassifierRunner
 from qnnflow.quant.evaluate.topk import DEFAULT_BATCH, TopK, TopKCounter, drop_points
 from qnnflow.quant.ptq.calib_data import load_image_batch
-from qnnflow.quant.ptq.preprocess import Preprocess
+from qnnflow.quant.ptq.preprocess import Preprocess, resolve_preprocess
 
 Progress = Callable[[int, int], None]
 
@@ -99,30 +99,6 @@ class ClassifyComparison:
             f"{100 * self.quant_score.topk.top1:.2f}%) on {self.quant_score.topk.images} images,"
             f" more than the allowed {self.max_drop:g}. Try: {'; '.join(SUGGESTIONS)}"
         )
-
-
-def default_preprocess(input_shape: tuple[int, ...]) -> Preprocess:
-    """The plain input a 1- or 3-channel NCHW model takes: its H x W, gray or RGB."""
-    if len(input_shape) != 4 or input_shape[1] not in (1, 3):
-        raise QnnflowError(
-            f"the model input {list(input_shape)} is not a 1- or 3-channel NCHW image"
-        )
-    return Preprocess(input_shape[2:], channels="gray" if input_shape[1] == 1 else "rgb")
-
-
-def resolve_preprocess(input_shape: tuple[int, ...], **given) -> Preprocess:
-    """`default_preprocess` with the options the user gave (None = not given); the result
-    must produce the model's input shape."""
-    pre = default_preprocess(input_shape)
-    chosen = {k: v for k, v in given.items() if v is not None}
-    pre = replace(pre, **chosen)
-    if tuple(pre.chw) != tuple(input_shape[1:]):
-        raise QnnflowError(
-            f"preprocessing makes {' x '.join(map(str, pre.chw))} inputs (--channels "
-            f"{pre.channels}, --input-size {pre.input_size[0]}x{pre.input_size[1]}), the model "
-            f"takes {' x '.join(map(str, input_shape[1:]))}"
-        )
-    return pre
 
 
 def compare_classifiers(

@@ -17,7 +17,7 @@ import numpy as np
 
 from qnnflow.errors import QnnflowError
 from qnnflow.quant.calib_images import list_images
-from qnnflow.quant.ptq.preprocess import Preprocess
+from qnnflow.quant.ptq.preprocess import Preprocess, resolve_preprocess
 from qnnflow.util.checks import int_at_least
 from qnnflow.yolo.image import load_image_bytes
 
@@ -27,6 +27,7 @@ __all__ = [
     "load_calib_dir",
     "load_calib_npy",
     "load_image_batch",
+    "resolve_preprocess",
 ]
 
 

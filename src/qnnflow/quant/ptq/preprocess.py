@@ -12,7 +12,7 @@ here and on the board; gray is the board's BT.601 luma.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral
 
 import numpy as np
@@ -93,9 +93,10 @@ class Preprocess:
             )
         for name, values in (("--mean", self.mean), ("--std", self.std)):
             if len(values) not in (1, self.channel_count):
+                wanted = "1 value" if self.channel_count == 1 else "1 or 3 values"
                 raise QnnflowError(
-                    f"{name} needs 1 or {self.channel_count} values for --channels "
-                    f"{self.channels}, got {len(values)}: {','.join(map(str, values))}"
+                    f"{name} needs {wanted} for --channels {self.channels}, got "
+                    f"{len(values)}: {','.join(map(str, values))}"
                 )
             if not all(math.isfinite(v) for v in values):
                 raise QnnflowError(f"{name} values must be finite, got {values}")
@@ -135,3 +136,27 @@ class Preprocess:
         std = np.asarray(self.std, dtype=_F32)
         normalised = (shaped.astype(_F32) - mean) / std
         return np.ascontiguousarray(normalised.transpose(2, 0, 1), dtype=_F32)
+
+
+def default_preprocess(input_shape: tuple[int, ...]) -> Preprocess:
+    """The plain input a 1- or 3-channel NCHW model takes: its H x W, gray or RGB."""
+    if len(input_shape) != 4 or input_shape[1] not in (1, 3):
+        raise QnnflowError(
+            f"the model input {list(input_shape)} is not a 1- or 3-channel NCHW image"
+        )
+    return Preprocess(input_shape[2:], channels="gray" if input_shape[1] == 1 else "rgb")
+
+
+def resolve_preprocess(input_shape: tuple[int, ...], **given) -> Preprocess:
+    """`default_preprocess` with the options the user gave (None = not given); the result
+    must produce the model's input shape."""
+    pre = default_preprocess(input_shape)
+    chosen = {k: v for k, v in given.items() if v is not None}
+    pre = replace(pre, **chosen)
+    if tuple(pre.chw) != tuple(input_shape[1:]):
+        raise QnnflowError(
+            f"preprocessing makes {' x '.join(map(str, pre.chw))} inputs (--channels "
+            f"{pre.channels}, --input-size {pre.input_size[0]}x{pre.input_size[1]}), the model "
+            f"takes {' x '.join(map(str, input_shape[1:]))}"
+        )
+    return pre
