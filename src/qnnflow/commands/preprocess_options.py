@@ -60,13 +60,14 @@ def preprocess_options(
         ),
     ]
     if with_input_size:
-        options.append(
+        options.insert(
+            0,
             click.option(
                 "--input-size",
                 callback=parse_size,
                 metavar="HxW",
                 help=size_help or "Network input height x width. Default: the model's.",
-            )
+            ),
         )
     for option in reversed(options):
         command = option(command)
