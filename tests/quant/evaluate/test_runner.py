@@ -8,10 +8,12 @@ import logging
 
 import numpy as np
 import pytest
+from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.errors import QnnflowError
 from qnnflow.quant.evaluate.runner import ClassifierRunner
 from qnnflow.quant.evaluate.topk import classify_accuracy
+from qnnflow.util.graph_builder import GraphBuilder
 from tests.quant.evaluate.tiny_classifiers import SIZE, colour_classifier, save
 
 RNG = np.random.default_rng(3)
@@ -52,6 +54,16 @@ def test_wrong_input_shape_and_bad_files(tmp_path):
         ClassifierRunner(junk)
     with pytest.raises(QnnflowError, match="batch size must be at least 1"):
         ClassifierRunner(runner.path, batch_size=0)
+
+
+def test_a_model_that_fails_at_run_time_is_one_line(tmp_path):
+    g = GraphBuilder()
+    x = g.add_input("image", [1, 3, SIZE, SIZE])
+    y = g.node("Reshape", [x, g.const("shape", [5, 7], np.int64)], "bad")
+    path = save(ModelWrapper(g.finish([(y, [5, 7])], "bad")), tmp_path / "bad.onnx")
+    with pytest.raises(QnnflowError, match="bad.onnx: running the model failed") as caught:
+        ClassifierRunner(path, batch_size=2)(X[:3])
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

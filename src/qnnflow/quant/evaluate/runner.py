@@ -31,6 +31,11 @@ BATCH_CHECK_TOLERANCE = 1e-3  # a wrong batch rewrite scrambles samples: errors 
 CHECK_IMAGES = 2
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def load_onnx(path: str | Path) -> ModelWrapper:
     """The model at `path`, one line naming the file when it is missing or not ONNX."""
     file = Path(path)
@@ -39,8 +44,7 @@ def load_onnx(path: str | Path) -> ModelWrapper:
     try:
         return ModelWrapper(str(file))
     except Exception as exc:  # noqa: BLE001 - onnx raises DecodeError, ValueError, OSError...
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise QnnflowError(f"{file}: not a readable ONNX model ({reason})") from None
+        raise QnnflowError(f"{file}: not a readable ONNX model ({_first_line(exc)})") from None
 
 
 def _graph_input(model: ModelWrapper, file: Path) -> str:
@@ -112,14 +116,21 @@ class ClassifierRunner:
                 self._executors[batch] = _Executor(model, self.input_name, self.custom)
             except Exception as exc:  # noqa: BLE001 - any failure: fall back to batch 1
                 if batch == 1:
-                    raise QnnflowError(f"{self.path}: cannot run the model ({exc})") from None
-                log.warning("%s: batch %d rewrite failed (%s)", self.path, batch, exc)
+                    raise QnnflowError(
+                        f"{self.path}: cannot run the model ({_first_line(exc)})"
+                    ) from exc
+                log.warning("%s: batch %d rewrite failed (%s)", self.path, batch, _first_line(exc))
                 self._executors[batch] = None
         return self._executors[batch]
 
     def _one_by_one(self, x: np.ndarray) -> np.ndarray:
         single = self._executor(1)
-        rows = [np.asarray(single(x[i : i + 1])).reshape(1, -1) for i in range(len(x))]
+        try:
+            rows = [np.asarray(single(x[i : i + 1])).reshape(1, -1) for i in range(len(x))]
+        except Exception as exc:  # noqa: BLE001 - onnxruntime and qonnx raise many kinds
+            raise QnnflowError(
+                f"{self.path}: running the model failed ({_first_line(exc)})"
+            ) from exc
         return np.concatenate(rows)
 
     def _batch_agrees(self, x: np.ndarray, batched: np.ndarray) -> bool:
@@ -154,7 +165,7 @@ class ClassifierRunner:
         try:
             out = np.asarray(executor(x)).reshape(len(x), -1)
         except Exception as exc:  # noqa: BLE001 - a bad rewrite may fail anywhere in the run
-            log.warning("%s: the batch-%d rewrite fails (%s)", self.path, len(x), exc)
+            log.warning("%s: the batch-%d rewrite fails (%s)", self.path, len(x), _first_line(exc))
             out = None
         if out is None or not self._batch_agrees(x, out):
             self.batched = False
