@@ -7,6 +7,7 @@ import copy
 import logging
 
 import torch
+from brevitas.fx import GraphModule as BrevitasGraphModule
 from brevitas.graph.equalize import EqualizeGraph, activation_equalization_mode
 
 from qnnflow.errors import QnnflowError
@@ -58,8 +59,8 @@ def equalize_activations(
 
 def _float_graph_copy(float_module: torch.nn.Module, method: str) -> torch.fx.GraphModule:
     """Equalization runs on the traced float model, before quantization."""
-    if not isinstance(float_module, torch.fx.GraphModule):
-        raise QnnflowError(f"{method}: needs a traced float model (torch.fx.GraphModule)")
     if quant_layers(float_module):
         raise QnnflowError(f"{method}: runs on the float model, before quantization")
+    if not isinstance(float_module, (torch.fx.GraphModule, BrevitasGraphModule)):
+        raise QnnflowError(f"{method}: needs a traced float model (torch.fx.GraphModule)")
     return copy.deepcopy(float_module).eval()

@@ -83,13 +83,19 @@ def _learn_layer(
         for _ in range(iterations):
             x, target = sample_rows(inputs, targets, batch_size)
             out = layer_output(layer, x)
-            loss = torch.nn.functional.mse_loss(out, target) + round_loss(out, target)
+            loss = _reconstruction_error(out, target) + round_loss(out, target)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
     for rounder in rounders:
         rounder.eval()
     return float(loss.detach())
+
+
+def _reconstruction_error(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """AdaRound's ||W x - W~ x||^2: summed over a sample's outputs, averaged over samples (a
+    per-element mean would let the regulariser, summed over every weight, drown it)."""
+    return (out - target).pow(2).flatten(1).sum(1).mean()
 
 
 def _bake(
