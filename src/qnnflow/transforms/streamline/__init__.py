@@ -38,6 +38,7 @@ from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import (
 from qnnflow.transforms.streamline.absorb_mul_sign_into_conv import AbsorbMulSignIntoConv
 from qnnflow.transforms.streamline.absorb_mul_sign_into_fc import AbsorbMulSignIntoFC
 from qnnflow.transforms.streamline.collapse_repeated_mul import CollapseRepeatedMul
+from qnnflow.transforms.streamline.fold_quantized_bias import FoldQuantizedBias
 from qnnflow.transforms.streamline.move_add_past_mul import MoveAddPastMul
 from qnnflow.transforms.streamline.move_mul_past_flatten import MoveMulPastFlatten
 from qnnflow.transforms.streamline.move_mul_past_maxpool import MoveMulPastMaxPool
@@ -53,6 +54,7 @@ from qnnflow.transforms.streamline.round_thresholds_to_integers import RoundThre
 
 # One sweep, in order; Streamline repeats sweeps until the graph stops changing.
 RULES: tuple[type[Transformation], ...] = (
+    FoldQuantizedBias,  # Conv/Gemm(x, W, Quant(b)) -> Conv/Gemm(x, W, b_q)
     QuantWeightsToInteger,  # Conv/Gemm/MatMul(Quant(W)) -> Mul(Conv/...(W_int), s)
     QuantActToMultiThreshold,  # Quant(x) -> Mul(MultiThreshold(x), s)
     BatchNormToAffine,  # BatchNorm -> Mul(A) -> Add(B)   (qonnx)
@@ -135,6 +137,7 @@ __all__ = [
     "AbsorbMulSignIntoConv",
     "AbsorbMulSignIntoFC",
     "CollapseRepeatedMul",
+    "FoldQuantizedBias",
     "MoveAddPastMul",
     "MoveMulPastFlatten",
     "MoveMulPastMaxPool",
