@@ -42,8 +42,16 @@ class SmallCNN(nn.Module):
     def __init__(self, channels: tuple[int, int] = (4, 8), size: int = 8, classes: int = 10):
         super().__init__()
         c1, c2 = channels
-        self.conv1, self.relu1, self.pool1 = nn.Conv2d(3, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)
-        self.conv2, self.relu2, self.pool2 = nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)
+        self.conv1, self.relu1, self.pool1 = (
+            nn.Conv2d(3, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.conv2, self.relu2, self.pool2 = (
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
         self.fc = nn.Linear(c2 * (size // 4) ** 2, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,7 +92,11 @@ class MiniResNet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
-NETS = {"cnn": (SmallCNN, (1, 3, 8, 8)), "mlp": (MLP, (1, 32)), "resnet": (MiniResNet, (1, 3, 8, 8))}
+NETS = {
+    "cnn": (SmallCNN, (1, 3, 8, 8)),
+    "mlp": (MLP, (1, 32)),
+    "resnet": (MiniResNet, (1, 3, 8, 8)),
+}
 
 
 def _maps(scheme: Scheme) -> dict:
