@@ -38,6 +38,7 @@ from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import (
 from qnnflow.transforms.streamline.absorb_mul_sign_into_conv import AbsorbMulSignIntoConv
 from qnnflow.transforms.streamline.absorb_mul_sign_into_fc import AbsorbMulSignIntoFC
 from qnnflow.transforms.streamline.collapse_repeated_mul import CollapseRepeatedMul
+from qnnflow.transforms.streamline.factor_mul_out_of_add import FactorMulOutOfAdd
 from qnnflow.transforms.streamline.fold_quantized_bias import FoldQuantizedBias
 from qnnflow.transforms.streamline.move_add_past_mul import MoveAddPastMul
 from qnnflow.transforms.streamline.move_mul_past_flatten import MoveMulPastFlatten
@@ -51,6 +52,7 @@ from qnnflow.transforms.streamline.remove_relu_before_multithreshold import (
     RemoveReluBeforeMultiThreshold,
 )
 from qnnflow.transforms.streamline.round_thresholds_to_integers import RoundThresholdsToIntegers
+from qnnflow.transforms.streamline.split_forked_mul import SplitForkedMul
 
 # One sweep, in order; Streamline repeats sweeps until the graph stops changing.
 RULES: tuple[type[Transformation], ...] = (
@@ -61,6 +63,8 @@ RULES: tuple[type[Transformation], ...] = (
     RemoveReluBeforeMultiThreshold,  # Relu -> MT(T > 0) -> MT
     MoveAddPastMul,  # Add(b) -> Mul(a) -> Mul(a) -> Add(a b)
     CollapseRepeatedMul,  # Mul(a) -> Mul(b) -> Mul(a b)
+    SplitForkedMul,  # Mul(c) -> {A, B} -> Mul(c) -> A, Mul(c) -> B
+    FactorMulOutOfAdd,  # Add(Mul(a, c), Mul(b, c)) -> Mul(Add(a, b), c)
     MoveMulPastPad,  # Mul(c) -> Pad(0) -> Pad(0) -> Mul(c)
     MoveMulPastMaxPool,  # Mul(c > 0) -> MaxPool -> MaxPool -> Mul(c)
     MoveMulPastFlatten,  # Mul(c) -> Reshape/Flatten -> Reshape/Flatten -> Mul(c)
@@ -137,6 +141,7 @@ __all__ = [
     "AbsorbMulSignIntoConv",
     "AbsorbMulSignIntoFC",
     "CollapseRepeatedMul",
+    "FactorMulOutOfAdd",
     "FoldQuantizedBias",
     "MoveAddPastMul",
     "MoveMulPastFlatten",
@@ -148,5 +153,6 @@ __all__ = [
     "QuantWeightsToInteger",
     "RemoveReluBeforeMultiThreshold",
     "RoundThresholdsToIntegers",
+    "SplitForkedMul",
     "Streamline",
 ]
