@@ -63,6 +63,15 @@ def _layout_neighbour(model: ModelWrapper, node) -> str | None:
     return hardware[0].name if hardware else None
 
 
+def _input_dependent(model: ModelWrapper) -> set[str]:
+    """The tensors computed from a graph input (not from constants alone)."""
+    found = {i.name for i in model.graph.input}
+    for node in model.graph.node:  # topologically sorted
+        if any(t in found for t in node.input):
+            found.update(node.output)
+    return found
+
+
 def decline_reason(model: ModelWrapper, node) -> str:
     """Why `node` is not hardware: each claiming conversion's reason, or the plain fact."""
     neighbour = _layout_neighbour(model, node)
@@ -79,7 +88,8 @@ def decline_reason(model: ModelWrapper, node) -> str:
     if reasons:
         return "; ".join(reasons)
     computed = [t for t in node.input if t and model.get_initializer(t) is None]
-    if node.op_type in TWO_STREAM_OPS and len(computed) >= 2:
+    streams = [t for t in computed if t in _input_dependent(model)]
+    if node.op_type in TWO_STREAM_OPS and len(streams) >= 2:
         return (
             f"{TWO_STREAM_OPS[node.op_type]} two computed tensors elementwise (a residual "
             "connection): no hardware op combines two streams elementwise yet"
