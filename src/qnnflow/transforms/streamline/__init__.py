@@ -9,6 +9,11 @@ float scale, bias and BatchNorm is pushed downstream and folded into the next th
 Fully connected layers (Gemm, MatMul) streamline alike, their output channels on the last
 axis; scales pass the Reshape/Flatten in front of them.
 
+Post-training quantized nets (Brevitas graph PTQ) add quantized biases (a Quant on the bias:
+folded to its constant, then absorbed like a BatchNorm shift) and residual adds: a scale read
+by both branches is copied per branch, and an Add of two equally scaled branches becomes an
+integer Add followed by the one scale (which the next thresholds absorb).
+
 What may stay float: the graph's last scale (Mul, and an Add when the last layer has no
 activation quantizer), and the first thresholds when the graph input is float. Declare an
 integer input (`Streamline(input_datatype="UINT8")` for pixels) and those thresholds, and any
