@@ -92,10 +92,40 @@ class MiniResNet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class ConvChain(nn.Module):
+    """conv -> BatchNorm -> ReLU -> conv (no activation: Brevitas requantizes it signed) ->
+    conv -> ReLU, then either flatten (`pool=False`) or global average pool -> linear."""
+
+    def __init__(self, channels: int = 4, classes: int = 10, pool: bool = False):
+        super().__init__()
+        self.conv1, self.bn, self.relu1 = (
+            nn.Conv2d(3, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+        )
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv3, self.relu3 = nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU()
+        self.pool = pool
+        self.gap, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(2 * channels, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu3(self.conv3(self.conv2(self.relu1(self.bn(self.conv1(x))))))
+        if not self.pool:
+            return torch.flatten(x, 1)
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+class ConvChainGAP(ConvChain):
+    def __init__(self) -> None:
+        super().__init__(pool=True)
+
+
 NETS = {
     "cnn": (SmallCNN, (1, 3, 8, 8)),
     "mlp": (MLP, (1, 32)),
     "resnet": (MiniResNet, (1, 3, 8, 8)),
+    "convchain": (ConvChain, (1, 3, 8, 8)),
+    "convchain_gap": (ConvChainGAP, (1, 3, 8, 8)),
 }
 
 

@@ -110,6 +110,7 @@ SLOW_CASES = [
     ("mlp", Scheme(8, 8, output_quant=False), "cppsim"),
     ("mlp", Scheme(4, 4, per_channel=True), "cppsim"),
     ("mlp", Scheme(2, 2), "cppsim"),
+    ("convchain", Scheme(4, 4, per_channel=True), "cppsim"),  # BatchNorm, conv -> conv
 ]
 
 
@@ -120,7 +121,7 @@ SLOW_CASES = [
 def test_ptq_network_schemes(net, scheme, to_step, tmp_path):
     exported = _export(net, scheme, tmp_path)
     build = _build(exported, tmp_path / "build", to_step)
-    shape = (1, 32) if net == "mlp" else (1, 3, 8, 8)
+    shape = (1, 32) if net == "mlp" else (1, 3, 8, 8)  # every other net: 3 x 8 x 8
     _check_streamlined(exported, build, shape)
     if to_step == "cppsim":
         _check_cppsim(build, shape)
@@ -131,4 +132,12 @@ def test_ptq_network_schemes(net, scheme, to_step, tmp_path):
 def test_residual_adds_are_refused_at_every_scheme(scheme, tmp_path):
     exported = _export("resnet", scheme, tmp_path)
     with pytest.raises(QnnflowError, match=r"Add 'node_add': adds two computed tensors"):
+        _build(exported, tmp_path / "build", "to_hw")
+
+
+@pytest.mark.slow
+def test_global_average_pooling_is_refused_naming_it(tmp_path):
+    """AdaptiveAvgPool2d(1) exports as ReduceMean, for which there is no hardware op."""
+    exported = _export("convchain_gap", Scheme(4, 4, per_channel=True), tmp_path)
+    with pytest.raises(QnnflowError, match=r"ReduceMean 'node_mean': no hardware conversion"):
         _build(exported, tmp_path / "build", "to_hw")
