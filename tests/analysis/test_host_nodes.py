@@ -138,3 +138,21 @@ def test_a_node_computing_a_constant_says_so():
         "initializer)"
     )
     assert reasons["add"] == "no hardware conversion for op type Add"
+
+
+def test_an_add_of_two_streams_is_named_a_residual_connection():
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu"),
+        helper.make_node("Add", ["x", "r"], ["y"], name="add"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+    )
+    reasons = {n.name: n.reason for n in host_nodes(ModelWrapper(helper.make_model(graph)))}
+    assert reasons["add"] == (
+        "adds two computed tensors elementwise (a residual connection): no hardware op "
+        "combines two streams elementwise yet"
+    )

@@ -28,7 +28,14 @@ from qnnflow.transforms.to_hw import conversions
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC
 
 TO_HW_FILE = "to_hw.json"  # the to_hw step's record in the build folder
-MAX_LISTED = 25  # host nodes named in an error message; to_hw.json has them all
+MAX_LISTED = 25
+# elementwise ops that join two streams: named apart, since they are why a residual net
+# (Brevitas-quantized ResNet adds) cannot become one accelerator today
+TWO_STREAM_OPS = {
+    "Add": "adds",
+    "Sub": "subtracts",
+    "Mul": "multiplies",
+}  # host nodes named in an error message; to_hw.json has them all
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,15 @@ def _layout_neighbour(model: ModelWrapper, node) -> str | None:
     return hardware[0].name if hardware else None
 
 
+def _input_dependent(model: ModelWrapper) -> set[str]:
+    """The tensors computed from a graph input (not from constants alone)."""
+    found = {i.name for i in model.graph.input}
+    for node in model.graph.node:  # topologically sorted
+        if any(t in found for t in node.input):
+            found.update(node.output)
+    return found
+
+
 def decline_reason(model: ModelWrapper, node) -> str:
     """Why `node` is not hardware: each claiming conversion's reason, or the plain fact."""
     neighbour = _layout_neighbour(model, node)
@@ -71,7 +87,14 @@ def decline_reason(model: ModelWrapper, node) -> str:
             reasons.append(f"{conversion.__name__}: {reason or 'accepts it, but it was not run'}")
     if reasons:
         return "; ".join(reasons)
-    constant = all(not t or model.get_initializer(t) is not None for t in node.input)
+    computed = [t for t in node.input if t and model.get_initializer(t) is None]
+    streams = [t for t in computed if t in _input_dependent(model)]
+    if node.op_type in TWO_STREAM_OPS and len(streams) >= 2:
+        return (
+            f"{TWO_STREAM_OPS[node.op_type]} two computed tensors elementwise (a residual "
+            "connection): no hardware op combines two streams elementwise yet"
+        )
+    constant = not computed
     return f"no hardware conversion for op type {node.op_type}" + (
         " (it computes a constant: every input is an initializer)" if constant else ""
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from qonnx.core.onnx_exec import execute_onnx
@@ -91,8 +93,16 @@ def test_tiny_budget_fails_clearly(model, tmp_path):
     )
     path = tmp_path / "tiny.yaml"
     path.write_text(text)
-    with pytest.raises(QnnflowError, match="no folding fits"):
+    with pytest.raises(QnnflowError, match="no folding fits") as failure:
         model.transform(AutoFold(load_board(str(path))))
+    # the message names the layers using most of the resource that overran, largest first
+    named = re.search(r"most (\w+): (.*)$", str(failure.value))
+    assert named is not None, str(failure.value)
+    mvus = {n.name for n in hw_nodes(model) if n.op_type == "MatrixVectorUnit"}
+    listed = [item.rsplit(" ", 1) for item in named.group(2).split(", ")]
+    assert listed and {name for name, _ in listed} <= mvus
+    amounts = [float(amount.replace(",", "")) for _, amount in listed]
+    assert amounts == sorted(amounts, reverse=True)
 
 
 def test_config_roundtrip_and_errors(model):

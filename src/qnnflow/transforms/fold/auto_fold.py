@@ -26,6 +26,26 @@ from qnnflow.util.checks import positive_finite
 
 DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
 FOLDING_KEY = "qnnflow.folding"
+LARGEST_LISTED = 3  # layers named when nothing fits
+
+
+def largest_users(
+    groups: list[Group], choice: list[Option], over: tuple[str, float, float] | None
+) -> str:
+    """'; most KIND: layer n, ...' naming the (up to LARGEST_LISTED) folding groups using the
+    most of the overrun resource, so the user sees which layers to shrink or quantize lower."""
+    if over is None:
+        return ""
+    kind = over[0]
+    used = sorted(
+        (
+            (o.resources.get(kind, 0.0), g.nodes[-1].name)
+            for g, o in zip(groups, choice, strict=True)
+        ),
+        reverse=True,
+    )
+    listed = ", ".join(f"{name} {amount:,.0f}" for amount, name in used[:LARGEST_LISTED] if amount)
+    return f"; most {kind}: {listed}" if listed else ""
 
 
 class AutoFold(Transformation):
@@ -52,13 +72,21 @@ class AutoFold(Transformation):
             choice.append(min(feasible, key=lambda o: (self._cost(o), o.cycles)))
         return choice
 
-    def _overrun(self, choice: list[Option], budget_cycles: int) -> str | None:
-        """None when the choice fits, else which budget it breaks."""
+    def _over_budget(self, choice: list[Option]) -> tuple[str, float, float] | None:
+        """(resource kind, used, limit) of the first resource the choice overruns, or None."""
         for kind in RESOURCE_KINDS:
             used = PLATFORM_OVERHEAD[kind] + sum(o.resources.get(kind, 0.0) for o in choice)
             limit = self.caps[kind] * self.board.resources[kind]
             if used > limit:
-                return f"{kind} {used:,.0f} > {limit:,.0f}"
+                return kind, used, limit
+        return None
+
+    def _overrun(self, choice: list[Option], budget_cycles: int) -> str | None:
+        """None when the choice fits, else which budget it breaks."""
+        over = self._over_budget(choice)
+        if over is not None:
+            kind, used, limit = over
+            return f"{kind} {used:,.0f} > {limit:,.0f}"
         fps = self.clock_hz / max(o.cycles for o in choice)
         ddr = sum(o.ddr_bytes for o in choice) * fps / 1e6
         if ddr > self.board.ddr_bandwidth_mb_s:
@@ -86,7 +114,10 @@ class AutoFold(Transformation):
                 return choice
         cheapest = self._choose(groups, candidates[-1])
         why = self._overrun(cheapest, candidates[-1]) if cheapest else "no legal folding"
-        raise QnnflowError(f"no folding fits {self.board.name} even fully folded: {why}")
+        raise QnnflowError(
+            f"no folding fits {self.board.name} even fully folded: {why}"
+            + (largest_users(groups, cheapest, self._over_budget(cheapest)) if cheapest else "")
+        )
 
     def _best_for_target(self, groups: list[Group]) -> tuple[list[Option] | None, str]:
         budget_cycles = int(self.clock_hz / self.target_fps)

@@ -9,6 +9,11 @@ float scale, bias and BatchNorm is pushed downstream and folded into the next th
 Fully connected layers (Gemm, MatMul) streamline alike, their output channels on the last
 axis; scales pass the Reshape/Flatten in front of them.
 
+Post-training quantized nets (Brevitas graph PTQ) add quantized biases (a Quant on the bias:
+folded to its constant, then absorbed like a BatchNorm shift) and residual adds: a scale read
+by both branches is copied per branch, and an Add of two equally scaled branches becomes an
+integer Add followed by the one scale (which the next thresholds absorb).
+
 What may stay float: the graph's last scale (Mul, and an Add when the last layer has no
 activation quantizer), and the first thresholds when the graph input is float. Declare an
 integer input (`Streamline(input_datatype="UINT8")` for pixels) and those thresholds, and any
@@ -38,6 +43,8 @@ from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import (
 from qnnflow.transforms.streamline.absorb_mul_sign_into_conv import AbsorbMulSignIntoConv
 from qnnflow.transforms.streamline.absorb_mul_sign_into_fc import AbsorbMulSignIntoFC
 from qnnflow.transforms.streamline.collapse_repeated_mul import CollapseRepeatedMul
+from qnnflow.transforms.streamline.factor_mul_out_of_add import FactorMulOutOfAdd
+from qnnflow.transforms.streamline.fold_quantized_bias import FoldQuantizedBias
 from qnnflow.transforms.streamline.move_add_past_mul import MoveAddPastMul
 from qnnflow.transforms.streamline.move_mul_past_flatten import MoveMulPastFlatten
 from qnnflow.transforms.streamline.move_mul_past_maxpool import MoveMulPastMaxPool
@@ -50,15 +57,19 @@ from qnnflow.transforms.streamline.remove_relu_before_multithreshold import (
     RemoveReluBeforeMultiThreshold,
 )
 from qnnflow.transforms.streamline.round_thresholds_to_integers import RoundThresholdsToIntegers
+from qnnflow.transforms.streamline.split_forked_mul import SplitForkedMul
 
 # One sweep, in order; Streamline repeats sweeps until the graph stops changing.
 RULES: tuple[type[Transformation], ...] = (
+    FoldQuantizedBias,  # Conv/Gemm(x, W, Quant(b)) -> Conv/Gemm(x, W, b_q)
     QuantWeightsToInteger,  # Conv/Gemm/MatMul(Quant(W)) -> Mul(Conv/...(W_int), s)
     QuantActToMultiThreshold,  # Quant(x) -> Mul(MultiThreshold(x), s)
     BatchNormToAffine,  # BatchNorm -> Mul(A) -> Add(B)   (qonnx)
     RemoveReluBeforeMultiThreshold,  # Relu -> MT(T > 0) -> MT
     MoveAddPastMul,  # Add(b) -> Mul(a) -> Mul(a) -> Add(a b)
     CollapseRepeatedMul,  # Mul(a) -> Mul(b) -> Mul(a b)
+    SplitForkedMul,  # Mul(c) -> {A, B} -> Mul(c) -> A, Mul(c) -> B
+    FactorMulOutOfAdd,  # Add(Mul(a, c), Mul(b, c)) -> Mul(Add(a, b), c)
     MoveMulPastPad,  # Mul(c) -> Pad(0) -> Pad(0) -> Mul(c)
     MoveMulPastMaxPool,  # Mul(c > 0) -> MaxPool -> MaxPool -> Mul(c)
     MoveMulPastFlatten,  # Mul(c) -> Reshape/Flatten -> Reshape/Flatten -> Mul(c)
@@ -135,6 +146,8 @@ __all__ = [
     "AbsorbMulSignIntoConv",
     "AbsorbMulSignIntoFC",
     "CollapseRepeatedMul",
+    "FactorMulOutOfAdd",
+    "FoldQuantizedBias",
     "MoveAddPastMul",
     "MoveMulPastFlatten",
     "MoveMulPastMaxPool",
@@ -145,5 +158,6 @@ __all__ = [
     "QuantWeightsToInteger",
     "RemoveReluBeforeMultiThreshold",
     "RoundThresholdsToIntegers",
+    "SplitForkedMul",
     "Streamline",
 ]
