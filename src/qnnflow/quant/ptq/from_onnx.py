@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.fold_constants import FoldConstants
 
 from qnnflow.errors import QnnflowError
 from qnnflow.quant.ptq.onnx_to_fx import onnx_to_graph_module
@@ -49,6 +50,7 @@ def graph_module_from_onnx(
     """(module, input shape with batch 1, the graph's metadata_props) of a shape-inferred
     float model; the module's output on one random input equals onnxruntime's."""
     _refuse_quantized(model, path)
+    model = model.transform(FoldConstants())  # e.g. torch's Identity copies of shared weights
     module = onnx_to_graph_module(model, path, class_name="OnnxFloatModel")
     shape = tuple(int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)

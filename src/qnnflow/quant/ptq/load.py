@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qonnx.core.modelwrapper import ModelWrapper
+
 from qnnflow.errors import QnnflowError
 from qnnflow.quant.ptq.float_model import FloatModel
 
@@ -24,6 +26,19 @@ def _load_onnx(path: Path, input_size: tuple[int, int] | None) -> FloatModel:
     return FloatModel(module, shape, path.stem, path, kind="onnx", metadata=metadata)
 
 
+def name_darknet_layers(model: ModelWrapper) -> ModelWrapper:
+    """The importer names a conv layer's last node `lNNN_conv` (its activation or BN) and the
+    Conv itself `lNNN_conv_mac`; for PTQ the conv module is `lNNN_conv` (what a mixed-precision
+    rule means by the layer) and the node after it `lNNN_conv_<op>` (e.g. `l000_conv_leakyrelu`)."""
+    convs = {n.name.removesuffix("_mac") for n in model.graph.node if n.op_type == "Conv"}
+    for node in model.graph.node:
+        if node.op_type == "Conv" and node.name.endswith("_mac"):
+            node.name = node.name.removesuffix("_mac")
+        elif node.name in convs:
+            node.name = f"{node.name}_{node.op_type.lower()}"
+    return model
+
+
 def _load_darknet(
     cfg: Path, weights: Path | None, input_size: tuple[int, int] | None
 ) -> FloatModel:
@@ -34,7 +49,7 @@ def _load_darknet(
     weights = weights if weights is not None else cfg.with_suffix(".weights")
     if not weights.is_file():
         raise QnnflowError(f"{cfg}: weights not found: {weights} (give --weights)")
-    model = import_darknet(cfg, weights, input_size)
+    model = name_darknet_layers(import_darknet(cfg, weights, input_size))
     module, shape, metadata = graph_module_from_onnx(model, cfg)
     return FloatModel(module, shape, cfg.stem, cfg, kind="darknet", metadata=metadata)
 
