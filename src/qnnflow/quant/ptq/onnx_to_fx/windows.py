@@ -136,7 +136,8 @@ def convert_resize(b: FxBuilder, node: onnx.NodeProto) -> torch.fx.Node:
     )
     factor = tuple(scales[2:])
     if mode == "nearest":
-        nearest = attrs.get("nearest_mode", "round_prefer_floor")
+        modern = node.op_type == "Resize" and b.opset >= 11  # older forms floor
+        nearest = attrs.get("nearest_mode", "round_prefer_floor" if modern else "floor")
         same_pixels = (ctm == "asymmetric" and nearest == "floor") or (
             ctm in ("half_pixel", "pytorch_half_pixel") and nearest.startswith("round")
         )
