@@ -25,6 +25,13 @@ def first_layer(model: torch.nn.Module) -> torch.nn.Module | None:
     return next((m for m in model.modules() if _kind(m) in ("Conv2d", "Linear")), None)
 
 
+def _fan_in(layer: torch.nn.Module, attribute: str) -> int:
+    """in_channels / in_features; a traced TorchScript layer keeps only its weight, whose
+    dim 1 says the same for a Linear and an ungrouped first conv."""
+    value = getattr(layer, attribute, None)
+    return int(value) if value is not None else int(layer.weight.shape[1])
+
+
 def input_shape(
     model: torch.nn.Module,
     input_size: tuple[int, int] | None,
@@ -36,7 +43,7 @@ def input_shape(
     first = first_layer(model)
     if input_size is None:
         if first is not None and _kind(first) == "Linear":
-            return (1, int(first.in_features))
+            return (1, _fan_in(first, "in_features"))
         raise QnnflowError(f"{source}: the file does not record the input size; {SIZE_HINT}")
     if channels is None:
         if first is None or _kind(first) != "Conv2d":
@@ -44,7 +51,7 @@ def input_shape(
                 f"{source}: cannot tell the input channels (the first layer is no Conv2d); "
                 "give them (e.g. --channels gray|rgb)"
             )
-        channels = int(first.in_channels)
+        channels = _fan_in(first, "in_channels")
     return (1, channels, *input_size)
 
 
