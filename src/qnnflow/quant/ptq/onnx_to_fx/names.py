@@ -22,9 +22,8 @@ _RESERVED = frozenset(dir(torch.nn.Module())) | frozenset(keyword.kwlist)
 def safe_name(onnx_name: str, fallback: str) -> str:
     """The python-safe form of one ONNX name (`fallback` when it has none)."""
     parts = [p for p in onnx_name.split("/") if p]
-    kept = [
-        p for p, after in zip(parts, [*parts[1:], ""], strict=True) if not after.startswith(p + ".")
-    ]
+    following = [*parts[1:], ""]
+    kept = [p for i, p in enumerate(parts) if not following[i].startswith(p + ".")]
     text = _UNSAFE.sub("_", "_".join(kept))
     text = re.sub(r"_+", "_", text).strip("_") or fallback
     if text[0].isdigit():
