@@ -19,7 +19,7 @@ def weights(name: str, *shape: int) -> onnx.TensorProto:
     return const(name, RNG.standard_normal(shape) * 0.3)
 
 
-def model(nodes, inits, in_shape, outputs=("y",), opset=17) -> onnx.ModelProto:
+def model(nodes, inits, in_shape, outputs=("y",), opset=17, domains=()) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes,
         "case",
@@ -27,7 +27,8 @@ def model(nodes, inits, in_shape, outputs=("y",), opset=17) -> onnx.ModelProto:
         [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
         initializer=inits,
     )
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    opsets = [helper.make_opsetid("", opset), *(helper.make_opsetid(d, 1) for d in domains)]
+    proto = helper.make_model(graph, opset_imports=opsets)
     proto.ir_version = 8
     return onnx.shape_inference.infer_shapes(proto)  # the outputs' shapes, as exporters write
 

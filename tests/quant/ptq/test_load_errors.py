@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+import onnx
 import pytest
 import torch
+from onnx import helper
 
 from qnnflow.errors import QnnflowError
 from qnnflow.quant.ptq.load import load_float_model
-from tests.finn_networks import export, small_network
 from tests.quant.ptq.float_nets import make_net
+from tests.quant.ptq.onnx_cases import const, model
 from tests.quant.ptq.test_load_torch import MODEL_PY, NETS_MODULE
 
 ONE_LINE = r"^[^\n]+$"
@@ -127,11 +130,32 @@ def test_torchscript_without_input_size(tmp_path):
     )
 
 
-def test_quantized_onnx_is_not_ptq_input(tmp_path):
-    """FINN's Brevitas networks are quantized already: the compiler takes them directly."""
-    model, shape = small_network("tfc", "1w1a")
-    path = export(model, shape, tmp_path / "tfc.onnx")
-    _refused(path, "already quantized")
+@pytest.mark.parametrize("form", ["qonnx", "qcdq"])
+def test_quantized_onnx_is_not_ptq_input(tmp_path, form):
+    """Quantized graphs (FINN's Brevitas networks, QCDQ exports) go to the compiler directly."""
+    if form == "qonnx":
+        quant = helper.make_node(
+            "Quant",
+            ["x", "s", "z", "bits"],
+            ["y"],
+            name="act_quant",
+            domain="qonnx.custom_op.general",
+            signed=1,
+            narrow=0,
+            rounding_mode="ROUND",
+        )
+        nodes, inits = [quant], [const("s", 0.1), const("z", 0.0), const("bits", 4.0)]
+        domains = ("qonnx.custom_op.general",)
+    else:
+        nodes = [
+            helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="act_quant"),
+            helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="act_dequant"),
+        ]
+        inits, domains = [const("s", 0.1), const("z", 0, np.int8)], ()
+    proto = model(nodes, inits, (1, 3, 4, 4), domains=domains)
+    proto.graph.output[0].CopyFrom(helper.make_tensor_value_info("y", 1, [1, 3, 4, 4]))
+    onnx.save(proto, str(tmp_path / "q.onnx"))
+    _refused(tmp_path / "q.onnx", "already quantized (node 'act_quant' is a ")
 
 
 @pytest.mark.parametrize(
