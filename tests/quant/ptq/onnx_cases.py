@@ -146,6 +146,8 @@ CASES = {
             for n, v in (("st", [1, -8]), ("en", [4, 1 << 62]), ("ax", [1, 3]), ("sp", [2, 1]))
         ],
     ),
+    "depth_to_space_dcr": _conv_then(node("DepthToSpace", ["c"], "y", blocksize=2)),
+    "depth_to_space_crd": _conv_then(node("DepthToSpace", ["c"], "y", blocksize=2, mode="CRD")),
     "constant_sub_div": model(
         [
             helper.make_node("Constant", [], ["one"], value=const("k", 1.0)),

@@ -158,6 +158,13 @@ def test_quantized_onnx_is_not_ptq_input(tmp_path, form):
     _refused(tmp_path / "q.onnx", "already quantized (node 'act_quant' is a ")
 
 
+def test_onnx_with_a_fixed_batch_of_four(tmp_path):
+    onnx.save(
+        model([helper.make_node("Relu", ["x"], ["y"])], [], (4, 3)), str(tmp_path / "b4.onnx")
+    )
+    _refused(tmp_path / "b4.onnx", "the input has shape [4, 3]; PTQ needs a batch axis first")
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [

@@ -53,6 +53,11 @@ def graph_module_from_onnx(
     model = model.transform(FoldConstants())  # e.g. torch's Identity copies of shared weights
     module = onnx_to_graph_module(model, path, class_name="OnnxFloatModel")
     shape = tuple(int(d) for d in model.get_tensor_shape(model.graph.input[0].name))
+    if len(shape) < 2 or shape[0] != 1:
+        raise QnnflowError(
+            f"{path}: the input has shape {list(shape)}; PTQ needs a batch axis first of size 1 "
+            "or dynamic (export the model with batch 1 or a dynamic batch)"
+        )
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     with torch.no_grad():
         converted = module(torch.from_numpy(x))

@@ -24,6 +24,7 @@ from qnnflow.quant.ptq.onnx_to_fx.layers import (
 from qnnflow.quant.ptq.onnx_to_fx.tensor_ops import (
     convert_arithmetic,
     convert_concat,
+    convert_depth_to_space,
     convert_identity,
     convert_reshape,
     convert_slice,
@@ -61,6 +62,7 @@ CONVERTERS: dict[str, Converter] = {
     **{op: convert_reshape for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze")},
     "Transpose": convert_transpose,
     "Slice": convert_slice,
+    "DepthToSpace": convert_depth_to_space,
     **{op: convert_identity for op in ("Identity", "Dropout", "Cast")},
 }
 SUPPORTED_OPS = tuple(sorted([*CONVERTERS, "Constant"]))

@@ -83,3 +83,18 @@ def convert_identity(b: FxBuilder, node: onnx.NodeProto) -> torch.fx.Node:
     if node.op_type == "Cast" and b.attrs(node).get("to") != onnx.TensorProto.FLOAT:
         raise b.fail("only a Cast to float is supported")
     return b.value(node.input[0])
+
+
+def convert_depth_to_space(b: FxBuilder, node: onnx.NodeProto) -> torch.fx.Node:
+    """DepthToSpace: CRD -> nn.PixelShuffle; DCR (ONNX's default) -> reshape, permute,
+    reshape (the batch kept as -1)."""
+    attrs = b.attrs(node)
+    size = int(attrs["blocksize"])
+    x = b.value(node.input[0])
+    if attrs.get("mode", "DCR") == "CRD":
+        return b.call_module(nn.PixelShuffle(size), [x])
+    _, channels, height, width = b.shape(node.input[0])
+    depth = channels // (size * size)
+    blocks = b.call_function(torch.reshape, (x, (-1, size, size, depth, height, width)))
+    moved = b.call_function(torch.permute, (blocks, (0, 3, 4, 1, 5, 2)))
+    return b.call_function(torch.reshape, (moved, (-1, depth, height * size, width * size)))
