@@ -88,7 +88,12 @@ def load_float_model(
     TorchScript and state dicts need `input_size` (a model whose first layer is an
     nn.Linear does not) and take the channels from their first Conv2d unless given. Every
     loader checks the GraphModule against the original (onnxruntime, or the torch model) on a
-    random input. Anything else is one QnnflowError naming the file and the reason."""
+    random input. Anything else is one QnnflowError naming the file and the reason.
+
+    Brevitas 0.13's graph passes match nodes of its own fx copy (brevitas.backport.fx): retrace
+    the module first (`preprocess_for_quantize(module, trace_model=True)` or
+    `brevitas.fx.symbolic_trace`); on a torch.fx graph MergeBatchNorm silently does nothing
+    and quantize's residual handler never converges. Module names survive the retrace."""
     path = Path(path)
     if not path.is_file():
         raise QnnflowError(f"{path}: model file not found")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import onnx
 import torch
 from onnx import helper, numpy_helper
@@ -78,8 +79,6 @@ def _constant_value(node: onnx.NodeProto) -> object:
 def onnx_to_graph_module(model: ModelWrapper, path: Path, class_name: str) -> torch.fx.GraphModule:
     """Convert a shape-inferred float ONNX model (one NCHW or (N, F) input, static shapes);
     an op outside SUPPORTED_OPS is one OnnxError naming the node, op and the supported list."""
-    import numpy as np
-
     b = FxBuilder(model, path)
     graph_input = model.graph.input[0].name
     b.bind(graph_input, b.graph.placeholder(b.names.claim(graph_input, "x")))
