@@ -112,25 +112,38 @@ def freeze_shape_queries(model: ModelWrapper) -> bool:
     return bool(frozen)
 
 
-def infer_all_shapes(proto: ModelProto, path: Path) -> ModelWrapper:
-    """qonnx shape inference over the whole graph, shape queries folded to constants; every
-    tensor must end with a static shape."""
-    _clear_derived_shapes(proto)
-    model = _infer(ModelWrapper(proto), path)
-    if freeze_shape_queries(model):
-        model = model.transform(FoldConstants(exclude_op_types=QUANT_OPS))
-        _clear_derived_shapes(model.model)
-        model = _infer(model, path)
+def _unshaped_output(model: ModelWrapper) -> tuple[str, str, list | None] | None:
+    """(node, tensor, shape) of the first node output without a static shape, else None."""
     known = {vi.name for vi in (*model.graph.input, *model.graph.output, *model.graph.value_info)}
     known |= {t.name for t in model.graph.initializer}
     for node in model.graph.node:
         for tensor in node.output:
             shape = model.get_tensor_shape(tensor) if tensor in known else None
             if tensor and (shape is None or any(d <= 0 for d in shape)):
-                raise OnnxError(
-                    f"node '{node.name or node.op_type}' output '{tensor}' has no static "
-                    f"shape ({shape}): its size depends on values computed at run time, or "
-                    "the graph's shapes are inconsistent",
-                    path,
-                )
+                return node.name or node.op_type, tensor, shape
+    return None
+
+
+def _fold(model: ModelWrapper, path: Path) -> ModelWrapper:
+    model = model.transform(FoldConstants(exclude_op_types=QUANT_OPS))
+    _clear_derived_shapes(model.model)
+    return _infer(model, path)
+
+
+def infer_all_shapes(proto: ModelProto, path: Path) -> ModelWrapper:
+    """qonnx shape inference over the whole graph, shape queries folded to constants; every
+    tensor must end with a static shape. Constant subgraphs are folded when shapes hinge on
+    them (torch exports F.pad's pads as ConstantOfShape/Concat/Slice/... chains)."""
+    _clear_derived_shapes(proto)
+    model = _infer(ModelWrapper(proto), path)
+    if freeze_shape_queries(model) or _unshaped_output(model) is not None:
+        model = _fold(model, path)
+    unshaped = _unshaped_output(model)
+    if unshaped is not None:
+        node, tensor, shape = unshaped
+        raise OnnxError(
+            f"node '{node}' output '{tensor}' has no static shape ({shape}): its size depends "
+            "on values computed at run time, or the graph's shapes are inconsistent",
+            path,
+        )
     return model
