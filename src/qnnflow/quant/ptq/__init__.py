@@ -1,0 +1,1 @@
+"""Post-training quantization of float models on Brevitas (issue 12)."""
