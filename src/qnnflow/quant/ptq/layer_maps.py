@@ -69,7 +69,8 @@ def _compute_entry(options: PTQOptions, cls: type, weight_bits: int) -> tuple:
     kwargs = {
         "weight_quant": weight_quantizer(options, weight_bits),
         "bias_quant": bias_quantizer(options),
-        "return_quant_tensor": True,
+        # an accumulator with a zero-point input is no integer tensor Brevitas can describe
+        "return_quant_tensor": options.act_symmetric,
     }
     return QUANT_LAYER[cls], kwargs
 
@@ -130,7 +131,8 @@ def build_layer_maps(
                 maps.wrapped.append(target)
             continue
         tag = f"{len(maps.swapped)}"
-        layer_cls = _own_class(maps, gm.get_submodule(str(node.target)), tag)
+        layer = gm.get_submodule(str(node.target))
+        layer_cls = _own_class(maps, layer, tag)
         act = gm.get_submodule(str(act_node.target)) if act_node else None
         act_cls = _own_class(maps, act, tag) if act is not None else None
         weight_bits = rule.weight_bits or options.weight_bits

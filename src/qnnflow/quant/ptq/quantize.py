@@ -11,6 +11,7 @@ from brevitas.graph.quantize import preprocess_for_quantize, quantize
 from torch import fx, nn
 
 from qnnflow.errors import QnnflowError
+from qnnflow.quant.ptq.entropy import EntropyCalibration
 from qnnflow.quant.ptq.float_model import FloatModel
 from qnnflow.quant.ptq.layer_maps import QUANT_LAYER, build_layer_maps
 from qnnflow.quant.ptq.mixed import LayerRule, resolve_rules
@@ -65,6 +66,13 @@ def quantize_float_model(fm: FloatModel, options: PTQOptions) -> nn.Module:
         )
     except QnnflowError:
         raise
+    except AttributeError as err:
+        if "int_scaling_impl" not in str(err):
+            raise QnnflowError(f"{fm.name}: Brevitas cannot quantize this graph ({err})")
+        raise QnnflowError(
+            f"{fm.name}: 1-bit activations cannot meet at an add or concat (their scales are "
+            "aligned through an integer scaling a binary quantizer lacks); use act bits >= 2 there"
+        )
     except Exception as err:
         raise QnnflowError(f"{fm.name}: Brevitas cannot quantize this graph ({err})")
     finally:
@@ -80,12 +88,15 @@ def quantize_float_model(fm: FloatModel, options: PTQOptions) -> nn.Module:
 
 def calibrate(qmodule: nn.Module, batches: list[torch.Tensor]) -> None:
     """Set every activation scale from the batches (the options' statistic), no gradients."""
-    from qnnflow.quant.ptq.entropy import apply_entropy_calibration
-
     if not batches:
         raise QnnflowError("no calibration batches")
+    options = getattr(qmodule, "ptq_options", None)
+    entropy = EntropyCalibration(qmodule) if options and options.calib_method == "entropy" else None
     qmodule.eval()
-    with torch.no_grad(), calibration_mode(qmodule):
-        for batch in batches:
-            qmodule(batch)
-    apply_entropy_calibration(qmodule, batches)
+    try:
+        with torch.no_grad(), calibration_mode(qmodule):
+            for batch in batches:
+                qmodule(batch)
+    finally:
+        if entropy is not None:
+            entropy.finish()

@@ -81,13 +81,13 @@ def set_network_output_bits(
     A final ReLU keeps its act bits; a rule's act_bits on the last layer wins."""
     output = next(n for n in gm.graph.nodes if n.op == "output")
     last = output.args[0]
-    if not isinstance(last, fx.Node) or last.op != "call_module":
+    if getattr(last, "op", None) != "call_module":  # Brevitas' fx Node is not torch.fx's
         return
     module = gm.get_submodule(str(last.target))
     if type(module).__name__ != "QuantIdentity" or len(last.args) != 1:
         return
     producer = last.args[0]
-    rule = rules.get(str(producer.target)) if isinstance(producer, fx.Node) else None
+    rule = rules.get(str(getattr(producer, "target", "")))
     if rule is not None and rule.act_bits is not None:
         return
     if options.output_bits is not None:
@@ -96,7 +96,7 @@ def set_network_output_bits(
     last.replace_all_uses_with(producer)
     gm.graph.erase_node(last)
     gm.delete_submodule(str(last.target))
-    if producer.op == "call_module":
+    if getattr(producer, "op", None) == "call_module":
         owner = gm.get_submodule(str(producer.target))
         if hasattr(owner, "return_quant_tensor"):
             owner.return_quant_tensor = False
