@@ -38,7 +38,9 @@ def _run_exporter(exporter, qmodule, input_shape, kind: str, **kwargs) -> ModelW
     return model
 
 
-def export_qonnx(qmodule: torch.nn.Module, input_shape: tuple[int, ...], path: Path) -> ModelWrapper:
+def export_qonnx(
+    qmodule: torch.nn.Module, input_shape: tuple[int, ...], path: Path
+) -> ModelWrapper:
     """QONNX (Quant / BipolarQuant nodes) of the model at batch 1, cleaned up, at `path`."""
     from brevitas.export import export_qonnx as brevitas_export_qonnx
 

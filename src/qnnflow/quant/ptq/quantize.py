@@ -11,7 +11,7 @@ from brevitas.graph.quantize import preprocess_for_quantize, quantize
 from torch import fx, nn
 
 from qnnflow.errors import QnnflowError
-from qnnflow.quant.ptq.entropy import EntropyCalibration
+from qnnflow.quant.ptq.act_thresholds import ActThresholdCalibration
 from qnnflow.quant.ptq.float_model import FloatModel
 from qnnflow.quant.ptq.layer_maps import QUANT_LAYER, build_layer_maps
 from qnnflow.quant.ptq.mixed import LayerRule, resolve_rules
@@ -91,12 +91,14 @@ def calibrate(qmodule: nn.Module, batches: list[torch.Tensor]) -> None:
     if not batches:
         raise QnnflowError("no calibration batches")
     options = getattr(qmodule, "ptq_options", None)
-    entropy = EntropyCalibration(qmodule) if options and options.calib_method == "entropy" else None
+    thresholds = None
+    if options is not None and options.act_symmetric and options.calib_method != "mse":
+        thresholds = ActThresholdCalibration(qmodule, options.calib_method, options.percentile)
     qmodule.eval()
     try:
         with torch.no_grad(), calibration_mode(qmodule):
             for batch in batches:
                 qmodule(batch)
     finally:
-        if entropy is not None:
-            entropy.finish()
+        if thresholds is not None:
+            thresholds.finish()

@@ -1,9 +1,11 @@
-"""Entropy (KL) activation calibration, which Brevitas lacks.
+"""Activation thresholds over the whole calibration set: minmax, percentile, entropy (KL).
 
-While Brevitas' calibration pass runs, a hook on every activation quantizer gathers the values
-it sees; afterwards each quantizer's threshold is set to the KL-optimal clip of
-`qnnflow.quant.calibration` (the same search the Darknet W1A3 path uses). Quantizers that share
-one scale (the inputs of an add) get one clip from their pooled values.
+Brevitas averages a per-batch statistic over the batches (so "minmax" still clips) and has no
+entropy method. While its calibration pass runs, a hook on every symmetric activation
+quantizer gathers the values it sees; afterwards each threshold is set by
+`qnnflow.quant.calibration` (the search the Darknet W1A3 path uses): the true extreme, the
+percentile, or the KL-optimal clip. Quantizers that share one scale (the inputs of an add) get
+one threshold from their pooled values. MSE stays Brevitas' own (a local-loss search).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ def _scaling_impl(proxy: nn.Module) -> nn.Module:
     return proxy.fused_activation_quant_proxy.tensor_quant.scaling_impl
 
 
-class EntropyCalibration:
-    """Collects activation values during calibration, then sets KL-optimal thresholds."""
+class ActThresholdCalibration:
+    """Collects activation values during calibration, then sets the method's thresholds."""
 
-    def __init__(self, qmodule: nn.Module, budget: int = 1_000_000):
+    def __init__(self, qmodule: nn.Module, method: str, percentile: float, budget: int = 1_000_000):
+        self.method, self.percentile = method, percentile
         self.groups: dict[int, tuple[list[nn.Module], RangeCollector]] = {}
         self.handles = []
         for proxy in act_quantizers(qmodule).values():
@@ -51,10 +54,13 @@ class EntropyCalibration:
             if not collector.parts:
                 continue
             proxy = proxies[0]
-            result = calibrate(
-                collector.samples(), "entropy", int(proxy.bit_width()), bool(proxy.is_signed)
-            )
-            _set_threshold(_scaling_impl(proxy), result.high)
+            bits, signed = int(proxy.bit_width()), bool(proxy.is_signed)
+            if self.method == "minmax":  # exact, not from the subsample
+                high = max(collector.max, -collector.min) if signed else max(collector.max, 0.0)
+            else:
+                samples = collector.samples()
+                high = calibrate(samples, self.method, bits, signed, self.percentile).high
+            _set_threshold(_scaling_impl(proxy), max(high, 1e-10))
 
 
 def _collect_into(collector: RangeCollector):
