@@ -59,7 +59,11 @@ class MLP(nn.Module):
         return self.fc3(self.relu2(self.fc2(self.relu1(self.fc1(x)))))
 
 
-NETS = {"cnn": (SmallCNN, (1, 3, 8, 8)), "resnet": (MiniResNet, (1, 3, 8, 8)), "mlp": (MLP, (1, 20))}
+NETS = {
+    "cnn": (SmallCNN, (1, 3, 8, 8)),
+    "resnet": (MiniResNet, (1, 3, 8, 8)),
+    "mlp": (MLP, (1, 20)),
+}
 
 
 def float_model(kind: str, seed: int = 0) -> FloatModel:
@@ -78,3 +82,14 @@ def float_model(kind: str, seed: int = 0) -> FloatModel:
 def batches(shape: tuple[int, ...], count: int = 3, size: int = 4, seed: int = 1):
     gen = torch.Generator().manual_seed(seed)
     return [torch.randn((size, *shape[1:]), generator=gen) for _ in range(count)]
+
+
+def quantized(kind: str, options):
+    """(float model, calibrated Brevitas model, calibration batches) for a net and options."""
+    from qnnflow.quant.ptq.quantize import calibrate, quantize_float_model
+
+    fm = float_model(kind)
+    qmodule = quantize_float_model(fm, options)
+    data = batches(fm.input_shape)
+    calibrate(qmodule, data)
+    return fm, qmodule, data

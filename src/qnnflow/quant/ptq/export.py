@@ -27,8 +27,8 @@ def _run_exporter(exporter, qmodule, input_shape, kind: str, **kwargs) -> ModelW
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.onnx"
         try:
-            with torch.no_grad():
-                exporter(frozen, _dummy(tuple(input_shape)), export_path=str(raw), **kwargs)
+            # no torch.no_grad(): under it Brevitas' weight-MSE search recurses into itself
+            exporter(frozen, _dummy(tuple(input_shape)), export_path=str(raw), **kwargs)
             model = ModelWrapper(str(raw))
         except QnnflowError:
             raise

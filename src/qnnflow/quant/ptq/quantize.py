@@ -102,3 +102,5 @@ def calibrate(qmodule: nn.Module, batches: list[torch.Tensor]) -> None:
     finally:
         if thresholds is not None:
             thresholds.finish()
+    with torch.no_grad():  # one inference pass settles lazily built state (weight-MSE search)
+        qmodule(batches[0][:1])
