@@ -46,7 +46,8 @@ def test_options_validate(kwargs, message):
 def test_mixed_config_reads_rules_in_order(tmp_path):
     path = tmp_path / "mixed.yaml"
     path.write_text(
-        'layers:\n  conv1: {weight_bits: 4, act_bits: 4}\n  "head.*": float\n  fc: {weight_bits: 8}\n'
+        "layers:\n  conv1: {weight_bits: 4, act_bits: 4}\n"
+        '  "head.*": float\n  fc: {weight_bits: 8}\n'
     )
     rules = load_mixed_config(path)
     assert rules == (

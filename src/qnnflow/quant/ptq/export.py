@@ -54,20 +54,24 @@ def export_qcdq(qmodule: torch.nn.Module, input_shape: tuple[int, ...], path: Pa
     """Standard QuantizeLinear/DequantizeLinear ONNX of the model, which onnxruntime runs."""
     from brevitas.export import export_onnx_qcdq
 
-    # _check_qcdq(qmodule)
+    _check_qcdq(qmodule)
     model = _run_exporter(export_onnx_qcdq, qmodule, input_shape, "QCDQ", dynamo=False)
     atomic_write_bytes(Path(path), model.model.SerializeToString())
     return model
 
 
 def _check_qcdq(qmodule: torch.nn.Module) -> None:
-    """QCDQ carries integer codes in int8/uint8 (int32 for biases): refuse what does not fit."""
+    """QCDQ has integer QuantizeLinear codes only: refuse 1-bit (bipolar) quantizers up front."""
     for name, module in qmodule.named_modules():
-        bias_quant = getattr(module, "bias_quant", None)
-        if bias_quant is not None and bias_quant.is_quant_enabled:
-            bits = int(bias_quant.quant_injector.bit_width)
-            if bits != 32:
+        for kind in ("weight_quant", "act_quant"):
+            proxy = getattr(module, kind, None)
+            if proxy is not None and proxy.is_quant_enabled and _bits(proxy) == 1:
                 raise QnnflowError(
-                    f"QCDQ export: layer '{name}' has a {bits}-bit bias; QCDQ stores quantized "
-                    "biases as int32 only (use --bias-bits 32 or float for --qcdq)"
+                    f"QCDQ export: '{name}' has a 1-bit (bipolar) {kind.split('_')[0]} quantizer, "
+                    "which QuantizeLinear cannot express; use the QONNX output for 1-bit schemes"
                 )
+
+
+def _bits(proxy) -> int:
+    injector = proxy.quant_injector
+    return int(injector.bit_width) if "bit_width" in injector else 8

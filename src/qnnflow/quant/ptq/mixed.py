@@ -58,9 +58,11 @@ def load_mixed_config(path: Path) -> tuple[LayerRule, ...]:
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as err:
-        raise QnnflowError(f"{path}: cannot read the mixed-precision config ({err.strerror})")
+        raise QnnflowError(
+            f"{path}: cannot read the mixed-precision config ({err.strerror})"
+        ) from err
     except yaml.YAMLError as err:
-        raise QnnflowError(f"{path}: not valid YAML ({str(err).splitlines()[0]})")
+        raise QnnflowError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from err
     if not isinstance(data, dict) or not isinstance(data.get("layers"), dict):
         raise QnnflowError(f"{path}: expected a top-level 'layers:' mapping of name -> bits")
     unknown = sorted(str(k) for k in data if k != "layers")

@@ -29,7 +29,7 @@ def _prepared(fm: FloatModel) -> fx.GraphModule:
     try:
         return preprocess_for_quantize(module, trace_model=True, equalize_iters=0)
     except Exception as err:  # brevitas raises plain errors on graphs it cannot handle
-        raise QnnflowError(f"{fm.name}: cannot prepare the graph for quantization ({err})")
+        raise QnnflowError(f"{fm.name}: cannot prepare the graph for quantization ({err})") from err
 
 
 def _compute_layers(gm: fx.GraphModule) -> list[str]:
@@ -68,13 +68,13 @@ def quantize_float_model(fm: FloatModel, options: PTQOptions) -> nn.Module:
         raise
     except AttributeError as err:
         if "int_scaling_impl" not in str(err):
-            raise QnnflowError(f"{fm.name}: Brevitas cannot quantize this graph ({err})")
+            raise QnnflowError(f"{fm.name}: Brevitas cannot quantize this graph ({err})") from err
         raise QnnflowError(
             f"{fm.name}: 1-bit activations cannot meet at an add or concat (their scales are "
             "aligned through an integer scaling a binary quantizer lacks); use act bits >= 2 there"
-        )
+        ) from err
     except Exception as err:
-        raise QnnflowError(f"{fm.name}: Brevitas cannot quantize this graph ({err})")
+        raise QnnflowError(f"{fm.name}: Brevitas cannot quantize this graph ({err})") from err
     finally:
         maps.restore(gm)
     set_input_bits(qmodel, options)

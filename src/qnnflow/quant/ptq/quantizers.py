@@ -22,14 +22,14 @@ from brevitas.quant.fixed_point import (
     Uint8ActPerTensorFixedPointMSE,
 )
 from brevitas.quant.scaled_int import (
-    Int16Bias,
-    Int32Bias,
     Int8ActPerTensorFloat,
     Int8ActPerTensorFloatMSE,
     Int8WeightPerChannelFloat,
     Int8WeightPerChannelFloatMSE,
     Int8WeightPerTensorFloat,
     Int8WeightPerTensorFloatMSE,
+    Int16Bias,
+    Int32Bias,
     Uint8ActPerTensorFloat,
     Uint8ActPerTensorFloatMSE,
 )
