@@ -67,3 +67,14 @@ def test_collector_subsamples_deterministically():
     assert collector.samples().size <= 2000
     with pytest.raises(QnnflowError, match="no calibration data"):
         RangeCollector().samples()
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.5, 1.5])
+@pytest.mark.parametrize("bits", [2, 3, 8])
+def test_entropy_clips_little_of_a_relu_output(bits, shift):
+    # a ReLU output is mostly exact zeros; they must not drag the clip down (the old bug clipped
+    # 30% of values at 3 bits once more than half of them were zero)
+    x = np.maximum(np.random.default_rng(3).normal(0.0, 1.0, 200_000) - shift, 0.0)
+    result = calibrate(x, "entropy", bits, signed=False)
+    assert result.clipped_fraction < 0.01
+    assert result.high > 0.5 * x.max()
