@@ -1,4 +1,6 @@
-"""`qnnflow quantize`: W1A3 post-training quantization with calibration images."""
+"""`qnnflow quantize`: post-training quantization of a float model (Darknet, ONNX, TorchScript,
+or a state dict + model definition) on calibration data, written as QONNX for the compiler,
+optionally QCDQ ONNX for onnxruntime, and a quant-info JSON of every quantized tensor."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from qnnflow.commands.options import input_size_option
+from qnnflow.commands.preprocess_options import preprocess_options
 from qnnflow.flow.config import BuildConfig
 from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
+
+DARKNET_SCHEME = "w1a3"
 
 
 def _first_last(value: str) -> int | None:
@@ -25,59 +29,46 @@ def _first_last(value: str) -> int | None:
     return bits
 
 
-@click.command("quantize")
-@click.option(
-    "--model",
-    "model_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Darknet .cfg (weights beside it or --weights) or float .onnx.",
-)
-@click.option("--weights", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--scheme",
-    type=click.Choice(["w1a3"]),
-    default="w1a3",
-    show_default=True,
-    help="w1a3: binary hidden weights, 3-bit activations.",
-)
-@click.option(
-    "--calib-dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of calibration images (JPEG/PNG), used in sorted order.",
-)
-@click.option(
-    "--calib-method",
-    type=click.Choice(["minmax", "percentile", "entropy", "mse"]),
-    default=BuildConfig.calib_method,
-    show_default=True,
-)
-@click.option("--percentile", type=float, default=BuildConfig.calib_percentile, show_default=True)
-@click.option("--max-samples", type=int, default=BuildConfig.calib_samples, show_default=True)
-@click.option(
-    "--first-last-bits",
-    default="8",
-    show_default=True,
-    help="Precision of the first and last conv: a bit width or 'float'.",
-)
-@input_size_option
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def quantize_cmd(
-    model_path,
-    weights,
-    scheme,
-    calib_dir,
-    calib_method,
-    percentile,
-    max_samples,
-    first_last_bits,
-    input_size,
-    output,
-) -> None:
-    """Quantize a float detector to a QONNX model (BipolarQuant/Quant nodes) exactly as the
-    build's import, tidy and quantize steps do, and write the quantize step's JSON report
-    (range, scale, method, clipped fraction of every quantized tensor) beside it."""
+def _scheme(ctx: click.Context, param: object, value: str | None) -> str | None:
+    """`int8` or `wNaM` (N, M in 1..8), checked before anything is loaded."""
+    if value is None:
+        return None
+    from qnnflow.errors import QnnflowError
+    from qnnflow.quant.ptq.options import parse_scheme
+
+    try:
+        parse_scheme(value)
+    except QnnflowError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value.lower()
+
+
+def _model_path(model_arg: Path | None, model_opt: Path | None) -> Path:
+    if model_arg is not None and model_opt is not None and model_arg != model_opt:
+        raise click.UsageError(f"two models given: {model_arg} and --model {model_opt}")
+    model = model_arg or model_opt
+    if model is None:
+        raise click.UsageError("missing MODEL (a .cfg, .onnx, TorchScript .pt or .pth state dict)")
+    if not model.is_file():
+        raise click.UsageError(f"MODEL {model} is not a file")
+    return model
+
+
+def _is_binary_darknet(model: Path) -> bool:
+    """A Darknet cfg whose hidden convs are marked binary=1: the W1A3 quantizer's input."""
+    if model.suffix.lower() != ".cfg":
+        return False
+    from qnnflow.frontend.darknet.cfg_reader import read_cfg
+
+    return any(
+        s.name == "convolutional" and s.has("binary") and s.options["binary"].value.strip() == "1"
+        for s in read_cfg(model)
+    )
+
+
+def _quantize_darknet_w1a3(model_path, weights, calib_dir, calib_method, percentile,
+                           max_samples, first_last_bits, input_size, output) -> None:
+    """The Darknet W1A3 quantizer the build runs (binary=1 convs, 3-bit ReLU activations)."""
     import tempfile
 
     from qnnflow.errors import QnnflowError
@@ -89,7 +80,6 @@ def quantize_cmd(
     )
     from qnnflow.flow.steps import step_import, step_tidy
 
-    bits = _first_last(first_last_bits)
     with tempfile.TemporaryDirectory(prefix="qnnflow-quantize-") as scratch:
         cfg = BuildConfig(
             model=model_path,
@@ -100,7 +90,7 @@ def quantize_cmd(
             calib_method=calib_method,
             calib_samples=max_samples,
             calib_percentile=percentile,
-            first_last_bits=bits,
+            first_last_bits=first_last_bits,
         )
         model = step_tidy(step_import(None, cfg), cfg)
     if is_quantized(model):
@@ -110,8 +100,177 @@ def quantize_cmd(
     quantized, report = quantize_model(model, cfg)
     atomic_write_bytes(output, quantized.model.SerializeToString())
     report_path = output.with_suffix(".quant.json")
-    atomic_write_text(report_path, json.dumps({"scheme": scheme, **report}, indent=2))
+    atomic_write_text(report_path, json.dumps({"scheme": DARKNET_SCHEME, **report}, indent=2))
     Console(soft_wrap=True).print(
         f"wrote {output} and {report_path} ({len(report['tensors'])} quantized tensors, "
         f"{report['calibration_images']} calibration images, {calib_method})"
     )
+
+
+def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, qcdq, pre_opts):
+    """Brevitas PTQ of any float model: load, calibrate, recover, export, report."""
+    from qnnflow.quant.ptq.calib_data import resolve_preprocess
+    from qnnflow.quant.ptq.load import load_float_model
+    from qnnflow.quant.ptq.mixed import check_rules
+    from qnnflow.quant.ptq.pipeline import (
+        CalibSource,
+        load_calibration,
+        quantize_ptq,
+        write_outputs,
+    )
+    from qnnflow.quant.ptq.quantize import layer_names
+
+    float_model = load_float_model(model_path, **loader_args)
+    check_rules(options.rules, layer_names(float_model))
+    source: CalibSource = calib
+    if source.images is not None:
+        pre = resolve_preprocess(float_model.input_shape, **pre_opts)
+        source = CalibSource(source.images, pre, None, source.max_samples, source.batch_size)
+    data = load_calibration(source, float_model.input_shape)
+    result = quantize_ptq(float_model, options, recovery, data, source.batch_size)
+    header = {
+        "model": str(model_path),
+        "scheme": f"w{options.weight_bits}a{options.act_bits}",
+        "options": options.describe(),
+    }
+    info = write_outputs(result, output, qcdq, header)
+    drift = result.report["output_drift"]["sqnr_db"]
+    written = [str(output), *([str(qcdq)] if qcdq else []), str(info)]
+    Console(soft_wrap=True).print(
+        f"wrote {', '.join(written)} ({len(result.report['tensors'])} quantized tensors, "
+        f"{len(data)} calibration samples; output SQNR "
+        f"{', '.join(f'{v:.1f}' for v in drift)} dB vs float)"
+    )
+
+
+@click.command("quantize")
+@click.argument("model_arg", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    "model_opt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Same as MODEL: a Darknet .cfg (weights beside it or --weights), a float .onnx, a "
+    "TorchScript .pt/.ts, or a .pth state dict with --model-def.",
+)
+@click.option("--weights", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--model-def",
+    metavar="PKG.MODULE:CLASS",
+    help="The nn.Module class a .pth state dict belongs to (or path/to/model.py:Class).",
+)
+@click.option(
+    "--scheme",
+    callback=_scheme,
+    metavar="int8|wNaM",
+    help="int8 (= w8a8), w4a4, w2a2, w1a3, w1a1, ... (weight/activation bits 1-8). Default: "
+    "w1a3 (Darknet's binary quantizer) for a cfg with binary=1 convs, else int8.",
+)
+@click.option(
+    "--mixed",
+    "mixed_config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML: per layer name or glob, weight_bits/act_bits or 'float' (stays float).",
+)
+@click.option("--weight-granularity", type=click.Choice(["tensor", "channel"]), default="channel",
+              show_default=True)
+@click.option("--scale", type=click.Choice(["float", "po2"]), default="float", show_default=True,
+              help="po2: power-of-two scales (fixed point).")
+@click.option("--act", "act_sign", type=click.Choice(["auto", "signed", "unsigned"]),
+              default="auto", show_default=True, help="auto: unsigned after ReLU, else signed.")
+@click.option("--act-symmetric/--act-asymmetric", default=True, show_default=True,
+              help="Asymmetric: unsigned codes with a zero point.")
+@click.option("--bias-bits", type=click.Choice(["16", "32", "float"]), default="32",
+              show_default=True)
+@click.option(
+    "--calib-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of calibration images (searched recursively, sorted).",
+)
+@click.option(
+    "--calib-data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Preprocessed calibration inputs: a float32 N x C x H x W .npy.",
+)
+@click.option(
+    "--calib-method",
+    type=click.Choice(["minmax", "percentile", "entropy", "mse"]),
+    default=None,
+    help="Activation statistic. Default: minmax (PTQ), the build's for Darknet W1A3.",
+)
+@click.option("--percentile", type=float, default=None, help="For --calib-method percentile.")
+@click.option("--max-samples", type=int, default=None, help="Calibration samples (default 50).")
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--bias-correction", is_flag=True, help="Brevitas bias correction.")
+@click.option("--equalize", type=click.Choice(["graph", "activation"]),
+              help="Cross-layer (graph) or activation (SmoothQuant-style) equalization.")
+@click.option("--gptq", is_flag=True, help="GPTQ weight rounding (Brevitas).")
+@click.option("--gpfq", is_flag=True, help="GPFQ weight rounding (Brevitas).")
+@click.option("--learned-round", is_flag=True, help="AdaRound-style learned rounding.")
+@click.option("--fast-finetune", is_flag=True,
+              help="AdaQuant-style layer-wise finetuning on the calibration set (Vitis AI).")
+@click.option("--iterations", type=int, default=200, show_default=True,
+              help="Steps per layer for --learned-round and --fast-finetune.")
+@click.option("--qcdq", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write QuantizeLinear/DequantizeLinear ONNX (runs in onnxruntime).")
+@click.option(
+    "--first-last-bits",
+    default="8",
+    show_default=True,
+    help="Darknet W1A3 only: precision of the first and last conv, a bit width or 'float'.",
+)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@preprocess_options
+def quantize_cmd(model_arg, model_opt, weights, model_def, scheme, mixed_config,
+                 weight_granularity, scale, act_sign, act_symmetric, bias_bits, calib_dir,
+                 calib_data, calib_method, percentile, max_samples, batch_size,
+                 bias_correction, equalize, gptq, gpfq, learned_round, fast_finetune,
+                 iterations, qcdq, first_last_bits, output, **pre_opts) -> None:
+    """Quantize a float model after training and write QONNX for the compiler (OUT.onnx), its
+    quant-info JSON (every quantized tensor: bits, sign, scale, zero point, statistic,
+    clipped fraction) and optionally QCDQ ONNX. A Darknet cfg with binary=1 convs takes the
+    build's W1A3 quantizer unless --scheme says otherwise; everything else is quantized with
+    Brevitas (calibration, bias correction, equalization, GPTQ/GPFQ, learned rounding)."""
+    from qnnflow.errors import QnnflowError
+
+    model_path = _model_path(model_arg, model_opt)
+    if output.suffix.lower() != ".onnx":
+        raise click.BadParameter(f"expected a .onnx file, got {output}", param_hint="-o")
+    darknet_w1a3 = _is_binary_darknet(model_path) and scheme in (None, DARKNET_SCHEME)
+    if darknet_w1a3:
+        if calib_dir is None:
+            raise QnnflowError("the Darknet W1A3 quantizer needs --calib-dir IMAGES/")
+        _quantize_darknet_w1a3(
+            model_path, weights, calib_dir, calib_method or BuildConfig.calib_method,
+            BuildConfig.calib_percentile if percentile is None else percentile,
+            BuildConfig.calib_samples if max_samples is None else max_samples,
+            _first_last(first_last_bits), pre_opts.get("input_size"), output,
+        )
+        return
+    from qnnflow.quant.ptq.mixed import load_mixed_config
+    from qnnflow.quant.ptq.options import PTQOptions, parse_scheme
+    from qnnflow.quant.ptq.pipeline import CalibSource, Recovery
+
+    weight_bits, act_bits = parse_scheme(scheme or "int8")
+    options = PTQOptions(
+        weight_bits=weight_bits,
+        act_bits=act_bits,
+        weight_granularity=weight_granularity,
+        scale=scale,
+        act_sign=act_sign,
+        act_symmetric=act_symmetric,
+        bias_bits=None if bias_bits == "float" else int(bias_bits),
+        calib_method=calib_method or "minmax",
+        percentile=99.99 if percentile is None else percentile,
+        rules=load_mixed_config(mixed_config) if mixed_config else (),
+    )
+    recovery = Recovery(
+        equalize=equalize, bias_correction=bias_correction, gptq=gptq, gpfq=gpfq,
+        learned_round=learned_round, fast_finetune=fast_finetune, iterations=iterations,
+    )
+    calib = CalibSource(
+        images=calib_dir, npy=calib_data,
+        max_samples=50 if max_samples is None else max_samples, batch_size=batch_size,
+    )
+    loader_args = {"weights": weights, "model_def": model_def,
+                   "input_size": pre_opts.get("input_size")}
+    _ptq(model_path, loader_args, calib, options, recovery, output, qcdq, pre_opts)
