@@ -185,7 +185,7 @@ def _fit(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            running += float(loss) * len(pick)
+            running += float(loss.detach()) * len(pick)
             step += 1
         losses.append(round(running / len(y), 6))
         log.info("epoch %d/%d: loss %.4f", epoch + 1, cfg.epochs, losses[-1])
