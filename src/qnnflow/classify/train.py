@@ -40,7 +40,7 @@ class TrainConfig:
     schedule: str = "cosine"  # per step, no warmup
     augment: str = "none"  # none | shift (random +-2 px translation) | shift-flip
     seed: int = 0
-    limit: int | None = None  # at most this many training images (the first ones)
+    limit: int | None = None  # at most this many training images (a seeded random subset)
 
     def check(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.weight_decay < 0:
@@ -120,8 +120,9 @@ def train_classifier(data_dir: str | Path, cfg: TrainConfig) -> TrainedClassifie
     cfg.check()
     data_dir = Path(data_dir)
     train, classes = read_split(data_dir, "train")
-    if cfg.limit is not None:
-        train.images, train.labels = train.images[: cfg.limit], train.labels[: cfg.limit]
+    if cfg.limit is not None and cfg.limit < len(train.labels):  # a seeded subset, all classes
+        keep = np.sort(np.random.default_rng(cfg.seed).permutation(len(train.labels))[: cfg.limit])
+        train.images, train.labels = train.images[keep], train.labels[keep]
     mean, std = channel_stats(train.images)
     _, height, width, channels = train.images.shape
     was_deterministic = torch.are_deterministic_algorithms_enabled()

@@ -59,7 +59,12 @@ def dataset_summary(data_dir: Path) -> dict | None:
     help="Random +-2 px shifts (and horizontal flips: not for digits).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--limit", type=int, default=None, help="Use at most this many training images.")
+@click.option(
+    "--limit",
+    type=int,
+    default=None,
+    help="Use at most this many training images (a seeded random subset).",
+)
 @click.option("--name", default=None, help="Output base name (default: <arch>-<data folder>).")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path))
 def train_classifier_cmd(
