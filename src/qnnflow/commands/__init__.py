@@ -11,6 +11,7 @@ from qnnflow.commands.make_dataset import make_dataset_cmd
 from qnnflow.commands.quantize import quantize_cmd
 from qnnflow.commands.sim import sim_cmd
 from qnnflow.commands.train import train_cmd
+from qnnflow.commands.train_classifier import train_classifier_cmd
 from qnnflow.commands.verify_accuracy import verify_accuracy_cmd
 
 COMMANDS = [
@@ -22,6 +23,7 @@ COMMANDS = [
     verify_accuracy_cmd,
     evaluate_cmd,
     train_cmd,
+    train_classifier_cmd,
     estimate_cmd,
     detect_cmd,
     sim_cmd,

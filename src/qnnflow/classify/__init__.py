@@ -1,0 +1,1 @@
+"""The offline classification benchmark: seeded datasets, two small nets, seeded training."""
