@@ -4,7 +4,9 @@ optionally QCDQ ONNX for onnxruntime, and a quant-info JSON of every quantized t
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import warnings
 from pathlib import Path
 
 import click
@@ -43,6 +45,16 @@ def _scheme(ctx: click.Context, param: object, value: str | None) -> str | None:
     return value.lower()
 
 
+def _output_bits(value: str) -> int | None:
+    if value == "float":
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 8:
+        raise click.BadParameter(
+            f"expected 'float' or 1-8, got '{value}'", param_hint="--output-bits"
+        )
+    return int(value)
+
+
 def _model_path(model_arg: Path | None, model_opt: Path | None) -> Path:
     if model_arg is not None and model_opt is not None and model_arg != model_opt:
         raise click.UsageError(f"two models given: {model_arg} and --model {model_opt}")
@@ -66,8 +78,17 @@ def _is_binary_darknet(model: Path) -> bool:
     )
 
 
-def _quantize_darknet_w1a3(model_path, weights, calib_dir, calib_method, percentile,
-                           max_samples, first_last_bits, input_size, output) -> None:
+def _quantize_darknet_w1a3(
+    model_path,
+    weights,
+    calib_dir,
+    calib_method,
+    percentile,
+    max_samples,
+    first_last_bits,
+    input_size,
+    output,
+) -> None:
     """The Darknet W1A3 quantizer the build runs (binary=1 convs, 3-bit ReLU activations)."""
     import tempfile
 
@@ -109,9 +130,13 @@ def _quantize_darknet_w1a3(model_path, weights, calib_dir, calib_method, percent
 
 def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, qcdq, pre_opts):
     """Brevitas PTQ of any float model: load, calibrate, recover, export, report."""
+    # Brevitas and torch warn about their own internals (deprecated fx helpers, missing
+    # optional kernels, opset defaults): nothing a user can act on
+    for module in ("brevitas", "torch", "onnxscript"):
+        warnings.filterwarnings("ignore", module=module)
     from qnnflow.quant.ptq.calib_data import resolve_preprocess
     from qnnflow.quant.ptq.load import load_float_model
-    from qnnflow.quant.ptq.mixed import check_rules
+    from qnnflow.quant.ptq.mixed import resolve_rules
     from qnnflow.quant.ptq.pipeline import (
         CalibSource,
         load_calibration,
@@ -121,7 +146,7 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
     from qnnflow.quant.ptq.quantize import layer_names
 
     float_model = load_float_model(model_path, **loader_args)
-    check_rules(options.rules, layer_names(float_model))
+    resolve_rules(options.rules, layer_names(float_model))
     source: CalibSource = calib
     if source.images is not None:
         pre = resolve_preprocess(float_model.input_shape, **pre_opts)
@@ -131,7 +156,7 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
     header = {
         "model": str(model_path),
         "scheme": f"w{options.weight_bits}a{options.act_bits}",
-        "options": options.describe(),
+        "options": dataclasses.asdict(options),
     }
     info = write_outputs(result, output, qcdq, header)
     drift = result.report["output_drift"]["sqnr_db"]
@@ -171,16 +196,43 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML: per layer name or glob, weight_bits/act_bits or 'float' (stays float).",
 )
-@click.option("--weight-granularity", type=click.Choice(["tensor", "channel"]), default="channel",
-              show_default=True)
-@click.option("--scale", type=click.Choice(["float", "po2"]), default="float", show_default=True,
-              help="po2: power-of-two scales (fixed point).")
-@click.option("--act", "act_sign", type=click.Choice(["auto", "signed", "unsigned"]),
-              default="auto", show_default=True, help="auto: unsigned after ReLU, else signed.")
-@click.option("--act-symmetric/--act-asymmetric", default=True, show_default=True,
-              help="Asymmetric: unsigned codes with a zero point.")
-@click.option("--bias-bits", type=click.Choice(["16", "32", "float"]), default="32",
-              show_default=True)
+@click.option(
+    "--weight-granularity",
+    type=click.Choice(["tensor", "channel"]),
+    default="channel",
+    show_default=True,
+)
+@click.option(
+    "--scale",
+    type=click.Choice(["float", "po2"]),
+    default="float",
+    show_default=True,
+    help="po2: power-of-two scales (fixed point).",
+)
+@click.option(
+    "--act",
+    "act_sign",
+    type=click.Choice(["auto", "signed", "unsigned"]),
+    default="auto",
+    show_default=True,
+    help="auto: unsigned after ReLU, else signed.",
+)
+@click.option(
+    "--act-symmetric/--act-asymmetric",
+    default=True,
+    show_default=True,
+    help="Asymmetric: unsigned codes with a zero point.",
+)
+@click.option(
+    "--bias-bits", type=click.Choice(["16", "32", "float"]), default="32", show_default=True
+)
+@click.option(
+    "--output-bits",
+    default="float",
+    show_default=True,
+    help="The network output: 'float' (the last layer's accumulator, scaled on the host, as "
+    "FINN's last layers do) or a bit width 1-8 (requantized).",
+)
 @click.option(
     "--calib-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -201,17 +253,31 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
 @click.option("--max-samples", type=int, default=None, help="Calibration samples (default 50).")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--bias-correction", is_flag=True, help="Brevitas bias correction.")
-@click.option("--equalize", type=click.Choice(["graph", "activation"]),
-              help="Cross-layer (graph) or activation (SmoothQuant-style) equalization.")
+@click.option(
+    "--equalize",
+    type=click.Choice(["graph", "activation"]),
+    help="Cross-layer (graph) or activation (SmoothQuant-style) equalization.",
+)
 @click.option("--gptq", is_flag=True, help="GPTQ weight rounding (Brevitas).")
 @click.option("--gpfq", is_flag=True, help="GPFQ weight rounding (Brevitas).")
 @click.option("--learned-round", is_flag=True, help="AdaRound-style learned rounding.")
-@click.option("--fast-finetune", is_flag=True,
-              help="AdaQuant-style layer-wise finetuning on the calibration set (Vitis AI).")
-@click.option("--iterations", type=int, default=200, show_default=True,
-              help="Steps per layer for --learned-round and --fast-finetune.")
-@click.option("--qcdq", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write QuantizeLinear/DequantizeLinear ONNX (runs in onnxruntime).")
+@click.option(
+    "--fast-finetune",
+    is_flag=True,
+    help="AdaQuant-style layer-wise finetuning on the calibration set (Vitis AI).",
+)
+@click.option(
+    "--iterations",
+    type=int,
+    default=200,
+    show_default=True,
+    help="Steps per layer for --learned-round and --fast-finetune.",
+)
+@click.option(
+    "--qcdq",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write QuantizeLinear/DequantizeLinear ONNX (runs in onnxruntime).",
+)
 @click.option(
     "--first-last-bits",
     default="8",
@@ -220,11 +286,37 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
 )
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @preprocess_options
-def quantize_cmd(model_arg, model_opt, weights, model_def, scheme, mixed_config,
-                 weight_granularity, scale, act_sign, act_symmetric, bias_bits, calib_dir,
-                 calib_data, calib_method, percentile, max_samples, batch_size,
-                 bias_correction, equalize, gptq, gpfq, learned_round, fast_finetune,
-                 iterations, qcdq, first_last_bits, output, **pre_opts) -> None:
+def quantize_cmd(
+    model_arg,
+    model_opt,
+    weights,
+    model_def,
+    scheme,
+    mixed_config,
+    weight_granularity,
+    scale,
+    act_sign,
+    act_symmetric,
+    bias_bits,
+    output_bits,
+    calib_dir,
+    calib_data,
+    calib_method,
+    percentile,
+    max_samples,
+    batch_size,
+    bias_correction,
+    equalize,
+    gptq,
+    gpfq,
+    learned_round,
+    fast_finetune,
+    iterations,
+    qcdq,
+    first_last_bits,
+    output,
+    **pre_opts,
+) -> None:
     """Quantize a float model after training and write QONNX for the compiler (OUT.onnx), its
     quant-info JSON (every quantized tensor: bits, sign, scale, zero point, statistic,
     clipped fraction) and optionally QCDQ ONNX. A Darknet cfg with binary=1 convs takes the
@@ -240,10 +332,15 @@ def quantize_cmd(model_arg, model_opt, weights, model_def, scheme, mixed_config,
         if calib_dir is None:
             raise QnnflowError("the Darknet W1A3 quantizer needs --calib-dir IMAGES/")
         _quantize_darknet_w1a3(
-            model_path, weights, calib_dir, calib_method or BuildConfig.calib_method,
+            model_path,
+            weights,
+            calib_dir,
+            calib_method or BuildConfig.calib_method,
             BuildConfig.calib_percentile if percentile is None else percentile,
             BuildConfig.calib_samples if max_samples is None else max_samples,
-            _first_last(first_last_bits), pre_opts.get("input_size"), output,
+            _first_last(first_last_bits),
+            pre_opts.get("input_size"),
+            output,
         )
         return
     from qnnflow.quant.ptq.mixed import load_mixed_config
@@ -259,18 +356,31 @@ def quantize_cmd(model_arg, model_opt, weights, model_def, scheme, mixed_config,
         act_sign=act_sign,
         act_symmetric=act_symmetric,
         bias_bits=None if bias_bits == "float" else int(bias_bits),
+        output_bits=_output_bits(output_bits),
         calib_method=calib_method or "minmax",
         percentile=99.99 if percentile is None else percentile,
         rules=load_mixed_config(mixed_config) if mixed_config else (),
     )
     recovery = Recovery(
-        equalize=equalize, bias_correction=bias_correction, gptq=gptq, gpfq=gpfq,
-        learned_round=learned_round, fast_finetune=fast_finetune, iterations=iterations,
+        equalize=equalize,
+        bias_correction=bias_correction,
+        gptq=gptq,
+        gpfq=gpfq,
+        learned_round=learned_round,
+        fast_finetune=fast_finetune,
+        iterations=iterations,
     )
     calib = CalibSource(
-        images=calib_dir, npy=calib_data,
-        max_samples=50 if max_samples is None else max_samples, batch_size=batch_size,
+        images=calib_dir,
+        npy=calib_data,
+        max_samples=50 if max_samples is None else max_samples,
+        batch_size=batch_size,
     )
-    loader_args = {"weights": weights, "model_def": model_def,
-                   "input_size": pre_opts.get("input_size")}
+    channels = pre_opts.get("channels")
+    loader_args = {
+        "weights": weights,
+        "model_def": model_def,
+        "input_size": pre_opts.get("input_size"),
+        "channels": None if channels is None else (1 if channels == "gray" else 3),
+    }
     _ptq(model_path, loader_args, calib, options, recovery, output, qcdq, pre_opts)

@@ -85,7 +85,10 @@ def to_batches(data: np.ndarray, batch_size: int) -> list:
 
     if batch_size <= 0:
         raise QnnflowError(f"--batch-size must be positive, got {batch_size}")
-    return [torch.from_numpy(data[i : i + batch_size]) for i in range(0, len(data), batch_size)]
+    data = np.ascontiguousarray(data, dtype=np.float32)  # writable, owned by torch
+    return [
+        torch.from_numpy(data[i : i + batch_size].copy()) for i in range(0, len(data), batch_size)
+    ]
 
 
 def _equalized(float_module, recovery: Recovery, batches: list):
@@ -147,7 +150,10 @@ def output_drift(float_module, qmodule, batches: list) -> dict:
                 noise[i] += float(((r - g) ** 2).sum())
                 worst[i] = max(worst[i], float((r - g).abs().max()))
     return {
-        "sqnr_db": [10 * np.log10(s / n) if n > 0 else float("inf") for s, n in zip(signal, noise)],
+        "sqnr_db": [
+            10 * np.log10(s / n) if n > 0 else float("inf")
+            for s, n in zip(signal, noise, strict=True)
+        ],
         "max_abs_diff": worst,
     }
 
@@ -156,8 +162,8 @@ def quantize_ptq(float_model, options, recovery: Recovery, data: np.ndarray, bat
     """Quantize a loaded FloatModel on calibration `data`; returns a PTQResult."""
     import torch
 
-    from qnnflow.quant.ptq.quantize import calibrate, quantize_float_model
     from qnnflow.quant.ptq.quant_info import quant_info
+    from qnnflow.quant.ptq.quantize import calibrate, quantize_float_model
 
     torch.manual_seed(0)
     batches = to_batches(data, batch_size)
@@ -169,10 +175,9 @@ def quantize_ptq(float_model, options, recovery: Recovery, data: np.ndarray, bat
     _recover(qmodule, reference, recovery, batches)
     qmodule.eval()
     report = {
-        "calibration_samples": int(len(data)),
         "recovery": recovery.names(),
         "output_drift": output_drift(reference, qmodule, batches),
-        "tensors": quant_info(qmodule, batches),
+        **quant_info(qmodule, batches),  # calibration_samples/_batches and every tensor
     }
     return PTQResult(qmodule, reference, tuple(float_model.input_shape), report)
 

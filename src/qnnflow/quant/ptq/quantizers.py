@@ -84,7 +84,9 @@ def weight_quantizer(options: PTQOptions, bits: int):
             scaling_impl_type=ScalingImplType.STATS,
             bit_width=1,
         )
-    return base.let(bit_width=bits)
+    # a scale fixed from the weights' statistics at the first forward (not recomputed on every
+    # forward): GPTQ/GPFQ/learned rounding/finetuning move the weights and must not move it
+    return base.let(bit_width=bits, scaling_impl_type=ScalingImplType.PARAMETER_FROM_STATS)
 
 
 def act_quantizer(options: PTQOptions, bits: int, signed: bool):

@@ -1,5 +1,5 @@
 """Arithmetic, concatenation and shape ops -> torch.add / mul / sub / div / cat / reshape /
-permute calls and nn.Flatten, written so the module runs on any batch size."""
+permute/flatten calls, written so the module runs on any batch size."""
 
 from __future__ import annotations
 
@@ -40,13 +40,15 @@ def _keeps_batch(in_shape: list[int], out_shape: list[int]) -> bool:
 
 
 def convert_reshape(b: FxBuilder, node: onnx.NodeProto) -> torch.fx.Node:
-    """Reshape/Flatten/Squeeze/Unsqueeze -> nn.Flatten (Flatten at axis 1) or torch.reshape to
+    """Reshape/Flatten/Squeeze/Unsqueeze -> torch.flatten (Flatten at axis 1: a call, not
+    nn.Flatten, because Brevitas passes a quantized tensor through the call without
+    requantizing it) or torch.reshape to
     the inferred static shape with the batch as -1; a shape that moves the batch stays static
     (such a module runs at batch 1 only)."""
     in_shape, out_shape = b.shape(node.input[0]), b.shape(node.output[0])
     x = b.value(node.input[0])
     if node.op_type == "Flatten" and int(b.attrs(node).get("axis", 1)) == 1 and in_shape[0] == 1:
-        return b.call_module(nn.Flatten(), [x])
+        return b.call_function(torch.flatten, (x, 1))
     target = [-1, *out_shape[1:]] if _keeps_batch(in_shape, out_shape) else out_shape
     return b.call_function(torch.reshape, (x, tuple(target)))
 
