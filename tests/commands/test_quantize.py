@@ -58,15 +58,22 @@ def test_nothing_to_quantize_is_one_clear_error(tmp_path):
     assert not (tmp_path / "out.onnx").exists()
 
 
-def test_a_float_onnx_is_told_what_to_do(tmp_path):
+def test_a_float_onnx_is_quantized_with_brevitas(tmp_path):
+    """A float ONNX (not a Darknet cfg) takes the PTQ path: int8 by default, QONNX out."""
     from tests.frontend.onnx_import.models import small_cnn
 
     onnx_model = tmp_path / "float.onnx"
     onnx_model.write_bytes(small_cnn().SerializeToString())
-    args = ["--model", str(onnx_model), "--calib-dir", str(_calib_dir(tmp_path))]
-    result = CliRunner().invoke(quantize_cmd, [*args, "-o", str(tmp_path / "out.onnx")])
-    assert result.exit_code != 0
-    message = str(result.exception)
-    assert message.startswith(f"{onnx_model}: a float model with no quantizers")
-    assert "brevitas.export.export_qonnx" in message and "(issue 12)" in message
-    assert not (tmp_path / "out.onnx").exists()
+    out = tmp_path / "out.onnx"
+    args = [str(onnx_model), "--calib-dir", str(_calib_dir(tmp_path)), "-o", str(out)]
+    result = CliRunner().invoke(quantize_cmd, args)
+    assert result.exit_code == 0, result.output
+    quantized = ModelWrapper(str(out))
+    bits = {
+        int(quantized.get_initializer(n.input[3]))
+        for n in quantized.graph.node
+        if n.op_type == "Quant"
+    }
+    assert 8 in bits and bits <= {8, 32}
+    info = json.loads(out.with_suffix(".quant_info.json").read_text())
+    assert info["scheme"] == "w8a8" and info["calibration_samples"] == 3

@@ -155,7 +155,7 @@ def test_quantized_onnx_is_not_ptq_input(tmp_path, form):
     proto = model(nodes, inits, (1, 3, 4, 4), domains=domains)
     proto.graph.output[0].CopyFrom(helper.make_tensor_value_info("y", 1, [1, 3, 4, 4]))
     onnx.save(proto, str(tmp_path / "q.onnx"))
-    _refused(tmp_path / "q.onnx", "already quantized (node 'act_quant' is a ")
+    _refused(tmp_path / "q.onnx", "already quantized: node 'act_quant' is a ")
 
 
 def test_onnx_with_a_fixed_batch_of_four(tmp_path):

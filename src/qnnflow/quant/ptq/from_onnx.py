@@ -25,12 +25,23 @@ QUANTIZED_OPS = (
     "MultiThreshold",
 )
 
+COMPILED_DOMAIN = "qnnflow"  # the compiler's own ops: a streamlined or hardware graph
+
 
 def _refuse_quantized(model: ModelWrapper, path: Path) -> None:
-    found = next((n for n in model.graph.node if n.op_type in QUANTIZED_OPS), None)
+    found = next(
+        (
+            n
+            for n in model.graph.node
+            if n.op_type in QUANTIZED_OPS or n.domain.startswith(COMPILED_DOMAIN)
+        ),
+        None,
+    )
     if found is not None:
+        kind = " hardware op" if found.domain.startswith(COMPILED_DOMAIN) else ""
         raise QnnflowError(
-            f"{path}: already quantized (node '{found.name}' is a {found.op_type}): PTQ takes a "
+            f"{path}: nothing to quantize (already quantized: node '{found.name}' is a "
+            f"{found.op_type}{kind}): PTQ takes a "
             "float model; give a quantized model to the compiler (qnnflow build) directly"
         )
 
