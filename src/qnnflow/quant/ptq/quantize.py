@@ -23,7 +23,6 @@ from qnnflow.quant.ptq.requant import (
     set_network_output_bits,
 )
 
-
 # Brevitas turns F.relu into an nn.ReLU module but not torch.relu: left a function, its input
 # gets a signed requantizer of its own and the ReLU output a second one
 TORCH_FUNCTIONS = ((torch.relu, nn.ReLU), (torch.relu_, nn.ReLU))
