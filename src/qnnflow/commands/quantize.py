@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 
 from qnnflow.commands.preprocess_options import preprocess_options
+from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
 from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
 
@@ -25,23 +26,21 @@ def _first_last(value: str) -> int | None:
     try:
         bits = int(value)
     except ValueError:
-        raise click.BadParameter(f"expected a bit width (2-8) or 'float', got '{value}'") from None
+        raise QnnflowError(
+            f"--first-last-bits: expected a bit width (2-8) or 'float', got '{value}'"
+        ) from None
     if not 2 <= bits <= 8:
-        raise click.BadParameter(f"bit width must be 2..8, got {bits}")
+        raise QnnflowError(f"--first-last-bits: bit width must be 2..8, got {bits}")
     return bits
 
 
-def _scheme(ctx: click.Context, param: object, value: str | None) -> str | None:
+def _scheme(value: str | None) -> str | None:
     """`int8` or `wNaM` (N, M in 1..8), checked before anything is loaded."""
     if value is None:
         return None
-    from qnnflow.errors import QnnflowError
     from qnnflow.quant.ptq.options import parse_scheme
 
-    try:
-        parse_scheme(value)
-    except QnnflowError as exc:
-        raise click.BadParameter(str(exc)) from None
+    parse_scheme(value)
     return value.lower()
 
 
@@ -49,21 +48,33 @@ def _output_bits(value: str) -> int | None:
     if value == "float":
         return None
     if not value.isdigit() or not 1 <= int(value) <= 8:
-        raise click.BadParameter(
-            f"expected 'float' or 1-8, got '{value}'", param_hint="--output-bits"
-        )
+        raise QnnflowError(f"--output-bits: expected 'float' or 1-8, got '{value}'")
     return int(value)
 
 
 def _model_path(model_arg: Path | None, model_opt: Path | None) -> Path:
     if model_arg is not None and model_opt is not None and model_arg != model_opt:
-        raise click.UsageError(f"two models given: {model_arg} and --model {model_opt}")
+        raise QnnflowError(f"two models given: {model_arg} and --model {model_opt}")
     model = model_arg or model_opt
     if model is None:
-        raise click.UsageError("missing MODEL (a .cfg, .onnx, TorchScript .pt or .pth state dict)")
+        raise QnnflowError("missing MODEL (a .cfg, .onnx, TorchScript .pt or .pth state dict)")
     if not model.is_file():
-        raise click.UsageError(f"MODEL {model} is not a file")
+        raise QnnflowError(f"MODEL {model}: file not found")
     return model
+
+
+def _check_outputs(output: Path, qcdq: Path | None) -> None:
+    """Both outputs are .onnx files, different ones, so nothing is written and then refused."""
+    for path, what in ((output, "-o"), (qcdq, "--qcdq")):
+        if path is not None and path.suffix.lower() != ".onnx":
+            raise QnnflowError(f"{what} {path}: expected a .onnx file")
+    if qcdq is not None and qcdq.resolve() == output.resolve():
+        raise QnnflowError(f"--qcdq {qcdq} is the QONNX output too; give it its own name")
+
+
+def _check_calibration(calib_dir: Path | None, calib_data: Path | None) -> None:
+    if (calib_dir is None) == (calib_data is None):
+        raise QnnflowError("pass exactly one of --calib-dir DIR or --calib-data X.npy")
 
 
 def _is_binary_darknet(model: Path) -> bool:
@@ -185,7 +196,6 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
 )
 @click.option(
     "--scheme",
-    callback=_scheme,
     metavar="int8|wNaM",
     help="int8 (= w8a8), w4a4, w2a2, w1a3, w1a1, ... (weight/activation bits 1-8). Default: "
     "w1a3 (Darknet's binary quantizer) for a cfg with binary=1 convs, else int8.",
@@ -322,15 +332,15 @@ def quantize_cmd(
     clipped fraction) and optionally QCDQ ONNX. A Darknet cfg with binary=1 convs takes the
     build's W1A3 quantizer unless --scheme says otherwise; everything else is quantized with
     Brevitas (calibration, bias correction, equalization, GPTQ/GPFQ, learned rounding)."""
-    from qnnflow.errors import QnnflowError
-
     model_path = _model_path(model_arg, model_opt)
-    if output.suffix.lower() != ".onnx":
-        raise click.BadParameter(f"expected a .onnx file, got {output}", param_hint="-o")
+    scheme = _scheme(scheme)
+    _check_outputs(output, qcdq)
     darknet_w1a3 = _is_binary_darknet(model_path) and scheme in (None, DARKNET_SCHEME)
     if darknet_w1a3:
         if calib_dir is None:
             raise QnnflowError("the Darknet W1A3 quantizer needs --calib-dir IMAGES/")
+        if qcdq is not None:
+            raise QnnflowError("--qcdq: the Darknet W1A3 quantizer writes QONNX only")
         _quantize_darknet_w1a3(
             model_path,
             weights,
@@ -343,6 +353,7 @@ def quantize_cmd(
             output,
         )
         return
+    _check_calibration(calib_dir, calib_data)
     from qnnflow.quant.ptq.mixed import load_mixed_config
     from qnnflow.quant.ptq.options import PTQOptions, parse_scheme
     from qnnflow.quant.ptq.pipeline import CalibSource, Recovery

@@ -8,6 +8,7 @@ import copy
 import torch
 from brevitas.graph.calibrate import calibration_mode
 from brevitas.graph.quantize import preprocess_for_quantize, quantize
+from brevitas.graph.standardize import TorchFunctionalToModule
 from torch import fx, nn
 
 from qnnflow.errors import QnnflowError
@@ -22,12 +23,18 @@ from qnnflow.quant.ptq.requant import (
     set_network_output_bits,
 )
 
+# Brevitas turns F.relu into an nn.ReLU module but not torch.relu: left a function, its input
+# gets a signed requantizer of its own and the ReLU output a second one
+TORCH_FUNCTIONS = ((torch.relu, nn.ReLU), (torch.relu_, nn.ReLU))
+
 
 def _prepared(fm: FloatModel) -> fx.GraphModule:
-    """A copy retraced by Brevitas' own fx (its passes need its Node class), BN merged."""
+    """A copy retraced by Brevitas' own fx (its passes need its Node class), BN merged,
+    torch.relu calls made modules (so they quantize as F.relu and nn.ReLU do)."""
     module = copy.deepcopy(fm.module).eval()
     try:
-        return preprocess_for_quantize(module, trace_model=True, equalize_iters=0)
+        gm = preprocess_for_quantize(module, trace_model=True, equalize_iters=0)
+        return TorchFunctionalToModule(TORCH_FUNCTIONS).apply(gm)
     except Exception as err:  # brevitas raises plain errors on graphs it cannot handle
         raise QnnflowError(f"{fm.name}: cannot prepare the graph for quantization ({err})") from err
 
