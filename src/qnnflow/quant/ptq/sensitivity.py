@@ -55,6 +55,8 @@ class AccuracyProbe:
         from qnnflow.quant.ptq.pipeline import to_batches
 
         self.float_model = float_model
+        self.calibration = calibration
+        self.batch_size = batch_size
         self.batches = to_batches(calibration, batch_size)
         self.data = data
         self.options = options
@@ -174,3 +176,26 @@ def layer_sensitivity(
     return SensitivityTable(
         probe.float_model.name, reference, len(probe.data.labels), layers, rows
     )
+
+
+def make_probe(
+    float_model: FloatModel,
+    calib,
+    data_dir,
+    options: PTQOptions,
+    split: str | None = None,
+    max_images: int | None = None,
+    **preprocess,
+) -> AccuracyProbe:
+    """A probe for a loaded model: calibration from `calib` (a pipeline.CalibSource; a folder
+    is preprocessed like the labelled images) and the labelled folder `data_dir`."""
+    from qnnflow.quant.ptq.pipeline import CalibSource, load_calibration
+    from qnnflow.quant.ptq.preprocess import resolve_preprocess
+
+    source: CalibSource = calib
+    if source.images is not None:
+        pre = resolve_preprocess(float_model.input_shape, **preprocess)
+        source = dataclasses.replace(source, preprocess=pre)
+    calibration = load_calibration(source, float_model.input_shape)
+    data = load_labelled(data_dir, float_model.input_shape, split, max_images, **preprocess)
+    return AccuracyProbe(float_model, calibration, data, options, source.batch_size)
