@@ -193,9 +193,7 @@ def _check_modes(sensitivity: bool, quant_model, task: str, calib_dir, calib_dat
     required and the sensitivity options mean nothing."""
     if sensitivity:
         if quant_model is not None:
-            raise click.UsageError(
-                "--sensitivity quantizes the float model itself: drop --quant"
-            )
+            raise click.UsageError("--sensitivity quantizes the float model itself: drop --quant")
         if task != "classify":
             raise QnnflowError("--sensitivity supports --task classify only (top-1 per layer)")
         if (calib_dir is None) == (calib_data is None):

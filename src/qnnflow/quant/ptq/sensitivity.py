@@ -173,9 +173,7 @@ def layer_sensitivity(
                 LayerSensitivity(layer, weight_bits, act_bits, top1, 100 * (reference - top1))
             )
     rows.sort(key=lambda r: (-r.drop, r.layer, r.weight_bits))
-    return SensitivityTable(
-        probe.float_model.name, reference, len(probe.data.labels), layers, rows
-    )
+    return SensitivityTable(probe.float_model.name, reference, len(probe.data.labels), layers, rows)
 
 
 def make_probe(
