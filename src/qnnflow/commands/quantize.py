@@ -456,18 +456,20 @@ def quantize_cmd(
 
 def _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3) -> None:
     """--auto-mixed chooses every layer's bits: it needs the gate and data, not a scheme."""
+    from qnnflow.errors import QnnflowError
+
     if darknet_w1a3:
-        raise click.UsageError("--auto-mixed applies to Brevitas PTQ, not the Darknet W1A3 path")
+        raise QnnflowError("--auto-mixed applies to Brevitas PTQ, not the Darknet W1A3 path")
     if scheme is not None or mixed_config is not None:
         given = "--scheme" if scheme is not None else "--mixed"
-        raise click.UsageError(f"{given}: --auto-mixed chooses every layer's bits itself")
+        raise QnnflowError(f"{given}: --auto-mixed chooses every layer's bits itself")
     missing = [
         name
         for name, value in (("--max-drop", max_drop), ("--accuracy-data", accuracy_data))
         if value is None
     ]
     if missing:
-        raise click.UsageError(f"--auto-mixed needs {' and '.join(missing)}")
+        raise QnnflowError(f"--auto-mixed needs {' and '.join(missing)}")
 
 
 def _quiet_frameworks() -> None:
