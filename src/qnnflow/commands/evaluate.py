@@ -133,7 +133,9 @@ def sensitivity_table(table) -> Table:
     """The sensitivity rows as a rich table (largest drop first)."""
     out = Table(
         title=f"per-layer sensitivity of {table.model} (float top-1 "
-        f"{100 * table.float_top1:.2f}%, {table.images} images; one layer quantized, rest float)"
+        f"{100 * table.float_top1:.2f}%, {table.images} images; one layer quantized, rest float)",
+        caption="act bits 'shared': the layer's output meets another branch in one quantizer "
+        "(a residual add), which keeps the scheme's bits; only its weights change",
     )
     for column in ("layer", "weight bits", "act bits", "top-1 %", "drop (points)"):
         out.add_column(column, justify="left" if column == "layer" else "right")
@@ -141,7 +143,7 @@ def sensitivity_table(table) -> Table:
         out.add_row(
             row.layer,
             str(row.weight_bits),
-            str(row.act_bits),
+            "shared" if row.act_bits is None else str(row.act_bits),
             f"{100 * row.top1:.2f}",
             f"{row.drop:.2f}",
         )

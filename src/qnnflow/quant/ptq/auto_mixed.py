@@ -159,13 +159,15 @@ def search_mixed(
     """Greedy search (module docstring); raises NoFit when nothing fits within `max_drop`."""
     candidates = sorted(set(candidates), reverse=True)
     say = progress or (lambda _: None)
-    table = layer_sensitivity(probe, [(b, b) for b in candidates], say)
-    config: Config = dict.fromkeys(table.layers, candidates[0])
+    from qnnflow.quant.ptq.quantize import layer_names
+
+    config: Config = dict.fromkeys(layer_names(probe.float_model), candidates[0])
     steps: list[SearchStep] = []
     with tempfile.TemporaryDirectory(prefix="qnnflow-automixed-") as scratch:
         cost = _CostCache(probe, board, budget, Path(scratch))
         say("hardware estimate, all layers at the highest bits")
-        current = cost(config)
+        current = cost(config)  # first: a model the compiler refuses fails here, in seconds
+        table = layer_sensitivity(probe, [(b, b) for b in candidates], say)
         while not current.fits:
             say(f"lowering one layer (worst resource at {100 * current.worst:.0f}% of budget)")
             best = _best_step(config, candidates, table, cost, current)

@@ -64,8 +64,17 @@ def to_hardware(path: Path) -> ModelWrapper:
     model = model.transform(Streamline()).transform(ConvertToHW())
     problem = host_report(model)["problem"]
     if problem is not None:
-        raise QnnflowError(f"the compiler refuses this model at to_hw: {problem}")
+        raise QnnflowError(f"the compiler refuses this model at to_hw: {_one_line(problem)}")
     return model
+
+
+def _one_line(problem: str) -> str:
+    """The to_hw problem's headline and its first reason that is not a layout change (the
+    Transposes around a host node are a consequence, not the cause)."""
+    lines = [line.strip() for line in problem.splitlines() if line.strip()]
+    causes = [line for line in lines[1:] if not line.startswith("Transpose ")]
+    headline = lines[0].split(" (")[0] if lines else problem
+    return f"{headline}; first: {causes[0]}" if causes else headline
 
 
 def _caps(budget: float) -> dict[str, float]:

@@ -111,7 +111,7 @@ class LayerSensitivity:
 
     layer: str
     weight_bits: int
-    act_bits: int
+    act_bits: int | None  # None: its output meets another branch's in one shared quantizer
     top1: float
     drop: float
 
@@ -137,7 +137,10 @@ class SensitivityTable:
 
     def drop(self, layer: str, weight_bits: int, act_bits: int) -> float:
         for row in self.rows:
-            if (row.layer, row.weight_bits, row.act_bits) == (layer, weight_bits, act_bits):
+            if (row.layer, row.weight_bits) == (layer, weight_bits) and row.act_bits in (
+                act_bits,
+                None,
+            ):
                 return row.drop
         raise KeyError(f"no sensitivity for {layer} at w{weight_bits}a{act_bits}")
 
@@ -149,6 +152,17 @@ class SensitivityTable:
             "layers": self.layers,
             "rows": [r.to_dict() for r in self.rows],
         }
+
+
+def _score_layer(probe, layer, weight_bits, act_bits) -> tuple[int | None, float]:
+    """(act bits used, top-1): a layer whose output shares a requantizer with another branch
+    (a residual add) keeps that quantizer's bits; only its weights take `weight_bits`."""
+    try:
+        return act_bits, probe.score((LayerRule(layer, weight_bits, act_bits, False), FLOAT_REST))
+    except QnnflowError as exc:
+        if "share one quantizer" not in str(exc):
+            raise
+    return None, probe.score((LayerRule(layer, weight_bits, None, False), FLOAT_REST))
 
 
 def layer_sensitivity(
@@ -168,10 +182,8 @@ def layer_sensitivity(
         for weight_bits, act_bits in bit_pairs:
             if progress is not None:
                 progress(f"{layer} w{weight_bits}a{act_bits}")
-            top1 = probe.score((LayerRule(layer, weight_bits, act_bits, False), FLOAT_REST))
-            rows.append(
-                LayerSensitivity(layer, weight_bits, act_bits, top1, 100 * (reference - top1))
-            )
+            bits, top1 = _score_layer(probe, layer, weight_bits, act_bits)
+            rows.append(LayerSensitivity(layer, weight_bits, bits, top1, 100 * (reference - top1)))
     rows.sort(key=lambda r: (-r.drop, r.layer, r.weight_bits))
     return SensitivityTable(probe.float_model.name, reference, len(probe.data.labels), layers, rows)
 
