@@ -129,6 +129,93 @@ def run_classify(
     enforce(result)
 
 
+def sensitivity_table(table) -> Table:
+    """The sensitivity rows as a rich table (largest drop first)."""
+    out = Table(
+        title=f"per-layer sensitivity of {table.model} (float top-1 "
+        f"{100 * table.float_top1:.2f}%, {table.images} images; one layer quantized, rest float)",
+        caption="act bits 'shared': the layer's output meets another branch in one quantizer "
+        "(a residual add), which keeps the scheme's bits; only its weights change",
+    )
+    for column in ("layer", "weight bits", "act bits", "top-1 %", "drop (points)"):
+        out.add_column(column, justify="left" if column == "layer" else "right")
+    for row in table.rows:
+        out.add_row(
+            row.layer,
+            str(row.weight_bits),
+            "shared" if row.act_bits is None else str(row.act_bits),
+            f"{100 * row.top1:.2f}",
+            f"{row.drop:.2f}",
+        )
+    return out
+
+
+def run_sensitivity(
+    float_model: Path,
+    data_dir: Path,
+    split: str | None,
+    max_images: int | None,
+    scheme: str,
+    calib,
+    model_def: str | None,
+    as_json: bool,
+    preprocess: dict,
+) -> None:
+    """Top-1 with each layer alone quantized at the scheme's bits: a table or JSON."""
+    import warnings
+
+    for module in ("brevitas", "torch", "onnxscript"):
+        warnings.filterwarnings("ignore", module=module)
+    from qnnflow.quant.ptq.load import load_float_model
+    from qnnflow.quant.ptq.options import PTQOptions, parse_scheme
+    from qnnflow.quant.ptq.sensitivity import layer_sensitivity, make_probe
+
+    bits = parse_scheme(scheme)
+    channels = preprocess.get("channels")
+    loaded = load_float_model(
+        float_model,
+        model_def=model_def,
+        input_size=preprocess.get("input_size"),
+        channels=None if channels is None else (1 if channels == "gray" else 3),
+    )
+    probe = make_probe(
+        loaded, calib, data_dir, PTQOptions(output_bits=None), split, max_images, **preprocess
+    )
+    err = Console(stderr=True)
+    with err.status("sensitivity", spinner="dots") as status:
+        table = layer_sensitivity(probe, [bits], lambda what: status.update(f"scoring {what}"))
+    if as_json:
+        click.echo(json.dumps({"task": "classify", "scheme": scheme, **table.to_dict()}, indent=2))
+        return
+    Console(soft_wrap=True).print(sensitivity_table(table))
+
+
+def _check_modes(sensitivity: bool, quant_model, task: str, calib_dir, calib_data, max_drop):
+    """--sensitivity replaces --quant (and needs calibration data); without it --quant is
+    required and the sensitivity options mean nothing."""
+    if sensitivity:
+        if quant_model is not None:
+            raise click.UsageError("--sensitivity quantizes the float model itself: drop --quant")
+        if task != "classify":
+            raise QnnflowError("--sensitivity supports --task classify only (top-1 per layer)")
+        if (calib_dir is None) == (calib_data is None):
+            raise click.UsageError(
+                "--sensitivity needs calibration inputs: exactly one of --calib-dir or --calib-data"
+            )
+        if max_drop is not None:
+            raise click.UsageError("--max-drop gates a --quant model; --sensitivity only reports")
+        return
+    if quant_model is None:
+        raise click.UsageError("missing --quant MODEL (or pass --sensitivity)")
+    given = [
+        name
+        for name, value in (("--calib-dir", calib_dir), ("--calib-data", calib_data))
+        if value is not None
+    ]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: only used with --sensitivity")
+
+
 @click.command("evaluate")
 @click.option(
     "--float",
@@ -140,9 +227,44 @@ def run_classify(
 @click.option(
     "--quant",
     "quant_model",
-    required=True,
     type=click.Path(path_type=Path),
-    help="The quantized model: QONNX (run by qonnx) or QCDQ ONNX (onnxruntime), same forms.",
+    help="The quantized model: QONNX (run by qonnx) or QCDQ ONNX (onnxruntime), same forms. "
+    "Not with --sensitivity.",
+)
+@click.option(
+    "--sensitivity",
+    is_flag=True,
+    help="classify: quantize one layer at a time (the rest float) at --scheme and list the "
+    "top-1 drop per layer, largest first.",
+)
+@click.option(
+    "--scheme",
+    default="int8",
+    show_default=True,
+    metavar="int8|wNaM",
+    help="--sensitivity: the bits each layer is tried at.",
+)
+@click.option(
+    "--calib-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="--sensitivity: calibration images (preprocessed like --data).",
+)
+@click.option(
+    "--calib-data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="--sensitivity: preprocessed calibration inputs (float32 N x C x H x W .npy).",
+)
+@click.option(
+    "--max-samples",
+    type=int,
+    default=50,
+    show_default=True,
+    help="--sensitivity: calibration samples.",
+)
+@click.option(
+    "--model-def",
+    metavar="PKG.MODULE:CLASS",
+    help="--sensitivity: the nn.Module class of a .pth state dict --float.",
 )
 @click.option(
     "--data",
@@ -175,6 +297,12 @@ def run_classify(
 def evaluate_cmd(
     float_model,
     quant_model,
+    sensitivity,
+    scheme,
+    calib_dir,
+    calib_data,
+    max_samples,
+    model_def,
     data_dir,
     task,
     split,
@@ -186,8 +314,20 @@ def evaluate_cmd(
 ) -> None:
     """Score a float and a quantized model on the same data and report the drop: top-1 /
     top-5 for --task classify, mAP@0.5 (Darknet `valid` settings) for --task detect. The
-    numbers are printed first; exit code 2 when the drop exceeds --max-drop."""
+    numbers are printed first; exit code 2 when the drop exceeds --max-drop. With
+    --sensitivity (classify): the drop per layer when only that layer is quantized."""
     preprocess = chosen_preprocess(options)
+    _check_modes(sensitivity, quant_model, task, calib_dir, calib_data, max_drop)
+    if sensitivity:
+        from qnnflow.quant.ptq.pipeline import CalibSource
+
+        calib = CalibSource(
+            images=calib_dir, npy=calib_data, max_samples=max_samples, batch_size=16
+        )
+        run_sensitivity(
+            float_model, data_dir, split, max_images, scheme, calib, model_def, as_json, preprocess
+        )
+        return
     if task == "detect":
         given = [f"--{k.replace('_', '-')}" for k, v in preprocess.items() if v is not None]
         if given:

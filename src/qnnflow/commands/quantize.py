@@ -294,6 +294,43 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
     show_default=True,
     help="Darknet W1A3 only: precision of the first and last conv, a bit width or 'float'.",
 )
+@click.option(
+    "--auto-mixed",
+    is_flag=True,
+    help="Choose per-layer bits (weights and activation together) so the compiled model fits "
+    "--board at the smallest top-1 cost on --accuracy-data; writes OUT.mixed.yaml too.",
+)
+@click.option(
+    "--board",
+    default="pynq_z2",
+    show_default=True,
+    help="--auto-mixed: the board (name under boards/ or a board.yaml).",
+)
+@click.option(
+    "--max-drop",
+    type=float,
+    help="--auto-mixed: largest allowed top-1 drop in points; over it: exit 2, nothing written.",
+)
+@click.option(
+    "--accuracy-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="--auto-mixed: labelled images DIR/<class>/*.png (or DIR/<split>/<class>/).",
+)
+@click.option("--accuracy-split", help="--auto-mixed: score DIR/<split>/ (default: DIR).")
+@click.option("--accuracy-images", type=int, help="--auto-mixed: score only N images.")
+@click.option(
+    "--auto-bits",
+    default="8,4,2",
+    show_default=True,
+    help="--auto-mixed: the candidate widths, highest first.",
+)
+@click.option(
+    "--resource-budget",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="--auto-mixed: fraction of the fold step's resource caps the model may use.",
+)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @preprocess_options
 def quantize_cmd(
@@ -324,6 +361,14 @@ def quantize_cmd(
     iterations,
     qcdq,
     first_last_bits,
+    auto_mixed,
+    board,
+    max_drop,
+    accuracy_data,
+    accuracy_split,
+    accuracy_images,
+    auto_bits,
+    resource_budget,
     output,
     **pre_opts,
 ) -> None:
@@ -336,6 +381,8 @@ def quantize_cmd(
     scheme = _scheme(scheme)
     _check_outputs(output, qcdq)
     darknet_w1a3 = _is_binary_darknet(model_path) and scheme in (None, DARKNET_SCHEME)
+    if auto_mixed:
+        _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3)
     if darknet_w1a3:
         if calib_dir is None:
             raise QnnflowError("the Darknet W1A3 quantizer needs --calib-dir IMAGES/")
@@ -394,4 +441,49 @@ def quantize_cmd(
         "input_size": pre_opts.get("input_size"),
         "channels": None if channels is None else (1 if channels == "gray" else 3),
     }
+    if auto_mixed:
+        from qnnflow.commands.auto_mixed_run import (
+            AutoMixedRequest,
+            parse_auto_bits,
+            run_auto_mixed,
+        )
+        from qnnflow.quant.ptq.load import load_float_model
+
+        request = AutoMixedRequest(
+            board,
+            max_drop,
+            accuracy_data,
+            accuracy_split,
+            accuracy_images,
+            parse_auto_bits(auto_bits),
+            resource_budget,
+        )
+        _quiet_frameworks()
+        float_model = load_float_model(model_path, **loader_args)
+        run_auto_mixed(float_model, calib, options, recovery, request, output, qcdq, pre_opts)
+        return
     _ptq(model_path, loader_args, calib, options, recovery, output, qcdq, pre_opts)
+
+
+def _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3) -> None:
+    """--auto-mixed chooses every layer's bits: it needs the gate and data, not a scheme."""
+    from qnnflow.errors import QnnflowError
+
+    if darknet_w1a3:
+        raise QnnflowError("--auto-mixed applies to Brevitas PTQ, not the Darknet W1A3 path")
+    if scheme is not None or mixed_config is not None:
+        given = "--scheme" if scheme is not None else "--mixed"
+        raise QnnflowError(f"{given}: --auto-mixed chooses every layer's bits itself")
+    missing = [
+        name
+        for name, value in (("--max-drop", max_drop), ("--accuracy-data", accuracy_data))
+        if value is None
+    ]
+    if missing:
+        raise QnnflowError(f"--auto-mixed needs {' and '.join(missing)}")
+
+
+def _quiet_frameworks() -> None:
+    """Brevitas and torch warn about their own internals: nothing a user can act on."""
+    for module in ("brevitas", "torch", "onnxscript"):
+        warnings.filterwarnings("ignore", module=module)
