@@ -55,7 +55,9 @@ def test_a_hardware_level_model_is_refused_by_node(tmp_path):
     args = ["--model", str(onnx_model), "--calib-dir", str(_calib_dir(tmp_path))]
     result = CliRunner().invoke(quantize_cmd, [*args, "-o", str(tmp_path / "out.onnx")])
     assert result.exit_code != 0
-    assert str(result.exception).startswith(f"{onnx_model}: node 'conv1_pad' (ZeroPad)")
+    assert str(result.exception).startswith(
+        f"{onnx_model}: nothing to quantize (already quantized: node 'conv1_pad' is a ZeroPad"
+    )
     assert not (tmp_path / "out.onnx").exists()
 
 
