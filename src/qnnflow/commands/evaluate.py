@@ -318,6 +318,10 @@ def evaluate_cmd(
     --sensitivity (classify): the drop per layer when only that layer is quantized."""
     preprocess = chosen_preprocess(options)
     _check_modes(sensitivity, quant_model, task, calib_dir, calib_data, max_drop)
+    if task == "classify":
+        from qnnflow.quant.ptq.preprocess import with_recorded_preprocess
+
+        preprocess = with_recorded_preprocess(float_model, preprocess)
     if sensitivity:
         from qnnflow.quant.ptq.pipeline import CalibSource
 

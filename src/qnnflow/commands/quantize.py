@@ -401,6 +401,9 @@ def quantize_cmd(
         )
         return
     _check_calibration(calib_dir, calib_data)
+    from qnnflow.quant.ptq.preprocess import with_recorded_preprocess
+
+    pre_opts = with_recorded_preprocess(model_path, pre_opts)
     from qnnflow.quant.ptq.mixed import load_mixed_config
     from qnnflow.quant.ptq.options import PTQOptions, parse_scheme
     from qnnflow.quant.ptq.pipeline import CalibSource, Recovery

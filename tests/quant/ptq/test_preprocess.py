@@ -143,3 +143,31 @@ def test_defaults_follow_the_model_input_and_options_override_them():
         resolve_preprocess((1, 3, 32, 32), input_size=(16, 16))
     with pytest.raises(QnnflowError, match=r"input \[1, 64\] is not a 1- or 3-channel NCHW"):
         resolve_preprocess((1, 64))
+
+
+def test_a_training_record_beside_the_model_supplies_unset_preprocessing(tmp_path):
+    from qnnflow.quant.ptq.preprocess import with_recorded_preprocess
+
+    model = tmp_path / "net.onnx"
+    (tmp_path / "net.train.json").write_text(
+        '{"preprocessing": {"input_size": [32, 32], "channels": "gray", '
+        '"mean": [0.3], "std": [0.25], "resize": "stretch"}}'
+    )
+    given = {"input_size": None, "mean": None, "std": (0.5,), "channels": None, "resize": None}
+    chosen = with_recorded_preprocess(model, given)
+    assert chosen == {
+        "input_size": (32, 32),
+        "mean": (0.3,),
+        "std": (0.5,),  # what the user gave wins
+        "channels": "gray",
+        "resize": "stretch",
+    }
+    assert with_recorded_preprocess(tmp_path / "other.onnx", given) == given
+
+
+def test_a_broken_training_record_is_one_clear_error(tmp_path):
+    from qnnflow.quant.ptq.preprocess import with_recorded_preprocess
+
+    (tmp_path / "net.train.json").write_text('{"preprocessing": {"mean": [0.3]}}')
+    with pytest.raises(QnnflowError, match=r"net\.train\.json: unreadable 'preprocessing'"):
+        with_recorded_preprocess(tmp_path / "net.onnx", {"mean": None})

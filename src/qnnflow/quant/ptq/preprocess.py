@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 
@@ -160,3 +161,38 @@ def resolve_preprocess(input_shape: tuple[int, ...], **given) -> Preprocess:
             f"takes {' x '.join(map(str, input_shape[1:]))}"
         )
     return pre
+
+
+RECORD_SUFFIX = ".train.json"
+
+
+def recorded_preprocess(model: str | Path) -> dict:
+    """The preprocessing a model was trained with, from `<model>.train.json` beside it (what
+    `qnnflow train-classifier` writes): {} when there is no record."""
+    import json
+
+    record = Path(model).with_suffix(RECORD_SUFFIX)
+    if not record.is_file():
+        return {}
+    try:
+        given = json.loads(record.read_text()).get("preprocessing") or {}
+        found = {
+            "input_size": tuple(int(v) for v in given["input_size"]),
+            "mean": tuple(float(v) for v in given["mean"]),
+            "std": tuple(float(v) for v in given["std"]),
+            "channels": str(given["channels"]),
+            "resize": str(given.get("resize", "stretch")),
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise QnnflowError(
+            f"{record}: unreadable 'preprocessing' record ({type(exc).__name__}: {exc}); "
+            "fix or remove it, or pass --mean/--std/--channels/--resize"
+        ) from None
+    return found
+
+
+def with_recorded_preprocess(model: str | Path, given: dict) -> dict:
+    """The user's preprocessing options, each one not given taken from the model's training
+    record (so the committed classifiers score as trained without repeating --mean/--std)."""
+    recorded = recorded_preprocess(model)
+    return {k: given[k] if given.get(k) is not None else recorded.get(k) for k in given}
