@@ -64,7 +64,9 @@ RESNET = CLASSIFIERS / "small-resnet-shapes.onnx"  # 3 x 32 x 32
 )
 def test_calib_dir_preprocessing_options(extra, pre, seen, tmp_path):
     images = write_images(tmp_path / "images", 5, (48, 40))
-    args = [RESNET, "--calib-dir", images, "--max-samples", 3, "--batch-size", 2, *extra]
+    model = tmp_path / RESNET.name  # a copy without its training record: the plain defaults
+    model.write_bytes(RESNET.read_bytes())
+    args = [model, "--calib-dir", images, "--max-samples", 3, "--batch-size", 2, *extra]
     run = run_quantize(args, tmp_path / "out.onnx")
     assert isinstance(run.exception, _Stop), run.output
     ((data, batch_size),) = seen
@@ -75,14 +77,15 @@ def test_calib_dir_preprocessing_options(extra, pre, seen, tmp_path):
         assert not np.array_equal(data, load_calib_dir(images, Preprocess((32, 32)), 3))
 
 
-def test_the_committed_digits_model_with_its_training_preprocessing(seen, tmp_path):
-    """small-cnn-digits.train.json: gray, 32x32, mean 0.3056, std 0.3242, stretch."""
+@pytest.mark.parametrize("given", [True, False], ids=["options", "recorded"])
+def test_the_committed_digits_model_with_its_training_preprocessing(given, seen, tmp_path):
+    """small-cnn-digits.train.json: gray, 32x32, mean 0.3056, std 0.3242, stretch; read from
+    the record beside the model when the options are not given."""
     images = write_images(tmp_path / "images", 4, (20, 24))
     pre = ["--channels", "gray", "--mean", "0.3056", "--std", "0.3242", "--resize", "stretch"]
+    pre = [*pre, "--input-size", "32x32"] if given else []
     args = [CLASSIFIERS / "small-cnn-digits.pth", "--model-def", "qnnflow.classify.models:SmallCNN"]
-    run = run_quantize(
-        [*args, "--input-size", "32x32", "--calib-dir", images, *pre], tmp_path / "o.onnx"
-    )
+    run = run_quantize([*args, "--calib-dir", images, *pre], tmp_path / "o.onnx")
     assert isinstance(run.exception, _Stop), run.output
     expected = load_calib_dir(images, Preprocess((32, 32), (0.3056,), (0.3242,), "gray"), None)
     np.testing.assert_array_equal(seen[0][0], expected)
