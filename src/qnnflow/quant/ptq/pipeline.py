@@ -134,8 +134,9 @@ def output_drift(float_module, qmodule, batches: list) -> dict:
     signal-to-quantization-noise ratio (dB) and max absolute difference per output."""
     import torch
 
-    def as_list(out) -> list:
-        return list(out) if isinstance(out, (tuple, list)) else [out]
+    def as_list(out) -> list:  # plain tensors (a QuantTensor output's dequantized value)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        return [o if isinstance(o, torch.Tensor) else o.value for o in outs]
 
     signal: list[float] = []
     noise: list[float] = []
