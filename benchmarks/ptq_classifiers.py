@@ -8,7 +8,7 @@ The Brevitas module is scored (the exported QONNX equals it, tests/quant/ptq pro
 int8 and w4a4 the QONNX is also exported and scored through `qnnflow evaluate` once, to show
 the two agree. Calibration images come from the training split, never the test split.
 
-    .venv/bin/python benchmarks/ptq_classifiers.py            # ~N min on 2 cores
+    .venv/bin/python benchmarks/ptq_classifiers.py            # ~27 min on 2 shared cores
     options: --out benchmarks/results/ptq_classifiers.json  --samples 256  --quick
 
 Prints a markdown table and writes the JSON. Seeded (torch, the dataset generator, the
