@@ -2,6 +2,7 @@
 
 Both go through Brevitas' exporters, then qonnx's cleanup, and are written atomically. The
 bytes are deterministic: the dummy input is fixed and the graph carries no export timestamps.
+The float model's metadata (a detector's head and net records) travels with both.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.util.cleanup import cleanup_model
 
 from qnnflow.errors import QnnflowError
+from qnnflow.quant.ptq.carry_metadata import carry_metadata
 from qnnflow.util.atomic import atomic_write_bytes
 
 
@@ -39,23 +41,34 @@ def _run_exporter(exporter, qmodule, input_shape, kind: str, **kwargs) -> ModelW
 
 
 def export_qonnx(
-    qmodule: torch.nn.Module, input_shape: tuple[int, ...], path: Path
+    qmodule: torch.nn.Module,
+    input_shape: tuple[int, ...],
+    path: Path,
+    metadata: dict[str, str] | None = None,
 ) -> ModelWrapper:
-    """QONNX (Quant / BipolarQuant nodes) of the model at batch 1, cleaned up, at `path`."""
+    """QONNX (Quant / BipolarQuant nodes) of the model at batch 1, cleaned up, at `path`,
+    with the float model's `metadata` (see carry_metadata)."""
     from brevitas.export import export_qonnx as brevitas_export_qonnx
 
     model = _run_exporter(brevitas_export_qonnx, qmodule, input_shape, "QONNX", dynamo=False)
-    model = cleanup_model(model)
+    model = carry_metadata(cleanup_model(model), metadata or {}, "QONNX")
     atomic_write_bytes(Path(path), model.model.SerializeToString())
     return model
 
 
-def export_qcdq(qmodule: torch.nn.Module, input_shape: tuple[int, ...], path: Path) -> ModelWrapper:
-    """Standard QuantizeLinear/DequantizeLinear ONNX of the model, which onnxruntime runs."""
+def export_qcdq(
+    qmodule: torch.nn.Module,
+    input_shape: tuple[int, ...],
+    path: Path,
+    metadata: dict[str, str] | None = None,
+) -> ModelWrapper:
+    """Standard QuantizeLinear/DequantizeLinear ONNX of the model, which onnxruntime runs,
+    with the float model's `metadata`."""
     from brevitas.export import export_onnx_qcdq
 
     _check_qcdq(qmodule)
     model = _run_exporter(export_onnx_qcdq, qmodule, input_shape, "QCDQ", dynamo=False)
+    model = carry_metadata(model, metadata or {}, "QCDQ")
     atomic_write_bytes(Path(path), model.model.SerializeToString())
     return model
 

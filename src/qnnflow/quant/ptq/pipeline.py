@@ -59,6 +59,7 @@ class PTQResult:
     float_module: object
     input_shape: tuple[int, ...]
     report: dict = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)  # the float model's, for the export
 
 
 def load_calibration(source: CalibSource, input_shape: tuple[int, ...]) -> np.ndarray:
@@ -133,8 +134,9 @@ def output_drift(float_module, qmodule, batches: list) -> dict:
     signal-to-quantization-noise ratio (dB) and max absolute difference per output."""
     import torch
 
-    def as_list(out) -> list:
-        return list(out) if isinstance(out, (tuple, list)) else [out]
+    def as_list(out) -> list:  # plain tensors (a QuantTensor output's dequantized value)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        return [o if isinstance(o, torch.Tensor) else o.value for o in outs]
 
     signal: list[float] = []
     noise: list[float] = []
@@ -179,7 +181,8 @@ def quantize_ptq(float_model, options, recovery: Recovery, data: np.ndarray, bat
         "output_drift": output_drift(reference, qmodule, batches),
         **quant_info(qmodule, batches),  # calibration_samples/_batches and every tensor
     }
-    return PTQResult(qmodule, reference, tuple(float_model.input_shape), report)
+    shape = tuple(float_model.input_shape)
+    return PTQResult(qmodule, reference, shape, report, dict(float_model.metadata))
 
 
 def write_outputs(result: PTQResult, output: Path, qcdq: Path | None, header: dict) -> Path:
@@ -192,11 +195,11 @@ def write_outputs(result: PTQResult, output: Path, qcdq: Path | None, header: di
     info_path = output.with_suffix(".quant_info.json")
     with tempfile.TemporaryDirectory(prefix="qnnflow-ptq-") as scratch:
         staged = Path(scratch) / "model.onnx"
-        export_qonnx(result.qmodule, result.input_shape, staged)
+        export_qonnx(result.qmodule, result.input_shape, staged, result.metadata)
         staged_qcdq = None
         if qcdq is not None:
             staged_qcdq = Path(scratch) / "model_qcdq.onnx"
-            export_qcdq(result.qmodule, result.input_shape, staged_qcdq)
+            export_qcdq(result.qmodule, result.input_shape, staged_qcdq, result.metadata)
         atomic_write_bytes(output, staged.read_bytes())
         if staged_qcdq is not None and qcdq is not None:
             atomic_write_bytes(qcdq, staged_qcdq.read_bytes())

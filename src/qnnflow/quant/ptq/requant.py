@@ -76,11 +76,18 @@ def set_layer_output_bits(gm: fx.GraphModule, name: str, options: PTQOptions, bi
 def set_network_output_bits(
     gm: fx.GraphModule, options: PTQOptions, rules: dict[str, LayerRule]
 ) -> None:
-    """The final requantizer at `options.output_bits`, or removed (float output) when None.
+    """Each network output's final requantizer at `options.output_bits`, or removed (float
+    output) when None; a detector with two heads has two.
 
     A final ReLU keeps its act bits; a rule's act_bits on the last layer wins."""
     output = next(n for n in gm.graph.nodes if n.op == "output")
-    last = output.args[0]
+    results = output.args[0]
+    for last in results if isinstance(results, (tuple, list)) else (results,):
+        _set_output_bits(gm, last, options, rules)
+    gm.recompile()
+
+
+def _set_output_bits(gm: fx.GraphModule, last, options: PTQOptions, rules) -> None:
     if getattr(last, "op", None) != "call_module":  # Brevitas' fx Node is not torch.fx's
         return
     module = gm.get_submodule(str(last.target))
@@ -100,4 +107,3 @@ def set_network_output_bits(
         owner = gm.get_submodule(str(producer.target))
         if hasattr(owner, "return_quant_tensor"):
             owner.return_quant_tensor = False
-    gm.recompile()
