@@ -11,19 +11,25 @@ from brevitas.graph.calibrate import QuantizationStatusManager, quantization_sta
 from brevitas.quant_tensor import _unpack_quant_tensor
 
 
-def layer_inputs(
-    model: torch.nn.Module, layer: torch.nn.Module, batches: list[torch.Tensor]
-) -> list[object]:
-    """The first argument of every call of `layer` while `model` runs the batches (a Brevitas
-    QuantTensor stays one, so the layer sees exactly what it sees in the model)."""
-    seen: list[object] = []
-    hook = layer.register_forward_pre_hook(lambda _m, args: seen.append(args[0]))
+def _run_hooked(
+    model: torch.nn.Module, batches: list[torch.Tensor], hook: torch.utils.hooks.RemovableHandle
+) -> None:
+    """Run the batches through `model` without gradients, then remove `hook`."""
     try:
         with torch.no_grad():
             for batch in batches:
                 model(batch)
     finally:
         hook.remove()
+
+
+def layer_inputs(
+    model: torch.nn.Module, layer: torch.nn.Module, batches: list[torch.Tensor]
+) -> list[object]:
+    """The first argument of every call of `layer` while `model` runs the batches (a Brevitas
+    QuantTensor stays one, so the layer sees exactly what it sees in the model)."""
+    seen: list[object] = []
+    _run_hooked(model, batches, layer.register_forward_pre_hook(lambda _m, a: seen.append(a[0])))
     return seen
 
 
@@ -35,12 +41,7 @@ def layer_outputs(
     hook = layer.register_forward_hook(
         lambda _m, _a, out: seen.append(_unpack_quant_tensor(out).detach())
     )
-    try:
-        with torch.no_grad():
-            for batch in batches:
-                model(batch)
-    finally:
-        hook.remove()
+    _run_hooked(model, batches, hook)
     return seen
 
 
