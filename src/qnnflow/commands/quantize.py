@@ -5,7 +5,6 @@ optionally QCDQ ONNX for onnxruntime, and a quant-info JSON of every quantized t
 from __future__ import annotations
 
 import dataclasses
-import json
 import warnings
 from pathlib import Path
 
@@ -13,11 +12,13 @@ import click
 from rich.console import Console
 
 from qnnflow.commands.preprocess_options import preprocess_options
+from qnnflow.commands.quantize_darknet import (
+    DARKNET_SCHEME,
+    is_binary_darknet,
+    quantize_darknet_w1a3,
+)
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
-from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
-
-DARKNET_SCHEME = "w1a3"
 
 
 def _first_last(value: str) -> int | None:
@@ -72,79 +73,9 @@ def _check_outputs(output: Path, qcdq: Path | None) -> None:
         raise QnnflowError(f"--qcdq {qcdq} is the QONNX output too; give it its own name")
 
 
-def _check_calibration(calib_dir: Path | None, calib_data: Path | None) -> None:
-    if (calib_dir is None) == (calib_data is None):
-        raise QnnflowError("pass exactly one of --calib-dir DIR or --calib-data X.npy")
-
-
-def _is_binary_darknet(model: Path) -> bool:
-    """A Darknet cfg whose hidden convs are marked binary=1: the W1A3 quantizer's input."""
-    if model.suffix.lower() != ".cfg":
-        return False
-    from qnnflow.frontend.darknet.cfg_reader import read_cfg
-
-    return any(
-        s.name == "convolutional" and s.has("binary") and s.options["binary"].value.strip() == "1"
-        for s in read_cfg(model)
-    )
-
-
-def _quantize_darknet_w1a3(
-    model_path,
-    weights,
-    calib_dir,
-    calib_method,
-    percentile,
-    max_samples,
-    first_last_bits,
-    input_size,
-    output,
-) -> None:
-    """The Darknet W1A3 quantizer the build runs (binary=1 convs, 3-bit ReLU activations)."""
-    import tempfile
-
-    from qnnflow.errors import QnnflowError
-    from qnnflow.flow.quant_steps import (
-        float_model_advice,
-        is_quantized,
-        needs_quantization,
-        quantize_model,
-    )
-    from qnnflow.flow.steps import step_import, step_tidy
-
-    with tempfile.TemporaryDirectory(prefix="qnnflow-quantize-") as scratch:
-        cfg = BuildConfig(
-            model=model_path,
-            weights=weights,
-            input_size=input_size,
-            output_root=Path(scratch),  # the steps write nothing here; the paths must exist
-            calib_dir=calib_dir,
-            calib_method=calib_method,
-            calib_samples=max_samples,
-            calib_percentile=percentile,
-            first_last_bits=first_last_bits,
-        )
-        model = step_tidy(step_import(None, cfg), cfg)
-    if is_quantized(model):
-        raise QnnflowError(f"{model_path}: nothing to quantize (already quantized)")
-    if not needs_quantization(model):
-        raise QnnflowError(f"{model_path}: {float_model_advice(model)}")
-    quantized, report = quantize_model(model, cfg)
-    atomic_write_bytes(output, quantized.model.SerializeToString())
-    report_path = output.with_suffix(".quant.json")
-    atomic_write_text(report_path, json.dumps({"scheme": DARKNET_SCHEME, **report}, indent=2))
-    Console(soft_wrap=True).print(
-        f"wrote {output} and {report_path} ({len(report['tensors'])} quantized tensors, "
-        f"{report['calibration_images']} calibration images, {calib_method})"
-    )
-
-
 def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, qcdq, pre_opts):
     """Brevitas PTQ of any float model: load, calibrate, recover, export, report."""
-    # Brevitas and torch warn about their own internals (deprecated fx helpers, missing
-    # optional kernels, opset defaults): nothing a user can act on
-    for module in ("brevitas", "torch", "onnxscript"):
-        warnings.filterwarnings("ignore", module=module)
+    _quiet_frameworks()
     from qnnflow.quant.ptq.calib_data import resolve_preprocess
     from qnnflow.quant.ptq.load import load_float_model
     from qnnflow.quant.ptq.mixed import resolve_rules
@@ -161,7 +92,7 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
     source: CalibSource = calib
     if source.images is not None:
         pre = resolve_preprocess(float_model.input_shape, **pre_opts)
-        source = CalibSource(source.images, pre, None, source.max_samples, source.batch_size)
+        source = dataclasses.replace(source, preprocess=pre)
     data = load_calibration(source, float_model.input_shape)
     result = quantize_ptq(float_model, options, recovery, data, source.batch_size)
     header = {
@@ -380,7 +311,7 @@ def quantize_cmd(
     model_path = _model_path(model_arg, model_opt)
     scheme = _scheme(scheme)
     _check_outputs(output, qcdq)
-    darknet_w1a3 = _is_binary_darknet(model_path) and scheme in (None, DARKNET_SCHEME)
+    darknet_w1a3 = is_binary_darknet(model_path) and scheme in (None, DARKNET_SCHEME)
     if auto_mixed:
         _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3)
     if darknet_w1a3:
@@ -388,7 +319,7 @@ def quantize_cmd(
             raise QnnflowError("the Darknet W1A3 quantizer needs --calib-dir IMAGES/")
         if qcdq is not None:
             raise QnnflowError("--qcdq: the Darknet W1A3 quantizer writes QONNX only")
-        _quantize_darknet_w1a3(
+        quantize_darknet_w1a3(
             model_path,
             weights,
             calib_dir,
@@ -400,8 +331,10 @@ def quantize_cmd(
             output,
         )
         return
-    _check_calibration(calib_dir, calib_data)
+    from qnnflow.quant.ptq.pipeline import check_one_source
     from qnnflow.quant.ptq.preprocess import with_recorded_preprocess
+
+    check_one_source(calib_dir, calib_data)
 
     pre_opts = with_recorded_preprocess(model_path, pre_opts)
     from qnnflow.quant.ptq.mixed import load_mixed_config
@@ -470,8 +403,6 @@ def quantize_cmd(
 
 def _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3) -> None:
     """--auto-mixed chooses every layer's bits: it needs the gate and data, not a scheme."""
-    from qnnflow.errors import QnnflowError
-
     if darknet_w1a3:
         raise QnnflowError("--auto-mixed applies to Brevitas PTQ, not the Darknet W1A3 path")
     if scheme is not None or mixed_config is not None:
@@ -487,6 +418,7 @@ def _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a
 
 
 def _quiet_frameworks() -> None:
-    """Brevitas and torch warn about their own internals: nothing a user can act on."""
+    """Brevitas and torch warn about their own internals (deprecated fx helpers, missing
+    optional kernels, opset defaults): nothing a user can act on."""
     for module in ("brevitas", "torch", "onnxscript"):
         warnings.filterwarnings("ignore", module=module)

@@ -62,12 +62,17 @@ class PTQResult:
     metadata: dict[str, str] = field(default_factory=dict)  # the float model's, for the export
 
 
+def check_one_source(images: Path | None, npy: Path | None) -> None:
+    """Calibration comes from images or from an array, never both or neither."""
+    if (images is None) == (npy is None):
+        raise QnnflowError("pass exactly one of --calib-dir DIR or --calib-data X.npy")
+
+
 def load_calibration(source: CalibSource, input_shape: tuple[int, ...]) -> np.ndarray:
     """The calibration set as one (N, C, H, W) float32 array, checked against the model."""
     from qnnflow.quant.ptq.calib_data import load_calib_dir, load_calib_npy
 
-    if (source.images is None) == (source.npy is None):
-        raise QnnflowError("pass exactly one of --calib-dir DIR or --calib-data X.npy")
+    check_one_source(source.images, source.npy)
     if source.npy is not None:
         return load_calib_npy(source.npy, input_shape, source.max_samples)
     assert source.preprocess is not None
