@@ -8,6 +8,15 @@ with cycles <= T (cost = sum of resource fractions of the board, ties to fewer c
 pipeline is then balanced at T. T is searched (bisection over every option's cycle count,
 then a scan upward) for the smallest value whose total, plus the platform overhead, fits
 under the utilization caps and whose weight streaming fits the DDR bandwidth.
+
+DSPs before LUTs: a multi-bit layer offers its multipliers on LUTs or on DSPs (resType),
+and at the board's prices a DSP (1/220 of the XC7Z020's) always looks dearer than the LUTs
+it saves (64/53200 for an int8 product), so the plain cost never spends DSPs. When the
+cheapest choice at T overruns a budget, the DSP term of the cost is discounted, halving
+its weight step by step (DSP_DISCOUNTS, down to free), and the first choice that fits is
+taken: groups move their multipliers to DSPs, most LUT saved per DSP first, until the
+LUT (or FF) budget fits or the DSPs run out. A choice that fits at full price is kept, so
+networks without DSP options (binary, bipolar weights) fold exactly as without it.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from qnnflow.util.checks import positive_finite
 DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
 FOLDING_KEY = "qnnflow.folding"
 LARGEST_LISTED = 3  # layers named when nothing fits
+DSP_DISCOUNTS = (*(0.5**i for i in range(12)), 0.0)  # weights of the DSP term, tried in turn
 
 
 def largest_users(
@@ -60,17 +70,40 @@ class AutoFold(Transformation):
         self.caps = {**DEFAULT_CAPS, **(caps or {})}
         self.clock_hz = board.clock_mhz * 1e6
 
-    def _cost(self, option: Option) -> float:
-        return sum(option.resources.get(k, 0.0) / self.board.resources[k] for k in RESOURCE_KINDS)
+    def _cost(self, option: Option, dsp_weight: float = 1.0) -> float:
+        weights = {"DSP": dsp_weight}
+        return sum(
+            weights.get(k, 1.0) * option.resources.get(k, 0.0) / self.board.resources[k]
+            for k in RESOURCE_KINDS
+        )
 
-    def _choose(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
+    def _choose(
+        self, groups: list[Group], budget_cycles: int, dsp_weight: float = 1.0
+    ) -> list[Option] | None:
         choice = []
         for group in groups:
             feasible = [o for o in group.options if o.cycles <= budget_cycles]
             if not feasible:
                 return None
-            choice.append(min(feasible, key=lambda o: (self._cost(o), o.cycles)))
+            choice.append(min(feasible, key=lambda o: (self._cost(o, dsp_weight), o.cycles)))
         return choice
+
+    def _choose_fitting(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
+        """The cheapest choice at full DSP price; when it overruns a budget, the first that
+        fits as the DSP term gets cheaper (DSP_DISCOUNTS), else the full-price one."""
+        first = self._choose(groups, budget_cycles)
+        if first is None or self._overrun(first, budget_cycles) is None:
+            return first
+        if not any(o.resources.get("DSP", 0.0) for g in groups for o in g.options):
+            return first  # nothing to move onto DSPs
+        for weight in DSP_DISCOUNTS[1:]:
+            choice = self._choose(groups, budget_cycles, weight)
+            if self._overrun(choice, budget_cycles) is None:
+                return choice
+            over = self._over_budget(choice)
+            if over is not None and over[0] == "DSP":
+                break  # a cheaper DSP only takes more of them
+        return first
 
     def _over_budget(self, choice: list[Option]) -> tuple[str, float, float] | None:
         """(resource kind, used, limit) of the first resource the choice overruns, or None."""
@@ -94,7 +127,7 @@ class AutoFold(Transformation):
         return None
 
     def _fits(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
-        choice = self._choose(groups, budget_cycles)
+        choice = self._choose_fitting(groups, budget_cycles)
         if choice is None or self._overrun(choice, budget_cycles) is not None:
             return None
         return choice
@@ -121,7 +154,7 @@ class AutoFold(Transformation):
 
     def _best_for_target(self, groups: list[Group]) -> tuple[list[Option] | None, str]:
         budget_cycles = int(self.clock_hz / self.target_fps)
-        choice = self._choose(groups, budget_cycles)
+        choice = self._choose_fitting(groups, budget_cycles)
         if choice is None:
             return None, "a layer cannot reach it at any folding"
         why = self._overrun(choice, budget_cycles)
