@@ -99,12 +99,13 @@ def test_dsp_is_refused_where_it_cannot_be(wdt, idt, message):
     assert mvu("INT24", "INT18", "dsp").check_folding() is None  # 24 x 18 fits
 
 
-def test_folding_offers_lut_and_dsp_where_legal():
+def test_folding_offers_auto_and_the_other_style_where_legal():
     def res_types(wdt, idt):
         model = mvu_model(wdt, idt)
         options = op_of(model).fold_options(model, FoldPlan())
         return {o["MatrixVectorUnit_0"].get("resType") for o in options}
 
-    assert res_types("INT8", "UINT8") == {"lut", "dsp"}
-    assert res_types("INT20", "INT20") == {"lut"}
+    assert res_types("INT8", "UINT8") == {"auto", "lut"}  # auto: DSPs
+    assert res_types("INT4", "INT8") == {"auto", "dsp"}  # auto: LUTs
+    assert res_types("INT20", "INT20") == {"auto"}  # auto: LUTs, no DSP can take them
     assert res_types("BIPOLAR", "UINT3") == {None}  # nothing to choose, attr untouched

@@ -182,11 +182,13 @@ class MatrixVectorUnit(HWOp):
 
     def res_type_choices(self) -> list[str]:
         """The multiplier styles folding may choose: none for bipolar weights (no multiplier),
-        else lut, and dsp where the operands fit a DSP48E1."""
-        if self.multiplier_style() == "none":
+        else auto (the default rule) and the other of lut/dsp where it is legal."""
+        wdt, idt = self.weight_dtype(), self.input_dtype()
+        if multiplier_style("auto", wdt, idt) == "none":
             return []
-        legal = dsp_problem(self.weight_dtype(), self.input_dtype()) is None
-        return ["lut", "dsp"] if legal else ["lut"]
+        other = "lut" if multiplier_style("auto", wdt, idt) == "dsp" else "dsp"
+        legal = other == "lut" or dsp_problem(wdt, idt) is None
+        return ["auto", other] if legal else ["auto"]
 
     def streamed(self) -> bool:
         return self.get_nodeattr("mem_mode") == "stream_ddr"

@@ -35,11 +35,11 @@ def int8_fc(widths=WIDTHS, seed=0):
     return chain.model([1, widths[-1]], input_dtype="UINT8").transform(ConvertToHW())
 
 
-def offer_lut_only(monkeypatch) -> None:
-    """Folding offers LUT multipliers only (the choice before resType)."""
+def offer_only(monkeypatch, kept: str) -> None:
+    """Folding offers only resType `kept` ("auto": the rule before resType)."""
     legal = MatrixVectorUnit.res_type_choices
     monkeypatch.setattr(
-        MatrixVectorUnit, "res_type_choices", lambda self: [c for c in legal(self) if c == "lut"]
+        MatrixVectorUnit, "res_type_choices", lambda self: [c for c in legal(self) if c == kept]
     )
 
 
@@ -50,8 +50,9 @@ def fold(model, board, target_fps=None):
     return folded, estimate
 
 
-def res_types(model) -> list[str]:
-    return [hw_op(n).get_nodeattr("resType") for n in hw_nodes(model)]
+def styles(model) -> list[str]:
+    """Where each layer's multipliers are (resType with auto resolved)."""
+    return [hw_op(n).multiplier_style() for n in hw_nodes(model)]
 
 
 def run(model, x):
@@ -61,11 +62,11 @@ def run(model, x):
 def test_lut_bound_int8_network_goes_faster_on_dsps(monkeypatch):
     board, model = load_board("pynq_z2"), int8_fc()
     folded, estimate = fold(model, board)
-    offer_lut_only(monkeypatch)
+    offer_only(monkeypatch, "lut")
     lut_model, lut = fold(model, board)
-    assert set(res_types(lut_model)) == {"lut"} and lut.totals()["DSP"] == 0
+    assert set(styles(lut_model)) == {"lut"} and lut.totals()["DSP"] == 0
     assert lut.utilization(board)["LUT"] > 0.85  # LUT-bound
-    assert "dsp" in res_types(folded) and 0 < estimate.totals()["DSP"] <= 0.9 * 220
+    assert "dsp" in styles(folded) and 0 < estimate.totals()["DSP"] <= 0.9 * 220
     assert estimate.fps > lut.fps and estimate.totals()["LUT"] < lut.totals()["LUT"]
     x = np.random.default_rng(1).integers(0, 256, size=(1, 32)).astype(np.float32)
     np.testing.assert_array_equal(run(folded, x), run(model, x))
@@ -73,10 +74,14 @@ def test_lut_bound_int8_network_goes_faster_on_dsps(monkeypatch):
     assert "DSP" in report and "resType=dsp" in report
 
 
-def test_a_target_that_fits_only_with_dsps(monkeypatch):
-    board, model = load_board("pynq_z2"), int8_fc()
-    folded, estimate = fold(model, board, target_fps=12e6)
-    assert estimate.fps >= 12e6 and "dsp" in res_types(folded)
-    offer_lut_only(monkeypatch)
-    with pytest.raises(QnnflowError, match=r"target 1.2e\+07 fps does not fit pynq_z2 \(LUT"):
-        model.transform(AutoFold(board, 12e6))
+@pytest.mark.parametrize("kept", ["auto", "lut"])
+def test_a_target_that_fits_only_with_more_dsps(monkeypatch, kept):
+    """At 8 Mfps the rule before resType (and LUTs alone) overruns the LUTs; AutoFold moves
+    more products onto DSPs instead."""
+    board, model = load_board("pynq_z2"), int8_fc((24, 32, 32, 32, 32, 32, 10))
+    folded, estimate = fold(model, board, target_fps=8e6)
+    assert estimate.fps >= 8e6 and "dsp" in styles(folded)
+    offer_only(monkeypatch, kept)
+    with pytest.raises(QnnflowError, match=r"target 8e\+06 fps does not fit pynq_z2 \(LUT"):
+        model.transform(AutoFold(board, 8e6))
+    assert estimate.totals()["DSP"] > fold(model, board, target_fps=6e6)[1].totals()["DSP"]
