@@ -19,11 +19,26 @@
 
 namespace qnnflow {
 
+// How a multiply is bound (the op's resType): a MULTIPLY type has a static
+// `product<BITS>(a, b)` and a PACK_SHIFT (S > 0: two lanes share one multiplier, their
+// weights packed as w_hi * 2^S + w_lo; see packed_pair_dot). The renderer generates one
+// with `#pragma HLS BIND_OP ... impl=dsp|fabric` for an explicit resType; this one leaves
+// the choice to the tool. All give the same numbers.
+struct multiply_any {
+    static constexpr int PACK_SHIFT = 0;
+    template <int BITS, typename A, typename B>
+    static dp_int<BITS> product(const A &a, const B &b) {
+#pragma HLS INLINE
+        return dp_int<BITS>(a * b);
+    }
+};
+
 // One lane's partial dot product over SIMD inputs x (extended by one bit, so that signed
 // and unsigned inputs multiply alike and a bipolar weight can negate them without overflow):
 // bipolar weights select x or -x (no multiplier), wider ones multiply. `planes` is the
 // simulation's shortcut for bipolar weights (bit_planes.hpp), empty in synthesis.
-template <unsigned SIMD, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS>
+template <unsigned SIMD, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS,
+          typename MULTIPLY>
 dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD],
                      const bit_planes<SIMD, IN_BITS, IN_SIGNED> &planes,
                      const ap_uint<SIMD * W_BITS> &w) {
@@ -43,16 +58,44 @@ dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD],
         if (W_BITS == 1) {
             sum += negate_unless<IN_BITS + 2>(weight[s] != 0, x[s]);
         } else {
-            sum += dp_int<W_BITS + IN_BITS + 1>(weight[s] * x[s]);
+            sum += MULTIPLY::template product<W_BITS + IN_BITS + 1>(weight[s], x[s]);
         }
     }
     return sum;
 }
 
+// Two lanes' partial dot products on one multiplier per input: P = sum of
+// (w_hi * 2^S + w_lo) * x = lo + hi * 2^S, where lo and hi (each of at most S bits with its
+// sign, the renderer's packing rule) are the two lanes' sums; lo is P's low S bits
+// sign-extended, hi = (P - lo) / 2^S exactly.
+template <unsigned SIMD, unsigned IN_BITS, unsigned W_BITS, int ACC_BITS, typename MULTIPLY>
+void packed_pair_dot(const dp_int<IN_BITS + 1> (&x)[SIMD], const ap_uint<SIMD * W_BITS> &w_lo,
+                     const ap_uint<SIMD * W_BITS> &w_hi, dp_int<ACC_BITS> &lo,
+                     dp_int<ACC_BITS> &hi) {
+#pragma HLS INLINE
+    constexpr int S = MULTIPLY::PACK_SHIFT > 0 ? MULTIPLY::PACK_SHIFT : 1;
+    constexpr int PACKED_BITS = S + (int)W_BITS + 1, P_BITS = 2 * S;
+    dp_int<W_BITS> low[SIMD], high[SIMD];
+#pragma HLS ARRAY_PARTITION variable=low complete
+#pragma HLS ARRAY_PARTITION variable=high complete
+    unpack_elements<SIMD, W_BITS, true, W_BITS>(w_lo, low);
+    unpack_elements<SIMD, W_BITS, true, W_BITS>(w_hi, high);
+    dp_int<P_BITS> p = 0;
+    for (unsigned s = 0; s < SIMD; s++) {
+#pragma HLS UNROLL
+        const dp_int<PACKED_BITS> packed = dp_int<PACKED_BITS>(high[s]) * (1LL << S) + low[s];
+        p += MULTIPLY::template product<P_BITS>(packed, x[s]);
+    }
+    constexpr long long HALF = 1LL << (S - 1);
+    const dp_int<S> field = dp_int<S>(((p + HALF) & (2 * HALF - 1)) - HALF);
+    lo = field;
+    hi = dp_int<ACC_BITS>(dp_int<P_BITS>(p - field) >> S);
+}
+
 // Every lane's partial sum over one input word of SIMD elements: popcount(XNOR) in XNOR
 // mode, else the dot product of the unpacked inputs with the lane's weights.
 template <unsigned SIMD, unsigned PE, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS,
-          bool XNOR, int ACC_BITS>
+          bool XNOR, int ACC_BITS, typename MULTIPLY>
 void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_BITS> (&w)[PE],
                    dp_int<ACC_BITS> (&partial)[PE]) {
 #pragma HLS INLINE
@@ -69,9 +112,16 @@ void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_B
 #pragma HLS ARRAY_PARTITION variable=x complete
     unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(word, x);
     const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
-    for (unsigned lane = 0; lane < PE; lane++) {
+    constexpr unsigned PAIRED = MULTIPLY::PACK_SHIFT > 0 && W_BITS > 1 ? PE - PE % 2 : 0;
+    for (unsigned lane = 0; lane < PAIRED; lane += 2) {
 #pragma HLS UNROLL
-        partial[lane] = dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS>(x, planes, w[lane]);
+        packed_pair_dot<SIMD, IN_BITS, W_BITS, ACC_BITS, MULTIPLY>(
+            x, w[lane], w[lane + 1], partial[lane], partial[lane + 1]);
+    }
+    for (unsigned lane = PAIRED; lane < PE; lane++) {  // every lane unless packed; an odd one
+#pragma HLS UNROLL
+        partial[lane] =
+            dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS, MULTIPLY>(x, planes, w[lane]);
     }
 }
 
@@ -94,11 +144,12 @@ ap_uint<PE * OUT_BITS> activate_lanes(const ACC (&acc)[PE], const ACTIVATION &ac
 // and replayed from a buffer for the other MH/PE - 1 folds.
 template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
           unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, bool XNOR, int ACC_BITS,
-          unsigned OUT_BITS, typename W_LIMB, unsigned W_LIMBS, typename ACTIVATION>
+          unsigned OUT_BITS, typename W_LIMB, unsigned W_LIMBS, typename ACTIVATION,
+          typename MULTIPLY = multiply_any>
 void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                   hls::stream<ap_uint<PE * OUT_BITS>> &out,
                   const W_LIMB (&weights)[PE][(MW / SIMD) * (MH / PE)][W_LIMBS],
-                  const ACTIVATION &activation) {
+                  const ACTIVATION &activation, const MULTIPLY & = MULTIPLY()) {
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     ap_uint<SIMD * IN_BITS> input_buffer[SF];
@@ -123,7 +174,8 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         }
         dp_int<ACC_BITS> partial[PE];
 #pragma HLS ARRAY_PARTITION variable=partial complete
-        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS>(word, w, partial);
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(word, w,
+                                                                                 partial);
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
             acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);
@@ -143,7 +195,7 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 // vector 0, and stay in `slice` for the group's other vectors.
 template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
           unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, bool XNOR, int ACC_BITS,
-          unsigned OUT_BITS, typename ACTIVATION>
+          unsigned OUT_BITS, typename ACTIVATION, typename MULTIPLY>
 void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                      hls::stream<ap_uint<PE * OUT_BITS>> &out,
                      hls::stream<ap_uint<PE * SIMD * W_BITS>> &slice_words,
@@ -176,7 +228,8 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         }
         dp_int<ACC_BITS> partial[PE];
 #pragma HLS ARRAY_PARTITION variable=partial complete
-        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS>(word, w, partial);
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(word, w,
+                                                                                 partial);
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
             acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);
@@ -196,10 +249,10 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 // holds the (MH/PE) * (MW/SIMD) slice words of ddr_weights.hpp's image, group by group.
 template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned VECTORS,
           unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, bool XNOR, int ACC_BITS,
-          unsigned OUT_BITS, typename ACTIVATION>
+          unsigned OUT_BITS, typename ACTIVATION, typename MULTIPLY = multiply_any>
 void mvu_stream_ddr(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                     hls::stream<ap_uint<PE * OUT_BITS>> &out, const ap_uint<DDR_WORD_BITS> *ddr,
-                    const ACTIVATION &activation) {
+                    const ACTIVATION &activation, const MULTIPLY & = MULTIPLY()) {
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
 #pragma HLS DATAFLOW
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
@@ -208,7 +261,7 @@ void mvu_stream_ddr(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 #pragma HLS STREAM variable=slice_words depth=SF
     read_ddr_weights<NF * SF, PE * SIMD * W_BITS>(ddr, slice_words);
     mvu_group_major<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS,
-                    OUT_BITS>(in, out, slice_words, activation);
+                    OUT_BITS, ACTIVATION, MULTIPLY>(in, out, slice_words, activation);
 }
 
 }  // namespace qnnflow

@@ -92,9 +92,15 @@ class NetworkEstimate:
 
 
 def folding_of(op) -> dict:
+    """The folding attributes, and where the multipliers went (resType with auto resolved)
+    for an op that has multipliers."""
     types = op.get_nodeattr_types()
     keys = ("PE", "SIMD", "mem_mode", "frameBuffer", "frameReplays")
-    return {k: op.get_nodeattr(k) for k in keys if k in types}
+    folding = {k: op.get_nodeattr(k) for k in keys if k in types}
+    style = getattr(op, "multiplier_style", None)
+    if style is not None and style() != "none":
+        folding["resType"] = style()
+    return folding
 
 
 def estimate_network(model: ModelWrapper, board: Board) -> NetworkEstimate:

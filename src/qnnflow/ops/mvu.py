@@ -3,6 +3,7 @@ folded onto PE output lanes x SIMD input lanes."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -17,6 +18,13 @@ from qnnflow.ops.bipolar import (
 )
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
 from qnnflow.ops.graph_queries import hw_op, producer_of_class
+from qnnflow.ops.mvu_multipliers import (
+    RES_TYPES,
+    dsp_pack_shift,
+    dsp_problem,
+    multiplier_style,
+    multiply_add_cost,
+)
 from qnnflow.ops.pad import ZeroPad
 from qnnflow.ops.sliding_window import SlidingWindow
 
@@ -48,9 +56,15 @@ class MatrixVectorUnit(HWOp):
     Weights on chip (mem_mode internal): MW*MH/(PE*SIMD) words of PE*SIMD*wbits bits, in
     BRAM36 (ram_style block, or auto when deeper than 128 words) else LUTRAM. Thresholds:
     MH*T*acc_bits bits of LUTRAM.
-    LUT = 100 + PE*(SIMD*m + SIMD*acc + acc + T*ceil(acc/2)) + LUTRAM, where m = abits for
-    bipolar weights (conditional negate), else wbits*abits; a DSP per lane when both operands
-    exceed 4 bits (then m = 0). FF = 100 + PE*(SIMD*abits + 2*acc).
+    LUT = 100 + MAC + PE*(acc + T*ceil(acc/2)) + LUTRAM, FF = 100 + PE*(SIMD*abits + 2*acc).
+    MAC, the multipliers and adder trees, follows resType (qnnflow.ops.mvu_multipliers):
+    "lut": PE*SIMD*(wbits*abits + acc) (abits for bipolar weights: a conditional negate,
+    no multiplier; such layers refuse "dsp"); "dsp": a DSP48E1 per product and the adder
+    tree in fabric, PE*SIMD*acc LUTs, or, when two products sharing an activation fit one
+    DSP48E1 (the packing rule there; guard bits from SIMD), SIMD*ceil(PE/2) DSPs; operands
+    wider than the 25 x 18 multiplier refuse "dsp". "auto": dsp when both operands exceed
+    4 bits, else lut. The C++ is the same for all (bit-exact); the renderer binds the
+    multiply (BIND_OP impl=dsp|fabric) and packs lane pairs when the estimate does.
     XNOR mode: acc = ceil(log2(MW + 1)) bits (an unsigned popcount); per lane SIMD XNOR LUTs
     and a popcount tree of about SIMD LUTs (LUT6 compressors) replace the multiply-adds:
     LUT = 100 + PE*(2*SIMD + acc + T*ceil(acc/2)) + LUTRAM, FF = 100 + PE*(SIMD + 2*acc).
@@ -71,7 +85,7 @@ class MatrixVectorUnit(HWOp):
     and C (the stream's words never straddle a pixel, so a width converter can regroup them).
     """
 
-    FOLD_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style")
+    FOLD_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style", "resType")
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -86,6 +100,7 @@ class MatrixVectorUnit(HWOp):
             ActVal=("i", False, 0),
             mem_mode=("s", False, "internal", {"internal", "stream_ddr"}),
             ram_style=("s", False, "auto", {"auto", "block", "distributed"}),
+            resType=("s", False, "auto", set(RES_TYPES)),  # multipliers: LUTs or DSP48E1s
         )
         return attrs
 
@@ -148,6 +163,32 @@ class MatrixVectorUnit(HWOp):
                 f"output stream of {self.outstream_width_bits()} bits exceeds "
                 f"{MAX_STREAM_BITS} (lower PE)"
             )
+        if self.get_nodeattr("resType") == "dsp":
+            problem = dsp_problem(self.weight_dtype(), self.input_dtype())
+            if problem:
+                raise self.fail(f'resType "dsp": {problem}; use "lut" or "auto"')
+
+    def multiplier_style(self) -> str:
+        """'none' (bipolar weights), 'lut' or 'dsp': resType with auto resolved."""
+        return multiplier_style(
+            self.get_nodeattr("resType"), self.weight_dtype(), self.input_dtype()
+        )
+
+    def dsp_pack_shift(self) -> int:
+        """The low field's width when two lanes' products share a DSP48E1, else 0."""
+        if self.multiplier_style() != "dsp":
+            return 0
+        return dsp_pack_shift(self.weight_dtype(), self.input_dtype(), self.get_nodeattr("SIMD"))
+
+    def res_type_choices(self) -> list[str]:
+        """The multiplier styles folding may choose: none for bipolar weights (no multiplier),
+        else auto (the default rule) and the other of lut/dsp where it is legal."""
+        wdt, idt = self.weight_dtype(), self.input_dtype()
+        if multiplier_style("auto", wdt, idt) == "none":
+            return []
+        other = "lut" if multiplier_style("auto", wdt, idt) == "dsp" else "dsp"
+        legal = other == "lut" or dsp_problem(wdt, idt) is None
+        return ["auto", other] if legal else ["auto"]
 
     def streamed(self) -> bool:
         return self.get_nodeattr("mem_mode") == "stream_ddr"
@@ -167,8 +208,8 @@ class MatrixVectorUnit(HWOp):
         return {"PE": divisors(self.get_nodeattr("MH")), "SIMD": divisors(self.get_nodeattr("MW"))}
 
     def fold_options(self, model, plan: FoldPlan) -> list[dict[str, dict]]:
-        """SIMD over the window's input channels x PE over MH; the memory mode and the
-        window's frame buffer and replays follow the plan."""
+        """SIMD over the window's input channels x PE over MH x the legal multiplier styles;
+        the memory mode and the window's frame buffer and replays follow the plan."""
         name, mh = self.onnx_node.name, self.get_nodeattr("MH")
         swg, partners = self.window_node(model), self.fold_partners(model)
         if swg is not None:
@@ -176,16 +217,18 @@ class MatrixVectorUnit(HWOp):
         else:
             channels = math.gcd(self.get_nodeattr("MW"), self._stream_channels(model))
         mode = "stream_ddr" if name in plan.streamed else "internal"
+        res_types = self.res_type_choices() or [None]  # None: no multiplier to choose
         options = []
-        for simd in divisors(channels):
-            for pe in divisors(mh):
-                attrs = {name: {"PE": pe, "SIMD": simd, "mem_mode": mode}}
-                for node in partners:
-                    attrs[node.name] = {"SIMD": simd}
-                if swg is not None:
-                    attrs[swg.name]["frameReplays"] = mh // pe if mode == "stream_ddr" else 1
-                    attrs[swg.name]["frameBuffer"] = int(name in plan.frame_buffered)
-                options.append(attrs)
+        for simd, pe, res_type in itertools.product(divisors(channels), divisors(mh), res_types):
+            attrs = {name: {"PE": pe, "SIMD": simd, "mem_mode": mode}}
+            if res_type is not None:
+                attrs[name]["resType"] = res_type
+            for node in partners:
+                attrs[node.name] = {"SIMD": simd}
+            if swg is not None:
+                attrs[swg.name]["frameReplays"] = mh // pe if mode == "stream_ddr" else 1
+                attrs[swg.name]["frameBuffer"] = int(name in plan.frame_buffered)
+            options.append(attrs)
         return options
 
     def _stream_channels(self, model) -> int:
@@ -239,13 +282,11 @@ class MatrixVectorUnit(HWOp):
         wbits, abits = self.weight_dtype().bitwidth(), self.input_dtype().bitwidth()
         acc, t = self.acc_bits(), self.get_nodeattr("numThresholds")
         res = zero_resources()
-        use_dsp = wbits > 4 and abits > 4
-        mult = (
-            0
-            if use_dsp
-            else (abits if self.weight_dtype() == DataType["BIPOLAR"] else wbits * abits)
+        style = self.multiplier_style()
+        lut_bits = abits if style == "none" else wbits * abits
+        mac_lut, res["DSP"] = multiply_add_cost(
+            style, pe, simd, lut_bits, acc, self.dsp_pack_shift()
         )
-        res["DSP"] = float(pe * simd) if use_dsp else 0.0
         if self.get_nodeattr("mem_mode") == "stream_ddr":
             self._add_stream_buffers(res)
         else:
@@ -255,7 +296,7 @@ class MatrixVectorUnit(HWOp):
         if self.xnor_mode():  # XNOR per lane, a popcount tree of about SIMD LUTs
             res["LUT"] += 100.0 + pe * (2 * simd + compare)
         else:
-            res["LUT"] += 100.0 + pe * (simd * mult + simd * acc + compare)
+            res["LUT"] += 100.0 + mac_lut + pe * compare
         res["LUT"] += res["LUTRAM"]
         res["FF"] += 100.0 + pe * (simd * abits + 2 * acc)
         return res

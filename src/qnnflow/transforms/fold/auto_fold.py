@@ -8,6 +8,17 @@ with cycles <= T (cost = sum of resource fractions of the board, ties to fewer c
 pipeline is then balanced at T. T is searched (bisection over every option's cycle count,
 then a scan upward) for the smallest value whose total, plus the platform overhead, fits
 under the utilization caps and whose weight streaming fits the DDR bandwidth.
+
+DSPs before LUTs: a multi-bit layer offers its multipliers by the default rule (resType
+auto: DSPs when both operands exceed 4 bits) and the other way (lut or dsp). At T the
+default choice (auto options only) is tried first, so a network that fits folds exactly as
+it did before resType. When that overruns a budget, every option competes with the DSP
+term of the cost discounted, its weight halving step by step from 1 (DSP_DISCOUNTS, down
+to almost free), and the first choice that fits is taken: at full price a DSP (1/220 of
+the XC7Z020's) looks dearer than the LUTs it saves (64/53200 for an int8 product), so a
+DSP-bound network moves products to LUTs; as the weight falls, groups move their
+multipliers onto DSPs, most LUT saved per DSP first, until the LUTs fit or the DSPs run
+out. Networks without multiplier choices (binary, bipolar weights) never get that far.
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ from qnnflow.util.checks import positive_finite
 DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
 FOLDING_KEY = "qnnflow.folding"
 LARGEST_LISTED = 3  # layers named when nothing fits
+DSP_DISCOUNTS = tuple(0.5**i for i in range(16))  # weights of the DSP term, tried in turn
+RES_TYPE = "resType"  # the folding attribute choosing LUT or DSP multipliers
 
 
 def largest_users(
@@ -48,6 +61,11 @@ def largest_users(
     return f"; most {kind}: {listed}" if listed else ""
 
 
+def _default_multipliers(option: Option) -> bool:
+    """The option keeps every layer's multipliers where resType auto puts them."""
+    return all(attrs.get(RES_TYPE, "auto") == "auto" for attrs in option.attrs.values())
+
+
 class AutoFold(Transformation):
     """Fold for max fps (target_fps=None) or the cheapest folding reaching target_fps."""
 
@@ -60,17 +78,45 @@ class AutoFold(Transformation):
         self.caps = {**DEFAULT_CAPS, **(caps or {})}
         self.clock_hz = board.clock_mhz * 1e6
 
-    def _cost(self, option: Option) -> float:
-        return sum(option.resources.get(k, 0.0) / self.board.resources[k] for k in RESOURCE_KINDS)
+    def _cost(self, option: Option, dsp_weight: float = 1.0) -> float:
+        weights = {"DSP": dsp_weight}
+        return sum(
+            weights.get(k, 1.0) * option.resources.get(k, 0.0) / self.board.resources[k]
+            for k in RESOURCE_KINDS
+        )
 
-    def _choose(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
+    def _choose(
+        self, groups: list[Group], budget_cycles: int, dsp_weight: float | None = None
+    ) -> list[Option] | None:
+        """Each group's cheapest option within the budget: among the default multipliers
+        (dsp_weight None), else among all with the DSP term weighted by dsp_weight."""
         choice = []
         for group in groups:
             feasible = [o for o in group.options if o.cycles <= budget_cycles]
+            if dsp_weight is None:
+                feasible = [o for o in feasible if _default_multipliers(o)] or feasible
             if not feasible:
                 return None
-            choice.append(min(feasible, key=lambda o: (self._cost(o), o.cycles)))
+            weight = 1.0 if dsp_weight is None else dsp_weight
+            choice.append(min(feasible, key=lambda o: (self._cost(o, weight), o.cycles)))
         return choice
+
+    def _choose_fitting(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
+        """The default multipliers' cheapest choice; when it overruns a budget, the first
+        that fits as the DSP term gets cheaper (DSP_DISCOUNTS), else the default one."""
+        first = self._choose(groups, budget_cycles)
+        if first is None or self._overrun(first, budget_cycles) is None:
+            return first
+        if all(_default_multipliers(o) for g in groups for o in g.options):
+            return first  # no multiplier to move
+        for weight in DSP_DISCOUNTS:
+            choice = self._choose(groups, budget_cycles, weight)
+            if self._overrun(choice, budget_cycles) is None:
+                return choice
+            over = self._over_budget(choice)
+            if over is not None and over[0] == "DSP":
+                break  # a cheaper DSP only takes more of them
+        return first
 
     def _over_budget(self, choice: list[Option]) -> tuple[str, float, float] | None:
         """(resource kind, used, limit) of the first resource the choice overruns, or None."""
@@ -94,7 +140,7 @@ class AutoFold(Transformation):
         return None
 
     def _fits(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
-        choice = self._choose(groups, budget_cycles)
+        choice = self._choose_fitting(groups, budget_cycles)
         if choice is None or self._overrun(choice, budget_cycles) is not None:
             return None
         return choice
@@ -121,7 +167,7 @@ class AutoFold(Transformation):
 
     def _best_for_target(self, groups: list[Group]) -> tuple[list[Option] | None, str]:
         budget_cycles = int(self.clock_hz / self.target_fps)
-        choice = self._choose(groups, budget_cycles)
+        choice = self._choose_fitting(groups, budget_cycles)
         if choice is None:
             return None, "a layer cannot reach it at any folding"
         why = self._overrun(choice, budget_cycles)

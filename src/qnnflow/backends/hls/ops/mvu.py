@@ -2,7 +2,9 @@
 `qnnflow::mvu_stream_ddr` (weights read from DDR once per frame, group-major output) in
 hls/qnnflow/mvu.hpp, with the weights and thresholds in a generated `<name>_params.hpp`.
 XNOR mode (BIPOLAR inputs and weights) accumulates a popcount: its thresholds are already
-popcount thresholds, and without thresholds `popcount_to_dot` emits 2p - MW."""
+popcount thresholds, and without thresholds `popcount_to_dot` emits 2p - MW.
+An explicit resType (lut/dsp) becomes a generated MULTIPLY type whose product carries
+`#pragma HLS BIND_OP op=mul impl=fabric|dsp` (and the DSP packing shift of the estimate)."""
 
 from __future__ import annotations
 
@@ -86,6 +88,9 @@ def render(model: ModelWrapper, node) -> LayerCode:
     args = [mw, mh, simd, pe, vectors, idt.bitwidth(), str(element_signed(idt)).lower(), wbits]
     args += [str(xnor).lower(), acc_bits, odt.bitwidth()]
     template = ", ".join(map(str, args))
+    multiply, multiply_type = multiply_code(name, op)
+    if multiply_type:
+        arrays.insert(0, multiply_type)
     mm_ports: tuple[MMPort, ...] = ()
     if streamed:
         image = params.ddr_image(codes, pe, simd, wbits)
@@ -94,14 +99,17 @@ def render(model: ModelWrapper, node) -> LayerCode:
         arrays.append(params.ddr_sim_array(symbol, image))
         mm_ports = (MMPort(port, params.DDR_WORD_BITS, image.size // 8, f"{symbol}.data()"),)
         _warn_if_reader_is_slower(node, op, pe, simd, wbits)
-        body.append(f"    qnnflow::mvu_stream_ddr<{template}>(in0, out0, {port}, activation);")
+        body.append(
+            f"    qnnflow::mvu_stream_ddr<{template}>(in0, out0, {port}, activation{multiply});"
+        )
     else:
         limbs = params.folded_weight_limbs(codes, pe, simd, wbits)
         ctype = params.limb_type(simd * wbits)[1]
         arrays.append(params.c_array(f"{name}_weights", ctype, limbs))
         body[:0] = _weight_pragmas(f"{name}_weights", op.get_nodeattr("ram_style"), limbs.shape)
         body.append(
-            f"    qnnflow::mvu_internal<{template}>(in0, out0, {name}_weights, activation);"
+            f"    qnnflow::mvu_internal<{template}>(in0, out0, {name}_weights, activation"
+            f"{multiply});"
         )
     title = f"parameters of {node.op_type} '{node.name}'"
     return LayerCode(
@@ -114,6 +122,39 @@ def render(model: ModelWrapper, node) -> LayerCode:
         files={f"{name}_params.hpp": params.header(title, arrays)},
         mm_ports=mm_ports,
     )
+
+
+BIND_IMPL = {"lut": "fabric", "dsp": "dsp"}  # resType -> BIND_OP impl of the multiply
+
+
+def multiply_code(name: str, op) -> tuple[str, str]:
+    """(the kernel's extra MULTIPLY argument, its type for the parameter header): none for
+    resType auto or a layer without multipliers (the tool chooses, multiply_any)."""
+    res_type = op.get_nodeattr("resType")
+    if res_type == "auto" or op.multiplier_style() == "none":
+        return "", ""
+    symbol = f"{name}_multiply"
+    shift = op.dsp_pack_shift()
+    where = "LUTs" if res_type == "lut" else "DSP48E1s"
+    if shift:
+        where += f", two per DSP (low field {shift} bits)"
+    lines = [
+        '#include "qnnflow/datapath.hpp"',
+        "",
+        f"// resType {res_type}: every product of the layer on {where}",
+        f"struct {symbol} {{",
+        f"    static constexpr int PACK_SHIFT = {shift};",
+        "    template <int BITS, typename A, typename B>",
+        "    static qnnflow::dp_int<BITS> product(const A &a, const B &b) {",
+        "#pragma HLS INLINE",
+        "        qnnflow::dp_int<BITS> p = a * b;",
+        f"#pragma HLS BIND_OP variable=p op=mul impl={BIND_IMPL[res_type]}",
+        "        return p;",
+        "    }",
+        "};",
+        "",
+    ]
+    return f", {symbol}()", "\n".join(lines)
 
 
 def _weight_pragmas(array: str, ram_style: str, shape: tuple[int, ...]) -> list[str]:
