@@ -75,9 +75,9 @@ def conv_roles(model: ModelWrapper, records: list[dict]) -> list[ConvRole]:
         act = rec["activation"]
         if act not in SIGNED_ACTIVATIONS + UNSIGNED_ACTIVATIONS:
             raise QnnflowError(
-                f"{cfg}:{rec['line']}: layer {rec['index']} uses activation={act}; its W1A3 "
-                "activation quantizer needs a monotonic activation with a known inverse in "
-                "front (relu: unsigned 3-bit codes, leaky or linear: signed)"
+                f"{cfg}:{rec['line']}: layer {rec['index']} uses activation={act}; W1A3's "
+                "activation quantizer follows relu (unsigned codes), leaky or linear (signed "
+                "codes) only: activations the streamliner can move into thresholds"
             )
         kind = "first" if position == 0 else "binary"
         roles.append(ConvRole(rec, kind, act in SIGNED_ACTIVATIONS))
