@@ -21,7 +21,8 @@ scale in front of them (e.g. a /255), become integers too. Negative scales (Batc
 are moved into the conv weights (AbsorbMulSignIntoConv). A leaky ReLU (any non-decreasing
 activation in AbsorbMonotonicIntoMultiThreshold.FORWARD) in front of a signed activation
 quantizer moves into its thresholds, so the codes stay signed (out_bias < 0, e.g. INT3).
-Per-channel scales that reach a Conv input, a MaxPool with a negative scale, or non-zero padding stop the streamlining there.
+Per-channel scales that reach a Conv input, a MaxPool with a negative scale, or non-zero
+padding stop the streamlining there.
 """
 
 from __future__ import annotations
