@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from qonnx.core.onnx_exec import execute_onnx
 
-from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet import import_darknet
 from qnnflow.frontend.darknet.cfg_reader import parse_cfg_text
 from qnnflow.frontend.darknet.parse_network import build_network
@@ -69,7 +68,7 @@ def test_deterministic_per_method(float_model, method):
     assert a.get_metadata_prop(QUANT_REPORT_KEY) == b.get_metadata_prop(QUANT_REPORT_KEY)
 
 
-def test_leaky_relu_is_refused_with_its_line():
+def test_leaky_relu_is_quantized_to_signed_codes_and_relu_unsigned():
     text = (
         "[net]\nwidth=16\nheight=16\nchannels=3\n"
         "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=relu\n"
@@ -80,8 +79,9 @@ def test_leaky_relu_is_refused_with_its_line():
     from qonnx.core.modelwrapper import ModelWrapper
 
     model = ModelWrapper(network_to_onnx(net, random_weights(net)))
-    with pytest.raises(QnnflowError, match="leaky.cfg:10: layer 1 uses activation=leaky"):
-        quantize_w1a3(model, calib(1, size=16))
+    report = json.loads(quantize_w1a3(model, calib(1, size=16)).get_metadata_prop(QUANT_REPORT_KEY))
+    acts = {r["tensor"]: r for r in report if r["kind"] == "activation"}
+    assert acts["l000_conv"]["levels"] == [0, 7] and acts["l001_conv"]["levels"] == [-4, 3]
 
 
 def test_first_last_left_float(float_model):

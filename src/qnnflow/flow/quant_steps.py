@@ -92,7 +92,7 @@ def quantize_model(model: ModelWrapper, cfg: BuildConfig) -> tuple[ModelWrapper,
 
 
 def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Quantize: W1A3 (binary=1 convs, 3-bit ReLU activations) calibrated on --calib-dir
+    """Quantize: W1A3 (binary=1 convs, 3-bit activations) calibrated on --calib-dir
     (default: `<model>-calib/` beside a Darknet cfg); a QONNX model passes as it is, a float
     model without binary=1 layers stops here with what to do instead."""
     assert model is not None

@@ -18,8 +18,11 @@ What may stay float: the graph's last scale (Mul, and an Add when the last layer
 activation quantizer), and the first thresholds when the graph input is float. Declare an
 integer input (`Streamline(input_datatype="UINT8")` for pixels) and those thresholds, and any
 scale in front of them (e.g. a /255), become integers too. Negative scales (BatchNorm gamma < 0)
-are moved into the conv weights (AbsorbMulSignIntoConv). Per-channel scales that reach a Conv
-input, a MaxPool with a negative scale, or non-zero padding stop the streamlining there.
+are moved into the conv weights (AbsorbMulSignIntoConv). A leaky ReLU (any non-decreasing
+activation in AbsorbMonotonicIntoMultiThreshold.FORWARD) in front of a signed activation
+quantizer moves into its thresholds, so the codes stay signed (out_bias < 0, e.g. INT3).
+Per-channel scales that reach a Conv input, a MaxPool with a negative scale, or non-zero
+padding stop the streamlining there.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from qonnx.transformation.remove import RemoveIdentityOps
 
 from qnnflow.transforms.streamline.absorb_add_into_multithreshold import (
     AbsorbAddIntoMultiThreshold,
+)
+from qnnflow.transforms.streamline.absorb_monotonic_into_multithreshold import (
+    AbsorbMonotonicIntoMultiThreshold,
 )
 from qnnflow.transforms.streamline.absorb_mul_into_multithreshold import (
     AbsorbMulIntoMultiThreshold,
@@ -66,6 +72,7 @@ RULES: tuple[type[Transformation], ...] = (
     QuantActToMultiThreshold,  # Quant(x) -> Mul(MultiThreshold(x), s)
     BatchNormToAffine,  # BatchNorm -> Mul(A) -> Add(B)   (qonnx)
     RemoveReluBeforeMultiThreshold,  # Relu -> MT(T > 0) -> MT
+    AbsorbMonotonicIntoMultiThreshold,  # LeakyRelu(a) -> MT(T) -> MT(T >= 0 ? T : T / a)
     MoveAddPastMul,  # Add(b) -> Mul(a) -> Mul(a) -> Add(a b)
     CollapseRepeatedMul,  # Mul(a) -> Mul(b) -> Mul(a b)
     SplitForkedMul,  # Mul(c) -> {A, B} -> Mul(c) -> A, Mul(c) -> B
@@ -142,6 +149,7 @@ def _name_unnamed_nodes(model: ModelWrapper) -> None:
 __all__ = [
     "RULES",
     "AbsorbAddIntoMultiThreshold",
+    "AbsorbMonotonicIntoMultiThreshold",
     "AbsorbMulIntoMultiThreshold",
     "AbsorbMulSignIntoConv",
     "AbsorbMulSignIntoFC",
