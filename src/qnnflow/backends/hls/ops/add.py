@@ -20,7 +20,7 @@ def render(model: ModelWrapper, node) -> LayerCode:
     """One kernel call on in0, in1 -> out0."""
     op = getCustomOp(node)
     op.check_folding()
-    idt, odt = op.input_dtype(), op.output_dtype()
+    odt = op.output_dtype()
     channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
     groups = [tensor_channel_groups(model, t) for t in node.input]
     if groups[0] != groups[1]:
@@ -30,13 +30,16 @@ def render(model: ModelWrapper, node) -> LayerCode:
         )
     check_group_words(node, channels, groups[0], PE=pe)
     elements = int(np.prod(op.normal_input_shape()))
-    spec = stream_spec(idt, pe, elements)
-    args = [spec.words, pe, idt.bitwidth(), str(element_signed(idt)).lower()]
-    args += [str(is_bipolar(idt)).lower(), odt.bitwidth()]
+    specs = tuple(stream_spec(op.input_dtype(i), pe, elements) for i in range(2))
+    args: list = [specs[0].words, pe]
+    for i in range(2):
+        idt = op.input_dtype(i)
+        args += [idt.bitwidth(), str(element_signed(idt)).lower(), str(is_bipolar(idt)).lower()]
+    args.append(odt.bitwidth())
     return LayerCode(
         name=c_identifier(node.name),
         op_type=node.op_type,
-        inputs=(spec, spec),
+        inputs=specs,
         output=stream_spec(odt, pe, elements),
         body=f"    qnnflow::streaming_add<{', '.join(map(str, args))}>(in0, in1, out0);",
         includes=("qnnflow/add.hpp",),
