@@ -121,7 +121,9 @@ def test_bad_adds_are_refused_before_any_code():
     with pytest.raises(FoldingError, match="PE=3 must divide channels=4"):
         render(model, model.graph.node[0])
     model = add_model([1, 2, 2, 4], "UINT3", out="UINT3")
-    with pytest.raises(FoldingError, match="UINT3 cannot hold sums in \\[0, 14\\] of UINT3 and UINT3.*use UINT4"):
+    with pytest.raises(
+        FoldingError, match="UINT3 cannot hold sums in \\[0, 14\\] of UINT3 and UINT3.*use UINT4"
+    ):
         render(model, model.graph.node[0])
     model = behind_mvu(add_model([1, 2, 2, 8], "UINT3", pe=1), 2)
     with pytest.raises(QnnflowError, match="different channel-group orders \\(2 and 1 groups"):

@@ -42,15 +42,15 @@ def reason_not_convertible(model: ModelWrapper, node) -> str | None:
     for tensor in node.input:
         if model.get_initializer(tensor) is not None:
             return f"input '{tensor}' is a constant (a bias: streamlining folds it into thresholds)"
+    dtypes = [model.get_tensor_datatype(t) for t in node.input]
+    for tensor, dtype in zip(node.input, dtypes, strict=True):
+        if dtype is None or not dtype.is_integer():
+            return f"input '{tensor}' is {dtype.name if dtype else 'untyped'}, not integer"
     shapes = [model.get_tensor_shape(t) for t in node.input]
     if shapes[0] != shapes[1]:
         return f"input shapes {shapes[0]} and {shapes[1]} differ (no broadcasting in hardware)"
     if shapes[0] is None or len(shapes[0]) not in (2, 4) or shapes[0][0] != 1:
         return f"input shape {shapes[0]} is neither [1, C] nor NCHW [1, C, H, W]"
-    dtypes = [model.get_tensor_datatype(t) for t in node.input]
-    for tensor, dtype in zip(node.input, dtypes, strict=True):
-        if dtype is None or not dtype.is_integer():
-            return f"input '{tensor}' is {dtype.name if dtype else 'untyped'}, not integer"
     for tensor in node.input:
         reason = _from_hardware(model, tensor)
         if reason is not None:
