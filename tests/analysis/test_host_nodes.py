@@ -23,7 +23,8 @@ from tests.transforms.to_hw.host_graphs import (
 
 SUPPORTED = (
     "supported hardware conversions: ConvertUpsampleToHW (Resize, Upsample), "
-    "ConvertConcatToHW (Concat), ConvertConvThresholdToHW (Conv, MultiThreshold)"
+    "ConvertConcatToHW (Concat), ConvertAddToHW (Add), "
+    "ConvertConvThresholdToHW (Conv, MultiThreshold)"
 )
 LAYOUT = "NCHW<->NHWC layout change at the edge of hardware layer"
 
@@ -137,10 +138,10 @@ def test_a_node_computing_a_constant_says_so():
         "no hardware conversion for op type Neg (it computes a constant: every input is an "
         "initializer)"
     )
-    assert reasons["add"] == "no hardware conversion for op type Add"
+    assert reasons["add"] == "ConvertAddToHW: input 'x' is FLOAT32, not integer"
 
 
-def test_an_add_of_two_streams_is_named_a_residual_connection():
+def test_a_float_add_of_two_streams_gets_the_add_conversion_reason():
     nodes = [
         helper.make_node("Relu", ["x"], ["r"], name="relu"),
         helper.make_node("Add", ["x", "r"], ["y"], name="add"),
@@ -152,7 +153,4 @@ def test_an_add_of_two_streams_is_named_a_residual_connection():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
     )
     reasons = {n.name: n.reason for n in host_nodes(ModelWrapper(helper.make_model(graph)))}
-    assert reasons["add"] == (
-        "adds two computed tensors elementwise (a residual connection): no hardware op "
-        "combines two streams elementwise yet"
-    )
+    assert reasons["add"] == "ConvertAddToHW: input 'x' is FLOAT32, not integer"

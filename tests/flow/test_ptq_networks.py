@@ -2,7 +2,8 @@
 Int32Bias, QuantReLU, per-channel or per-tensor weight scales, residual adds, a last layer
 with or without output requantization) compiles: every conv and fully connected layer in
 hardware, the streamlined graph equal to qonnx's execution of the export, the C++ simulation
-bit-exact. A residual add is refused at to_hw, naming the Add."""
+bit-exact. A residual add becomes a StreamingAdd; the requantizing ReLU after it (a
+MultiThreshold on its own, which no conversion takes yet) is refused at to_hw, named."""
 
 from __future__ import annotations
 
@@ -83,17 +84,20 @@ def test_ptq_mlp_goes_to_hardware(tmp_path):
     _check_streamlined(exported, _build(exported, tmp_path / "build", "to_hw"), (1, 32))
 
 
-def test_residual_add_streamlines_to_integers_and_is_refused_naming_the_add(tmp_path):
+def test_residual_add_converts_and_the_threshold_after_it_is_named(tmp_path):
     """Brevitas requantizes both branches of x + f(x) to one scale: streamlining leaves an
-    integer Add of the two branches' codes, which no hardware op computes yet."""
+    integer Add of the two branches' codes, which becomes a StreamingAdd; the ReLU after it
+    is a MultiThreshold with no Conv to fuse with, which stays on the host."""
     exported = _export("resnet", W8A8_CHANNEL_FLOAT_OUT, tmp_path)
     with pytest.raises(QnnflowError) as refused:
         _build(exported, tmp_path / "build", "to_hw")
     message = str(refused.value)
     assert message.startswith("step 'to_hw'"), message
+    assert "Add 'node_add'" not in message
     assert (
-        "Add 'node_add': adds two computed tensors elementwise (a residual connection): "
-        "no hardware op combines two streams elementwise yet"
+        "MultiThreshold 'node__symbolic_10_multithreshold': ConvertConvThresholdToHW: only a "
+        "MultiThreshold after a Conv converts (fused); its input comes from Transpose "
+        "'node_add_to_nchw'"
     ) in message
     streamlined = ModelWrapper(str(tmp_path / "build" / exported.stem / "06_streamline.onnx"))
     adds = [n for n in streamlined.graph.node if n.op_type == "Add" and n.name == "node_add"]
@@ -129,9 +133,9 @@ def test_ptq_network_schemes(net, scheme, to_step, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scheme", [Scheme(4, 4, per_channel=True), Scheme(2, 2)])
-def test_residual_adds_are_refused_at_every_scheme(scheme, tmp_path):
+def test_residual_adds_convert_at_every_scheme(scheme, tmp_path):
     exported = _export("resnet", scheme, tmp_path)
-    with pytest.raises(QnnflowError, match=r"Add 'node_add': adds two computed tensors"):
+    with pytest.raises(QnnflowError, match=r"its input comes from Transpose 'node_add_to_nchw'"):
         _build(exported, tmp_path / "build", "to_hw")
 
 

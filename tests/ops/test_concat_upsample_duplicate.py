@@ -245,3 +245,50 @@ def test_duplicate_streams_rejects_bad_folding():
     op_of(model).set_nodeattr("NumOutputStreams", 3)
     with pytest.raises(FoldingError, match="2 outputs for NumOutputStreams=3"):
         op_of(model).check_folding()
+
+
+def test_streaming_add_answers_the_op_contract():
+    """Shapes, per-input types, sum type, cycles, resources, folding choices and errors."""
+    from qnnflow.ops.add import sum_type
+
+    node = helper.make_node(
+        "StreamingAdd",
+        ["a", "b"],
+        ["y"],
+        name="add",
+        domain=DOMAIN,
+        NumChannels=6,
+        PE=3,
+        numInputVectors=[1, 3, 5],
+        inputDataTypes=["UINT8", "INT8"],
+        outputDataType="INT10",
+    )
+    graph = helper.make_graph(
+        [node],
+        "a",
+        [helper.make_tensor_value_info(t, TensorProto.FLOAT, [1, 3, 5, 6]) for t in "ab"],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = ModelWrapper(helper.make_model(graph)).transform(InferShapes())
+    model = model.transform(InferDataTypes())
+    assert model.get_tensor_shape("y") == [1, 3, 5, 6]
+    assert model.get_tensor_datatype("y") == DataType["INT10"]
+    assert sum_type(DataType["UINT8"], DataType["INT8"]) == DataType["INT10"]  # [-128, 382]
+    assert sum_type(DataType["BIPOLAR"]) == DataType["INT3"]
+    op = op_of(model)
+    op.check_folding()
+    assert op.cycles() == 3 * 5 * 6 // 3 == op.words_per_frame(1)
+    assert op.instream_width_bits(1) == 24 and op.outstream_width_bits() == 30
+    assert op.resources()["LUT"] == 20 + 3 * 10
+    assert op.fold_choices() == {"PE": [1, 2, 3, 6]} and op.fill_words() == 1
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 256, (1, 3, 5, 6)), rng.integers(-128, 128, (1, 3, 5, 6))
+    out = execute_onnx(model, {"a": a.astype(np.float32), "b": b.astype(np.float32)})["y"]
+    np.testing.assert_array_equal(out, a + b)
+    op.set_nodeattr("outputDataType", "INT9")
+    with pytest.raises(FoldingError, match="INT9 cannot hold sums in \\[-128, 382\\]"):
+        op.check_folding()
+    op.set_nodeattr("outputDataType", "INT10")
+    op.set_nodeattr("PE", 4)
+    with pytest.raises(FoldingError, match="PE=4 must divide channels=6"):
+        op.check_folding()

@@ -29,10 +29,9 @@ from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC
 
 TO_HW_FILE = "to_hw.json"  # the to_hw step's record in the build folder
 MAX_LISTED = 25
-# elementwise ops that join two streams: named apart, since they are why a residual net
-# (Brevitas-quantized ResNet adds) cannot become one accelerator today
-TWO_STREAM_OPS = {
-    "Add": "adds",
+# elementwise ops that join two streams: named apart, since they keep a net that uses them
+# from becoming one accelerator
+TWO_STREAM_OPS = {  # an Add of two streams is ConvertAddToHW's (it gives its own reason)
     "Sub": "subtracts",
     "Mul": "multiplies",
 }  # host nodes named in an error message; to_hw.json has them all
@@ -92,7 +91,7 @@ def decline_reason(model: ModelWrapper, node) -> str:
     if node.op_type in TWO_STREAM_OPS and len(streams) >= 2:
         return (
             f"{TWO_STREAM_OPS[node.op_type]} two computed tensors elementwise (a residual "
-            "connection): no hardware op combines two streams elementwise yet"
+            "connection): only an Add of two streams has a hardware op (StreamingAdd)"
         )
     constant = not computed
     return f"no hardware conversion for op type {node.op_type}" + (

@@ -19,7 +19,11 @@ def smallest_int_type(dtypes: list[DataType]) -> DataType:
         raise ValueError(f"need integer datatypes, got {[d.name for d in dtypes]}")
     if len({d.name for d in dtypes}) == 1:
         return dtypes[0]
-    low, high = int(min(d.min() for d in dtypes)), int(max(d.max() for d in dtypes))
+    return int_type_for_range(int(min(d.min() for d in dtypes)), int(max(d.max() for d in dtypes)))
+
+
+def int_type_for_range(low: int, high: int) -> DataType:
+    """The narrowest qonnx integer type (BINARY, UINTn or INTn) holding [low, high]."""
     if low >= 0:
         if high <= 1:
             return DataType["BINARY"]

@@ -37,6 +37,14 @@ def output_channel_groups(model: ModelWrapper, node) -> int:
     return hw_op(node).output_channel_groups(input_channel_groups(model, node))
 
 
+def tensor_channel_groups(model: ModelWrapper, tensor: str) -> int:
+    """G of the stream carrying `tensor` (any input of a node with several: concat, add)."""
+    producer = model.find_producer(tensor)
+    if producer is None or producer.domain != DOMAIN:
+        return 1
+    return output_channel_groups(model, producer)
+
+
 def input_frame_replays(model: ModelWrapper, node) -> int:
     """Copies of each frame on the stream entering `node`."""
     producer = _hw_producer(model, node)

@@ -20,6 +20,7 @@ def upsample_nearest_nhwc(x: np.ndarray, factors: list[int]) -> np.ndarray:
 class Upsample(SpatialOp):
     """Reads input row r into a one-row buffer while writing each pixel fw times (output row
     r*fh), then replays the buffer fh-1 times; input reads overlap the first output row.
+    A channel-group-major input is upsampled group by group (its SIMD must divide C/G).
 
     cycles = OH*OW*C/SIMD (one output word per cycle).
     Row buffer: W*C/SIMD words of SIMD*bits, BRAM36 when deeper than 256 words else LUTRAM.
@@ -55,10 +56,6 @@ class Upsample(SpatialOp):
 
     def fill_words(self) -> int:
         return 1
-
-    def group_word(self) -> tuple[str, int, int] | None:
-        """No kernel takes a channel-group-major input yet: nothing to fit."""
-        return None
 
     def cycles(self) -> int:
         _, _, oh, ow, c = self._dims()

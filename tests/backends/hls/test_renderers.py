@@ -8,16 +8,19 @@ import pytest
 from qnnflow.backends.hls.ops import RENDERER_MODULES, render_node
 from qnnflow.backends.hls.renderers import RENDERERS, renders
 from qnnflow.errors import QnnflowError
-from tests.ops.helpers import single_node_model
 
 
 def test_every_renderer_module_registers_its_op():
     assert RENDERER_MODULES == {
+        "DuplicateStreams": "qnnflow.backends.hls.ops.duplicate_streams",
         "MatrixVectorUnit": "qnnflow.backends.hls.ops.mvu",
         "SlidingWindow": "qnnflow.backends.hls.ops.sliding_window",
+        "StreamingAdd": "qnnflow.backends.hls.ops.add",
+        "StreamingConcat": "qnnflow.backends.hls.ops.concat",
         "StreamingFIFO": "qnnflow.backends.hls.ops.fifo",
         "StreamingMaxPool": "qnnflow.backends.hls.ops.maxpool",
         "Thresholding": "qnnflow.backends.hls.ops.thresholding",
+        "Upsample": "qnnflow.backends.hls.ops.upsample",
         "WidthConverter": "qnnflow.backends.hls.ops.width_converter",
         "ZeroPad": "qnnflow.backends.hls.ops.pad",
     }
@@ -30,15 +33,8 @@ def test_a_second_renderer_for_an_op_is_refused():
 
 
 def test_an_op_without_renderer_is_named():
-    model = single_node_model(
-        "Upsample",
-        [1, 2, 2, 4],
-        [1, 4, 4, 4],
-        ImgDim=[2, 2],
-        Factor=[2, 2],
-        NumChannels=4,
-        inputDataType="UINT3",
-        outputDataType="UINT3",
-    )
-    with pytest.raises(QnnflowError, match="Upsample 'Upsample_0': no HLS backend"):
+    from tests.ops.test_new_op_contract import toy_chain  # registers ToyIncrement
+
+    model = toy_chain()
+    with pytest.raises(QnnflowError, match="ToyIncrement 'toy0': no HLS backend"):
         render_node(model, model.graph.node[0])

@@ -58,6 +58,7 @@ def test_conversions_are_found_by_their_order_declaration():
     assert names == [
         "ConvertUpsampleToHW",
         "ConvertConcatToHW",
+        "ConvertAddToHW",
         "ConvertConvThresholdToHW",
         "ConvertPadToHW",
         "ConvertMaxPoolToHW",

@@ -57,7 +57,8 @@ class MMPort:
 
 @dataclass(frozen=True)
 class LayerCode:
-    """`body` uses the streams in0, in1, ... and out0 and the MM port names."""
+    """`body` uses the streams in0, in1, ..., out0, out1, ... and the MM port names;
+    `extra_outputs` are the streams out1, out2, ... of an op with several (a fork)."""
 
     name: str
     op_type: str
@@ -67,15 +68,21 @@ class LayerCode:
     includes: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)
     mm_ports: tuple[MMPort, ...] = ()
+    extra_outputs: tuple[StreamSpec, ...] = ()
+
+    @property
+    def outputs(self) -> tuple[StreamSpec, ...]:
+        return (self.output, *self.extra_outputs)
 
     def params(self) -> str:
         streams = [f"hls::stream<{s.ctype}> &in{i}" for i, s in enumerate(self.inputs)]
-        streams.append(f"hls::stream<{self.output.ctype}> &out0")
+        streams += [f"hls::stream<{s.ctype}> &out{i}" for i, s in enumerate(self.outputs)]
         ports = [f"{p.ctype} *{p.name}" for p in self.mm_ports]
         return ", ".join(streams + ports)
 
     def pragmas(self) -> list[str]:
-        streams = [f"in{i}" for i in range(len(self.inputs))] + ["out0"]
+        streams = [f"in{i}" for i in range(len(self.inputs))]
+        streams += [f"out{i}" for i in range(len(self.outputs))]
         return interface_pragmas(streams, self.mm_ports)
 
 
@@ -112,9 +119,9 @@ def render_layer_top(code: LayerCode) -> dict[str, str]:
 
 
 def render_layer_main(code: LayerCode) -> str:
-    """The simulation driver: frames of int64 elements from files through the layer."""
-    out = code.output
-    loads, declares, drains = [], [], []
+    """The simulation driver: frames of int64 elements from files through the layer; the
+    output file holds each frame's outputs one after another (out0, then out1, ...)."""
+    loads, declares, drains, pops = [], [], [], []
     for i, spec in enumerate(code.inputs):
         loads.append(
             f"    const auto in{i}_values = qnnflow::sim::read_elements("
@@ -130,8 +137,20 @@ def render_layer_main(code: LayerCode) -> str:
             f"        if (!in{i}.empty()) {{ std::fprintf(stderr, "
             f'"error: {code.name} left input {i} unread\\n"); return 6; }}'
         )
-    declares.append(f"        hls::stream<{out.ctype}> out0;")
-    args = [f"in{i}" for i in range(len(code.inputs))] + ["out0"]
+    for i, out in enumerate(code.outputs):
+        declares.append(f"        hls::stream<{out.ctype}> out{i};")
+        pops.append(
+            f"        qnnflow::sim::pop_words<{out.per_word}, {out.bits}, "
+            f"{_cpp_bool(out.signed)}, {_cpp_bool(out.bipolar)}>(out{i}, {out.words}, "
+            "out_values);"
+        )
+        pops.append(
+            f"        if (!out{i}.empty()) {{ std::fprintf(stderr, "
+            f'"error: {code.name} wrote more than {out.words} words per frame on output '
+            f'{i}\\n"); return 5; }}'
+        )
+    args = [f"in{i}" for i in range(len(code.inputs))]
+    args += [f"out{i}" for i in range(len(code.outputs))]
     args += [p.sim_symbol for p in code.mm_ports]
     return Template(template_path("layer_main.cpp.in").read_text()).substitute(
         name=code.name,
@@ -140,11 +159,7 @@ def render_layer_main(code: LayerCode) -> str:
         load_inputs="\n".join(loads),
         declare_streams="\n".join(declares),
         call_args=", ".join(args),
-        out_per_word=out.per_word,
-        out_bits=out.bits,
-        out_signed=_cpp_bool(out.signed),
-        out_bipolar=_cpp_bool(out.bipolar),
-        out_words=out.words,
+        pop_outputs="\n".join(pops),
         check_inputs_drained="\n".join(drains),
     )
 

@@ -16,7 +16,8 @@ from qnnflow.errors import QnnflowError
 
 @dataclass(frozen=True)
 class LayerSimResult:
-    stream: np.ndarray  # [frames, output elements] int64, in the order they left the layer
+    stream: np.ndarray  # [frames, output elements] int64 in the order they left the layer
+    # (an op with several outputs: each frame's out0 elements, then out1's, ...)
     cycles_per_frame: int
 
 
@@ -47,6 +48,8 @@ def simulate_layer(
             args.append(str(path))
         out_path = work / "out.bin"
         stdout = run_program(exe, [*args, str(out_path)], work)
-        stream = np.fromfile(out_path, dtype="<i8").reshape(frames, code.output.elements)
+        stream = np.fromfile(out_path, dtype="<i8").reshape(
+            frames, sum(o.elements for o in code.outputs)
+        )
     cycles = int(stdout.split("cycles_per_frame")[1].split()[0])
     return LayerSimResult(stream=stream, cycles_per_frame=cycles)

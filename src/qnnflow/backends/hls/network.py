@@ -71,12 +71,18 @@ def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCo
                     f"of {known.width} bits, consumer reads {spec.words} of {spec.width} "
                     "(a width converter is missing)"
                 )
-        if len(model.find_consumers(node.output[0])) > 1:
+        if len(node.output) != len(code.outputs):
             raise QnnflowError(
-                f"'{node.name}' feeds {len(model.find_consumers(node.output[0]))} hardware "
-                "layers; a stream has one reader (insert a stream duplicator)"
+                f"'{node.name}': {len(node.output)} outputs, code has {len(code.outputs)}"
             )
-        streams[node.output[0]] = code.output
+        for tensor, spec in zip(node.output, code.outputs, strict=True):
+            readers = len(model.find_consumers(tensor))
+            if readers > 1:
+                raise QnnflowError(
+                    f"'{node.name}' feeds {readers} hardware layers through '{tensor}'; a "
+                    "stream has one reader (insert a stream duplicator)"
+                )
+            streams[tensor] = spec
         layers.append(code)
     ports = [p.name for code in layers for p in code.mm_ports]
     if len(set(ports)) != len(ports):
@@ -94,7 +100,7 @@ def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCo
 def _call(net: NetworkCode, index: int, model_nodes: list, sim: bool) -> str:
     code, node = net.layers[index], model_nodes[index]
     args = [net.stream_var(t) for t in node.input if t in net.streams]
-    args.append(net.stream_var(node.output[0]))
+    args += [net.stream_var(t) for t in node.output]
     args += [p.sim_symbol if sim else p.name for p in code.mm_ports]
     return f"{code.name}({', '.join(args)});"
 

@@ -27,6 +27,7 @@ from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnnflow.transforms.to_hw.convert_add import ConvertAddToHW
 from qnnflow.transforms.to_hw.convert_concat import ConvertConcatToHW
 from qnnflow.transforms.to_hw.convert_conv_threshold import ConvertConvThresholdToHW
 from qnnflow.transforms.to_hw.convert_fc_threshold import ConvertFCThresholdToHW
@@ -75,6 +76,7 @@ class ConvertToHW(Transformation):
 
 
 __all__ = [
+    "ConvertAddToHW",
     "ConvertConcatToHW",
     "ConvertConvThresholdToHW",
     "ConvertFCThresholdToHW",
