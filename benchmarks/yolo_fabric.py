@@ -116,7 +116,8 @@ def main() -> None:
                 continue
             model, extra = TINIER, ["--first-last", "fabric"]
         else:
-            model, extra = _darknet_model(name, args.size, args.out / "models"), []
+            model = _darknet_model(name, args.size, args.out / "models")
+            extra = ["--scheme", "w1a3"]
         seconds = _build(model, args.out / name, extra)
         rows.append(_row(name, args.out / name / model.stem, seconds))
         print(_table(rows[-1:]), flush=True)

@@ -51,6 +51,12 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     type=click.Path(file_okay=False, path_type=Path),
     help="Calibration images for the quantize step (default: <model>-calib/ beside a cfg).",
 )
+@click.option(
+    "--scheme",
+    type=click.Choice(["w1a3"]),
+    help="Quantize a float Darknet cfg with the W1A3 quantizer (binary hidden weights, 3-bit "
+    "activations) even without binary=1 marks (a cfg with them gets it by default).",
+)
 @click.option("--fold-bn", is_flag=True, help="Fold batch norm into conv weights at import.")
 @click.option(
     "--target-fps",
@@ -114,6 +120,7 @@ def build(
     to_step,
     input_size,
     calib_dir,
+    scheme,
     fold_bn,
     target_fps,
     folding,
@@ -136,6 +143,7 @@ def build(
         output_root=out,
         input_size=input_size,
         calib_dir=calib_dir,
+        scheme=scheme,
         fold_bn=fold_bn,
         from_step=from_step,
         to_step=to_step,

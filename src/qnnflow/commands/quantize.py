@@ -14,7 +14,7 @@ from rich.console import Console
 from qnnflow.commands.preprocess_options import preprocess_options
 from qnnflow.commands.quantize_darknet import (
     DARKNET_SCHEME,
-    is_binary_darknet,
+    uses_darknet_w1a3,
     quantize_darknet_w1a3,
 )
 from qnnflow.errors import QnnflowError
@@ -305,13 +305,13 @@ def quantize_cmd(
 ) -> None:
     """Quantize a float model after training and write QONNX for the compiler (OUT.onnx), its
     quant-info JSON (every quantized tensor: bits, sign, scale, zero point, statistic,
-    clipped fraction) and optionally QCDQ ONNX. A Darknet cfg with binary=1 convs takes the
-    build's W1A3 quantizer unless --scheme says otherwise; everything else is quantized with
+    clipped fraction) and optionally QCDQ ONNX. A Darknet cfg takes the build's W1A3 quantizer
+    with --scheme w1a3 (the default for one with binary=1 convs); everything else is quantized with
     Brevitas (calibration, bias correction, equalization, GPTQ/GPFQ, learned rounding)."""
     model_path = _model_path(model_arg, model_opt)
     scheme = _scheme(scheme)
     _check_outputs(output, qcdq)
-    darknet_w1a3 = is_binary_darknet(model_path) and scheme in (None, DARKNET_SCHEME)
+    darknet_w1a3 = uses_darknet_w1a3(model_path, scheme)
     if auto_mixed:
         _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3)
     if darknet_w1a3:

@@ -1,5 +1,6 @@
-"""`qnnflow quantize` on a Darknet cfg with binary=1 convs: the build's own W1A3 quantizer
-(its import, tidy and quantize steps), so the command gives what the build gives."""
+"""`qnnflow quantize` on a Darknet cfg with binary=1 convs (or any cfg with --scheme w1a3):
+the build's own W1A3 quantizer (its import, tidy and quantize steps), so the command gives
+what the build gives."""
 
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ def is_binary_darknet(model: Path) -> bool:
     )
 
 
+def uses_darknet_w1a3(model: Path, scheme: str | None) -> bool:
+    """--scheme w1a3 on any Darknet cfg, or no scheme on one marked binary=1."""
+    if model.suffix.lower() != ".cfg":
+        return False
+    return scheme == DARKNET_SCHEME or (scheme is None and is_binary_darknet(model))
+
+
 def quantize_darknet_w1a3(
     model_path,
     weights,
@@ -38,7 +46,7 @@ def quantize_darknet_w1a3(
     input_size,
     output,
 ) -> None:
-    """The Darknet W1A3 quantizer the build runs (binary=1 convs, 3-bit ReLU activations)."""
+    """The Darknet W1A3 quantizer the build runs (binary hidden convs, 3-bit activations)."""
     import tempfile
 
     from qnnflow.flow.quant_steps import (
@@ -60,11 +68,12 @@ def quantize_darknet_w1a3(
             calib_samples=max_samples,
             calib_percentile=percentile,
             first_last_bits=first_last_bits,
+            scheme=DARKNET_SCHEME,
         )
         model = step_tidy(step_import(None, cfg), cfg)
     if is_quantized(model):
         raise QnnflowError(f"{model_path}: nothing to quantize (already quantized)")
-    if not needs_quantization(model):
+    if not needs_quantization(model, cfg.scheme):
         raise QnnflowError(f"{model_path}: {float_model_advice(model)}")
     quantized, report = quantize_model(model, cfg)
     atomic_write_bytes(output, quantized.model.SerializeToString())

@@ -38,6 +38,7 @@ class BuildConfig:
     calib_samples: int = 50
     calib_percentile: float = 99.99  # for calib_method percentile
     first_last_bits: int | None = 8  # first/last conv weights; None keeps them float
+    scheme: str | None = None  # "w1a3": quantize a float Darknet cfg without binary=1 marks
     folding: Path | None = None
     seed: int = 0  # of the random verification inputs
     verify_inputs: int = 1  # random inputs per check, besides the edge and boundary inputs
@@ -70,6 +71,11 @@ class BuildConfig:
         int_at_least(self.calib_samples, 1, "the number of calibration images (--max-samples)")
         if self.decoder is not None:
             check_decoder(self.decoder)
+        if self.scheme not in (None, "w1a3"):
+            raise QnnflowError(
+                f"--scheme {self.scheme}: the build quantizes Darknet cfgs with w1a3 only; "
+                "quantize other schemes first with `qnnflow quantize` and build its QONNX"
+            )
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):

@@ -29,19 +29,22 @@ def is_quantized(model: ModelWrapper) -> bool:
     return any(n.op_type in QUANT_OPS or n.domain == "qnnflow.ops" for n in model.graph.node)
 
 
-def needs_quantization(model: ModelWrapper) -> bool:
-    """A float graph with binary=1 layers (what W1A3 quantizes), not yet quantized."""
-    has_binary = any(r.get("binary") for r in layer_outputs(model))
-    return has_binary and not is_quantized(model)
+def needs_quantization(model: ModelWrapper, scheme: str | None = None) -> bool:
+    """A float Darknet graph W1A3 quantizes, not yet quantized: one with binary=1 layers, or
+    any Darknet graph when the scheme is asked for (--scheme w1a3)."""
+    records = layer_outputs(model)
+    wanted = any(r.get("binary") for r in records) or (scheme == "w1a3" and bool(records))
+    return wanted and not is_quantized(model)
 
 
 def float_model_advice(model: ModelWrapper) -> str:
     """Why a float model without quantizers cannot go on, and what the user can do today."""
     if layer_outputs(model):  # a Darknet import: the W1A3 quantizer needs binary=1 convs
         return (
-            "a float Darknet model with no binary=1 layers: mark its hidden [convolutional] "
-            "sections binary=1 for the W1A3 quantizer (binary weights, 3-bit activations, "
-            "calibrated on --calib-dir), or quantize it with Brevitas and export QONNX"
+            "a float Darknet model with no binary=1 layers: pass --scheme w1a3 (or mark its "
+            "hidden [convolutional] sections binary=1) for the W1A3 quantizer (binary hidden "
+            "weights, 3-bit activations calibrated on --calib-dir), or quantize it first with "
+            "`qnnflow quantize MODEL --scheme int8|wNaM -o q.onnx` and build q.onnx"
         )
     return (
         "a float model with no quantizers (no Quant, BipolarQuant or MultiThreshold nodes) "
@@ -92,13 +95,14 @@ def quantize_model(model: ModelWrapper, cfg: BuildConfig) -> tuple[ModelWrapper,
 
 
 def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Quantize: W1A3 (binary=1 convs, 3-bit activations) calibrated on --calib-dir
+    """Quantize: W1A3 (binary=1 convs, or every hidden conv with --scheme w1a3; 3-bit
+    activations) calibrated on --calib-dir
     (default: `<model>-calib/` beside a Darknet cfg); a QONNX model passes as it is, a float
     model without binary=1 layers stops here with what to do instead."""
     assert model is not None
     if is_quantized(model):
         return model
-    if not needs_quantization(model):
+    if not needs_quantization(model, cfg.scheme):
         raise QnnflowError(f"{cfg.model}: {float_model_advice(model)}")
     quantized, report = quantize_model(model, cfg)
     atomic_write_text(cfg.output_dir / "quantize.json", json.dumps(report, indent=2))
