@@ -96,3 +96,12 @@ def _conv_feeding(by_index: dict, tensor: str) -> str:
                 return tensor
             return _conv_feeding(by_index, by_index[rec["index"] - 1]["output"])
     raise KeyError(tensor)
+
+
+def hardware_yolov3_tiny(folder: Path, size: int = 64) -> ModelWrapper:
+    """The quantized net streamlined and converted to hardware layers (not verified here:
+    tests/transforms/streamline/test_yolov3_tiny_forks.py checks those steps)."""
+    from qnnflow.transforms.streamline import Streamline
+    from qnnflow.transforms.to_hw import ConvertToHW
+
+    return quantized_yolov3_tiny(folder, size).transform(Streamline()).transform(ConvertToHW())
