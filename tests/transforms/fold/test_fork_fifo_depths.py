@@ -103,8 +103,8 @@ def test_unforked_stream_with_two_readers_is_refused():
 
 
 def test_word_level_simulation_deadlocks_below_the_bound_and_not_at_it(hw):
-    """Measured with stream_sim on this graph: the smallest depth that finishes is 221 words;
-    the bound gives 415 (conservative), a register slice or half the need deadlocks."""
+    """With the word-level simulation (fifo_sim) the bound (415 words) finishes, a register
+    slice or a quarter of the bound deadlocks."""
     finished, cycles = simulate(hw.transform(InsertFIFOs()))
     assert finished and cycles > 8 * 8 * 8
     for depth in (2, 110):

@@ -1,8 +1,9 @@
 """Choose every layer's folding (PE, SIMD, weight memory mode) for the highest frame rate
 (or a target frame rate) that fits the board's LUT/FF/BRAM/LUTRAM/DSP and DDR budget.
 
-Method: weight streaming is tried for every suffix of the streamable MVUs (streamed
-outputs leave channel-group-major, so everything after a streamed layer is frame-buffered);
+Method: weight streaming is tried for each candidate downward-closed set of streamable MVUs
+(`streamable_sets`: streamed outputs leave channel-group-major, so everything downstream of a
+streamed layer is frame-buffered);
 for each, and for a cycle budget T per layer, each folding group takes its cheapest legal option
 with cycles <= T (cost = sum of resource fractions of the board, ties to fewer cycles); the
 pipeline is then balanced at T. T is searched (bisection over every option's cycle count,
@@ -32,7 +33,7 @@ from qnnflow.analysis.estimate import PLATFORM_OVERHEAD, RESOURCE_KINDS
 from qnnflow.boards import Board
 from qnnflow.errors import QnnflowError
 from qnnflow.transforms.fold.folding_config import ApplyFoldingConfig
-from qnnflow.transforms.fold.options import Group, Option, folding_groups, streamable_suffix
+from qnnflow.transforms.fold.options import Group, Option, folding_groups, streamable_sets
 from qnnflow.util.checks import positive_finite
 
 DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
@@ -174,10 +175,9 @@ class AutoFold(Transformation):
         return (None, why) if why else (choice, "")
 
     def _candidates(self, model: ModelWrapper) -> list[list[Group]]:
-        suffix = streamable_suffix(model)
         plans = []
-        for start in range(len(suffix), -1, -1):  # no streaming first
-            groups = folding_groups(model, frozenset(suffix[start:]))
+        for streamed in streamable_sets(model):  # no streaming first
+            groups = folding_groups(model, streamed)
             empty = [g for g in groups if not g.options]
             if empty:
                 names = ", ".join(n.name for n in empty[0].nodes)

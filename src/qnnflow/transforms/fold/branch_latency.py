@@ -14,8 +14,9 @@ accelerator's inputs). A join input i whose
 branch arrives lag_i = max_j A_j - A_i of a frame early must hold lag_i * W_i words, W_i
 its words per frame, so its FIFO gets ceil(lag_i * W_i) + the base depth. Words held
 inside the early branch's own line buffers are not counted (conservative), and pipeline
-latency that costs time but not data (an MVU's compute) only slows the fork, which a cycle
-simulation can refine through InsertFIFOs' `depths`.
+latency that costs time but not data (an MVU's compute) only slows the fork: the
+word-level simulation (fifo_sim, InsertFIFOs(fifo_sizing="sim")) refines the bound to
+the smallest depths that keep the graph live and at full throughput.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 from qnnflow.ops.stream_order import sync_passthrough_replays
+from qnnflow.transforms.fold.dag import check_join_streams, streamed_upstream
 from qnnflow.transforms.fold.fit_group_major_words import FitGroupMajorWords
 
 
@@ -33,12 +34,14 @@ def extract_folding_config(model: ModelWrapper) -> dict[str, dict]:
 def sync_frame_replays(model: ModelWrapper) -> None:
     """Each op sets what its folding implies on its partners (`HWOp.apply_plan`: a
     SlidingWindow in front of a stream_ddr MVU replays a frame buffer MH/PE times, and every
-    SlidingWindow after the first streamed MVU needs a frame buffer, since streamed outputs
-    leave channel-group-major); then FIFOs and width converters learn their frame copies."""
-    streamed = False
+    SlidingWindow downstream of a streamed MVU needs a frame buffer, since streamed outputs
+    leave channel-group-major); then FIFOs and width converters learn their frame copies,
+    and every join is checked to get the same copies in normal order on all its inputs."""
+    upstream = streamed_upstream(model)
     for node in hw_nodes(model):  # topological order
-        streamed = hw_op(node).apply_plan(model, streamed)
+        hw_op(node).apply_plan(model, upstream[node.name])
     sync_passthrough_replays(model)
+    check_join_streams(model)
 
 
 def check_all_folding(model: ModelWrapper) -> None:

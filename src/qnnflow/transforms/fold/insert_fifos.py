@@ -6,8 +6,12 @@ changes throughput and every FIFO gets `depth` words (default 2, a register slic
 forked branches join again (a StreamingConcat fed by a DuplicateStreams' outputs), the
 early branch's FIFO in front of the join gets ceil(lag * words per frame) + `depth`, the
 bound of `branch_latency` (below it the fork stalls and the pipeline deadlocks).
-`depths` overrides any FIFO, e.g. from a cycle simulation: keyed by the consumer's name
-for its first input, `"<consumer>:<i>"` for input i. A stream with several hardware
+With `fifo_sizing="sim"` the join FIFOs then shrink to the smallest depths with which a
+word-level simulation of the folded graph (fifo_sim, `sim_frames` frames) neither
+deadlocks nor loses throughput; the lag bound stays the upper bound and the fallback
+(the default, "lag", since the simulation costs seconds on large frames).
+`depths` overrides any FIFO: keyed by the consumer's name for its first input,
+`"<consumer>:<i>"` for input i. A stream with several hardware
 readers must go through a DuplicateStreams first (ConvertToHW inserts them)."""
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 from qnnflow.ops.stream_order import sync_passthrough_replays
 from qnnflow.transforms.fold.branch_latency import join_fifo_depths
+from qnnflow.transforms.fold.fifo_sim import smallest_join_depths
 from qnnflow.util.names import new_tensor_name
 
 
@@ -46,9 +51,22 @@ def _stream_edges(model: ModelWrapper) -> list[tuple]:
     return edges
 
 
+SIZINGS = ("lag", "sim")
+
+
 class InsertFIFOs(Transformation):
-    def __init__(self, depth: int = 2, depths: dict[str, int] | None = None):
+    def __init__(
+        self,
+        depth: int = 2,
+        depths: dict[str, int] | None = None,
+        fifo_sizing: str = "lag",
+        sim_frames: int = 2,
+    ):
         super().__init__()
+        if fifo_sizing not in SIZINGS:
+            raise QnnflowError(f"fifo_sizing must be one of {SIZINGS}, got {fifo_sizing!r}")
+        self.fifo_sizing = fifo_sizing
+        self.sim_frames = sim_frames
         if depth < 1:
             raise QnnflowError(f"FIFO depth must be >= 1, got {depth}")
         bad = {k: v for k, v in (depths or {}).items() if int(v) < 1}
@@ -89,4 +107,20 @@ class InsertFIFOs(Transformation):
             model.set_tensor_shape(buffered, shape)
             model.set_tensor_datatype(buffered, out_op.output_dtype())
         sync_passthrough_replays(model)
+        if self.fifo_sizing == "sim":
+            keep = frozenset(
+                n.name
+                for n in hw_nodes(model)
+                if n.op_type == "StreamingFIFO" and self._overridden(model, n)
+            )
+            smallest_join_depths(model, self.sim_frames, keep)
         return model, False
+
+    def _overridden(self, model: ModelWrapper, fifo) -> bool:
+        """Whether `depths` names the FIFO (by its consumer and input index)."""
+        for consumer in model.find_consumers(fifo.output[0]):
+            index = list(consumer.input).index(fifo.output[0])
+            key = consumer.name if index == 0 else f"{consumer.name}:{index}"
+            if key in self.depths:
+                return True
+        return False

@@ -15,6 +15,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.vivado.project import DMA_STREAM_WIDTHS
 from qnnflow.ops import FoldingError, FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
+from qnnflow.transforms.fold.dag import downstream, group_major_conflict
 
 PORT_BITS = DMA_STREAM_WIDTHS[-1]  # the widest AXI DMA stream feeding/draining us
 
@@ -75,33 +76,38 @@ def _evaluate(
     return Option(attrs, cycles, resources, ddr)
 
 
-def streamable_suffix(model: ModelWrapper) -> list[str]:
-    """The longest run of weight layers at the end of the chain that can each stream their
-    weights from DDR (`HWOp.can_stream_weights`), in order."""
-    suffix: list[str] = []
-    for node in hw_nodes(model):
-        op = hw_op(node)
-        if op.weight_bits() == 0:
-            continue
-        suffix = [*suffix, node.name] if op.can_stream_weights(model) else []
-    return suffix
+def streamable_sets(model: ModelWrapper) -> list[frozenset[str]]:
+    """Candidate sets of weight layers streaming from DDR, the empty set first, then by size.
+
+    A layer may stream when `HWOp.can_stream_weights` says so and its channel-group-major
+    output reaches no join or upsampling (`group_major_conflict`). For each such layer v the
+    candidate is every such layer reachable from v: downward-closed within the layers that
+    may stream (on a chain, a suffix of the weight layers); then the union of all of them.
+    Linear in the number of weight layers, not exponential."""
+    weights = [n.name for n in hw_nodes(model) if hw_op(n).weight_bits() > 0]
+    nodes = {n.name: n for n in hw_nodes(model)}
+    able = {
+        name
+        for name in weights
+        if hw_op(nodes[name]).can_stream_weights(model)
+        and group_major_conflict(model, frozenset({name})) is None
+    }
+    kept = {frozenset(downstream(model, {name}) & able) for name in able}
+    kept.add(frozenset(able))
+    kept = {s for s in kept if s and group_major_conflict(model, s) is None}
+    return [frozenset(), *sorted(kept, key=lambda s: (len(s), sorted(s)))]
 
 
 def fold_plan(model: ModelWrapper, streamed: frozenset[str]) -> FoldPlan:
-    """Streaming the weights of `streamed` leaves every later frame channel-group-major, so
-    every node from the first streamed one on gets a frame-buffered window generator."""
-    buffered, seen = [], False
-    for node in hw_nodes(model):
-        seen = seen or node.name in streamed
-        if seen:
-            buffered.append(node.name)
-    return FoldPlan(streamed, frozenset(buffered))
+    """Streaming the weights of `streamed` leaves their frames channel-group-major, so every
+    node downstream of one of them (by reachability) gets a frame-buffered window generator."""
+    return FoldPlan(streamed, frozenset(downstream(model, streamed)))
 
 
 def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) -> list[Group]:
     """Group the hardware nodes (each op with its fold partners) and enumerate each group's
-    legal foldings; layers named in `streamed` (a suffix of the weight layers) stream their
-    weights from DDR."""
+    legal foldings; layers named in `streamed` (a downward-closed set of weight layers,
+    `streamable_sets`) stream their weights from DDR."""
     plan = fold_plan(model, streamed)
     ports = port_nodes(model)
     partners = {n.name: hw_op(n).fold_partners(model) for n in hw_nodes(model)}

@@ -14,6 +14,10 @@ folded to its constant, then absorbed like a BatchNorm shift) and residual adds:
 by both branches is copied per branch, and an Add of two equally scaled branches becomes an
 integer Add followed by the one scale (which the next thresholds absorb).
 
+Branched detectors (YOLOv3's routes): a scale or shift read at a fork is copied per reader,
+moves past nearest upsampling, and past a Concat whose inputs all carry one (equal scalars
+stay a scalar that passes the next conv; different ones join into a per-channel vector).
+
 What may stay float: the graph's last scale (Mul, and an Add when the last layer has no
 activation quantizer), and the first thresholds when the graph input is float. Declare an
 integer input (`Streamline(input_datatype="UINT8")` for pixels) and those thresholds, and any
@@ -52,6 +56,8 @@ from qnnflow.transforms.streamline.collapse_repeated_mul import CollapseRepeated
 from qnnflow.transforms.streamline.factor_mul_out_of_add import FactorMulOutOfAdd
 from qnnflow.transforms.streamline.fold_quantized_bias import FoldQuantizedBias
 from qnnflow.transforms.streamline.move_add_past_mul import MoveAddPastMul
+from qnnflow.transforms.streamline.move_affine_past_concat import MoveAffinePastConcat
+from qnnflow.transforms.streamline.move_affine_past_upsample import MoveAffinePastUpsample
 from qnnflow.transforms.streamline.move_mul_past_flatten import MoveMulPastFlatten
 from qnnflow.transforms.streamline.move_mul_past_maxpool import MoveMulPastMaxPool
 from qnnflow.transforms.streamline.move_mul_past_pad import MoveMulPastPad
@@ -63,6 +69,7 @@ from qnnflow.transforms.streamline.remove_relu_before_multithreshold import (
     RemoveReluBeforeMultiThreshold,
 )
 from qnnflow.transforms.streamline.round_thresholds_to_integers import RoundThresholdsToIntegers
+from qnnflow.transforms.streamline.split_forked_add import SplitForkedAdd
 from qnnflow.transforms.streamline.split_forked_mul import SplitForkedMul
 
 # One sweep, in order; Streamline repeats sweeps until the graph stops changing.
@@ -76,9 +83,12 @@ RULES: tuple[type[Transformation], ...] = (
     MoveAddPastMul,  # Add(b) -> Mul(a) -> Mul(a) -> Add(a b)
     CollapseRepeatedMul,  # Mul(a) -> Mul(b) -> Mul(a b)
     SplitForkedMul,  # Mul(c) -> {A, B} -> Mul(c) -> A, Mul(c) -> B
+    SplitForkedAdd,  # Add(b) -> {A, B} -> Add(b) -> A, Add(b) -> B
     FactorMulOutOfAdd,  # Add(Mul(a, c), Mul(b, c)) -> Mul(Add(a, b), c)
     MoveMulPastPad,  # Mul(c) -> Pad(0) -> Pad(0) -> Mul(c)
     MoveMulPastMaxPool,  # Mul(c > 0) -> MaxPool -> MaxPool -> Mul(c)
+    MoveAffinePastUpsample,  # Mul/Add(c) -> Resize(nearest) -> Resize -> Mul/Add(c)
+    MoveAffinePastConcat,  # Concat(Mul(a, c), Mul(b, d)) -> Mul(Concat(a, b), [c, d])
     MoveMulPastFlatten,  # Mul(c) -> Reshape/Flatten -> Reshape/Flatten -> Mul(c)
     MoveScalarMulPastConv,  # Mul(c) -> Conv -> Conv -> Mul(c)
     MoveScalarMulPastFC,  # Mul(c) -> Gemm/MatMul -> Gemm/MatMul -> Mul(c)
@@ -157,6 +167,8 @@ __all__ = [
     "FactorMulOutOfAdd",
     "FoldQuantizedBias",
     "MoveAddPastMul",
+    "MoveAffinePastConcat",
+    "MoveAffinePastUpsample",
     "MoveMulPastFlatten",
     "MoveMulPastMaxPool",
     "MoveMulPastPad",
@@ -166,6 +178,7 @@ __all__ = [
     "QuantWeightsToInteger",
     "RemoveReluBeforeMultiThreshold",
     "RoundThresholdsToIntegers",
+    "SplitForkedAdd",
     "SplitForkedMul",
     "Streamline",
 ]

@@ -24,10 +24,12 @@ from qnnflow.transforms.streamline.patterns import (
 class SplitForkedMul(Transformation):
     """Give every reader of a forked constant Mul its own copy."""
 
+    OP_TYPE = "Mul"
+
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         matches = Matches()
         for mul in model.graph.node:
-            if mul.op_type != "Mul" or const_operand(model, mul) is None:
+            if mul.op_type != self.OP_TYPE or const_operand(model, mul) is None:
                 continue
             if is_graph_output(model, mul.output[0]):
                 continue
@@ -40,7 +42,7 @@ class SplitForkedMul(Transformation):
             for i, reader in enumerate(readers[1:], start=1):
                 copy_out = new_tensor(model, shape, f"{mul.name or mul.output[0]}_copy{i}")
                 copy = helper.make_node(
-                    "Mul", list(mul.input), [copy_out], name=f"{mul.name}_copy{i}"
+                    mul.op_type, list(mul.input), [copy_out], name=f"{mul.name}_copy{i}"
                 )
                 for j, name in enumerate(reader.input):
                     if name == mul.output[0]:
