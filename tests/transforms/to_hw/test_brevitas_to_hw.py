@@ -59,6 +59,7 @@ def test_conversions_are_found_by_their_order_declaration():
         "ConvertUpsampleToHW",
         "ConvertConcatToHW",
         "ConvertConvThresholdToHW",
+        "ConvertConvLinearToHW",
         "ConvertPadToHW",
         "ConvertMaxPoolToHW",
         "ConvertFCThresholdToHW",
