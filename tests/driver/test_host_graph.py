@@ -85,7 +85,7 @@ def _check_suffix(model, suffix, after, codes):
 
 def test_default_model_host_parts(mini_folded, tmp_path):
     prefix, suffix, before, after = _host_graphs(mini_folded, tmp_path)
-    assert [n.op for n in prefix.nodes] == ["MultiThreshold", "Transpose"]
+    assert [n.op for n in prefix.nodes] == ["UniformThreshold", "Transpose"]
     assert [n.op for n in suffix.nodes] == ["Transpose", "Mul", "Add"]  # the head: hardware
     x = np.random.default_rng(1).random((1, 3, 64, 64)).astype(np.float32)
     _check_prefix(mini_folded, prefix, before, x)
