@@ -46,6 +46,7 @@ class BuildConfig:
     max_accuracy_drop: float = 5.0
     float_reference: Path | None = None  # float-trained model the gate compares with
     decoder: str | None = None  # image decoder; None = the model's (stb_image for Darknet)
+    first_last: str = "host"  # .npz models: conv0/conv8 float on the "host" or in "fabric"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -70,6 +71,8 @@ class BuildConfig:
         int_at_least(self.calib_samples, 1, "the number of calibration images (--max-samples)")
         if self.decoder is not None:
             check_decoder(self.decoder)
+        if self.first_last not in ("host", "fabric"):
+            raise QnnflowError(f"--first-last must be host or fabric, not {self.first_last!r}")
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):
