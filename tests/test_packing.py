@@ -80,3 +80,16 @@ def test_bipolar_elements_are_one_bit_each():
     np.testing.assert_array_equal(unpack(data, 9, 1, bipolar=True), values)
     with pytest.raises(QnnflowError, match="BIPOLAR elements must be -1 or \\+1, got 0"):
         pack(np.array([1, 0]), 1, bipolar=True)
+
+
+@pytest.mark.parametrize("bits", [17, 21, 24, 31, 32])
+def test_wide_signed_accumulators_roundtrip_with_their_extremes(bits):
+    """A linear head's INTk accumulators (k up to 32) pack and unpack two's complement."""
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    values = np.random.default_rng(bits).integers(low, high + 1, size=(3, 2, 7))
+    values[0, 0, :4] = [low, high, -1, 0]
+    data = pack(values, bits, align_bits=64)
+    np.testing.assert_array_equal(unpack(data, 7, bits, signed=True), values)
+    for outside in (low - 1, 1 << bits):  # below the signed range, above the unsigned one
+        with pytest.raises(QnnflowError, match=f"do not fit {bits} bits"):
+            pack(np.array([outside]), bits)

@@ -1,6 +1,7 @@
 """Small folded models built through the project's flow for the driver tests: the default
-tinier-yolo-mini at 64x64, and the same with its last conv streaming weights from DDR (so
-its output leaves the accelerator channel-group-major)."""
+tinier-yolo-mini at 64x64, and the same with its last conv (the linear head, emitting
+accumulators) streaming weights from DDR (so its output leaves the accelerator
+channel-group-major)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from qnnflow.flow.config import saved_step_path
 from tests.conftest import DEFAULT_CFG
 
 SIZE = (64, 64)
-DDR_LAYER = "l012_conv_mac_mvu"
+DDR_LAYER = "l013_conv_mvu"
+DDR_PE = 5  # the head has 45 output channels at 4 classes: 9 channel groups
 
 
 def _calib(folder: Path) -> Path:
@@ -41,8 +43,10 @@ def build_folded(root: Path, stream_ddr: bool = False) -> ModelWrapper:
         )
         hw = {n.name for n in to_hw.graph.node if n.domain == "qnnflow.ops"}  # no FIFOs yet
         config = {k: v for k, v in saved.items() if k in hw}
-        config[DDR_LAYER].update(mem_mode="stream_ddr", PE=4)
-        config[DDR_LAYER.replace("_mvu", "_swg")].update(frameBuffer=1, frameReplays=128 // 4)
+        channels = next(n for n in to_hw.graph.node if n.name == DDR_LAYER).attribute
+        mh = next(a.i for a in channels if a.name == "MH")
+        config[DDR_LAYER].update(mem_mode="stream_ddr", PE=DDR_PE)
+        config[DDR_LAYER.replace("_mvu", "_swg")].update(frameBuffer=1, frameReplays=mh // DDR_PE)
         kw["folding"] = root / "folding.json"
         kw["folding"].write_text(json.dumps(config))
     cfg = BuildConfig(

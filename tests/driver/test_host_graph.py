@@ -85,12 +85,15 @@ def _check_suffix(model, suffix, after, codes):
 
 def test_default_model_host_parts(mini_folded, tmp_path):
     prefix, suffix, before, after = _host_graphs(mini_folded, tmp_path)
-    assert [n.op for n in prefix.nodes] == ["MultiThreshold", "Transpose"]
-    assert [n.op for n in suffix.nodes] == ["Transpose", "Conv", "Mul", "Add"]
+    assert [n.op for n in prefix.nodes] == ["UniformThreshold", "Transpose"]
+    assert [n.op for n in suffix.nodes] == ["Transpose", "Mul", "Add"]  # the head: hardware
     x = np.random.default_rng(1).random((1, 3, 64, 64)).astype(np.float32)
     _check_prefix(mini_folded, prefix, before, x)
     out_shape = mini_folded.get_tensor_shape(suffix.inputs[0])
-    codes = np.random.default_rng(2).integers(0, 8, out_shape).astype(np.float32)
+    acc = mini_folded.get_tensor_datatype(suffix.inputs[0])  # the head's accumulators
+    assert acc.is_integer() and acc.signed()
+    low, high = int(acc.min()), int(acc.max())
+    codes = np.random.default_rng(2).integers(low, high + 1, out_shape).astype(np.float32)
     _check_suffix(mini_folded, suffix, after, codes)
 
 

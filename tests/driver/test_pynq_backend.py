@@ -79,7 +79,7 @@ def test_missing_weight_image_or_bitstream(board, mini_ddr_folded, tmp_path):
         Accelerator(bare.root, backend="pynq")
     (bare.root / bare.bitfile).write_bytes(b"x")
     (bare.root / bare.weights[0].file).unlink()
-    with pytest.raises(QnnflowError, match="l012_conv_mac_mvu"):
+    with pytest.raises(QnnflowError, match=DDR_LAYER):
         Accelerator(bare.root, backend="pynq")
 
 

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from qnnflow.commands.options import decoder_option, input_size_option
+from qnnflow.commands.options import decoder_option, first_last_option, input_size_option
 from qnnflow.flow.steps import step_help, step_names
 from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
 
@@ -111,6 +111,7 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     "quantizer's thresholds (and just below) are always checked too.",
 )
 @decoder_option
+@first_last_option
 def build(
     board,
     model,
@@ -131,6 +132,7 @@ def build(
     seed,
     verify_inputs,
     decoder,
+    first_last,
 ) -> None:
     from qnnflow.analysis.host_nodes import read_to_hw_record
     from qnnflow.flow import BuildConfig, run_build
@@ -156,6 +158,7 @@ def build(
         seed=seed,
         verify_inputs=verify_inputs,
         decoder=decoder,
+        first_last=first_last,
     )
     console = Console(soft_wrap=True)
     with console.status("starting") as status:

@@ -35,3 +35,12 @@ decoder_option = click.option(
     help="Image decoder: darknet = stb_image, Darknet's own (default for Darknet models; "
     "needs libstb-dev + g++ or Debian's darknet), pillow = Pillow (default for others).",
 )
+
+first_last_option = click.option(
+    "--first-last",
+    type=click.Choice(["host", "fabric"]),
+    default="host",
+    show_default=True,
+    help="Trained .npz models: conv0/conv8 as float host convs (the board's split) or "
+    "quantized (8-bit image and weights) so the flow puts them in hardware too.",
+)

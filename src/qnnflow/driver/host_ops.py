@@ -115,6 +115,30 @@ def multithreshold(inputs: list, attrs: dict) -> np.ndarray:
     return np.moveaxis(out, -1, axis).astype(_F32)
 
 
+def uniform_threshold(inputs: list, attrs: dict) -> np.ndarray:
+    """MultiThreshold with one row of evenly spaced thresholds (an input quantizer's
+    (k - 0.5) / 255 steps) as one floor per element instead of T compares: the floor's
+    guess of count(x >= t_i) is corrected against the stored thresholds until it agrees,
+    so the result equals `multithreshold` bit for bit, values exactly on a threshold too."""
+    x, table = np.asarray(inputs[0], _F32), np.asarray(inputs[1], _F32)
+    t = table.reshape(-1, table.shape[-1])[0]
+    if table.ndim != 2 or (table != t).any() or (np.diff(t) < 0).any():
+        raise QnnflowError("UniformThreshold needs one sorted threshold row shared by all channels")
+    levels = t.size
+    step = float(t[-1] - t[0]) / (levels - 1) if levels > 1 else 1.0
+    guess = np.floor((x - t[0]) * _F32(1 / step)) + 1  # float32: the loop fixes rounding
+    count = np.clip(np.nan_to_num(guess, nan=0.0), 0, levels).astype(np.intp)
+    padded = np.concatenate([[-np.inf], t, [np.inf]]).astype(_F32)  # t_i at index i + 1
+    while True:  # count is right when t[count - 1] <= x < t[count]
+        low = x < padded[count]  # padded[0] = -inf: never below it
+        high = (count < levels) & (x >= padded[np.minimum(count + 1, levels)])
+        if not (low.any() or high.any()):
+            break
+        count = count - low + high
+    out = _F32(attrs.get("out_scale", 1.0)) * count.astype(_F32) + _F32(attrs.get("out_bias", 0.0))
+    return out.astype(_F32)
+
+
 _ROUNDING = {
     "ROUND": np.round,
     "HALF_EVEN": np.round,
@@ -215,6 +239,7 @@ KERNELS: dict[str, Kernel] = {
     "MaxPool": max_pool,
     "BatchNormalization": batch_norm,
     "MultiThreshold": multithreshold,
+    "UniformThreshold": uniform_threshold,
     "Quant": quant,
     "BipolarQuant": bipolar_quant,
     "Add": _binary(np.add),

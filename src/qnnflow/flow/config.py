@@ -47,6 +47,7 @@ class BuildConfig:
     max_accuracy_drop: float = 5.0
     float_reference: Path | None = None  # float-trained model the gate compares with
     decoder: str | None = None  # image decoder; None = the model's (stb_image for Darknet)
+    first_last: str = "host"  # .npz models: conv0/conv8 float on the "host" or in "fabric"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -76,6 +77,8 @@ class BuildConfig:
                 f"--scheme {self.scheme}: the build quantizes Darknet cfgs with w1a3 only; "
                 "quantize other schemes first with `qnnflow quantize` and build its QONNX"
             )
+        if self.first_last not in ("host", "fabric"):
+            raise QnnflowError(f"--first-last must be host or fabric, not {self.first_last!r}")
         if not self.model.is_file():
             raise QnnflowError(f"model not found: {self.model}")
         if self.model.suffix not in (".cfg", ".onnx", ".npz"):

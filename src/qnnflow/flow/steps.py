@@ -3,6 +3,7 @@ saves the model after each one as `<NN>_<name>.onnx` in the output directory."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Callable
 
@@ -32,7 +33,10 @@ def step_import(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     if cfg.model.suffix == ".npz":
         from qnnflow.frontend.binparams import detector_model, load_binparams
 
-        return detector_model(load_binparams(cfg.model))
+        params = load_binparams(cfg.model)
+        if cfg.input_size is not None:
+            params = dataclasses.replace(params, input_size=tuple(cfg.input_size))
+        return detector_model(params, first_last=cfg.first_last)
     from qnnflow.frontend.darknet import import_darknet
 
     if cfg.weights is None or not cfg.weights.is_file():

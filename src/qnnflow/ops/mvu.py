@@ -37,6 +37,14 @@ def multithreshold_last_axis(acc: np.ndarray, thresholds: np.ndarray) -> np.ndar
     return np.sum(acc[..., None] >= thresholds, axis=-1)
 
 
+def accumulator_range(weights: np.ndarray, in_dtype: DataType) -> tuple[int, int]:
+    """The smallest and largest x.W any input of `in_dtype` can produce (weights [MW, MH])."""
+    w = np.asarray(weights, dtype=np.float64)
+    lo, hi = float(in_dtype.min()), float(in_dtype.max())
+    ends = np.stack([w * lo, w * hi])
+    return int(ends.min(axis=0).sum(axis=0).min()), int(ends.max(axis=0).sum(axis=0).max())
+
+
 def matrix_vector(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Exact integer x[..., MW] @ W[MW, MH] (float64 is exact far beyond these sums)."""
     lead = x.shape[:-1]

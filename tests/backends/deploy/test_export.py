@@ -14,7 +14,7 @@ from qnnflow.backends.hls.params import ddr_weight_images, weight_port_name
 from qnnflow.driver import load_package
 from qnnflow.driver.formats import to_stream_order
 from qnnflow.errors import QnnflowError
-from tests.driver.models import DDR_LAYER
+from tests.driver.models import DDR_LAYER, DDR_PE
 
 
 def test_package_describes_streams_heads_and_host_parts(mini_folded, tmp_path):
@@ -34,10 +34,15 @@ def test_package_describes_streams_heads_and_host_parts(mini_folded, tmp_path):
         "word_bytes": 3,
         "frame_bytes": 64 * 64 * 3,
     }
-    assert data["output"]["shape"] == [1, 2, 2, 128] and data["output"]["bits"] == 3
+    # the linear head runs in hardware: out come its signed accumulators (45 = 5 x (5 + 4))
+    head = getCustomOp(mini_folded.find_producer(package.output.tensor))
+    bits = head.output_dtype().bitwidth()
+    assert head.get_nodeattr("numThresholds") == 0 and 9 <= bits <= 32
+    assert data["output"]["shape"] == [1, 2, 2, 45] and data["output"]["bits"] == bits
     out = data["output"]
-    assert out["word_bytes"] == -(-out["per_word"] * 3 // 8)
-    assert out["words"] * out["per_word"] == 2 * 2 * 128
+    assert out["signed"] and out["dtype"] == f"INT{bits}"
+    assert out["word_bytes"] == -(-out["per_word"] * bits // 8)
+    assert out["words"] * out["per_word"] == 2 * 2 * 45
     assert data["weights"] == [] and data["control"] is False
     assert data["heads"][0]["type"] == "region" and data["heads"][0]["classes"] == 4
     assert data["names"] == ["a", "b", "c", "d"]
@@ -49,14 +54,18 @@ def test_package_describes_streams_heads_and_host_parts(mini_folded, tmp_path):
     }
     loaded = load_package(tmp_path / "pkg")
     assert loaded.input == package.input and loaded.output == package.output
-    assert [n.op for n in loaded.host["suffix"].nodes] == ["Transpose", "Conv", "Mul", "Add"]
+    assert [n.op for n in loaded.host["suffix"].nodes] == ["Transpose", "Mul", "Add"]
     runtime = tmp_path / "pkg" / "runtime" / "qnnflow"
     assert (runtime / "packing.py").is_file() and (runtime / "driver" / "pipeline.py").is_file()
 
 
 def test_ddr_layer_gives_group_major_output_and_weight_images(mini_ddr_folded, tmp_path):
     fin, fout = stream_formats(mini_ddr_folded)
-    assert fout.channel_groups == 128 // 4 and fout.per_word == 4
+    node = next(n for n in mini_ddr_folded.graph.node if n.name == DDR_LAYER)
+    head = getCustomOp(node)
+    mw, mh = head.get_nodeattr("MW"), head.get_nodeattr("MH")
+    assert fout.channel_groups == mh // DDR_PE and fout.per_word == DDR_PE
+    assert fout.signed and fout.dtype == head.get_nodeattr("outputDataType")
     # the driver's stream order is the HLS backend's (network_sim.normal_to_stream)
     normal = np.arange(fout.elements).reshape(fout.shape)
     producer = mini_ddr_folded.find_producer(fout.tensor)
@@ -65,10 +74,9 @@ def test_ddr_layer_gives_group_major_output_and_weight_images(mini_ddr_folded, t
     # by default the HLS backend's DDR image (the order the weight reader fetches) is written
     pkg = export_driver_package(mini_ddr_folded, tmp_path / "default")
     (image,) = pkg.weights
-    node = next(n for n in mini_ddr_folded.graph.node if n.name == DDR_LAYER)
     ((port, expected),) = ddr_weight_images(mini_ddr_folded, node).items()
     assert image.node == DDR_LAYER and image.port == port
-    assert image.bytes_per_frame == 1152 * 128 // 8
+    assert image.bytes_per_frame == mw * mh * head.weight_dtype().bitwidth() // 8
     np.testing.assert_array_equal(pkg.weight_bytes(image), expected.reshape(-1))
 
     def hook(model, node):
@@ -78,7 +86,7 @@ def test_ddr_layer_gives_group_major_output_and_weight_images(mini_ddr_folded, t
     pkg = export_driver_package(mini_ddr_folded, tmp_path / "hook", weight_images=hook)
     (image,) = load_package(tmp_path / "hook").weights
     assert image.port == weight_port_name(node) and pkg.control
-    assert pkg.weight_bytes(image).size == 1152 * 128 // 8
+    assert pkg.weight_bytes(image).size == mw * mh // 8
 
 
 def test_host_op_without_kernel_is_refused_at_export(mini_folded, tmp_path):
@@ -113,7 +121,7 @@ def test_package_errors(tmp_path, mini_folded):
 
 def test_weight_hook_must_cover_every_ddr_layer(mini_ddr_folded, tmp_path):
     export_driver_package(mini_ddr_folded, tmp_path / "pkg")  # an older package stays
-    with pytest.raises(QnnflowError, match=r"'l012_conv_mac_mvu' streams weights from DDR.*\[\]"):
+    with pytest.raises(QnnflowError, match=rf"'{DDR_LAYER}' streams weights from DDR.*\[\]"):
         export_driver_package(mini_ddr_folded, tmp_path / "pkg", weight_images=lambda m, n: {})
     assert (tmp_path / "pkg" / "accelerator.json").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["pkg"]  # no staging folder left

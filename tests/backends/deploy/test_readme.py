@@ -39,7 +39,7 @@ def test_readme_fills_every_placeholder(package):
     assert "(64x64 input, 4 classes:\n`cat`, `dog`, `a`, `b`)" in text
     assert "12.3 fps estimated for the accelerator by the build (not measured)" in text
     assert f"`{package.bitfile}` not built yet" in text
-    assert "8-bit in (12288 bytes per frame), 3-bit out\n" in text
+    assert f"8-bit in (12288 bytes per frame), {package.output.bits}-bit out\n" in text
     assert f"({package.output.frame_bytes} bytes per frame)" in text
     assert "none (all weights on chip)" in text
     copy, run = _commands(text)

@@ -60,6 +60,7 @@ def test_conversions_are_found_by_their_order_declaration():
         "ConvertConcatToHW",
         "ConvertAddToHW",
         "ConvertConvThresholdToHW",
+        "ConvertConvLinearToHW",
         "ConvertPadToHW",
         "ConvertMaxPoolToHW",
         "ConvertFCThresholdToHW",

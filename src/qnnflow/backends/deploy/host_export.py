@@ -32,8 +32,21 @@ def _attr_value(node, attr) -> object:
     return value
 
 
-def host_node(node) -> HostNode:
-    """One ONNX node as a HostNode, or a QnnflowError naming it."""
+def uniform_thresholds(thresholds: np.ndarray | None) -> bool:
+    """True for one sorted, evenly spaced threshold row shared by every channel (an input
+    quantizer's (k - 0.5) * scale steps): the host runs it as one floor per element."""
+    if thresholds is None or thresholds.ndim != 2 or thresholds.shape[1] < 2:
+        return False
+    row = thresholds[0].astype(np.float64)
+    steps = np.diff(row)
+    if (thresholds != thresholds[0]).any() or (steps <= 0).any():
+        return False
+    return bool(np.abs(steps - steps.mean()).max() <= 1e-3 * steps.mean())
+
+
+def host_node(node, model: ModelWrapper | None = None) -> HostNode:
+    """One ONNX node as a HostNode, or a QnnflowError naming it. A MultiThreshold with
+    uniform thresholds (given the model to read them) becomes a UniformThreshold."""
     if node.domain not in HOST_DOMAINS:
         raise QnnflowError(
             f"{node.op_type} '{node.name}' (domain {node.domain}) cannot run on the host: "
@@ -47,7 +60,11 @@ def host_node(node) -> HostNode:
     if len(node.output) != 1:
         raise QnnflowError(f"{node.op_type} '{node.name}': host ops must have one output")
     attrs = {a.name: _attr_value(node, a) for a in node.attribute}
-    return HostNode(node.op_type, node.name, tuple(node.input), tuple(node.output), attrs)
+    op = node.op_type
+    if op == "MultiThreshold" and model is not None:
+        if uniform_thresholds(model.get_initializer(node.input[1])):
+            op = "UniformThreshold"
+    return HostNode(op, node.name, tuple(node.input), tuple(node.output), attrs)
 
 
 def needed_nodes(model: ModelWrapper, outputs: list[str], feeds: list[str]) -> list:
@@ -80,7 +97,7 @@ def host_graph(
     model: ModelWrapper, nodes: list, inputs: list[str], outputs: list[str]
 ) -> HostGraph:
     """`nodes` (in order) of `model` as a HostGraph fed by `inputs`, returning `outputs`."""
-    converted = tuple(host_node(n) for n in nodes)
+    converted = tuple(host_node(n, model) for n in nodes)
     inits: dict[str, np.ndarray] = {}
     for node in nodes:
         for tensor in node.input:

@@ -1,6 +1,7 @@
 """Models built from the trained Tinier-YOLO parameters: the hidden hardware layers alone
 (codes in, codes out, what the board's accelerator computes) and the whole detector
-(image in, raw region tensor out) with conv0 and conv8 on the host."""
+(image in, raw region tensor out) with conv0 and conv8 on the host (float, the
+board-faithful graph) or, first_last="fabric", quantized so the flow puts them in hardware."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnnflow.errors import QnnflowError
+from qnnflow.frontend.binparams.fabric import QONNX, add_conv0_fabric, add_conv8_fabric
 from qnnflow.frontend.binparams.hidden_layers import add_hidden_layers
 from qnnflow.frontend.binparams.params import TinierYoloParams
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
@@ -20,6 +23,7 @@ from qnnflow.quant.qonnx_nodes import quantize_conv_weights_int
 from qnnflow.util.graph_builder import GraphBuilder
 
 ACT_DTYPE = "UINT3"
+FIRST_LAST = ("host", "fabric")  # where conv0 and conv8 run
 
 
 def _finish(
@@ -30,7 +34,8 @@ def _finish(
     name: str,
     input_dtype: str,
 ) -> ModelWrapper:
-    model = ModelWrapper(gb.finish([(out, shape)], name=name, domains=(DOMAIN,)))
+    domains = (DOMAIN, QONNX) if any(n.domain == QONNX for n in gb.nodes) else (DOMAIN,)
+    model = ModelWrapper(gb.finish([(out, shape)], name=name, domains=domains))
     model.set_tensor_datatype(model.graph.input[0].name, DataType[input_dtype])
     for tensor, dtype in dtypes.items():
         model.set_tensor_datatype(tensor, DataType[dtype])
@@ -67,28 +72,41 @@ def _add_conv0_quantized(gb: GraphBuilder, params: TinierYoloParams, x: str) -> 
     return gb.node("Round", [y], "conv0_codes")
 
 
-def detector_model(params: TinierYoloParams, host_bits: int | None = None) -> ModelWrapper:
+def _add_conv8_float(gb: GraphBuilder, params: TinierYoloParams, codes: str) -> str:
+    scaled = gb.node(
+        "Mul", [codes, gb.const("conv8_in_scale", params.conv8_input_scale)], "conv8_in"
+    )
+    return gb.node(
+        "Conv",
+        [scaled, gb.const("conv8_W", params.conv8_weight), gb.const("conv8_B", params.conv8_bias)],
+        "conv8",
+        kernel_shape=list(params.conv8_weight.shape[2:]),
+    )
+
+
+def detector_model(
+    params: TinierYoloParams, host_bits: int | None = None, first_last: str = "host"
+) -> ModelWrapper:
     """Letterboxed image NCHW float [1, 3, H, W] in [0, 1] -> raw region tensor (NCHW).
-    `host_bits` quantizes the host convs' (conv0, conv8) weights to that many bits per
-    filter (8 as in Tincy-YOLO); None keeps them float."""
+    first_last "host": conv0 and conv8 are float host convs (the board's split); `host_bits`
+    quantizes their weights to that many bits per filter (8 as in Tincy-YOLO), None keeps
+    them float. "fabric": an 8-bit input and 8-bit conv0/conv8 weights that the flow
+    converts to hardware (fabric.py); the hidden layers are the same either way."""
+    if first_last not in FIRST_LAST:
+        raise QnnflowError(f"first_last must be one of {', '.join(FIRST_LAST)}, not {first_last!r}")
+    if first_last == "fabric" and host_bits is not None:
+        raise QnnflowError("host_bits applies to host convs; the fabric variant has 8-bit weights")
+    fabric = first_last == "fabric"
     gb = GraphBuilder()
     x = gb.add_input("input", [1, 3, *params.input_size])
-    codes = _add_conv0_quantized(gb, params, x)
+    codes = add_conv0_fabric(gb, params, x) if fabric else _add_conv0_quantized(gb, params, x)
     nhwc = gb.node("Transpose", [codes], "conv0_codes_nhwc", perm=[0, 2, 3, 1])
     h, w = (v // params.conv0_stride for v in params.input_size)
     out, (h, w, c), dtypes = add_hidden_layers(
         gb, nhwc, (h, w, params.hidden[0].weight.shape[1]), params.hidden, ACT_DTYPE
     )
     nchw = gb.node("Transpose", [out], "hidden_out_nchw", perm=[0, 3, 1, 2])
-    scaled = gb.node(
-        "Mul", [nchw, gb.const("conv8_in_scale", params.conv8_input_scale)], "conv8_in"
-    )
-    head = gb.node(
-        "Conv",
-        [scaled, gb.const("conv8_W", params.conv8_weight), gb.const("conv8_B", params.conv8_bias)],
-        "conv8",
-        kernel_shape=list(params.conv8_weight.shape[2:]),
-    )
+    head = add_conv8_fabric(gb, params, nchw) if fabric else _add_conv8_float(gb, params, nchw)
     n_out = params.conv8_weight.shape[0]
     model = _finish(gb, head, [1, n_out, h, w], dtypes, "tinier_yolo_detector", "FLOAT32")
     model.set_tensor_datatype(codes, DataType[ACT_DTYPE])

@@ -29,6 +29,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.transforms.to_hw.convert_add import ConvertAddToHW
 from qnnflow.transforms.to_hw.convert_concat import ConvertConcatToHW
+from qnnflow.transforms.to_hw.convert_conv_linear import ConvertConvLinearToHW
 from qnnflow.transforms.to_hw.convert_conv_threshold import ConvertConvThresholdToHW
 from qnnflow.transforms.to_hw.convert_fc_threshold import ConvertFCThresholdToHW
 from qnnflow.transforms.to_hw.convert_maxpool import ConvertMaxPoolToHW
@@ -78,6 +79,7 @@ class ConvertToHW(Transformation):
 __all__ = [
     "ConvertAddToHW",
     "ConvertConcatToHW",
+    "ConvertConvLinearToHW",
     "ConvertConvThresholdToHW",
     "ConvertFCThresholdToHW",
     "ConvertMaxPoolToHW",

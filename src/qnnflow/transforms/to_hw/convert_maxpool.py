@@ -9,7 +9,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
 from qnnflow.ops import DOMAIN
-from qnnflow.transforms.to_hw.convert_conv_threshold import _attr
+from qnnflow.transforms.streamline.patterns import attr as _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
 from qnnflow.util.names import new_tensor_name
 

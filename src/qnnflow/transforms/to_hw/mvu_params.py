@@ -24,6 +24,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.bipolar import is_bipolar, popcount_thresholds
+from qnnflow.ops.mvu import accumulator_range
 from qnnflow.util.names import new_tensor_name
 
 
@@ -75,12 +76,6 @@ def _activation(mt, thresholds: np.ndarray) -> tuple[DataType, int]:
     return odt, int(bias)
 
 
-def _accumulator_range(weights: np.ndarray, idt: DataType) -> tuple[int, int]:
-    w = np.asarray(weights, dtype=np.float64)
-    ends = np.stack([w * float(idt.min()), w * float(idt.max())])
-    return int(ends.min(axis=0).sum(axis=0).min()), int(ends.max(axis=0).sum(axis=0).max())
-
-
 @dataclass(frozen=True)
 class MVUParams:
     """A MatrixVectorUnit's constant inputs and attributes (all but its folding and
@@ -112,7 +107,7 @@ def mvu_params(
         raise NotConvertible(f"BIPOLAR input with {wdt.name} weights (XNOR needs +-1 weights)")
     attrs = {"MW": mw, "MH": mh, "inputDataType": idt.name, "weightDataType": wdt.name}
     if mt is None:
-        low, high = _accumulator_range(weights, idt)
+        low, high = accumulator_range(weights, idt)
         odt = smallest_integer_type(low, high)
         attrs.update(outputDataType=odt.name, numThresholds=0, ActVal=0)
         return MVUParams(weights.astype(np.float32), None, attrs)

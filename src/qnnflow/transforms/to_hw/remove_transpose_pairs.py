@@ -9,7 +9,7 @@ from __future__ import annotations
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
-from qnnflow.transforms.to_hw.convert_conv_threshold import _attr
+from qnnflow.transforms.streamline.patterns import attr as _attr
 
 
 def _cancels(first, second) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
@@ -21,19 +20,11 @@ from qnnflow.backends.hls.ops.thresholding import activation_code, check_output_
 from qnnflow.backends.hls.renderers import renders
 from qnnflow.backends.hls.streams import element_signed, stream_spec
 from qnnflow.errors import QnnflowError
-from qnnflow.ops.mvu import MAX_STREAM_BITS
+from qnnflow.ops.mvu import MAX_STREAM_BITS, accumulator_range
 from qnnflow.ops.stream_order import input_channel_groups
 
 log = logging.getLogger(__name__)
 ROM_LUTRAM_DEPTH = 128  # ram_style auto: deeper ROMs go to BRAM, as the op's estimate assumes
-
-
-def accumulator_range(weights: np.ndarray, in_dtype: DataType) -> tuple[int, int]:
-    """The smallest and largest accumulator any input of `in_dtype` can produce."""
-    w = np.asarray(weights, dtype=np.float64)
-    lo, hi = float(in_dtype.min()), float(in_dtype.max())
-    ends = np.stack([w * lo, w * hi])
-    return int(ends.min(axis=0).sum(axis=0).min()), int(ends.max(axis=0).sum(axis=0).max())
 
 
 def _check_node(model: ModelWrapper, node, op) -> int:
