@@ -11,11 +11,12 @@ import yaml
 from click.testing import CliRunner
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.analysis.end_to_end_table import HEADING
+from qnnflow.analysis.end_to_end_table import HEADING, end_to_end_markdown
+from qnnflow.analysis.estimate import estimate_network
 from qnnflow.boards import load_board
 from qnnflow.commands.estimate import estimate_cmd
 from qnnflow.errors import QnnflowError
-from qnnflow.flow.fold_step import fold_model
+from qnnflow.flow.fold_step import estimate_with_end_to_end, fold_model
 from qnnflow.resources import boards_dir
 from tests.flow.micro import micro_config
 
@@ -46,13 +47,33 @@ def test_the_micro_build_reports_the_end_to_end_pipeline(micro_build):
         assert f"end to end: {e2e['fps']:,.1f} fps, set by {e2e['slowest_stage']}" in text
 
 
-def _slow_host_board(tmp_path):
-    """The PYNQ-Z2 whose ARM took a day for the reference conv: every host stage is slow."""
+def _board_file(tmp_path, conv0_ms: float | None):
+    """The PYNQ-Z2's board.yaml with another numpy conv0 time (None: without one)."""
     data = yaml.safe_load((boards_dir() / "pynq_z2" / "board.yaml").read_text())
-    data["ps"]["numpy_conv0_ms"] = 86_400_000.0
+    data["ps"]["numpy_conv0_ms"] = conv0_ms
+    if conv0_ms is None:
+        del data["ps"]["numpy_conv0_ms"]
     path = tmp_path / "board.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+def _slow_host_board(tmp_path):
+    """The PYNQ-Z2 whose ARM took a day for the reference conv: every host stage is slow."""
+    return _board_file(tmp_path, 86_400_000.0)
+
+
+def test_a_board_without_the_reference_gets_no_end_to_end_estimate(micro_build, tmp_path):
+    _, root = micro_build
+    model = ModelWrapper(str(root / "micro" / "08_fold.onnx"))
+    board = load_board(str(_board_file(tmp_path, None)))
+    data = estimate_with_end_to_end(model, board, estimate_network(model, board))
+    assert data["fps"] > 0  # the accelerator's estimate stands
+    assert data["end_to_end"]["fps"] is None
+    assert "no ps.numpy_conv0_ms" in data["end_to_end"]["reason"]
+    assert "end to end: not estimated: board 'pynq_z2' has no ps.numpy_conv0_ms" in (
+        end_to_end_markdown(data["end_to_end"])
+    )
 
 
 def test_an_end_to_end_target_the_host_cannot_reach_is_refused(micro_build, tmp_path):

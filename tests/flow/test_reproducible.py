@@ -53,7 +53,7 @@ def _without_measured(estimate: dict) -> dict:
     end_to_end = estimate.get("end_to_end")
     if end_to_end is not None:
         end_to_end = _drop(end_to_end, END_TO_END_TIMED)
-        for stage in end_to_end["stages"]:
+        for stage in end_to_end.get("stages", []):
             stage[HOST_PARTS] = sorted(stage[HOST_PARTS])  # which parts, not their times
     return {**estimate, "end_to_end": end_to_end}
 

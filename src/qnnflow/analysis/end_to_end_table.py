@@ -24,6 +24,8 @@ def end_to_end_line(data: dict | None) -> str:
     """One line: the rate, the stage that sets it and the factor behind the host times."""
     if data is None:
         return NOT_ESTIMATED
+    if data["fps"] is None:
+        return f"end to end: not estimated: {data['reason']}"
     slowest = next(s for s in data["stages"] if s["name"] == data["slowest_stage"])
     return (
         f"end to end: {data['fps']:,.1f} fps, set by {slowest['name']} "
@@ -36,8 +38,8 @@ def end_to_end_line(data: dict | None) -> str:
 def end_to_end_markdown(data: dict | None) -> str:
     """The stages as a table (ms per frame here and on the board) and the rate under it."""
     lines = [HEADING, ""]
-    if data is None:
-        return "\n".join([*lines, NOT_ESTIMATED]) + "\n"
+    if data is None or data["fps"] is None:
+        return "\n".join([*lines, end_to_end_line(data)]) + "\n"
     lines += [
         "Frames overlap: each stage works on a different frame, so the slowest sets the rate.",
         "",
