@@ -8,8 +8,9 @@ and every host stage is scaled by
 
     factor = board_ms(conv0) / here_ms(conv0),    stage_board_ms = stage_here_ms * factor.
 
-The board's number is data (`ps.numpy_conv0_ms` in board.yaml); the local one is measured
-in the same run as the stages, so the factor belongs to this machine under its load.
+The board's number is data (`ps.numpy_conv0_ms` in board.yaml); the local one is the median
+of runs taken just before and just after the stages are timed, so the factor belongs to
+this machine under the load the stages saw.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ CONV0 = {"in_channels": 3, "out_channels": 16, "kernel": 3, "size": 416, "stride
 CONV0_MACS = 416 * 416 * 16 * 3 * 3 * 3  # 74,760,192: the 74.8 M MAC of QNN-MO's conv0
 
 
-def median_ms(work: Callable[[], object], repeats: int) -> float:
-    """Median wall time of `work` in ms over `repeats` calls, after one warm-up call (the
-    first call pays for allocations and caches that later frames do not)."""
+def samples_ms(work: Callable[[], object], repeats: int) -> list[float]:
+    """Wall times of `repeats` calls of `work` in ms, after one warm-up call (the first
+    call pays for allocations and caches that later frames do not)."""
     if repeats < 1:
         raise QnnflowError(f"timing needs at least one repeat, got {repeats}")
     work()
@@ -38,8 +39,13 @@ def median_ms(work: Callable[[], object], repeats: int) -> float:
     for _ in range(repeats):
         began = time.perf_counter()
         work()
-        times.append(time.perf_counter() - began)
-    return 1e3 * statistics.median(times)
+        times.append(1e3 * (time.perf_counter() - began))
+    return times
+
+
+def median_ms(work: Callable[[], object], repeats: int) -> float:
+    """Median wall time of `work` in ms over `repeats` timed calls."""
+    return statistics.median(samples_ms(work, repeats))
 
 
 def conv0_operands(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +72,10 @@ def reference_conv0(image: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return out.T.reshape(filters, height, width)
 
 
-def conv0_here_ms(repeats: int) -> float:
-    """This machine's median time for the reference conv0, in ms."""
+def conv0_samples_ms(repeats: int) -> list[float]:
+    """This machine's times for the reference conv0, in ms."""
     image, weights = conv0_operands()
-    return median_ms(lambda: reference_conv0(image, weights), repeats)
+    return samples_ms(lambda: reference_conv0(image, weights), repeats)
 
 
 def conv0_board_ms(board: Board) -> float:

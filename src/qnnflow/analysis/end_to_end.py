@@ -15,6 +15,7 @@ driver's DMA issue and wait are not counted on the cores.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import asdict, dataclass, field
 
 from qonnx.core.modelwrapper import ModelWrapper
@@ -22,7 +23,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.analysis.cpu_reference import (
     board_factor,
     conv0_board_ms,
-    conv0_here_ms,
+    conv0_samples_ms,
     host_cores,
 )
 from qnnflow.analysis.estimate import NetworkEstimate
@@ -123,8 +124,10 @@ def accelerator_stage(estimate: NetworkEstimate) -> Stage:
 def scaled_host(model: ModelWrapper, board: Board, repeats: int) -> tuple[HostTimes, float, float]:
     """The host stages measured here, and the conv0 reference timed in the same run."""
     reference_board = conv0_board_ms(board)  # refused before any timing when missing
+    before = conv0_samples_ms(repeats)
     host = measure_host_stages(model, repeats)
-    return host, conv0_here_ms(repeats), reference_board
+    here = statistics.median(before + conv0_samples_ms(repeats))
+    return host, here, reference_board
 
 
 def end_to_end_estimate(
