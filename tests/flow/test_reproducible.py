@@ -16,13 +16,26 @@ from tests.flow.micro import micro_config
 
 # The only fields that may differ, all wall-clock measurements of this run:
 TIMING_KEYS = {
-    # each step's run time, and the recorded digests of the three files that hold times
-    "build_state.json": {"seconds", "cppsim/cppsim.json", "report.md", "report.json"},
+    # each step's run time, and the recorded digests of the files that hold times
+    "build_state.json": {
+        "seconds",
+        "cppsim/cppsim.json",
+        "report.md",
+        "report.json",
+        "estimate.json",
+        "estimate.md",
+    },
     "report.json": {"seconds"},  # the same step times, copied into the report
     "cppsim/cppsim.json": {"seconds_per_frame"},  # wall time of one simulated frame
 }
+# the end-to-end estimate's host stages are timed on this machine, and all that follows
+# from them (the stage times, the scaling factor, the rate and the stage that sets it)
+END_TO_END_TIMED = {"fps", "slowest_stage", "factor", "conv0_here_ms", "board_ms", "here_ms"}
+HOST_PARTS = "parts"  # ms per part, measured for the host stages (empty for DMA, accelerator)
 # report.md's step table: `| step | `NN_step.onnx` | seconds |`
 STEP_ROW = re.compile(r"^(\| \w+ \| `\d\d_\w+\.onnx` \|) [0-9.]+ \|$", re.MULTILINE)
+# the end-to-end table's measured rows and its summary line (analysis/end_to_end_table.py)
+MEASURED_ROW = re.compile(r"^(\| host [^|]*\|[^|]*\|)[^\n]*$|^end to end: .*$", re.MULTILINE)
 FILE_KINDS = {".onnx", ".cpp", ".hpp", ".tcl", ".json", ".npz", ".npy", ".zip", ".md", ".py"}
 
 
@@ -34,12 +47,26 @@ def _drop(value, keys: set[str]):
     return value
 
 
+def _without_measured(estimate: dict) -> dict:
+    """estimate.json with the end-to-end estimate's timed values set aside; the accelerator
+    and DMA stages' computed notes, names and places stay compared."""
+    end_to_end = estimate.get("end_to_end")
+    if end_to_end is not None:
+        end_to_end = _drop(end_to_end, END_TO_END_TIMED)
+        for stage in end_to_end.get("stages", []):
+            stage[HOST_PARTS] = sorted(stage[HOST_PARTS])  # which parts, not their times
+    return {**estimate, "end_to_end": end_to_end}
+
+
 def _comparable(folder: Path, name: str) -> bytes:
     data = (folder / name).read_bytes()
     if name in TIMING_KEYS:
         return json.dumps(_drop(json.loads(data), TIMING_KEYS[name]), sort_keys=True).encode()
-    if name == "report.md":
-        return STEP_ROW.sub(r"\1 - |", data.decode()).encode()
+    if name == "estimate.json":
+        return json.dumps(_without_measured(json.loads(data)), sort_keys=True).encode()
+    if name in ("report.md", "estimate.md"):
+        text = STEP_ROW.sub(r"\1 - |", data.decode())
+        return MEASURED_ROW.sub(lambda m: m.group(1) or "end to end: -", text).encode()
     return data
 
 
@@ -63,6 +90,23 @@ def test_timing_fields_are_all_that_is_ignored(tmp_path):
         row = f"| import | `01_import.onnx` | {seconds:.2f} |\n| fps | {fps} |\n"
         (tmp_path / side / "report.md").write_text(row)
     assert differences(tmp_path / "a", tmp_path / "b") == ["report.md"]
+
+
+def test_end_to_end_timing_is_set_aside_but_the_stages_are_compared(tmp_path):
+    """Measured host times may differ; a changed stage, part or accelerator time may not."""
+    stage = {"name": "host pre", "runs_on": "ARM core 0", "board_ms": 1.0, "here_ms": 0.1}
+    for side, ms, part in (("a", 1.0, "pack"), ("b", 2.0, "pack"), ("c", 1.0, "letterbox")):
+        (tmp_path / side).mkdir()
+        host = {**stage, "board_ms": ms, "parts": {part: ms}}
+        e2e = {"fps": 1e3 / ms, "factor": ms, "stages": [host]}
+        data = {"fps": 10.0, "end_to_end": e2e}
+        (tmp_path / side / "estimate.json").write_text(json.dumps(data))
+        row = f"| host pre | ARM core 0 | {ms} | {ms * 9} | pack {ms} |\n| DMA | HP0 | - | 1 |\n"
+        (tmp_path / side / "estimate.md").write_text(row + f"end to end: {1e3 / ms} fps\n")
+    assert differences(tmp_path / "a", tmp_path / "b") == []
+    assert differences(tmp_path / "a", tmp_path / "c") == ["estimate.json"]
+    (tmp_path / "b" / "estimate.md").write_text("| DMA | HP0 | - | 2 |\n")
+    assert differences(tmp_path / "a", tmp_path / "b") == ["estimate.md"]
 
 
 def test_two_clean_builds_are_byte_identical_but_for_timing(micro_build, tmp_path):

@@ -8,7 +8,12 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from qnnflow.commands.options import decoder_option, first_last_option, input_size_option
+from qnnflow.commands.options import (
+    decoder_option,
+    first_last_option,
+    input_size_option,
+    target_scope_option,
+)
 from qnnflow.flow.steps import step_help, step_names
 from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
 
@@ -63,6 +68,7 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     type=float,
     help="Fold for this frame rate (default: the highest that fits the board).",
 )
+@target_scope_option()
 @click.option(
     "--folding",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -124,6 +130,7 @@ def build(
     scheme,
     fold_bn,
     target_fps,
+    target_scope,
     folding,
     accuracy_data,
     float_reference,
@@ -150,6 +157,7 @@ def build(
         from_step=from_step,
         to_step=to_step,
         target_fps=target_fps,
+        target_scope=target_scope,
         folding=folding,
         accuracy_data=accuracy_data,
         float_reference=float_reference,
@@ -174,6 +182,8 @@ def build(
                     _print_gate(console, gate_summary(cfg.output_dir))
                 if name == "to_hw":
                     _print_host_nodes(console, read_to_hw_record(cfg.output_dir))
+                if name == "fold":
+                    _print_end_to_end(console, cfg.output_dir / "estimate.json")
 
         result = run_build(cfg, on_step)
     console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.md)")
@@ -196,3 +206,14 @@ def _print_host_nodes(console: Console, record: dict | None) -> None:
     if record is not None:
         style = "yellow" if record["host_nodes"] else "green"
         console.print(Text(f"  {host_summary(record)}; reasons in {TO_HW_FILE}", style=style))
+
+
+def _print_end_to_end(console: Console, estimate_json: Path) -> None:
+    """The pipeline's rate under the fold step: host stages, DMA and accelerator together."""
+    import json
+
+    from qnnflow.analysis.end_to_end_table import end_to_end_line
+
+    if estimate_json.is_file():
+        data = json.loads(estimate_json.read_text()).get("end_to_end")
+        console.print(Text(f"  {end_to_end_line(data)}", style="cyan"))

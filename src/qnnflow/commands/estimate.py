@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from qnnflow.commands.options import target_scope_option
 from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
 
 
@@ -24,6 +25,7 @@ from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
     type=float,
     help="Cheapest folding reaching this frame rate (default: the highest that fits).",
 )
+@target_scope_option()
 @click.option(
     "--folding",
     "folding_path",
@@ -44,16 +46,26 @@ from qnnflow.util.atomic import atomic_write_bytes, atomic_write_text
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the estimate as JSON.")
 def estimate_cmd(
-    model_path, board, target_fps, folding_path, keep_folding, output, save_config, as_json
+    model_path,
+    board,
+    target_fps,
+    target_scope,
+    folding_path,
+    keep_folding,
+    output,
+    save_config,
+    as_json,
 ) -> None:
     """Fold the model's hardware layers (PE, SIMD, weight memory) exactly as the build's fold
     step does (width converters and FIFOs included) and estimate cycles, resources, fps,
-    latency and DDR traffic per layer against the board budget."""
+    latency and DDR traffic per layer against the board budget, and the end-to-end rate of
+    the pipeline of host stages (timed here, scaled to the board's ARM) and accelerator."""
+    from qnnflow.analysis.end_to_end_table import end_to_end_line
     from qnnflow.analysis.estimate import estimate_network
     from qnnflow.analysis.estimate_table import estimate_rich_table, summary_lines
     from qnnflow.boards import load_board
     from qnnflow.errors import QnnflowError
-    from qnnflow.flow.fold_step import fold_model
+    from qnnflow.flow.fold_step import estimate_with_end_to_end, fold_model
     from qnnflow.frontend.onnx_import import open_onnx
     from qnnflow.ops.graph_queries import hw_nodes
     from qnnflow.transforms.fold import extract_folding_config
@@ -65,16 +77,18 @@ def estimate_cmd(
         raise QnnflowError(f"{model_path} has no hardware layers (qnnflow.ops nodes) to fold")
     target = load_board(board)
     if folding_path is not None or not keep_folding:
-        model = fold_model(model, target, target_fps, folding_path)
+        model = fold_model(model, target, target_fps, folding_path, target_scope=target_scope)
     estimate = estimate_network(model, target)
+    data = estimate_with_end_to_end(model, target, estimate)
     if output is not None:
         atomic_write_bytes(output, model.model.SerializeToString())
     if save_config is not None:
         atomic_write_text(save_config, json.dumps(extract_folding_config(model), indent=2))
     console = Console(soft_wrap=True)
     if as_json:
-        console.print_json(json.dumps(estimate.to_dict(target)))
+        console.print_json(json.dumps(data))
         return
     console.print(estimate_rich_table(estimate, f"{model_path.name} on {target.name}"))
     for line in summary_lines(estimate, target):
         console.print(line)
+    console.print(end_to_end_line(data["end_to_end"]))

@@ -44,3 +44,19 @@ first_last_option = click.option(
     help="Trained .npz models: conv0/conv8 as float host convs (the board's split) or "
     "quantized (8-bit image and weights) so the flow puts them in hardware too.",
 )
+
+
+def target_scope_option(default: str = "accelerator"):
+    """`--target-scope`: whether --target-fps is the accelerator's rate or the whole
+    pipeline's (host stages included), shared by build and estimate."""
+    from qnnflow.flow.config import TARGET_SCOPES
+
+    return click.option(
+        "--target-scope",
+        type=click.Choice(TARGET_SCOPES),
+        default=default,
+        show_default=True,
+        help="What --target-fps aims at: the accelerator alone, or end to end (the folder "
+        "still aims the accelerator at it, but first refuses a target the host stages, "
+        "scaled to the board's ARM, cannot reach).",
+    )

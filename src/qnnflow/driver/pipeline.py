@@ -21,6 +21,7 @@ from qnnflow.yolo.nms import do_nms_sort
 from qnnflow.yolo.report import detections_to_json, format_detections
 
 RESIZERS = ("darknet", "opencv")
+DEFAULT_THRESH, DEFAULT_NMS = 0.3, 0.3  # class-probability and NMS IoU thresholds
 
 
 @dataclass
@@ -56,6 +57,25 @@ def decode_heads(
     return dets
 
 
+def decode_and_nms(
+    heads: list[dict], outputs: dict[str, np.ndarray], thresh: float, nms: float, size: tuple
+) -> list[Detection]:
+    """Every head decoded, then Darknet's per-class NMS over all of them (one image)."""
+    return do_nms_sort(decode_heads(heads, outputs, thresh, size), heads[0]["classes"], nms)
+
+
+def letterboxed(image: np.ndarray, net_w: int, net_h: int, resize: str = "darknet") -> np.ndarray:
+    """HWC RGB image (float in [0, 1] or uint8) -> letterboxed [1, 3, net_h, net_w]."""
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise QnnflowError(f"expected an HWC RGB image, got shape {list(array.shape)}")
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / np.float32(255.0)
+    if resize == "opencv":
+        return _letterbox_opencv(array.astype(np.float32), net_w, net_h)
+    return network_input(array, net_w, net_h)
+
+
 def _letterbox_opencv(image: np.ndarray, net_w: int, net_h: int) -> np.ndarray:
     """Faster, not bit-exact: OpenCV's bilinear resize instead of Darknet's two passes."""
     try:
@@ -77,8 +97,8 @@ class DetectionPipeline:
     def __init__(
         self,
         accelerator: Accelerator,
-        thresh: float = 0.3,
-        nms: float = 0.3,
+        thresh: float = DEFAULT_THRESH,
+        nms: float = DEFAULT_NMS,
         names: list[str] | None = None,
         resize: str = "darknet",
         decoder: str | None = None,
@@ -101,14 +121,7 @@ class DetectionPipeline:
 
     def network_input(self, image: np.ndarray) -> np.ndarray:
         """HWC RGB image (float in [0, 1] or uint8) -> letterboxed [1, 3, net_h, net_w]."""
-        array = np.asarray(image)
-        if array.ndim != 3 or array.shape[2] != 3:
-            raise QnnflowError(f"expected an HWC RGB image, got shape {list(array.shape)}")
-        if array.dtype == np.uint8:
-            array = array.astype(np.float32) / np.float32(255.0)
-        if self.resize == "opencv":
-            return _letterbox_opencv(array.astype(np.float32), self.net_w, self.net_h)
-        return network_input(array, self.net_w, self.net_h)
+        return letterboxed(image, self.net_w, self.net_h, self.resize)
 
     def run(self, image: np.ndarray) -> PipelineResult:
         """One image through every stage; seconds per stage in the result."""
@@ -127,9 +140,7 @@ class DetectionPipeline:
         began = time.perf_counter()
         im_h, im_w = np.shape(image)[:2]
         size = (im_w, im_h, self.net_w, self.net_h)
-        dets = do_nms_sort(
-            decode_heads(self.heads, heads, self.thresh, size), self.heads[0]["classes"], self.nms
-        )
+        dets = decode_and_nms(self.heads, heads, self.thresh, self.nms, size)
         lines = format_detections(dets, self.names, self.thresh)
         boxes = detections_to_json(dets, self.names, self.thresh, im_w, im_h)
         times["decode_nms"] = time.perf_counter() - began

@@ -17,6 +17,7 @@ from qnnflow.util.checks import int_at_least, positive_finite
 from qnnflow.yolo.image import check_decoder, resolve_decoder
 
 PACKAGE_DIR = Path(qnnflow.__file__).resolve().parent
+TARGET_SCOPES = ("accelerator", "end-to-end")  # what --target-fps aims at
 
 
 @dataclass
@@ -33,6 +34,7 @@ class BuildConfig:
     to_step: str | None = None
     verify_tolerance: float = 1e-4
     target_fps: float | None = None
+    target_scope: str = "accelerator"  # what target_fps aims at: accelerator or end-to-end
     calib_dir: Path | None = None
     calib_method: str = "percentile"
     calib_samples: int = 50
@@ -65,6 +67,11 @@ class BuildConfig:
             self.accuracy_data = Path(self.accuracy_data)
         if self.target_fps is not None:
             self.target_fps = positive_finite(self.target_fps, "--target-fps")
+        if self.target_scope not in TARGET_SCOPES:
+            raise QnnflowError(
+                f"--target-scope must be one of {', '.join(TARGET_SCOPES)}, "
+                f"got {self.target_scope!r}"
+            )
         if self.accuracy_images is not None:
             int_at_least(self.accuracy_images, 1, "--accuracy-images")
         int_at_least(self.verify_inputs, 1, "--verify-inputs")

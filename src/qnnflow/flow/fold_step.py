@@ -9,7 +9,9 @@ from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.analysis.estimate import estimate_network
+from qnnflow.analysis.end_to_end import end_to_end_estimate, require_host_reaches
+from qnnflow.analysis.end_to_end_table import end_to_end_line, end_to_end_markdown
+from qnnflow.analysis.estimate import NetworkEstimate, estimate_network
 from qnnflow.analysis.estimate_table import estimate_markdown
 from qnnflow.boards import Board, load_board
 from qnnflow.errors import QnnflowError
@@ -81,13 +83,18 @@ def fold_model(
     target_fps: float | None = None,
     folding: Path | dict | None = None,
     seed: int = 0,
+    target_scope: str = "accelerator",
 ) -> ModelWrapper:
     """The build's folding, shared by step_fold and `qnnflow estimate`: a folding config when
     given, else AutoFold with the cap refolding, then width converters and FIFOs, every
-    transform checked bit-exact on a seeded input."""
+    transform checked bit-exact on a seeded input. With target_scope "end-to-end" the
+    accelerator still aims at `target_fps`, after a check that the host stages can reach
+    it (a QnnflowError naming the slowest one when they cannot)."""
     inputs = {model.graph.input[0].name: seeded_input(model, seed)}
     if folding is not None:
         return _fold_and_plumb(model, ApplyFoldingConfig(folding), inputs)
+    if target_scope == "end-to-end" and target_fps is not None:
+        require_host_reaches(model, board, target_fps)
     return _auto_fold_with_plumbing(model, board, target_fps, inputs)
 
 
@@ -98,11 +105,38 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     out = cfg.output_dir
     board = load_board(cfg.board)
     if hw_nodes(model):  # without any, the estimate says so and lists the host nodes
-        model = fold_model(model, board, cfg.target_fps, cfg.folding, cfg.seed)
+        model = fold_model(model, board, cfg.target_fps, cfg.folding, cfg.seed, cfg.target_scope)
     estimate = estimate_network(model, board)
     atomic_write_text(
         out / "folding_config.json", json.dumps(extract_folding_config(model), indent=2)
     )
-    atomic_write_text(out / "estimate.json", json.dumps(estimate.to_dict(board), indent=2))
-    atomic_write_text(out / "estimate.md", estimate_markdown(estimate, board))
+    data = estimate_with_end_to_end(model, board, estimate)
+    _warn_when_missed(cfg, data["end_to_end"])
+    atomic_write_text(out / "estimate.json", json.dumps(data, indent=2))
+    markdown = estimate_markdown(estimate, board) + "\n" + end_to_end_markdown(data["end_to_end"])
+    atomic_write_text(out / "estimate.md", markdown)
     return model
+
+
+def estimate_with_end_to_end(model: ModelWrapper, board: Board, estimate: NetworkEstimate) -> dict:
+    """estimate.json's content, shared with `qnnflow estimate`: the accelerator's estimate
+    and, under "end_to_end", the pipeline of host and accelerator stages (None without
+    hardware layers; {"fps": None, "reason": ...} when the host part cannot run, e.g. an
+    op the driver's numpy host graph lacks: the package step refuses that graph anyway)."""
+    try:
+        end_to_end = end_to_end_estimate(model, board, estimate)
+    except QnnflowError as exc:
+        log.warning("no end-to-end estimate: %s", exc)
+        return {**estimate.to_dict(board), "end_to_end": {"fps": None, "reason": str(exc)}}
+    return {**estimate.to_dict(board), "end_to_end": end_to_end and end_to_end.to_dict()}
+
+
+def _warn_when_missed(cfg: BuildConfig, end_to_end: dict | None) -> None:
+    """The host check passed before folding, but the whole pipeline (DMA included) may
+    still fall short of an end-to-end target: say so rather than fail a finished fold."""
+    reached = (end_to_end or {}).get("fps")
+    wanted = cfg.target_scope == "end-to-end" and cfg.target_fps is not None
+    if wanted and reached is not None and reached < cfg.target_fps:
+        log.warning(
+            "end-to-end target %g fps missed: %s", cfg.target_fps, end_to_end_line(end_to_end)
+        )

@@ -29,7 +29,7 @@ from qnnflow.backends.deploy.host_export import host_graph, needed_nodes
 from qnnflow.backends.hls.network import DEFAULT_TOP, hardware_region, region_boundary
 from qnnflow.backends.hls.streams import element_signed
 from qnnflow.driver.formats import StreamFormat
-from qnnflow.driver.host_graph import save_host_graphs
+from qnnflow.driver.host_graph import HostGraph, save_host_graphs
 from qnnflow.driver.package import (
     HOST_JSON,
     HOST_NPZ,
@@ -92,6 +92,20 @@ def stream_formats(model: ModelWrapper) -> tuple[StreamFormat, StreamFormat]:
             output_channel_groups(model, producer),
         ),
     )
+
+
+def host_graphs(
+    model: ModelWrapper, formats: tuple[StreamFormat, StreamFormat]
+) -> tuple[HostGraph, HostGraph]:
+    """The host's nodes before the accelerator (graph input -> its input stream) and after
+    it (its output stream -> graph outputs), as the driver runs them."""
+    graph_in = model.graph.input[0].name
+    graph_outs = [o.name for o in model.graph.output]
+    region_in, region_out = formats[0].tensor, formats[1].tensor
+    before = needed_nodes(model, [region_in], [graph_in])
+    after = needed_nodes(model, graph_outs, [region_out])
+    prefix = host_graph(model, before, [graph_in], [region_in])
+    return prefix, host_graph(model, after, [region_out], graph_outs)
 
 
 def check_against_codegen(model: ModelWrapper, formats: tuple[StreamFormat, StreamFormat]):
@@ -197,13 +211,7 @@ def export_driver_package(
     out = Path(out_dir)
     formats = stream_formats(model)
     net = check_against_codegen(model, formats)
-    graph_in = model.graph.input[0].name
-    graph_outs = [o.name for o in model.graph.output]
-    region_in, region_out = formats[0].tensor, formats[1].tensor
-    before = needed_nodes(model, [region_in], [graph_in])
-    after = needed_nodes(model, graph_outs, [region_out])
-    prefix = host_graph(model, before, [graph_in], [region_in])
-    suffix = host_graph(model, after, [region_out], graph_outs)
+    prefix, suffix = host_graphs(model, formats)
     package = replace_dir(
         out,
         lambda staging: _write(
