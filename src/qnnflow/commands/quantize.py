@@ -13,9 +13,8 @@ from rich.console import Console
 
 from qnnflow.commands.preprocess_options import preprocess_options
 from qnnflow.commands.quantize_darknet import (
-    DARKNET_SCHEME,
-    uses_darknet_w1a3,
     quantize_darknet_w1a3,
+    uses_darknet_w1a3,
 )
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
