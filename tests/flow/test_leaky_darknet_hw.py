@@ -17,7 +17,7 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 
 from qnnflow.backends.hls.network_sim import first_mismatch
 from qnnflow.flow import BuildConfig, run_build
-from qnnflow.quant.w1a3 import quantize_w1a3
+from qnnflow.quant.w1a3 import QUANT_REPORT_KEY, quantize_w1a3
 from qnnflow.transforms.streamline import Streamline
 from qnnflow.transforms.to_hw import ConvertToHW
 from qnnflow.verify import verified_transform
@@ -113,9 +113,12 @@ def test_yolov3_tiny_to_hw():
     ops = [n.op_type for n in hw.graph.node]
     assert ops.count("StreamingMaxPool") == 6 and "MaxPool" not in ops
     assert ops.count("DuplicateStreams") == 2  # the forks after layers 8 and 13
+    assert ops.count("Upsample") == 1 and ops.count("StreamingConcat") == 1
+    assert all(n.op_type not in ("Conv", "Resize", "Concat") for n in hw.graph.node)
+    report = json.loads(q.get_metadata_prop(QUANT_REPORT_KEY))
     scales = {
-        n.name: float(hw.get_initializer(n.input[1]))
-        for n in hw.graph.node
-        if n.op_type == "Mul" and n.name.startswith(("l008_conv_quant", "l018_conv_quant"))
+        r["tensor"]: r["scale"]
+        for r in report
+        if r["kind"] == "activation" and r["tensor"].startswith(("l008", "l018"))
     }
-    assert len(set(scales.values())) == 1, scales
+    assert len(scales) == 2 and len(set(scales.values())) == 1, scales
