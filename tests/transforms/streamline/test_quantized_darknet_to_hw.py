@@ -34,5 +34,6 @@ def test_quantized_to_hardware_layers_end_to_end(quantized, seed):
     integer = verified_transform(quantized, Streamline(), x, rtol=1e-5)
     hw = verified_transform(integer, ConvertToHW(), x, rtol=1e-5)
     ops = [n.op_type for n in hw.graph.node]
-    assert ops.count("MatrixVectorUnit") == 8 and ops.count("StreamingMaxPool") == 5
-    assert ops[-3:] == ["Conv", "Mul", "Add"]  # the head conv and its scale stay on the host
+    assert ops.count("MatrixVectorUnit") == 9 and ops.count("StreamingMaxPool") == 5
+    assert "Conv" not in ops  # the head too: an MVU emitting accumulators
+    assert ops[-3:] == ["Transpose", "Mul", "Add"]  # its dequantization stays on the host
