@@ -49,11 +49,13 @@ def _source(model: ModelWrapper, mt: NodeProto) -> tuple[str, str, list[NodeProt
         return f"its input '{x}' is a graph input, not a hardware stream"
     if shape is not None and len(shape) == 4 and _to_nchw_of_hw(model, producer):
         return "nchw", x, []
-    if shape is None or len(shape) != 2 or shape[0] != 1:
-        return f"its input '{x}' (shape {shape}) is neither [1, C] nor NCHW from hardware"
-    if _is_hw(producer):
+    if shape is None or len(shape) not in (2, 4) or shape[0] != 1:
+        return f"its input '{x}' has shape {shape}, neither [1, C] nor NCHW [1, C, H, W]"
+    vector = len(shape) == 2
+    if vector and _is_hw(producer):
         return "vector", x, []
-    if producer.op_type in ("Flatten", "Reshape") and sole_consumer(model, x) is not None:
+    flatten = producer.op_type in ("Flatten", "Reshape")
+    if vector and flatten and sole_consumer(model, x) is not None:
         inner = model.find_producer(producer.input[0])
         in_shape = model.get_tensor_shape(producer.input[0]) or []
         one_pixel = len(in_shape) == 4 and int(np.prod(in_shape)) == shape[1]
