@@ -62,5 +62,7 @@ def test_conversions_are_found_by_their_order_declaration():
         "ConvertConvThresholdToHW",
         "ConvertPadToHW",
         "ConvertMaxPoolToHW",
+        "ConvertGlobalPoolToHW",
         "ConvertFCThresholdToHW",
+        "ConvertThresholdToHW",
     ]
