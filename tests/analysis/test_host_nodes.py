@@ -39,7 +39,8 @@ def test_host_nodes_between_hardware_layers_are_listed_with_reasons():
         "  MultiThreshold 'requant': ConvertConvThresholdToHW: only a MultiThreshold after a "
         "Conv converts (fused); its input comes from Softmax 'softmax'; "
         "ConvertFCThresholdToHW: only a MultiThreshold after a Gemm/MatMul converts (fused); "
-        "its input comes from Softmax 'softmax'"
+        "its input comes from Softmax 'softmax'; "
+        "ConvertThresholdToHW: input datatype FLOAT32 is not integer"
     ) in lines
     assert (
         f"  Transpose 'conv0_to_nchw': {LAYOUT} 'conv0_mvu' (its other side stays on the host)"

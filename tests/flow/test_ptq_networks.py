@@ -2,8 +2,11 @@
 Int32Bias, QuantReLU, per-channel or per-tensor weight scales, residual adds, a last layer
 with or without output requantization) compiles: every conv and fully connected layer in
 hardware, the streamlined graph equal to qonnx's execution of the export, the C++ simulation
-bit-exact. A residual add becomes a StreamingAdd; the requantizing ReLU after it (a
-MultiThreshold on its own, which no conversion takes yet) is refused at to_hw, named."""
+bit-exact. A residual add becomes a StreamingAdd, the requantizing ReLU after it a
+Thresholding, a global average pool a GlobalAccPool (its 1/(H*W) in the next thresholds).
+The committed float SmallResNet, quantized by `qnnflow quantize --scheme w4a4`, compiles to a
+bit-exact C++ simulation with every layer but the first thresholds and last scale in
+hardware."""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.backends.hls.network_sim import first_mismatch
-from qnnflow.errors import QnnflowError
 from qnnflow.flow import BuildConfig, run_build
 from qnnflow.flow.quant_steps import FLOAT_TOLERANCE
 from qnnflow.verify.equivalence import check_equivalent
@@ -84,27 +86,56 @@ def test_ptq_mlp_goes_to_hardware(tmp_path):
     _check_streamlined(exported, _build(exported, tmp_path / "build", "to_hw"), (1, 32))
 
 
-def test_residual_add_converts_and_the_threshold_after_it_is_named(tmp_path):
+HOST_OK = {"MultiThreshold", "Transpose", "Mul", "Add"}  # input thresholds, output scale/bias
+
+
+def _check_all_in_hardware(build: Path, *op_types: str) -> None:
+    """Only the input's thresholds and layout change and the output's scale and bias stay on
+    the host, before and after the hardware region (the step refuses anything inside)."""
+    report = json.loads((build / "to_hw.json").read_text())
+    host = {(h["op_type"], h["position"]) for h in report["host_nodes"]}
+    assert {op for op, _ in host} <= HOST_OK, report["host_nodes"]
+    assert {p for _, p in host} <= {"before", "after"}, report["host_nodes"]
+    ops = report["hardware_ops"]
+    for op_type in ("MatrixVectorUnit", *op_types):
+        assert ops.get(op_type, 0) >= 1, ops
+
+
+def test_residual_net_with_adds_and_global_pool_builds_bit_exact(tmp_path):
     """Brevitas requantizes both branches of x + f(x) to one scale: streamlining leaves an
-    integer Add of the two branches' codes, which becomes a StreamingAdd; the ReLU after it
-    is a MultiThreshold with no Conv to fuse with, which stays on the host."""
-    exported = _export("resnet", W8A8_CHANNEL_FLOAT_OUT, tmp_path)
-    with pytest.raises(QnnflowError) as refused:
-        _build(exported, tmp_path / "build", "to_hw")
-    message = str(refused.value)
-    assert message.startswith("step 'to_hw'"), message
-    assert "Add 'node_add'" not in message
-    assert (
-        "MultiThreshold 'node__symbolic_10_multithreshold': ConvertConvThresholdToHW: only a "
-        "MultiThreshold after a Conv converts (fused); its input comes from Transpose "
-        "'node_add_to_nchw'"
-    ) in message
-    streamlined = ModelWrapper(str(tmp_path / "build" / exported.stem / "06_streamline.onnx"))
-    adds = [n for n in streamlined.graph.node if n.op_type == "Add" and n.name == "node_add"]
-    assert len(adds) == 1
-    for tensor in adds[0].input:
-        assert streamlined.get_tensor_datatype(tensor).is_integer()
-        assert streamlined.find_producer(tensor).op_type == "MultiThreshold"
+    integer Add of the two branches' codes (a StreamingAdd), the ReLU after it becomes a
+    Thresholding on the sum."""
+    exported = _export("resnet", W4A4_TENSOR, tmp_path)  # 8-bit thresholds overflow LUTRAM
+    build = _build(exported, tmp_path / "build", "cppsim")
+    _check_streamlined(exported, build, (1, 3, 8, 8))
+    _check_all_in_hardware(build, "StreamingAdd", "Thresholding")
+    hardware = ModelWrapper(str(build / "07_to_hw.onnx"))
+    after_add = [
+        n
+        for n in hardware.graph.node
+        if n.op_type == "Thresholding"
+        and hardware.find_producer(n.input[0]).op_type in ("StreamingAdd", "DuplicateStreams")
+    ]
+    assert after_add, "no Thresholding after a residual add"
+    _check_cppsim(build, (1, 3, 8, 8))
+
+
+def test_small_resnet_shapes_w4a4_compiles_bit_exact(tmp_path):
+    """The committed float classifier (residual adds, global average pooling), quantized
+    like the README says (`qnnflow quantize ... --scheme w4a4`, 4 calibration samples here)
+    -> streamline -> to_hw -> AutoFold for the PYNQ-Z2 -> codegen -> C++ simulation."""
+    from tests.commands.ptq_cli import CLASSIFIERS, run_quantize
+
+    calib = tmp_path / "calib.npy"
+    np.save(calib, np.random.default_rng(0).normal(size=(4, 3, 32, 32)).astype(np.float32))
+    source = CLASSIFIERS / "small-resnet-shapes.onnx"
+    run = run_quantize([source, "--calib-data", calib, "--scheme", "w4a4"], tmp_path / "r.onnx")
+    build = _build(run.model and run.path, tmp_path / "build", "cppsim")
+    _check_all_in_hardware(build, "StreamingAdd", "Thresholding", "GlobalAccPool")
+    folding = json.loads((build / "folding_config.json").read_text())
+    pool = next(name for name in folding if name.endswith("_hw") and "GlobalAveragePool" in name)
+    assert "PE" in folding[pool]
+    _check_cppsim(build, (1, 3, 32, 32), frames=1)
 
 
 SLOW_CASES = [
@@ -135,13 +166,19 @@ def test_ptq_network_schemes(net, scheme, to_step, tmp_path):
 @pytest.mark.parametrize("scheme", [Scheme(4, 4, per_channel=True), Scheme(2, 2)])
 def test_residual_adds_convert_at_every_scheme(scheme, tmp_path):
     exported = _export("resnet", scheme, tmp_path)
-    with pytest.raises(QnnflowError, match=r"its input comes from Transpose 'node_add_to_nchw'"):
-        _build(exported, tmp_path / "build", "to_hw")
+    build = _build(exported, tmp_path / "build", "cppsim")
+    _check_streamlined(exported, build, (1, 3, 8, 8))
+    _check_all_in_hardware(build, "StreamingAdd", "Thresholding")
+    _check_cppsim(build, (1, 3, 8, 8))
 
 
 @pytest.mark.slow
-def test_global_average_pooling_is_refused_naming_it(tmp_path):
-    """AdaptiveAvgPool2d(1) exports as ReduceMean, for which there is no hardware op."""
+def test_global_average_pooling_goes_to_hardware(tmp_path):
+    """AdaptiveAvgPool2d(1) exports as ReduceMean: an integer sum in hardware, its 1/(H*W)
+    absorbed by the next thresholds."""
     exported = _export("convchain_gap", Scheme(4, 4, per_channel=True), tmp_path)
-    with pytest.raises(QnnflowError, match=r"ReduceMean 'node_mean': no hardware conversion"):
-        _build(exported, tmp_path / "build", "to_hw")
+    build = _build(exported, tmp_path / "build", "cppsim")
+    _check_streamlined(exported, build, (1, 3, 8, 8))
+    hardware = ModelWrapper(str(build / "07_to_hw.onnx"))
+    assert "GlobalAccPool" in {n.op_type for n in hardware.graph.node}
+    _check_cppsim(build, (1, 3, 8, 8))

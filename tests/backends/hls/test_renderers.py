@@ -13,6 +13,7 @@ from qnnflow.errors import QnnflowError
 def test_every_renderer_module_registers_its_op():
     assert RENDERER_MODULES == {
         "DuplicateStreams": "qnnflow.backends.hls.ops.duplicate_streams",
+        "GlobalAccPool": "qnnflow.backends.hls.ops.global_pool",
         "MatrixVectorUnit": "qnnflow.backends.hls.ops.mvu",
         "SlidingWindow": "qnnflow.backends.hls.ops.sliding_window",
         "StreamingAdd": "qnnflow.backends.hls.ops.add",

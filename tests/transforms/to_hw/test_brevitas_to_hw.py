@@ -63,5 +63,7 @@ def test_conversions_are_found_by_their_order_declaration():
         "ConvertConvLinearToHW",
         "ConvertPadToHW",
         "ConvertMaxPoolToHW",
+        "ConvertGlobalPoolToHW",
         "ConvertFCThresholdToHW",
+        "ConvertThresholdToHW",
     ]

@@ -12,7 +12,8 @@ axis; scales pass the Reshape/Flatten in front of them.
 Post-training quantized nets (Brevitas graph PTQ) add quantized biases (a Quant on the bias:
 folded to its constant, then absorbed like a BatchNorm shift) and residual adds: a scale read
 by both branches is copied per branch, and an Add of two equally scaled branches becomes an
-integer Add followed by the one scale (which the next thresholds absorb).
+integer Add followed by the one scale (which the next thresholds absorb). A global average
+pooling of integer codes becomes an integer sum (ReduceSum over H, W) and a 1/(H*W) scale.
 
 Branched detectors (YOLOv3's routes): a scale or shift read at a fork is copied per reader,
 moves past nearest upsampling, and past a Concat whose inputs all carry one (equal scalars
@@ -55,10 +56,12 @@ from qnnflow.transforms.streamline.absorb_mul_sign_into_fc import AbsorbMulSignI
 from qnnflow.transforms.streamline.collapse_repeated_mul import CollapseRepeatedMul
 from qnnflow.transforms.streamline.factor_mul_out_of_add import FactorMulOutOfAdd
 from qnnflow.transforms.streamline.fold_quantized_bias import FoldQuantizedBias
+from qnnflow.transforms.streamline.global_mean_to_sum import GlobalMeanToSum
 from qnnflow.transforms.streamline.move_add_past_mul import MoveAddPastMul
 from qnnflow.transforms.streamline.move_affine_past_concat import MoveAffinePastConcat
 from qnnflow.transforms.streamline.move_affine_past_upsample import MoveAffinePastUpsample
 from qnnflow.transforms.streamline.move_mul_past_flatten import MoveMulPastFlatten
+from qnnflow.transforms.streamline.move_mul_past_global_pool import MoveMulPastGlobalPool
 from qnnflow.transforms.streamline.move_mul_past_maxpool import MoveMulPastMaxPool
 from qnnflow.transforms.streamline.move_mul_past_pad import MoveMulPastPad
 from qnnflow.transforms.streamline.move_scalar_mul_past_conv import MoveScalarMulPastConv
@@ -89,6 +92,8 @@ RULES: tuple[type[Transformation], ...] = (
     MoveMulPastMaxPool,  # Mul(c > 0) -> MaxPool -> MaxPool -> Mul(c)
     MoveAffinePastUpsample,  # Mul/Add(c) -> Resize(nearest) -> Resize -> Mul/Add(c)
     MoveAffinePastConcat,  # Concat(Mul(a, c), Mul(b, d)) -> Mul(Concat(a, b), [c, d])
+    MoveMulPastGlobalPool,  # Mul(c) -> GlobalAveragePool -> GlobalAveragePool -> Mul(c)
+    GlobalMeanToSum,  # GlobalAveragePool(x int) -> ReduceSum(x) -> Mul(1 / (H W))
     MoveMulPastFlatten,  # Mul(c) -> Reshape/Flatten -> Reshape/Flatten -> Mul(c)
     MoveScalarMulPastConv,  # Mul(c) -> Conv -> Conv -> Mul(c)
     MoveScalarMulPastFC,  # Mul(c) -> Gemm/MatMul -> Gemm/MatMul -> Mul(c)
@@ -166,10 +171,12 @@ __all__ = [
     "CollapseRepeatedMul",
     "FactorMulOutOfAdd",
     "FoldQuantizedBias",
+    "GlobalMeanToSum",
     "MoveAddPastMul",
     "MoveAffinePastConcat",
     "MoveAffinePastUpsample",
     "MoveMulPastFlatten",
+    "MoveMulPastGlobalPool",
     "MoveMulPastMaxPool",
     "MoveMulPastPad",
     "MoveScalarMulPastConv",

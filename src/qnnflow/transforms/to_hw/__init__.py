@@ -32,8 +32,10 @@ from qnnflow.transforms.to_hw.convert_concat import ConvertConcatToHW
 from qnnflow.transforms.to_hw.convert_conv_linear import ConvertConvLinearToHW
 from qnnflow.transforms.to_hw.convert_conv_threshold import ConvertConvThresholdToHW
 from qnnflow.transforms.to_hw.convert_fc_threshold import ConvertFCThresholdToHW
+from qnnflow.transforms.to_hw.convert_global_pool import ConvertGlobalPoolToHW
 from qnnflow.transforms.to_hw.convert_maxpool import ConvertMaxPoolToHW
 from qnnflow.transforms.to_hw.convert_pad import ConvertPadToHW
+from qnnflow.transforms.to_hw.convert_threshold import ConvertThresholdToHW
 from qnnflow.transforms.to_hw.convert_upsample import ConvertUpsampleToHW
 from qnnflow.transforms.to_hw.insert_stream_duplicators import InsertStreamDuplicators
 from qnnflow.transforms.to_hw.remove_transpose_pairs import RemoveTransposePairs
@@ -82,8 +84,10 @@ __all__ = [
     "ConvertConvLinearToHW",
     "ConvertConvThresholdToHW",
     "ConvertFCThresholdToHW",
+    "ConvertGlobalPoolToHW",
     "ConvertMaxPoolToHW",
     "ConvertPadToHW",
+    "ConvertThresholdToHW",
     "ConvertToHW",
     "ConvertUpsampleToHW",
     "InsertStreamDuplicators",

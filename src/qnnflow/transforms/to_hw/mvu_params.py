@@ -56,7 +56,7 @@ def smallest_integer_type(low: int, high: int) -> DataType:
     raise NotConvertible(f"an accumulator range [{low}, {high}] exceeds 64 bits")
 
 
-def _activation(mt, thresholds: np.ndarray) -> tuple[DataType, int]:
+def threshold_encoding(mt, thresholds: np.ndarray) -> tuple[DataType, int]:
     """(outputDataType, ActVal) of the MultiThreshold's encoding, or NotConvertible."""
     op = getCustomOp(mt)
     scale, bias = op.get_nodeattr("out_scale"), op.get_nodeattr("out_bias")
@@ -114,7 +114,7 @@ def mvu_params(
     raw = model.get_initializer(mt.input[1])
     if raw is None or raw.ndim != 2 or raw.shape[0] not in (1, mh):
         raise NotConvertible(f"MultiThreshold '{mt.name}': thresholds are not a [1 or MH, T] table")
-    odt, act_val = _activation(mt, raw)
+    odt, act_val = threshold_encoding(mt, raw)
     rows = np.broadcast_to(raw, (mh, raw.shape[1]))
     thresholds = popcount_thresholds(rows, mw) if xnor else np.ceil(rows)
     attrs.update(outputDataType=odt.name, numThresholds=int(raw.shape[1]), ActVal=act_val)
