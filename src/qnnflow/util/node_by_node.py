@@ -23,9 +23,7 @@ class NodeByNode:
     """Runs `model`'s nodes in graph order; `context` holds the inputs, initializers and the
     tensors that some node not yet run (or the graph's outputs, or `keep`) still needs."""
 
-    def __init__(
-        self, model: ModelWrapper, inputs: dict[str, np.ndarray], keep=(), order=None
-    ):
+    def __init__(self, model: ModelWrapper, inputs: dict[str, np.ndarray], keep=(), order=None):
         """`order`: the nodes to run, in a topological order of their own (default: all of
         the graph's, in graph order)."""
         if not model.check_all_tensor_shapes_specified():

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.analysis.hardware_region import grouped_nodes
 from qnnflow.backends.hls.gpp import compile_program, run_program
 from qnnflow.backends.hls.layer_compare import Mismatch, compare_layer
 from qnnflow.backends.hls.layer_records import RecordHeader, RecordReader
-from qnnflow.analysis.hardware_region import grouped_nodes
 from qnnflow.backends.hls.network import (
     DEFAULT_TOP,
     NetworkCode,
