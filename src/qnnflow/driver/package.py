@@ -149,7 +149,7 @@ def load_package(root: str | Path) -> AcceleratorPackage:
         )
     if len(package.output_dmas) != len(package.outputs):
         raise QnnflowError(
-            f"{path}: {len(package.outputs)} output streams but ip.output_dmas names "
+            f"{path}: {len(package.outputs)} output stream(s) but ip.output_dmas names "
             f"{len(package.output_dmas)} DMA(s)"
         )
     if package.weights and not package.control:
