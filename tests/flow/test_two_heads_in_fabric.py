@@ -6,6 +6,7 @@ run (C++ simulation) prints the detections numpy execution of the whole graph gi
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from qnnflow.driver.accelerator import Accelerator
 from qnnflow.driver.run_on_board import main
 from qnnflow.flow import run_build
 from qnnflow.util.execute import run_qonnx
+from tests.driver import fake_pynq
 from tests.flow.two_heads import two_heads_config, two_heads_model
 
 HEADS = ["l005_conv", "l012_conv"]  # [yolo] inputs in cfg order: 8x8 and 16x16
@@ -95,3 +97,23 @@ def test_package_detections_equal_numpy_execution(build, capsys):
     model = ModelWrapper(str(folder / "11_package.onnx"))
     expected = Detector(model, [], thresh=0.3, decoder="pillow").detect(image).lines
     assert printed == expected and len(printed) > 0
+
+
+def test_pynq_backend_receives_each_head_on_its_own_dma(build, monkeypatch):
+    folder, _ = build
+    python = Accelerator(folder / "deploy", backend="python")
+    (folder / "deploy" / python.package.bitfile).write_bytes(b"not a real bitstream")
+    fake_pynq.CONFIG.clear()
+    fake_pynq.CONFIG.update(
+        device=lambda frame: [out[0] for out in python.backend.transfer(frame, 1, 60.0)],
+        in_bytes=python.input_format.frame_bytes,
+        out_bytes=[fmt.frame_bytes for fmt in python.output_formats],
+        output_dmas=["dma", "dma_out1"],
+    )
+    monkeypatch.setitem(sys.modules, "pynq", fake_pynq)
+    acc = Accelerator(folder / "deploy", backend="pynq")
+    batch = np.random.default_rng(2).integers(0, 256, (3, *acc.input_format.shape[1:]))
+    for got, want in zip(acc.execute_all(batch), python.execute_all(batch), strict=True):
+        np.testing.assert_array_equal(got, want)
+    overlay = fake_pynq.CONFIG["overlay"]
+    assert overlay.dma.recvchannel.frames == overlay.dma_out1.recvchannel.frames == 3
