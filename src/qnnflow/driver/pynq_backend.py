@@ -5,8 +5,9 @@ Block design contract (boards/pynq_z2/block_design.tcl.in): the DMA cell is `dma
 accelerator `accel`; every output stream asserts TLAST once per frame, so each S2MM channel
 is armed once per frame. The first output arrives on `dma`, every further one (a second
 detector head) on its own S2MM-only DMA (`package.output_dmas`: dma_out1, ...). With
-weight ports the top has Vitis HLS's ap_ctrl_hs on `s_axi_control`; the driver starts it once in auto-restart mode, so it takes frame after
-frame like the free-running (ap_ctrl_none) top without weight ports. Needs pynq >= 2.7
+weight ports the top has Vitis HLS's ap_ctrl_hs on `s_axi_control`; the driver starts it
+once in auto-restart mode, so it takes frame after frame like the free-running
+(ap_ctrl_none) top without weight ports. Needs pynq >= 2.7
 (`transfer(array, start, nbytes)`, `allocate`); imported only when this backend is built.
 """
 
