@@ -23,7 +23,7 @@ from qnnflow.backends.hls.paths import template_path
 from qnnflow.errors import QnnflowError
 
 DEFAULT_TOP = "qnnflow_accel"
-TOP_IN, TOP_OUT = "in0", "out0"  # the stitched top's AXI-stream ports (ip_manifest in/out_port)
+TOP_IN = "in0"  # the stitched top's AXI-stream input port (ip_manifest in_port)
 
 
 def top_out_port(index: int) -> str:
