@@ -40,7 +40,8 @@ def _fmt(tensor: str, shape: tuple[int, ...], bits: int, per_word: int) -> Strea
 
 
 def _host(pre: dict, post: dict) -> HostTimes:
-    return HostTimes(pre, post, _fmt("in", (1, 4, 4, 3), 8, 3), _fmt("out", (1, 2, 2, 16), 3, 16))
+    fin, fout = _fmt("in", (1, 4, 4, 3), 8, 3), _fmt("out", (1, 2, 2, 16), 3, 16)
+    return HostTimes(pre, post, fin, (fout,))
 
 
 def board_with(tmp_path, **ps):
@@ -118,7 +119,7 @@ def test_dma_stage_is_the_frame_bytes_over_the_port_and_ddr_bandwidth():
     port = hp_port_mb_s(board)
     assert port == 64 / 8 * board.clock_mhz  # 800 MB/s: HP0's 64 bits at the PL clock
     host = _host({}, {})
-    in_bytes, out_bytes = host.input.frame_bytes, host.output.frame_bytes
+    in_bytes, out_bytes = host.input.frame_bytes, host.out_frame_bytes
     assert (in_bytes, out_bytes) == (48, 4 * 6)  # 3 x 8 bit per pixel; 16 x 3 bit -> 6 bytes
     expected_us = max(in_bytes / port, (in_bytes + out_bytes) / board.ddr_bandwidth_mb_s)
     assert dma_stage(host, board).board_ms == pytest.approx(expected_us / 1e3)

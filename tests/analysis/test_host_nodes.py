@@ -118,7 +118,8 @@ def test_a_region_with_two_entries_is_a_problem():
     report = host_report(hw)
     assert {n["position"] for n in report["host_nodes"]} == {"before", "after"}
     assert report["problem"].startswith(
-        "the hardware region must have one input and one output stream, found inputs "
+        "the hardware region must have one input stream and at least one output stream, "
+        "found inputs "
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from qnnflow.backends.ip_manifest import AxiMmPort, IpManifest, LayerIp
@@ -49,6 +50,14 @@ def tiny_manifest(weights: bool = True) -> IpManifest:
         layers=tuple(layers),
         in_width_bits=24,
         out_width_bits=16,
+    )
+
+
+def two_output_manifest() -> IpManifest:
+    """`tiny_manifest` with a second output stream (a second detector head) of 40 bits, so
+    its DMA needs a 64-bit stream and a width converter."""
+    return dataclasses.replace(
+        tiny_manifest(), extra_out_ports=("out1",), extra_out_width_bits=(40,)
     )
 
 

@@ -13,7 +13,10 @@ from collections import deque
 
 import numpy as np
 
-CONFIG: dict = {}  # set by the test: device, in_bytes, out_bytes, registers, stall
+# set by the test: device, in_bytes, out_bytes, registers, stall, and for an accelerator of
+# several output streams output_dmas (the DMA cell of each; device then returns a list of
+# frames and out_bytes is a list)
+CONFIG: dict = {}
 _next_address = [0x1000_0000]
 
 
@@ -49,7 +52,10 @@ class _Send:
         assert nbytes % size == 0, "MM2S length is not whole frames"
         for f in range(nbytes // size):
             if not CONFIG.get("stall"):
-                self.dma.results.append(CONFIG["device"](data[f * size : (f + 1) * size]))
+                outs = CONFIG["device"](data[f * size : (f + 1) * size])
+                outs = outs if isinstance(outs, list) else [outs]
+                for dma, out in zip(CONFIG["overlay"].output_dmas, outs, strict=True):
+                    dma.results.append(out)
 
 
 class _Recv:
@@ -60,7 +66,11 @@ class _Recv:
 
     def transfer(self, array, start=0, nbytes=0):
         assert self.armed is None, "S2MM transfer started while busy"
-        assert nbytes == CONFIG["out_bytes"], "S2MM must take one frame per transfer (TLAST)"
+        sizes = (
+            CONFIG["out_bytes"] if isinstance(CONFIG["out_bytes"], list) else [CONFIG["out_bytes"]]
+        )
+        size = sizes[CONFIG["overlay"].output_dmas.index(self.dma)]
+        assert nbytes == size, "S2MM must take one frame per transfer (TLAST)"
         self.armed = (array, start, nbytes)
 
     @property
@@ -77,9 +87,11 @@ class _Recv:
 
 
 class _Dma:
-    def __init__(self):
+    def __init__(self, mm2s: bool = True):
         self.results: deque = deque()
-        self.sendchannel, self.recvchannel = _Send(self), _Recv(self)
+        self.recvchannel = _Recv(self)
+        if mm2s:  # an extra output's DMA is S2MM only
+            self.sendchannel = _Send(self)
 
 
 class _Mmio:
@@ -95,5 +107,9 @@ class Overlay:
     def __init__(self, path):
         self.path = path
         self.dma, self.accel = _Dma(), _Mmio()
+        self.output_dmas = [self.dma]
+        for name in CONFIG.get("output_dmas", ["dma"])[1:]:
+            setattr(self, name, _Dma(mm2s=False))
+            self.output_dmas.append(getattr(self, name))
         self.ip_dict = {"accel": {"registers": CONFIG.get("registers", {})}, "dma": {}}
         CONFIG["overlay"] = self

@@ -18,7 +18,7 @@ from qnnflow.yolo import load_image, network_input
 
 
 def _split(model):
-    region_in, region_out = region_boundary(model, hardware_region(model))
+    region_in, (region_out,) = region_boundary(model, hardware_region(model))
     before = needed_nodes(model, [region_in], [model.graph.input[0].name])
     after = needed_nodes(model, [o.name for o in model.graph.output], [region_out])
     return before, after, (region_in, region_out)

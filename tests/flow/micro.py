@@ -68,14 +68,15 @@ softmax=1
 """
 
 
-def micro_model(folder: Path) -> Path:
-    """micro.cfg + micro.weights (seeded random) and micro-calib/ (3 seeded images)."""
+def micro_model(folder: Path, text: str = MICRO_CFG, name: str = "micro") -> Path:
+    """<name>.cfg (`text`) + <name>.weights (seeded random) and <name>-calib/ (3 seeded
+    images)."""
     folder.mkdir(parents=True, exist_ok=True)
-    cfg = folder / "micro.cfg"
-    cfg.write_text(MICRO_CFG)
+    cfg = folder / f"{name}.cfg"
+    cfg.write_text(text)
     network = load_network(cfg)
-    write_weights(folder / "micro.weights", random_weights(network, seed=0), network)
-    calib = folder / "micro-calib"
+    write_weights(folder / f"{name}.weights", random_weights(network, seed=0), network)
+    calib = folder / f"{name}-calib"
     calib.mkdir(exist_ok=True)
     rng = np.random.default_rng(0)
     for i in range(3):

@@ -71,7 +71,7 @@ def test_cpp_matches_numpy_on_edge_and_random_frames(build):
 
 def test_driver_moves_the_bipolar_output_through_the_cpp_accelerator(build, tmp_path):
     model = _model(build, "package")
-    in_tensor, out_tensor = region_boundary(model, hardware_region(model))
+    in_tensor, (out_tensor,) = region_boundary(model, hardware_region(model))
     acc = Accelerator(build / "deploy", backend="sim", cache_dir=tmp_path / "cpp")
     assert acc.output_format.dtype == "BIPOLAR" and acc.output_format.bits == 1
     size = SPECS["w1a1"].size

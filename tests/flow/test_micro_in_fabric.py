@@ -27,5 +27,6 @@ def test_every_micro_conv_is_in_hardware_and_bit_exact(micro_build):
     assert cppsim["bit_exact"], cppsim["first_mismatch"]
     assert any(layer["layer"] == mvus[-1].name for layer in cppsim["layers"])
     accel = json.loads((build / "deploy" / "accelerator.json").read_text())
-    assert accel["output"]["dtype"] == head.output_dtype().name and accel["output"]["signed"]
+    (out,) = accel["outputs"]
+    assert out["dtype"] == head.output_dtype().name and out["signed"]
     assert accel["input"]["dtype"] == "UINT8"

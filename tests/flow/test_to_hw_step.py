@@ -32,8 +32,8 @@ def test_host_nodes_between_hardware_layers_stop_the_build_at_to_hw(tmp_path, ca
     lines = err.strip().splitlines()
     assert lines[0] == (
         "error: step 'to_hw': 4 host node(s) sit between hardware layers, splitting the "
-        "accelerator (host nodes may only come before the first and after the last hardware "
-        "layer, where they run on the ARM):"
+        "accelerator (host nodes may only feed the hardware or read its outputs, where they "
+        "run on the ARM):"
     )
     assert "  Softmax 'softmax': no hardware conversion for op type Softmax" in lines
     assert any(line.startswith("supported hardware conversions: ") for line in lines)

@@ -102,10 +102,11 @@ def hp_port_mb_s(board: Board) -> float:
 
 
 def dma_stage(host: HostTimes, board: Board) -> Stage:
-    """The frame's DMA transfers: input read and output write share HP0 (the block design),
-    on its separate AXI read and write channels, and the DDR's usable bandwidth."""
+    """The frame's DMA transfers: input read and the writes of every output stream share HP0
+    (the block design), on its separate AXI read and write channels, and the DDR's usable
+    bandwidth."""
     port = hp_port_mb_s(board)
-    in_bytes, out_bytes = host.input.frame_bytes, host.output.frame_bytes
+    in_bytes, out_bytes = host.input.frame_bytes, host.out_frame_bytes
     us = max(in_bytes / port, out_bytes / port, (in_bytes + out_bytes) / board.ddr_bandwidth_mb_s)
     note = (
         f"{in_bytes:,} B in + {out_bytes:,} B out per frame, HP0 {port:g} MB/s each way, "

@@ -1,8 +1,9 @@
 """The one definition of the accelerator's extent, shared by the to_hw step (which refuses a
-graph that breaks it) and code generation (which renders it): the hardware nodes must form
-one contiguous stretch of the topological node order, entered by one stream and left by one.
-Host nodes before the first hardware node and after the last run on the ARM; a host node
-between two hardware nodes would cut the accelerator in two."""
+graph that breaks it) and code generation (which renders it). Positions follow the graph's
+data flow, not the node list: a host node is BEFORE the hardware when no hardware node is
+upstream of it, AFTER when none is downstream of it, and INSIDE (cutting the accelerator in
+two) when both. The hardware is entered by one stream and may be left by several (one per
+detector head); host nodes before and after it run on the ARM."""
 
 from __future__ import annotations
 
@@ -18,35 +19,74 @@ def is_hardware(node) -> bool:
     return node.domain == DOMAIN
 
 
-def hardware_span(model: ModelWrapper) -> tuple[int, int] | None:
-    """(first, last) positions of hardware nodes in the node list, None without any."""
-    positions = [i for i, n in enumerate(model.graph.node) if is_hardware(n)]
-    return (positions[0], positions[-1]) if positions else None
+def _reach(model: ModelWrapper, downstream: bool) -> set[int]:
+    """Indices of the nodes with a hardware node upstream (downstream=True: reached going
+    forward from hardware) or downstream of them (False: reached going backward)."""
+    nodes = list(model.graph.node)
+    producer = {t: i for i, n in enumerate(nodes) for t in n.output if t}
+    readers: dict[str, list[int]] = {}
+    for i, n in enumerate(nodes):
+        for t in n.input:
+            readers.setdefault(t, []).append(i)
+    stack = [i for i, n in enumerate(nodes) if is_hardware(n)]
+    reached: set[int] = set()
+    while stack:
+        node = nodes[stack.pop()]
+        if downstream:
+            nxt = [j for t in node.output for j in readers.get(t, ())]
+        else:
+            nxt = [producer[t] for t in node.input if t in producer]
+        for j in nxt:
+            if j not in reached:
+                reached.add(j)
+                stack.append(j)
+    return reached
+
+
+def host_positions(model: ModelWrapper) -> dict[int, str]:
+    """{node index: position} of every host node relative to the hardware."""
+    nodes = list(model.graph.node)
+    host = [i for i, n in enumerate(nodes) if not is_hardware(n)]
+    if len(host) == len(nodes):
+        return {i: NO_HARDWARE for i in host}
+    below, above = _reach(model, True), _reach(model, False)
+    positions = {}
+    for i in host:
+        if i in below and i in above:
+            positions[i] = INSIDE
+        else:
+            positions[i] = AFTER if i in below else BEFORE
+    return positions
 
 
 def host_position(model: ModelWrapper, index: int) -> str:
-    """Where the host node at `index` sits relative to the hardware span."""
-    span = hardware_span(model)
-    if span is None:
-        return NO_HARDWARE
-    if index < span[0]:
-        return BEFORE
-    return AFTER if index > span[1] else INSIDE
+    """Where the host node at `index` sits relative to the hardware."""
+    return host_positions(model)[index]
 
 
 def host_nodes_inside(model: ModelWrapper) -> list:
-    """Host nodes that sit between two hardware nodes (they split the accelerator)."""
-    span = hardware_span(model)
-    if span is None:
-        return []
-    return [n for n in list(model.graph.node)[span[0] : span[1] + 1] if not is_hardware(n)]
+    """Host nodes with hardware both upstream and downstream (they split the accelerator)."""
+    nodes = list(model.graph.node)
+    return [nodes[i] for i, p in sorted(host_positions(model).items()) if p == INSIDE]
+
+
+def grouped_nodes(model: ModelWrapper) -> list:
+    """The node list regrouped as host-before, hardware, host-after (each in graph order):
+    a topological order in which the hardware region is one stretch, as the simulations
+    that run host nodes around the C++ accelerator need."""
+    nodes = list(model.graph.node)
+    positions = host_positions(model)
+    before = [n for i, n in enumerate(nodes) if positions.get(i) in (BEFORE, NO_HARDWARE)]
+    after = [n for i, n in enumerate(nodes) if positions.get(i) == AFTER]
+    middle = [n for i, n in enumerate(nodes) if i not in positions or positions[i] == INSIDE]
+    return before + middle + after
 
 
 def hardware_region(model: ModelWrapper) -> list:
-    """The hardware nodes in order; a QnnflowError when there are none or a host node sits
-    between them."""
-    span = hardware_span(model)
-    if span is None:
+    """The hardware nodes in graph order; a QnnflowError when there are none or a host node
+    sits between them."""
+    region = [n for n in model.graph.node if is_hardware(n)]
+    if not region:
         raise QnnflowError("the graph has no hardware layers (run the to_hw and fold steps)")
     inside = host_nodes_inside(model)
     if inside:
@@ -55,11 +95,26 @@ def hardware_region(model: ModelWrapper) -> list:
             f"{node.op_type} '{node.name}' (a host op) sits between hardware layers; "
             "the accelerator must be one contiguous hardware region"
         )
-    return list(model.graph.node)[span[0] : span[1] + 1]
+    return region
 
 
-def region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
-    """The single tensor entering the hardware region and the single one leaving it."""
+def _output_rank(model: ModelWrapper, tensor: str) -> int:
+    """The position among the graph outputs of the first one `tensor` flows into."""
+    order = {o.name: i for i, o in enumerate(model.graph.output)}
+    seen, stack, best = set(), [tensor], len(order)
+    while stack:
+        t = stack.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        best = min(best, order.get(t, best))
+        stack += [o for c in model.find_consumers(t) for o in c.output]
+    return best
+
+
+def region_boundary(model: ModelWrapper, region: list) -> tuple[str, list[str]]:
+    """The single tensor entering the hardware region and the tensors leaving it, ordered
+    by the graph output (detector head) each feeds, then by name."""
     produced = {t for n in region for t in n.output}
     names = {n.name for n in region}
     graph_outputs = {o.name for o in model.graph.output}
@@ -69,14 +124,14 @@ def region_boundary(model: ModelWrapper, region: list) -> tuple[str, str]:
         for t in n.input
         if t and t not in produced and model.get_initializer(t) is None
     }
-    outputs = {
+    outputs = [
         t
         for t in produced
         if t in graph_outputs or any(c.name not in names for c in model.find_consumers(t))
-    }
-    if len(inputs) != 1 or len(outputs) != 1:
+    ]
+    if len(inputs) != 1 or not outputs:
         raise QnnflowError(
-            f"the hardware region must have one input and one output stream, found inputs "
-            f"{sorted(inputs)} and outputs {sorted(outputs)}"
+            f"the hardware region must have one input stream and at least one output stream, "
+            f"found inputs {sorted(inputs)} and outputs {sorted(outputs)}"
         )
-    return inputs.pop(), outputs.pop()
+    return inputs.pop(), sorted(outputs, key=lambda t: (_output_rank(model, t), t))

@@ -19,7 +19,7 @@ from qnnflow.analysis.hardware_region import (
     INSIDE,
     NO_HARDWARE,
     hardware_region,
-    host_position,
+    host_positions,
     is_hardware,
     region_boundary,
 )
@@ -101,11 +101,12 @@ def decline_reason(model: ModelWrapper, node) -> str:
 
 def host_nodes(model: ModelWrapper) -> list[HostNode]:
     """Every node not in hardware, in graph order, with its position and reason."""
+    positions = host_positions(model)
     return [
         HostNode(
             node.name or node.output[0],
             node.op_type,
-            host_position(model, i),
+            positions[i],
             decline_reason(model, node),
         )
         for i, node in enumerate(model.graph.node)
@@ -152,8 +153,8 @@ def region_problem(model: ModelWrapper, nodes: list[HostNode]) -> str | None:
         listed = [n for n in nodes if n.position == INSIDE]
         head = (
             f"{len(listed)} host node(s) sit between hardware layers, splitting the "
-            "accelerator (host nodes may only come before the first and after the last "
-            "hardware layer, where they run on the ARM):"
+            "accelerator (host nodes may only feed the hardware or read its outputs, "
+            "where they run on the ARM):"
         )
     if listed:
         supported = f"supported hardware conversions: {supported_text()}"

@@ -43,7 +43,12 @@ class HostTimes:
     pre: dict[str, float]
     post: dict[str, float]
     input: StreamFormat
-    output: StreamFormat
+    outputs: tuple[StreamFormat, ...]  # every output stream of the accelerator, in order
+
+    @property
+    def out_frame_bytes(self) -> int:
+        """Bytes per frame over all output streams (what the S2MM channels write)."""
+        return sum(fmt.frame_bytes for fmt in self.outputs)
 
 
 def image_size(model: ModelWrapper) -> tuple[int, int] | None:
@@ -100,8 +105,8 @@ def planted_heads(model: ModelWrapper, heads: list[dict]) -> dict[str, np.ndarra
 def measure_host_stages(model: ModelWrapper, repeats: int = REPEATS) -> HostTimes:
     """ms here of each part of host pre and host post for one frame of `model` (a graph
     with one contiguous hardware region)."""
-    fmt_in, fmt_out = stream_formats(model)
-    prefix, suffix = host_graphs(model, (fmt_in, fmt_out))
+    fmt_in, fmt_outs = stream_formats(model)
+    prefix, suffix = host_graphs(model, (fmt_in, fmt_outs))
     size = image_size(model)
     pre: dict[str, float] = {}
     if size is not None:
@@ -116,10 +121,11 @@ def measure_host_stages(model: ModelWrapper, repeats: int = REPEATS) -> HostTime
     values_in = stream_values(fmt_in)
     pre["pack"] = median_ms(lambda: pack_frames(fmt_in, values_in), repeats)
 
-    raw_out = pack_frames(fmt_out, stream_values(fmt_out, SEED + 1))
-    post = {"unpack": median_ms(lambda: unpack_frames(fmt_out, raw_out, 1), repeats)}
+    raws = [pack_frames(f, stream_values(f, SEED + 1 + i)) for i, f in enumerate(fmt_outs)]
+    pairs = list(zip(fmt_outs, raws, strict=True))
+    post = {"unpack": median_ms(lambda: [unpack_frames(f, r, 1) for f, r in pairs], repeats)}
     if not suffix.empty:
-        feed = {suffix.inputs[0]: unpack_frames(fmt_out, raw_out, 1).astype(np.float32)}
+        feed = {f.tensor: unpack_frames(f, r, 1).astype(np.float32) for f, r in pairs}
         post["host nodes after"] = median_ms(lambda: suffix.run(feed), repeats)
     heads = json.loads(model.get_metadata_prop(HEADS_KEY) or "[]")
     if heads:
@@ -129,4 +135,4 @@ def measure_host_stages(model: ModelWrapper, repeats: int = REPEATS) -> HostTime
         post["decode + NMS"] = median_ms(
             lambda: decode_and_nms(heads, outputs, DEFAULT_THRESH, DEFAULT_NMS, box), repeats
         )
-    return HostTimes(pre, post, fmt_in, fmt_out)
+    return HostTimes(pre, post, fmt_in, fmt_outs)

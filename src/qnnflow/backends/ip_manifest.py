@@ -131,6 +131,10 @@ class IpManifest:
     include_dirs: tuple[str, ...] = ()
     in_port: str = "in0"
     out_port: str = "out0"
+    # the outputs after the first (a multi-head detector's other region outputs): port names
+    # out1, out2, ... and their byte-padded widths, in the region's output order
+    extra_out_ports: tuple[str, ...] = ()
+    extra_out_width_bits: tuple[int, ...] = ()
     control_bundle: str | None = "control"
     output_tlast: bool = True
     cflags: tuple[str, ...] = ("-std=c++14",)
@@ -143,6 +147,13 @@ class IpManifest:
     @property
     def control_interface(self) -> str | None:
         return None if self.control_bundle is None else f"s_axi_{self.control_bundle}"
+
+    @property
+    def outputs(self) -> tuple[tuple[str, int], ...]:
+        """(port, width bits) of every output stream, the first (out_port) included."""
+        return ((self.out_port, self.out_width_bits),) + tuple(
+            zip(self.extra_out_ports, self.extra_out_width_bits, strict=True)
+        )
 
     @property
     def axi_mm_layers(self) -> tuple[LayerIp, ...]:
@@ -168,6 +179,16 @@ class IpManifest:
         _check_paths("include_dirs", self.include_dirs)
         _check_width("in_width_bits", self.in_width_bits)
         _check_width("out_width_bits", self.out_width_bits)
+        if len(self.extra_out_ports) != len(self.extra_out_width_bits):
+            _fail("extra_out_width_bits", "expected one width per port of extra_out_ports")
+        for i, (port, width) in enumerate(
+            zip(self.extra_out_ports, self.extra_out_width_bits, strict=True)
+        ):
+            _check_ident(f"extra_out_ports[{i}]", port)
+            _check_width(f"extra_out_width_bits[{i}]", width)
+        ports = [self.in_port, *(port for port, _ in self.outputs)]
+        if len(set(ports)) != len(ports):
+            _fail("extra_out_ports", f"stream port names repeat: {ports}")
         if not all(isinstance(f, str) and f for f in self.cflags):
             _fail("cflags", f"expected a list of compiler flags, got {self.cflags!r}")
         if not isinstance(self.layers, tuple) or not self.layers:
@@ -206,8 +227,9 @@ class IpManifest:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if not data["extra"]:
-            del data["extra"]
+        for key in ("extra", "extra_out_ports", "extra_out_width_bits"):
+            if not data[key]:  # a single-output manifest reads as before
+                del data[key]
         return data
 
     @classmethod

@@ -2,7 +2,7 @@
 batch into the DMA's byte layout, moves it through a backend and unpacks the answer back to
 normal NHWC integers, timing each stage.
 
-Backends (all take and return the DMA's bytes):
+Backends (all take the DMA's bytes and return one byte array per output stream):
   "pynq"   the board: overlay, DMA, weight images in DDR (`pynq_backend`);
   "sim"    the g++ simulation of the generated C++ accelerator (`sim_backends`, off board);
   "python" qonnx's numpy execution of the hardware layers, only for when the HLS kernels
@@ -68,8 +68,23 @@ class Accelerator:
     def output_format(self) -> StreamFormat:
         return self.package.output
 
+    @property
+    def output_formats(self) -> tuple[StreamFormat, ...]:
+        return self.package.outputs
+
     def execute(self, batch: np.ndarray, timeout: float | None = None) -> np.ndarray:
-        """[N, *input shape[1:]] integers (NHWC) -> [N, *output shape[1:]] int64 (NHWC)."""
+        """[N, *input shape[1:]] integers (NHWC) -> [N, *output shape[1:]] int64 (NHWC), for
+        an accelerator with one output stream (`execute_all` returns every stream)."""
+        if len(self.output_formats) != 1:
+            raise QnnflowError(
+                f"the accelerator has {len(self.output_formats)} output streams: use "
+                "execute_all, which returns one array per stream"
+            )
+        return self.execute_all(batch, timeout)[0]
+
+    def execute_all(self, batch: np.ndarray, timeout: float | None = None) -> list[np.ndarray]:
+        """[N, *input shape[1:]] integers (NHWC) -> one [N, *shape[1:]] int64 (NHWC) array
+        per output stream, in the package's output order."""
         frames = int(np.shape(batch)[0]) if np.ndim(batch) else 0
         if frames < 1:
             raise QnnflowError(
@@ -84,7 +99,12 @@ class Accelerator:
         raw = self.backend.transfer(data, frames, self.timeout if timeout is None else timeout)
         times["accelerator"] = time.perf_counter() - began
         began = time.perf_counter()
-        out = unpack_frames(self.output_format, raw, frames)
+        if len(raw) != len(self.output_formats):
+            raise QnnflowError(
+                f"the {self.backend.name} backend returned {len(raw)} output stream(s), the "
+                f"package has {len(self.output_formats)}"
+            )
+        out = [unpack_frames(f, r, frames) for f, r in zip(self.output_formats, raw, strict=True)]
         times["unpack"] = time.perf_counter() - began
         self.last = Timings(frames, times)
         return out

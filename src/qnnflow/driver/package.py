@@ -1,6 +1,7 @@
-"""The driver package on disk: `accelerator.json` (stream formats, DDR weight images,
-detector heads, class names), `host_graph.json` + `host_graph.npz` (the host ops before and
-after the accelerator) and, for the simulation backends only, `model.onnx`.
+"""The driver package on disk: `accelerator.json` (stream formats: `input`, and `outputs` in
+the order of the top's ports out0, out1, ..., each received by the DMA `ip.output_dmas[i]`;
+DDR weight images, detector heads, class names), `host_graph.json` + `host_graph.npz` (the
+host ops before and after the accelerator) and, for the simulation backends only, `model.onnx`.
 
 `load_package` validates what it reads so a stale or hand-edited package fails at load
 time with the field it disagrees on. Numpy only: this runs on the board.
@@ -48,7 +49,7 @@ class AcceleratorPackage:
     root: Path
     top: str
     input: StreamFormat
-    output: StreamFormat
+    outputs: tuple[StreamFormat, ...]  # in the order of the top's ports out0, out1, ...
     weights: tuple[WeightImage, ...]
     heads: list[dict]
     names: list[str]
@@ -58,6 +59,16 @@ class AcceleratorPackage:
     control: bool = False  # an s_axilite control interface (ap_ctrl_hs) exists
     decoder: str = "pillow"  # how images are decoded: "darknet" (stb_image) or "pillow"
     _host: dict[str, HostGraph] | None = None
+
+    @property
+    def output(self) -> StreamFormat:
+        """The first output stream (the only one of a single-output accelerator)."""
+        return self.outputs[0]
+
+    @property
+    def output_dmas(self) -> list[str]:
+        """The DMA cell receiving each output stream (the first shares the input's DMA)."""
+        return list(self.ip.get("output_dmas", [self.ip.get("dma", "dma")]))
 
     @property
     def host(self) -> dict[str, HostGraph]:
@@ -89,7 +100,7 @@ class AcceleratorPackage:
             "ip": self.ip,
             "control": self.control,
             "input": self.input.to_json(),
-            "output": self.output.to_json(),
+            "outputs": [o.to_json() for o in self.outputs],
             "weights": [w.to_json() for w in self.weights],
             "net_input": self.net_input,
             "heads": self.heads,
@@ -120,7 +131,7 @@ def load_package(root: str | Path) -> AcceleratorPackage:
             root=root,
             top=data["top"],
             input=StreamFormat.from_json(data["input"]),
-            output=StreamFormat.from_json(data["output"]),
+            outputs=tuple(StreamFormat.from_json(o) for o in _outputs(data)),
             weights=tuple(WeightImage(**w) for w in data["weights"]),
             heads=list(data.get("heads", [])),
             names=list(data.get("names", [])),
@@ -136,6 +147,19 @@ def load_package(root: str | Path) -> AcceleratorPackage:
         raise QnnflowError(
             f"{path}: field 'decoder' must be one of {', '.join(DECODERS)}, got {package.decoder!r}"
         )
+    if len(package.output_dmas) != len(package.outputs):
+        raise QnnflowError(
+            f"{path}: {len(package.outputs)} output stream(s) but ip.output_dmas names "
+            f"{len(package.output_dmas)} DMA(s)"
+        )
     if package.weights and not package.control:
         raise QnnflowError(f"{path}: DDR weight ports need the accelerator's control interface")
     return package
+
+
+def _outputs(data: dict) -> list:
+    """The output stream descriptions: `outputs`, or a single-output package's `output`."""
+    outputs = data["outputs"] if "outputs" in data else [data["output"]]
+    if not isinstance(outputs, list) or not outputs:
+        raise TypeError("'outputs' must be a non-empty list")
+    return outputs

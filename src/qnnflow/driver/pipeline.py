@@ -132,10 +132,14 @@ class DetectionPipeline:
         began = time.perf_counter()
         region_in = self.prefix.run({self.prefix.inputs[0]: x})[self.prefix.outputs[0]]
         times["host_prefix"] = time.perf_counter() - began
-        region_out = self.accelerator.execute(region_in)
+        region_outs = self.accelerator.execute_all(region_in)
         times.update({f"accel_{k}": v for k, v in self.accelerator.last.seconds.items()})
         began = time.perf_counter()
-        heads = self.suffix.run({self.suffix.inputs[0]: region_out.astype(np.float32)})
+        feeds = {
+            fmt.tensor: out.astype(np.float32)
+            for fmt, out in zip(self.accelerator.output_formats, region_outs, strict=True)
+        }
+        heads = self.suffix.run(feeds)
         times["host_suffix"] = time.perf_counter() - began
         began = time.perf_counter()
         im_h, im_w = np.shape(image)[:2]

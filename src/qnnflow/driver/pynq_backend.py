@@ -2,10 +2,12 @@
 their addresses in the accelerator's AXI-lite registers, then move frames with the AXI DMA.
 
 Block design contract (boards/pynq_z2/block_design.tcl.in): the DMA cell is `dma`, the
-accelerator `accel`; the accelerator's output asserts TLAST once per frame, so the S2MM
-channel is armed once per frame. With weight ports the top has Vitis HLS's ap_ctrl_hs on
-`s_axi_control`; the driver starts it once in auto-restart mode, so it takes frame after
-frame like the free-running (ap_ctrl_none) top without weight ports. Needs pynq >= 2.7
+accelerator `accel`; every output stream asserts TLAST once per frame, so each S2MM channel
+is armed once per frame. The first output arrives on `dma`, every further one (a second
+detector head) on its own S2MM-only DMA (`package.output_dmas`: dma_out1, ...). With
+weight ports the top has Vitis HLS's ap_ctrl_hs on `s_axi_control`; the driver starts it
+once in auto-restart mode, so it takes frame after frame like the free-running
+(ap_ctrl_none) top without weight ports. Needs pynq >= 2.7
 (`transfer(array, start, nbytes)`, `allocate`); imported only when this backend is built.
 """
 
@@ -76,13 +78,16 @@ class PynqBackend:
             raise QnnflowError(f"bitstream not found: {path} (its .hwh must lie beside it)")
         self.overlay = pynq.Overlay(str(path))
         self.dma = self._ip("dma")
+        self.out_dmas = [self._cell(name, "output DMA") for name in package.output_dmas]
         self._buffers: dict[int, tuple] = {}
         self._weights = []  # keep the weight buffers alive while the overlay runs
         if package.control:
             self._start_accelerator()
 
     def _ip(self, role: str):
-        name = self.package.ip[role]
+        return self._cell(self.package.ip[role], role)
+
+    def _cell(self, name: str, role: str):
         try:
             return getattr(self.overlay, name)
         except AttributeError:
@@ -105,36 +110,50 @@ class PynqBackend:
         accel.write(int(ctrl), AP_START | AP_AUTO_RESTART)
 
     def _buffers_for(self, frames: int) -> tuple:
+        """(input buffer, [one buffer per output stream]) for a batch of `frames`."""
         if frames not in self._buffers:
-            fin, fout = self.package.input, self.package.output
             allocate = self.pynq.allocate
-            self._buffers = {
-                frames: (
-                    allocate(shape=(frames * fin.frame_bytes,), dtype=np.uint8),
-                    allocate(shape=(frames * fout.frame_bytes,), dtype=np.uint8),
-                )
-            }
+            ibuf = allocate(shape=(frames * self.package.input.frame_bytes,), dtype=np.uint8)
+            obufs = [
+                allocate(shape=(frames * fout.frame_bytes,), dtype=np.uint8)
+                for fout in self.package.outputs
+            ]
+            self._buffers = {frames: (ibuf, obufs)}
         return self._buffers[frames]
 
-    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> np.ndarray:
-        """Send `frames` packed frames and receive as many; `timeout` covers the batch."""
-        fin, fout = self.package.input, self.package.output
-        if max(fin.frame_bytes, fout.frame_bytes) > DMA_MAX_BYTES:
+    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> list[np.ndarray]:
+        """Send `frames` packed frames and receive as many on every output stream;
+        `timeout` covers the batch."""
+        fin, fouts = self.package.input, self.package.outputs
+        if max(fin.frame_bytes, *(f.frame_bytes for f in fouts)) > DMA_MAX_BYTES:
             raise QnnflowError(f"a frame exceeds the DMA's {DMA_MAX_BYTES}-byte transfer limit")
-        ibuf, obuf = self._buffers_for(frames)
+        ibuf, obufs = self._buffers_for(frames)
         ibuf[:] = np.asarray(data, np.uint8).reshape(-1)
         ibuf.flush()
         deadline = time.perf_counter() + timeout
-        send, recv = self.dma.sendchannel, self.dma.recvchannel
+        send = self.dma.sendchannel
+        recvs = [dma.recvchannel for dma in self.out_dmas]
+        outputs = list(zip(recvs, obufs, fouts, strict=True))
+
+        def arm(frame: int) -> None:
+            for recv, obuf, fout in outputs:
+                recv.transfer(obuf, start=frame * fout.frame_bytes, nbytes=fout.frame_bytes)
+
         chunk = max(1, DMA_MAX_BYTES // fin.frame_bytes)
         for first in range(0, frames, chunk):
             count = min(chunk, frames - first)
-            recv.transfer(obuf, start=first * fout.frame_bytes, nbytes=fout.frame_bytes)
+            arm(first)
             send.transfer(ibuf, start=first * fin.frame_bytes, nbytes=count * fin.frame_bytes)
             for f in range(first, first + count):
-                _wait_idle(recv, deadline, f"output of frame {f}")
+                for i, (recv, _, _) in enumerate(outputs):
+                    which = f"output {i}" if len(outputs) > 1 else "output"
+                    _wait_idle(recv, deadline, f"{which} of frame {f}")
                 if f + 1 < first + count:
-                    recv.transfer(obuf, start=(f + 1) * fout.frame_bytes, nbytes=fout.frame_bytes)
+                    arm(f + 1)
             _wait_idle(send, deadline, "input")
-        obuf.invalidate()
-        return np.array(obuf).reshape(frames, fout.frame_bytes)
+        for obuf in obufs:
+            obuf.invalidate()
+        return [
+            np.array(obuf).reshape(frames, fout.frame_bytes)
+            for obuf, fout in zip(obufs, fouts, strict=True)
+        ]

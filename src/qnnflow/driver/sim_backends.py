@@ -80,7 +80,9 @@ class SimBackend:
         self.package = package
         self.exe = compile_package_sim(package.root, package.top, cache_dir)
 
-    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> np.ndarray:
+    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> list[np.ndarray]:
+        """The input bytes -> the bytes of every output stream (the simulation writes each
+        frame's outputs one after another)."""
         ins = bytes_to_elements(self.package.input, data, frames)
         with tempfile.TemporaryDirectory(prefix="qnnflow-driver-sim-") as tmp:
             work = Path(tmp)
@@ -98,12 +100,16 @@ class SimBackend:
                     f"C++ simulation failed ({result.returncode}): {result.stderr.strip()}"
                 )
             outs = np.fromfile(work / "out.bin", dtype="<i8")
-        fmt = self.package.output
-        if outs.size != frames * fmt.elements:
+        sizes = [fmt.elements for fmt in self.package.outputs]
+        if outs.size != frames * sum(sizes):
             raise QnnflowError(
-                f"the simulation wrote {outs.size} elements, expected {frames} x {fmt.elements}"
+                f"the simulation wrote {outs.size} elements, expected {frames} x {sum(sizes)}"
             )
-        return elements_to_bytes(fmt, outs.reshape(frames, fmt.elements), frames)
+        rows = np.split(outs.reshape(frames, sum(sizes)), np.cumsum(sizes)[:-1], axis=1)
+        return [
+            elements_to_bytes(fmt, row, frames)
+            for fmt, row in zip(self.package.outputs, rows, strict=True)
+        ]
 
 
 class PythonBackend:
@@ -116,26 +122,27 @@ class PythonBackend:
 
         self.package = package
         self.model = _load_model(package)
-        region = hardware_region(self.model)
-        self.first, self.last = region[0], region[-1]
+        self.region = hardware_region(self.model)
 
-    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> np.ndarray:
+    def transfer(self, data: np.ndarray, frames: int, timeout: float) -> list[np.ndarray]:
         """`timeout` is checked between frames (numpy execution cannot be interrupted)."""
         import time
 
-        from qonnx.core.onnx_exec import execute_onnx
+        from qnnflow.util.node_by_node import NodeByNode
 
-        fin, fout = self.package.input, self.package.output
+        fin, fouts = self.package.input, self.package.outputs
         normal = from_stream_order(fin, bytes_to_elements(fin, data, frames, as_values=True))
-        outs = np.zeros((frames, fout.elements), np.int64)
+        outs = [np.zeros((frames, fout.elements), np.int64) for fout in fouts]
+        keep = [fout.tensor for fout in fouts]
         began = time.perf_counter()
         for f in range(frames):
             feed = {fin.tensor: normal[f : f + 1].astype(np.float32)}
-            context = execute_onnx(self.model, feed, True, self.first, self.last)
-            result = np.asarray(context[fout.tensor]).reshape(1, *fout.shape[1:])
-            outs[f] = to_stream_order(fout, result.astype(np.int64))[0]
+            context = NodeByNode(self.model, feed, keep=keep, order=self.region).finish()
+            for out, fout in zip(outs, fouts, strict=True):
+                result = np.asarray(context[fout.tensor]).reshape(1, *fout.shape[1:])
+                out[f] = to_stream_order(fout, result.astype(np.int64))[0]
             if time.perf_counter() - began > timeout:
                 raise QnnflowError(
                     f"the python backend exceeded {timeout:g} s after {f + 1} of {frames} frame(s)"
                 )
-        return elements_to_bytes(fout, outs, frames)
+        return [elements_to_bytes(fout, out, frames) for fout, out in zip(fouts, outs, strict=True)]

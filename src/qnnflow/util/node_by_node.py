@@ -23,11 +23,13 @@ class NodeByNode:
     """Runs `model`'s nodes in graph order; `context` holds the inputs, initializers and the
     tensors that some node not yet run (or the graph's outputs, or `keep`) still needs."""
 
-    def __init__(self, model: ModelWrapper, inputs: dict[str, np.ndarray], keep=()):
+    def __init__(self, model: ModelWrapper, inputs: dict[str, np.ndarray], keep=(), order=None):
+        """`order`: the nodes to run, in a topological order of their own (default: all of
+        the graph's, in graph order)."""
         if not model.check_all_tensor_shapes_specified():
             raise QnnflowError("the graph has tensors without shapes (run the tidy step)")
         self.model = model
-        self.nodes = list(model.graph.node)
+        self.nodes = list(model.graph.node if order is None else order)
         self.next = 0
         self.keep = {o.name for o in model.graph.output} | set(keep)
         self.readers = Counter(t for n in self.nodes for t in n.input if t)

@@ -38,8 +38,8 @@ def test_package_describes_streams_heads_and_host_parts(mini_folded, tmp_path):
     head = getCustomOp(mini_folded.find_producer(package.output.tensor))
     bits = head.output_dtype().bitwidth()
     assert head.get_nodeattr("numThresholds") == 0 and 9 <= bits <= 32
-    assert data["output"]["shape"] == [1, 2, 2, 45] and data["output"]["bits"] == bits
-    out = data["output"]
+    (out,) = data["outputs"]
+    assert out["shape"] == [1, 2, 2, 45] and out["bits"] == bits
     assert out["signed"] and out["dtype"] == f"INT{bits}"
     assert out["word_bytes"] == -(-out["per_word"] * bits // 8)
     assert out["words"] * out["per_word"] == 2 * 2 * 45
@@ -60,7 +60,7 @@ def test_package_describes_streams_heads_and_host_parts(mini_folded, tmp_path):
 
 
 def test_ddr_layer_gives_group_major_output_and_weight_images(mini_ddr_folded, tmp_path):
-    fin, fout = stream_formats(mini_ddr_folded)
+    fin, (fout,) = stream_formats(mini_ddr_folded)
     node = next(n for n in mini_ddr_folded.graph.node if n.name == DDR_LAYER)
     head = getCustomOp(node)
     mw, mh = head.get_nodeattr("MW"), head.get_nodeattr("MH")
@@ -113,7 +113,18 @@ def test_package_errors(tmp_path, mini_folded):
     path.write_text(json.dumps({**data, "schema": 99}))
     with pytest.raises(QnnflowError, match="schema 99, this driver reads 1"):
         load_package(tmp_path / "pkg")
-    data["output"]["frame_bytes"] += 1
+    # a single-output package of before (`output`, no ip.output_dmas) still loads
+    old = {k: v for k, v in data.items() if k != "outputs"} | {"output": data["outputs"][0]}
+    old["ip"] = {"dma": "dma", "accelerator": "accel"}
+    path.write_text(json.dumps(old))
+    package = load_package(tmp_path / "pkg")
+    assert package.outputs == (package.output,) and package.output_dmas == ["dma"]
+    data["ip"]["output_dmas"] = ["dma", "dma_out1"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(QnnflowError, match=r"1 output stream\(s\) but ip.output_dmas names 2"):
+        load_package(tmp_path / "pkg")
+    data["ip"]["output_dmas"] = ["dma"]
+    data["outputs"][0]["frame_bytes"] += 1
     path.write_text(json.dumps(data))
     with pytest.raises(QnnflowError, match="frame_bytes .* disagrees"):
         load_package(tmp_path / "pkg")

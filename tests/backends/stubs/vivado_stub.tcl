@@ -47,7 +47,8 @@ namespace eval viv {
     }
     variable defaults {
         ps7 {}
-        axi_dma {c_include_sg 1 c_m_axis_mm2s_tdata_width 32 c_s_axis_s2mm_tdata_width 32}
+        axi_dma {c_include_sg 1 c_include_mm2s 1 c_include_s2mm 1 c_m_axis_mm2s_tdata_width 32
+            c_s_axis_s2mm_tdata_width 32}
         smartconnect {NUM_SI 1 NUM_MI 1}
         proc_sys_reset {}
         axis_dwidth_converter {S_TDATA_NUM_BYTES 1 M_TDATA_NUM_BYTES 1}
@@ -85,10 +86,14 @@ proc viv::interfaces {cell} {
         }
         axi_dma {
             dict set out S_AXI_LITE {aximm slave 32}
-            dict set out M_AXI_MM2S {aximm master 32}
-            dict set out M_AXI_S2MM {aximm master 32}
-            dict set out M_AXIS_MM2S [list axis master [viv::cfg $cell c_m_axis_mm2s_tdata_width]]
-            dict set out S_AXIS_S2MM [list axis slave [viv::cfg $cell c_s_axis_s2mm_tdata_width]]
+            if {[viv::cfg $cell c_include_mm2s] == 1} {
+                dict set out M_AXI_MM2S {aximm master 32}
+                dict set out M_AXIS_MM2S [list axis master [viv::cfg $cell c_m_axis_mm2s_tdata_width]]
+            }
+            if {[viv::cfg $cell c_include_s2mm] == 1} {
+                dict set out M_AXI_S2MM {aximm master 32}
+                dict set out S_AXIS_S2MM [list axis slave [viv::cfg $cell c_s_axis_s2mm_tdata_width]]
+            }
             if {[viv::cfg $cell c_include_sg] == 1} { dict set out M_AXI_SG {aximm master 32} }
         }
         smartconnect {
@@ -123,8 +128,9 @@ proc viv::pins {cell} {
             return $out
         }
         axi_dma {
-            set out {s_axi_lite_aclk m_axi_mm2s_aclk m_axi_s2mm_aclk axi_resetn
-                mm2s_introut s2mm_introut}
+            set out {s_axi_lite_aclk axi_resetn}
+            if {[viv::cfg $cell c_include_mm2s] == 1} { lappend out m_axi_mm2s_aclk mm2s_introut }
+            if {[viv::cfg $cell c_include_s2mm] == 1} { lappend out m_axi_s2mm_aclk s2mm_introut }
             if {[viv::cfg $cell c_include_sg] == 1} { lappend out m_axi_sg_aclk }
             return $out
         }

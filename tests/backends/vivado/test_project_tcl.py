@@ -11,7 +11,7 @@ from qnnflow.backends.hls.tcl import ip_repo_dir, ip_vlnv
 from qnnflow.backends.ip_manifest import IpManifestError
 from qnnflow.backends.vivado.project import assign_weight_ports, dma_stream_width, render
 from qnnflow.boards import load_board
-from tests.backends.manifests import tiny_manifest
+from tests.backends.manifests import tiny_manifest, two_output_manifest
 from tests.backends.tcl_stub import run_stub
 
 BOARD_PART = "tul.com.tw:pynq-z2:part0:1.0"
@@ -25,6 +25,8 @@ def _catalog_entry(manifest, drop: str | None = None) -> str:
         manifest.out_port: f"axis master {manifest.out_width_bits}",
         "s_axi_control": "aximm slave 32",
     }
+    for port, width in manifest.outputs[1:]:
+        intf[port] = f"axis master {width}"
     for layer in manifest.axi_mm_layers:
         intf[f"m_axi_{layer.axi_mm.bundle}"] = "aximm master 64"
     intf.pop(drop, None)
@@ -80,6 +82,35 @@ def test_block_design_with_weight_streaming(tmp_path):
     assert (tmp_path / "deploy/qnn_top.bit").is_file()
     assert (tmp_path / "deploy/qnn_top.hwh").read_text().startswith("<stub hwh")
     assert "wns_ns" in (tmp_path / "deploy/vivado_summary.json").read_text()
+
+
+def test_every_extra_output_gets_its_own_s2mm_dma(tmp_path):
+    run = _build(tmp_path, two_output_manifest())
+    assert run.returncode == 0, run.output
+    nets = run.named("connect_bd_intf_net")
+    assert ["accel/out0", "dma/S_AXIS_S2MM"] in nets
+    # out1: 40 bits -> 64-bit converter -> its own DMA, which writes DDR through HP0
+    assert ["accel/out1", "out1_width_conv/S_AXIS"] in nets
+    assert ["out1_width_conv/M_AXIS", "dma_out1/S_AXIS_S2MM"] in nets
+    assert ["dma_out1/M_AXI_S2MM", "data_sc/S02_AXI"] in nets
+    assert ["ctrl_sc/M01_AXI", "dma_out1/S_AXI_LITE"] in nets
+    assert ["ctrl_sc/M02_AXI", "accel/s_axi_control"] in nets
+    dma = [c for c in run.named("set_property") if c[:1] == ["dma_out1"]]
+    assert ["dma_out1", "c_include_mm2s", "0"] in dma and ["dma_out1", "c_include_s2mm", "1"] in dma
+    assert ["dma_out1", "c_s_axis_s2mm_tdata_width", "64"] in dma
+    assert ["dma_out1/s2mm_introut", "irq_concat/In2"] in run.named("connect_bd_net")
+    assert run.named("assign_bd_address") == [
+        ["dma/S_AXI_LITE", "0x40400000"],
+        ["dma_out1/S_AXI_LITE", "0x40410000"],
+        ["accel/s_axi_control", "0x43C00000"],
+        ["all"],
+    ]
+
+
+def test_an_extra_output_missing_from_the_ip_fails_in_the_stub(tmp_path):
+    run = _build(tmp_path, two_output_manifest(), drop="out1")
+    assert run.returncode == 1
+    assert "no interface accel/out1" in run.output
 
 
 def test_without_board_files_the_fallback_preset_is_used(tmp_path):

@@ -28,6 +28,7 @@ import qnnflow
 from qnnflow.backends.deploy.host_export import host_graph, needed_nodes
 from qnnflow.backends.hls.network import DEFAULT_TOP, hardware_region, region_boundary
 from qnnflow.backends.hls.streams import element_signed
+from qnnflow.backends.vivado.project import output_dma_name
 from qnnflow.driver.formats import StreamFormat
 from qnnflow.driver.host_graph import HostGraph, save_host_graphs
 from qnnflow.driver.package import (
@@ -67,55 +68,66 @@ def _stream(tensor: str, shape: list, folded: tuple, dtype, groups: int = 1) -> 
     )
 
 
-def stream_formats(model: ModelWrapper) -> tuple[StreamFormat, StreamFormat]:
-    """Input and output stream formats from the boundary ops' own folding."""
+Formats = tuple[StreamFormat, tuple[StreamFormat, ...]]  # input, outputs in port order
+
+
+def _output_stream(model: ModelWrapper, tensor: str) -> StreamFormat:
+    producer = model.find_producer(tensor)
+    last = getCustomOp(producer)
+    return _stream(
+        tensor,
+        model.get_tensor_shape(tensor),
+        last.folded_output_shape(),
+        last.output_dtype(),
+        output_channel_groups(model, producer),
+    )
+
+
+def stream_formats(model: ModelWrapper) -> Formats:
+    """The input stream's format and every output stream's (in the region's output order,
+    that of the top's ports out0, out1, ...) from the boundary ops' own folding."""
     region = hardware_region(model)
-    in_tensor, out_tensor = region_boundary(model, region)
+    in_tensor, out_tensors = region_boundary(model, region)
     consumers = model.find_consumers(in_tensor)
     if len(consumers) != 1:
         raise QnnflowError(f"the accelerator input '{in_tensor}' must feed exactly one layer")
     first = getCustomOp(consumers[0])
-    producer = model.find_producer(out_tensor)
-    last = getCustomOp(producer)
-    return (
-        _stream(
-            in_tensor,
-            model.get_tensor_shape(in_tensor),
-            first.folded_input_shape(),
-            first.input_dtype(),
-        ),
-        _stream(
-            out_tensor,
-            model.get_tensor_shape(out_tensor),
-            last.folded_output_shape(),
-            last.output_dtype(),
-            output_channel_groups(model, producer),
-        ),
+    fin = _stream(
+        in_tensor,
+        model.get_tensor_shape(in_tensor),
+        first.folded_input_shape(),
+        first.input_dtype(),
     )
+    return fin, tuple(_output_stream(model, t) for t in out_tensors)
 
 
-def host_graphs(
-    model: ModelWrapper, formats: tuple[StreamFormat, StreamFormat]
-) -> tuple[HostGraph, HostGraph]:
+def host_graphs(model: ModelWrapper, formats: Formats) -> tuple[HostGraph, HostGraph]:
     """The host's nodes before the accelerator (graph input -> its input stream) and after
-    it (its output stream -> graph outputs), as the driver runs them."""
+    it (its output streams -> graph outputs), as the driver runs them."""
     graph_in = model.graph.input[0].name
     graph_outs = [o.name for o in model.graph.output]
-    region_in, region_out = formats[0].tensor, formats[1].tensor
+    region_in, region_outs = formats[0].tensor, [f.tensor for f in formats[1]]
     before = needed_nodes(model, [region_in], [graph_in])
-    after = needed_nodes(model, graph_outs, [region_out])
+    after = needed_nodes(model, graph_outs, region_outs)
     prefix = host_graph(model, before, [graph_in], [region_in])
-    return prefix, host_graph(model, after, [region_out], graph_outs)
+    return prefix, host_graph(model, after, region_outs, graph_outs)
 
 
-def check_against_codegen(model: ModelWrapper, formats: tuple[StreamFormat, StreamFormat]):
+def check_against_codegen(model: ModelWrapper, formats: Formats):
     """When the HLS renderers exist, the generated top's streams must agree with ours."""
     if not renderers_available():
         return None
     from qnnflow.backends.hls.network import build_network_code
 
     net = build_network_code(model)
-    for fmt, tensor in zip(formats, (net.input_tensor, net.output_tensor), strict=True):
+    ours_all = (formats[0], *formats[1])
+    theirs_all = (net.input_tensor, *net.output_tensors)
+    if len(ours_all) != len(theirs_all):
+        raise QnnflowError(
+            f"driver streams {[f.tensor for f in ours_all]} disagree with the generated top's "
+            f"{list(theirs_all)}"
+        )
+    for fmt, tensor in zip(ours_all, theirs_all, strict=True):
         spec = net.streams[tensor]
         ours = (fmt.tensor, fmt.per_word, fmt.bits, fmt.signed, fmt.words)
         theirs = (tensor, spec.per_word, spec.bits, spec.signed, spec.words)
@@ -251,7 +263,7 @@ def _write(model, out, formats, net, prefix, suffix, names, hook, bitfile, inclu
         root=out,
         top=top,
         input=formats[0],
-        output=formats[1],
+        outputs=formats[1],
         weights=tuple(images),
         heads=heads,
         names=list(names),
@@ -262,6 +274,11 @@ def _write(model, out, formats, net, prefix, suffix, names, hook, bitfile, inclu
             "width": shape[3] if len(shape) == 4 else None,
         },
         bitfile=bitfile or f"{top}.bit",
+        ip={
+            "dma": "dma",
+            "accelerator": "accel",
+            "output_dmas": [output_dma_name(i) for i in range(len(formats[1]))],
+        },
         control=bool(images),
         decoder=decoder,
     )

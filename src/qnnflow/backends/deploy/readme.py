@@ -82,7 +82,7 @@ def render_deploy_readme(
         "bitfile": package.bitfile,
         "fps": _fps_text(fps),
         "in_bytes": package.input.frame_bytes,
-        "out_bytes": package.output.frame_bytes,
+        "out_bytes": sum(o.frame_bytes for o in package.outputs),
         "in_bits": package.input.bits,
         "out_bits": package.output.bits,
         "ddr_weights": (

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.backends.hls.network import TOP_IN, TOP_OUT, NetworkCode, axi_width, hardware_region
+from qnnflow.backends.hls.network import (
+    TOP_IN,
+    NetworkCode,
+    axi_width,
+    hardware_region,
+    top_out_port,
+)
 from qnnflow.backends.hls.params import DDR_WORD_BITS, ddr_weight_images
 from qnnflow.backends.ip_manifest import AxiMmPort, IpManifest, LayerIp
 from qnnflow.boards import Board
@@ -45,6 +51,7 @@ def network_manifest(model: ModelWrapper, net: NetworkCode, board: Board) -> IpM
                 axi_mm=axi_mm,
             )
         )
+    widths = [axi_width(net.streams[t].width) for t in net.output_tensors]
     return IpManifest(
         part=board.part,
         clock_ns=round(1000.0 / board.clock_mhz, 3),
@@ -52,10 +59,12 @@ def network_manifest(model: ModelWrapper, net: NetworkCode, board: Board) -> IpM
         top_sources=(f"{net.top}.cpp",),
         layers=tuple(layers),
         in_width_bits=axi_width(net.streams[net.input_tensor].width),
-        out_width_bits=axi_width(net.streams[net.output_tensor].width),
+        out_width_bits=widths[0],
         include_dirs=INCLUDE_DIRS,
         in_port=TOP_IN,
-        out_port=TOP_OUT,
+        out_port=top_out_port(0),
+        extra_out_ports=tuple(top_out_port(i) for i in range(1, len(widths))),
+        extra_out_width_bits=tuple(widths[1:]),
         control_bundle="control" if net.mm_ports else None,
         output_tlast=True,
     )

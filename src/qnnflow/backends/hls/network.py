@@ -23,7 +23,12 @@ from qnnflow.backends.hls.paths import template_path
 from qnnflow.errors import QnnflowError
 
 DEFAULT_TOP = "qnnflow_accel"
-TOP_IN, TOP_OUT = "in0", "out0"  # the stitched top's AXI-stream ports (ip_manifest in/out_port)
+TOP_IN = "in0"  # the stitched top's AXI-stream input port (ip_manifest in_port)
+
+
+def top_out_port(index: int) -> str:
+    """The stitched top's AXI-stream port of region output `index`: out0, out1, ..."""
+    return f"out{index}"
 
 
 def axi_width(bits: int) -> int:
@@ -40,7 +45,7 @@ class NetworkCode:
     layers: tuple[LayerCode, ...]
     streams: dict[str, StreamSpec]  # tensor name -> stream
     input_tensor: str
-    output_tensor: str
+    output_tensors: tuple[str, ...]  # one AXI-stream port each (out0, out1, ...), in order
 
     @property
     def mm_ports(self) -> tuple[MMPort, ...]:
@@ -53,7 +58,7 @@ class NetworkCode:
 def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCode:
     """Render every hardware layer and check that connected streams agree in width."""
     region = hardware_region(model)
-    input_tensor, output_tensor = region_boundary(model, region)
+    input_tensor, output_tensors = region_boundary(model, region)
     streams: dict[str, StreamSpec] = {}
     layers = []
     for node in region:
@@ -93,7 +98,7 @@ def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCo
         layers=tuple(layers),
         streams=streams,
         input_tensor=input_tensor,
-        output_tensor=output_tensor,
+        output_tensors=tuple(output_tensors),
     )
 
 
@@ -112,15 +117,13 @@ def render_network(model: ModelWrapper, net: NetworkCode) -> dict[str, str]:
         files.update(render_layer_top(code))
     region = hardware_region(model)
     includes = "\n".join(f'#include "{code.name}.cpp"' for code in net.layers)
-    in_spec, out_spec = net.streams[net.input_tensor], net.streams[net.output_tensor]
-    in_var, out_var = net.stream_var(net.input_tensor), net.stream_var(net.output_tensor)
-    # DMA side: byte-padded words in; out with TKEEP/TSTRB and TLAST on a frame's last word
-    params = [
-        f"hls::stream<ap_uint<{axi_width(in_spec.width)}>> &{TOP_IN}",
-        f"hls::stream<qnnflow::axis_word<{axi_width(out_spec.width)}>> &{TOP_OUT}",
-    ]
+    in_spec, in_var = net.streams[net.input_tensor], net.stream_var(net.input_tensor)
+    outs = [(top_out_port(i), net.streams[t], t) for i, t in enumerate(net.output_tensors)]
+    # DMA side: byte-padded words in; outs with TKEEP/TSTRB and TLAST on a frame's last word
+    params = [f"hls::stream<ap_uint<{axi_width(in_spec.width)}>> &{TOP_IN}"]
+    params += [f"hls::stream<qnnflow::axis_word<{axi_width(s.width)}>> &{p}" for p, s, _ in outs]
     params += [f"{p.ctype} *{p.name}" for p in net.mm_ports]
-    pragmas = interface_pragmas([TOP_IN, TOP_OUT], net.mm_ports)
+    pragmas = interface_pragmas([TOP_IN, *(p for p, _, _ in outs)], net.mm_ports)
     declares = [
         f'    hls::stream<{spec.ctype}> {net.stream_var(t)}("{net.stream_var(t)}");'
         for t, spec in net.streams.items()
@@ -129,8 +132,11 @@ def render_network(model: ModelWrapper, net: NetworkCode) -> dict[str, str]:
     calls = [
         f"    qnnflow::axis_to_stream<{in_spec.words}, {in_spec.width}>({TOP_IN}, {in_var});",
         *(f"    {_call(net, i, region, sim=False)}" for i in range(len(net.layers))),
-        f"    qnnflow::stream_to_axis_last<{out_spec.words}, {out_spec.width}>"
-        f"({out_var}, {TOP_OUT});",
+        *(
+            f"    qnnflow::stream_to_axis_last<{spec.words}, {spec.width}>"
+            f"({net.stream_var(tensor)}, {port});"
+            for port, spec, tensor in outs
+        ),
     ]
     files[f"{net.top}.cpp"] = Template(template_path("network_top.cpp.in").read_text()).substitute(
         top=net.top,
@@ -154,7 +160,7 @@ def c_string(text: str) -> str:
 
 
 def _render_sim(net: NetworkCode, region: list, includes: str) -> str:
-    in_spec, out_spec = net.streams[net.input_tensor], net.streams[net.output_tensor]
+    in_spec = net.streams[net.input_tensor]
     declares = [
         f'        hls::stream<{spec.ctype}> {net.stream_var(t)}("{net.stream_var(t)}");'
         for t, spec in net.streams.items()
@@ -188,10 +194,16 @@ def _render_sim(net: NetworkCode, region: list, includes: str) -> str:
         in_words=in_spec.words,
         in_stream=net.stream_var(net.input_tensor),
         steps="\n".join(steps),
-        out_per_word=out_spec.per_word,
-        out_bits=out_spec.bits,
-        out_signed=str(out_spec.signed).lower(),
-        out_bipolar=str(out_spec.bipolar).lower(),
-        out_words=out_spec.words,
-        out_stream=net.stream_var(net.output_tensor),
+        pop_outputs="\n".join(_pop_output(net, t) for t in net.output_tensors),
+    )
+
+
+def _pop_output(net: NetworkCode, tensor: str) -> str:
+    """The simulation's read of one output stream; every frame's outputs follow one another
+    in the OUT file, in the region's output order."""
+    spec = net.streams[tensor]
+    signed, bipolar = str(spec.signed).lower(), str(spec.bipolar).lower()
+    return (
+        f"        qnnflow::sim::pop_words<{spec.per_word}, {spec.bits}, {signed}, {bipolar}>"
+        f"({net.stream_var(tensor)}, {spec.words}, out_values);"
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.analysis.hardware_region import grouped_nodes
 from qnnflow.backends.hls.gpp import compile_program, run_program
 from qnnflow.backends.hls.layer_compare import Mismatch, compare_layer
 from qnnflow.backends.hls.layer_records import RecordHeader, RecordReader
@@ -46,10 +47,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class NetworkSimResult:
-    output: np.ndarray  # [frames, ...] normal (NHWC) order
+    outputs: dict[str, np.ndarray]  # region output tensor -> [frames, ...] normal (NHWC)
     cycles: dict[str, int]  # node name -> cycles per frame
     seconds: float  # C++ time spent in the layers, all frames
     layer_seconds: dict[str, float]  # node name -> simulation seconds per frame
+
+    @property
+    def output(self) -> np.ndarray:
+        """The first region output (the only one of a single-output accelerator)."""
+        return next(iter(self.outputs.values()))
 
 
 class LiveSimulation:
@@ -75,7 +81,7 @@ def _input_elements(net: NetworkCode, region_input: np.ndarray) -> np.ndarray:
 
 def _result(model: ModelWrapper, net: NetworkCode, frames: int, out: Path, stdout: str):
     region = hardware_region(model)
-    stream = np.fromfile(out, dtype="<i8").reshape(frames, -1)
+    rows = np.fromfile(out, dtype="<i8").reshape(frames, -1)
     cycles, layer_seconds = {}, {}
     for line in stdout.splitlines():
         if line.startswith("cycles "):
@@ -84,13 +90,16 @@ def _result(model: ModelWrapper, net: NetworkCode, frames: int, out: Path, stdou
         elif line.startswith("seconds "):
             _, index, spent = line.split()
             layer_seconds[region[int(index)].name] = float(spent) / max(frames, 1)
-    out_node = model.find_producer(net.output_tensor)
-    out_shape = model.get_tensor_shape(net.output_tensor)
-    output = np.stack(
-        [stream_to_normal(model, out_node, stream[f], [1, *out_shape[1:]]) for f in range(frames)]
-    ).reshape(frames, *out_shape[1:])
+    outputs, start = {}, 0
+    for tensor in net.output_tensors:  # each frame: the outputs one after another
+        size = net.streams[tensor].elements
+        stream, start = rows[:, start : start + size], start + size
+        node, shape = model.find_producer(tensor), model.get_tensor_shape(tensor)
+        outputs[tensor] = np.stack(
+            [stream_to_normal(model, node, stream[f], [1, *shape[1:]]) for f in range(frames)]
+        ).reshape(frames, *shape[1:])
     return NetworkSimResult(
-        output=output,
+        outputs=outputs,
         cycles=cycles,
         seconds=sum(layer_seconds.values()) * frames,
         layer_seconds=layer_seconds,
@@ -148,14 +157,15 @@ def execute_cpp(
     after it) with qonnx; returns the graph's outputs and the simulation result."""
     region = hardware_region(model)
     net = build_network_code(model)
-    host = NodeByNode(model, {model.graph.input[0].name: x})
+    host = NodeByNode(model, {model.graph.input[0].name: x}, order=grouped_nodes(model))
     host.run_until(region[0])
     region_input = host.context[net.input_tensor][None]
     sim = simulate_network(model, region_input, net=net, cache_dir=cache_dir)
     for node in region:
         host.consumed(node)
-    shape = model.get_tensor_shape(net.output_tensor)
-    host.context[net.output_tensor] = sim.output[0].reshape(shape).astype(np.float32)
+    for tensor, value in sim.outputs.items():
+        shape = model.get_tensor_shape(tensor)
+        host.context[tensor] = value[0].reshape(shape).astype(np.float32)
     context = host.finish()
     return {o.name: context[o.name] for o in model.graph.output}, sim
 
@@ -177,7 +187,7 @@ def first_mismatch(
     simulation result. Streams are compared as the simulator produces them."""
     region = hardware_region(model)
     net = build_network_code(model)
-    reference = NodeByNode(model, {model.graph.input[0].name: x})
+    reference = NodeByNode(model, {model.graph.input[0].name: x}, order=grouped_nodes(model))
     reference.run_until(region[0])
     region_input = reference.context[net.input_tensor][None]
     mismatch = None

@@ -24,6 +24,23 @@ VLNV = {
 DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DMA_LENGTH_BITS = 26  # the DMA's transfer-length register: up to 64 MiB per transfer
 SCRIPTS = ("project.tcl", "block_design.tcl")
+DMA_WINDOW = 0x10000  # each extra output DMA's registers follow the first DMA's 64 KiB
+
+
+def output_dma_name(index: int) -> str:
+    """The DMA cell receiving output stream `index`: the first shares `dma` with the input,
+    every further one has its own S2MM-only DMA (qnnflow.driver.pynq_backend reads these)."""
+    return "dma" if index == 0 else f"dma_out{index}"
+
+
+def extra_outputs(manifest: IpManifest, dma_base: int) -> list[list]:
+    """[[accelerator port, its width, DMA stream width, DMA cell, register base]] for every
+    output after the first."""
+    rows = []
+    for i, (port, width) in enumerate(manifest.outputs[1:], start=1):
+        base = f"0x{dma_base + i * DMA_WINDOW:08X}"
+        rows.append([port, width, dma_stream_width(width), output_dma_name(i), base])
+    return rows
 
 
 def dma_stream_width(bits: int) -> int:
@@ -107,6 +124,8 @@ def render(
     assert isinstance(addresses, dict) and isinstance(fallback, dict)
     dma_in = dma_stream_width(manifest.in_width_bits)
     dma_out = dma_stream_width(manifest.out_width_bits)
+    extra = extra_outputs(manifest, int(addresses["dma"]))
+    widest = max([dma_in, dma_out, *(row[2] for row in extra)])
     templates = board.path.parent
     block_design = fill(
         templates / "block_design.tcl.in",
@@ -119,7 +138,8 @@ def render(
             "acc_out_width": manifest.out_width_bits,
             "dma_in_width": dma_in,
             "dma_out_width": dma_out,
-            "dma_mm_width": max(hp_width, dma_in, dma_out),
+            "dma_mm_width": max(hp_width, widest),
+            "extra_outs": extra,
             "dma_length_bits": DMA_LENGTH_BITS,
             "weight_hp": assign_weight_ports(manifest, hp_count),
             "hp_width": hp_width,
