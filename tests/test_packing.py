@@ -93,3 +93,40 @@ def test_wide_signed_accumulators_roundtrip_with_their_extremes(bits):
     for outside in (low - 1, 1 << bits):  # below the signed range, above the unsigned one
         with pytest.raises(QnnflowError, match=f"do not fit {bits} bits"):
             pack(np.array([outside]), bits)
+
+
+@pytest.mark.parametrize("bits", [8, 16, 32])
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("count,align", [(1, 8), (3, 8), (3, 64), (5, 32), (16, 64)])
+def test_byte_wide_fast_path_equals_bit_planes(bits, signed, count, align):
+    """8/16/32-bit elements pack as a cast + byte view; the bytes equal the bit-plane path on
+    random values and on the range edges, and unpack inverts both (signed too)."""
+    from qnnflow.packing import pack_bit_planes, unpack_bit_planes
+
+    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    rng = np.random.default_rng(bits + count)
+    values = rng.integers(low, high, size=(4, 3, count), endpoint=True)
+    values[0, 0] = low
+    values[0, 1] = high
+    values[0, 2] = 0
+    fast, slow = pack(values, bits, align), pack_bit_planes(values, bits, align)
+    assert fast.dtype == np.uint8 and fast.shape == slow.shape
+    np.testing.assert_array_equal(fast, slow)
+    smallest = np.dtype(f"{'i' if signed else 'u'}{bits // 8}")
+    np.testing.assert_array_equal(pack(values.astype(smallest), bits, align), slow)
+    back = unpack(fast, count, bits, signed=signed)
+    assert back.dtype == np.int64
+    np.testing.assert_array_equal(back, values)
+    np.testing.assert_array_equal(back, unpack_bit_planes(slow, count, bits, signed))
+
+
+def test_byte_wide_fast_path_refuses_what_the_bit_planes_refuse():
+    for bad in (np.array([0, 256]), np.array([-129, 0]), np.array([0.0, 300.0])):
+        with pytest.raises(QnnflowError, match="do not fit 8 bits"):
+            pack(bad, 8)
+    with pytest.raises(QnnflowError, match="8 bits per pixel, need 2 x 8"):
+        unpack(np.zeros(1, np.uint8), 2, 8)
+    frame = np.arange(12, dtype=np.uint8).reshape(2, 6)
+    packed = pack(frame, 8)
+    assert not np.shares_memory(packed, frame)  # a copy: the caller may reuse its frame
+    np.testing.assert_array_equal(packed, frame)

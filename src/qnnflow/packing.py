@@ -4,7 +4,9 @@ A pixel (the last axis, C elements of `bits` bits each) is a little-endian bit s
 element k occupies bits [k*bits, (k+1)*bits), least significant bit first; bit i of the
 string is bit (i mod 8) of byte i//8. The string is zero-padded to a multiple of
 `align_bits` (64 for the PYNQ-Z2's 64-bit AXI words), so 16 x 3-bit codes take 8 bytes
-and 512 x 3-bit codes take 192. Signed values are stored in two's complement. A BIPOLAR
+and 512 x 3-bit codes take 192. Elements of 8, 16 or 32 bits are whole little-endian bytes,
+so those widths pack and unpack as a dtype cast and a byte view (`pack` and `unpack` take
+that path themselves; it equals the bit-plane path bit for bit). Signed values are stored in two's complement. A BIPOLAR
 element (-1 or +1) is one bit, +1 -> 1 and -1 -> 0, the code of a bipolar weight too
 (`bipolar_bits`, `bipolar_values`); 0 has no code and is refused.
 
@@ -41,14 +43,50 @@ def bipolar_values(codes: np.ndarray) -> np.ndarray:
     return 2 * (np.asarray(codes).astype(np.int64) & 1) - 1
 
 
+BYTE_WIDTHS = (8, 16, 32)  # element widths packed as whole bytes (a cast, no bit planes)
+
+
+def _integers(values: np.ndarray, bits: int) -> np.ndarray:
+    """`values` as integers (its own integer dtype; floats and bools as int64), checked to fit
+    `bits` bits signed or unsigned; the min/max pass is skipped when the dtype cannot miss."""
+    ints = np.asarray(values)
+    if ints.dtype.kind not in "iu":
+        ints = ints.astype(np.int64)
+    low, high = -(1 << (bits - 1)), (1 << bits) - 1
+    info = np.iinfo(ints.dtype)
+    if ints.size and (info.min < low or info.max > high):
+        lowest, highest = int(ints.min()), int(ints.max())
+        if lowest < low or highest > high:
+            raise QnnflowError(f"values in [{lowest}, {highest}] do not fit {bits} bits")
+    return ints
+
+
+def _pack_bytes(ints: np.ndarray, bits: int, align_bits: int) -> np.ndarray:
+    """Byte-wide elements: a cast to little-endian unsigned (two's complement wraps as the
+    bit planes do), its bytes, and zero padding up to the alignment."""
+    count, width = ints.shape[-1], bits // 8
+    raw = ints.astype(f"<u{width}").view(np.uint8)  # a fresh C-contiguous copy
+    size = packed_bytes(count, bits, align_bits)
+    if size == count * width:
+        return raw
+    out = np.zeros((*ints.shape[:-1], size), np.uint8)
+    out[..., : count * width] = raw
+    return out
+
+
 def pack(values: np.ndarray, bits: int, align_bits: int = 8, bipolar: bool = False) -> np.ndarray:
     """[..., C] integers -> [..., packed_bytes] uint8 (-1/+1 as one bit each when bipolar)."""
     if bipolar:
         values, bits = bipolar_bits(values), 1
+    ints = _integers(values, bits)
+    if bits in BYTE_WIDTHS:
+        return _pack_bytes(ints, bits, align_bits)
+    return pack_bit_planes(ints, bits, align_bits)
+
+
+def pack_bit_planes(values: np.ndarray, bits: int, align_bits: int = 8) -> np.ndarray:
+    """The generic `pack` of checked integers, one bit plane per bit (any width)."""
     ints = np.asarray(values).astype(np.int64)
-    low, high = -(1 << (bits - 1)), (1 << bits) - 1
-    if ints.size and (ints.min() < low or ints.max() > high):
-        raise QnnflowError(f"values in [{ints.min()}, {ints.max()}] do not fit {bits} bits")
     unsigned = ints & ((1 << bits) - 1)
     bit_planes = (unsigned[..., None] >> np.arange(bits)) & 1  # [..., C, bits], LSB first
     flat = bit_planes.reshape(*ints.shape[:-1], ints.shape[-1] * bits).astype(np.uint8)
@@ -63,6 +101,19 @@ def unpack(
     """[..., packed_bytes] uint8 -> [..., count] int64 (inverse of `pack`)."""
     if bipolar:
         return bipolar_values(unpack(data, count, 1))
+    raw = np.asarray(data, dtype=np.uint8)
+    if raw.ndim == 0 or raw.shape[-1] * 8 < count * bits:
+        have = raw.shape[-1] * 8 if raw.ndim else 0
+        raise QnnflowError(f"{have} bits per pixel, need {count} x {bits}")
+    if bits in BYTE_WIDTHS:
+        width = bits // 8
+        used = np.ascontiguousarray(raw[..., : count * width])
+        return used.view(f"<{'i' if signed else 'u'}{width}").astype(np.int64)
+    return unpack_bit_planes(raw, count, bits, signed)
+
+
+def unpack_bit_planes(data: np.ndarray, count: int, bits: int, signed: bool = False) -> np.ndarray:
+    """The generic `unpack`, one bit plane per bit (any width)."""
     flat = np.unpackbits(np.asarray(data, dtype=np.uint8), axis=-1, bitorder="little")
     if flat.shape[-1] < count * bits:
         raise QnnflowError(f"{flat.shape[-1]} bits per pixel, need {count} x {bits}")
