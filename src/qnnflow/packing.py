@@ -6,9 +6,9 @@ string is bit (i mod 8) of byte i//8. The string is zero-padded to a multiple of
 `align_bits` (64 for the PYNQ-Z2's 64-bit AXI words), so 16 x 3-bit codes take 8 bytes
 and 512 x 3-bit codes take 192. Elements of 8, 16 or 32 bits are whole little-endian bytes,
 so those widths pack and unpack as a dtype cast and a byte view (`pack` and `unpack` take
-that path themselves; it equals the bit-plane path bit for bit). Signed values are stored in two's complement. A BIPOLAR
-element (-1 or +1) is one bit, +1 -> 1 and -1 -> 0, the code of a bipolar weight too
-(`bipolar_bits`, `bipolar_values`); 0 has no code and is refused.
+that path themselves; it equals the bit-plane path bit for bit). Signed values are stored
+in two's complement. A BIPOLAR element (-1 or +1) is one bit, +1 -> 1 and -1 -> 0, the
+code of a bipolar weight too (`bipolar_bits`, `bipolar_values`); 0 has no code and is refused.
 
 Element order on a stream: NHWC, except channel-group-major (G > 1 channel groups) behind a
 layer that streams its weights from DDR: all pixels of channels [0, C/G), then all pixels of
