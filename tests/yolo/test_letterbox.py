@@ -78,3 +78,18 @@ def test_bad_inputs() -> None:
         letterbox_size(1000, 1, 416, 416)
     with pytest.raises(QnnflowError, match="HWC"):
         letterbox_image(np.zeros((4, 4), dtype=F), 8, 8)
+
+
+@pytest.mark.parametrize("size", [(17, 33), (33, 17), (1, 9), (48, 64), (29, 29)])
+@pytest.mark.parametrize("net", [(32, 32), (45, 29)])
+def test_letterbox_hwc_equals_letterbox_image(size, net) -> None:
+    """The driver's letterbox (uint8 or float in, in-place resize, grey bands) is bit-identical
+    to the plain transcription on uint8 images read as k / 255."""
+    from qnnflow.yolo.letterbox import letterbox_hwc
+
+    rng = np.random.default_rng(size[0] * 7 + net[0])
+    pixels = rng.integers(0, 256, size=(*size, 3), dtype=np.uint8)
+    floats = pixels.astype(np.float32) / np.float32(255)
+    want = letterbox_image(floats, *net).tobytes()
+    assert letterbox_hwc(pixels, *net).tobytes() == want
+    assert letterbox_hwc(floats, *net).tobytes() == want

@@ -114,3 +114,25 @@ def test_bad_image_shape(shape: tuple[int, ...]) -> None:
 def test_bad_target_size() -> None:
     with pytest.raises(QnnflowError, match="at least 1x1"):
         resize_image(random_image(3, 3), 0, 3)
+
+
+@pytest.mark.parametrize(
+    "old", [(1, 1, 3), (1, 7, 3), (7, 1, 2), (5, 9, 3), (33, 17, 1), (48, 64, 3)]
+)
+@pytest.mark.parametrize("new", [(1, 1), (1, 5), (5, 1), (45, 29), (16, 40)])
+def test_resize_into_equals_resize_image_on_uint8_and_float(old, new):
+    """The driver's in-place resize is bit-identical to the transcription, reading uint8 as
+    k / 255 after the gather, writing into a strided canvas view."""
+    from qnnflow.yolo.resize import resize_into
+
+    rng = np.random.default_rng(sum(old) + sum(new))
+    pixels = rng.integers(0, 256, size=old, dtype=np.uint8)
+    pixels.flat[0], pixels.flat[-1] = 0, 255
+    floats = pixels.astype(F) / F(255)
+    canvas = np.zeros((new[1] + 3, new[0] + 2, old[2]), F)
+    for source in (pixels, floats, rng.standard_normal(old).astype(F)):
+        view = canvas[1 : 1 + new[1], 2:]
+        got = resize_into(source, view)
+        want = resize_image(source.astype(F) / F(255) if source.dtype == np.uint8 else source, *new)
+        assert got.tobytes() == want.tobytes()
+    assert not canvas[0].any() and not canvas[1 + new[1] :].any() and not canvas[:, :2].any()

@@ -115,26 +115,48 @@ def multithreshold(inputs: list, attrs: dict) -> np.ndarray:
     return np.moveaxis(out, -1, axis).astype(_F32)
 
 
-def uniform_threshold(inputs: list, attrs: dict) -> np.ndarray:
-    """MultiThreshold with one row of evenly spaced thresholds (an input quantizer's
-    (k - 0.5) / 255 steps) as one floor per element instead of T compares: the floor's
-    guess of count(x >= t_i) is corrected against the stored thresholds until it agrees,
-    so the result equals `multithreshold` bit for bit, values exactly on a threshold too."""
-    x, table = np.asarray(inputs[0], _F32), np.asarray(inputs[1], _F32)
-    t = table.reshape(-1, table.shape[-1])[0]
+def uniform_row(table: np.ndarray) -> np.ndarray:
+    """The one sorted threshold row a UniformThreshold shares over all channels, or an error."""
+    table = np.asarray(table, _F32)
+    t = table.reshape(-1, table.shape[-1])[0] if table.ndim else table.reshape(1)
     if table.ndim != 2 or (table != t).any() or (np.diff(t) < 0).any():
         raise QnnflowError("UniformThreshold needs one sorted threshold row shared by all channels")
+    return t
+
+
+def uniform_counts(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """count(x >= t_i) per element for a sorted, near-evenly spaced row `t`: one multiply-add,
+    a floor and a clip make the guess, then the stored thresholds check it (t[c-1] <= x <
+    t[c]) and the few elements off by rounding are corrected, so the counts equal the T
+    compares bit for bit (values exactly on a threshold, NaN -> 0, +-inf too). uint8 counts
+    when there are at most 255 thresholds."""
+    x = np.asarray(x, _F32)
     levels = t.size
     step = float(t[-1] - t[0]) / (levels - 1) if levels > 1 else 1.0
-    guess = np.floor((x - t[0]) * _F32(1 / step)) + 1  # float32: the loop fixes rounding
-    count = np.clip(np.nan_to_num(guess, nan=0.0), 0, levels).astype(np.intp)
-    padded = np.concatenate([[-np.inf], t, [np.inf]]).astype(_F32)  # t_i at index i + 1
-    while True:  # count is right when t[count - 1] <= x < t[count]
-        low = x < padded[count]  # padded[0] = -inf: never below it
-        high = (count < levels) & (x >= padded[np.minimum(count + 1, levels)])
-        if not (low.any() or high.any()):
-            break
-        count = count - low + high
+    inv = 1.0 / step if step > 0 else 1.0
+    guess = np.multiply(x, _F32(inv))
+    np.add(guess, _F32(1.0 - float(t[0]) * inv), out=guess)  # = (x - t0) / step + 1
+    np.floor(guess, out=guess)
+    np.clip(guess, _F32(0), _F32(levels), out=guess)
+    with np.errstate(invalid="ignore"):  # NaN casts to anything: the check below catches it
+        count = guess.astype(np.uint8 if levels < 256 else np.intp)
+    below = np.concatenate([[-np.inf], t]).astype(_F32)  # t[c - 1], -inf for c = 0
+    above = np.concatenate([t, [np.inf]]).astype(_F32)  # t[c], +inf for c = levels
+    right = np.greater_equal(x, below.take(count))  # False for NaN
+    wrong = np.flatnonzero(np.less_equal(right, np.greater_equal(x, above.take(count))))
+    if wrong.size:  # rare: rounding of the guess next to a threshold
+        flat = count.reshape(-1)
+        values = x.reshape(-1)[wrong]
+        exact = np.searchsorted(t, values, side="right")  # count(t_i <= x)
+        flat[wrong] = np.where(np.isnan(values), 0, exact)
+    return count
+
+
+def uniform_threshold(inputs: list, attrs: dict) -> np.ndarray:
+    """MultiThreshold with one row of evenly spaced thresholds (an input quantizer's
+    (k - 0.5) / 255 steps) as one floor per element instead of T compares (`uniform_counts`),
+    equal to `multithreshold` bit for bit, values exactly on a threshold too."""
+    count = uniform_counts(inputs[0], uniform_row(inputs[1]))
     out = _F32(attrs.get("out_scale", 1.0)) * count.astype(_F32) + _F32(attrs.get("out_bias", 0.0))
     return out.astype(_F32)
 

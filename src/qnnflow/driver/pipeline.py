@@ -6,12 +6,14 @@ boxes, with seconds per stage. Numpy only (plus pynq through the accelerator's b
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qnnflow.driver.accelerator import Accelerator
+from qnnflow.driver.input_path import InputPath
 from qnnflow.errors import QnnflowError
 from qnnflow.yolo.activations import region_forward, yolo_forward
 from qnnflow.yolo.decode import Detection, region_detections, yolo_detections
@@ -91,8 +93,87 @@ def _letterbox_opencv(image: np.ndarray, net_w: int, net_h: int) -> np.ndarray:
     return to_nchw(boxed)
 
 
-class DetectionPipeline:
-    """An `Accelerator` plus its package's host graphs, heads and class names."""
+class HostStages:
+    """The host's half of a detector (no accelerator, so it pickles into worker processes):
+    `pre` turns an image into the accelerator's input, `post` its outputs into detections."""
+
+    def __init__(self, package, thresh: float, nms: float, names, resize: str, decoder):
+        if resize not in RESIZERS:
+            raise QnnflowError(f"resize must be one of {RESIZERS}, got '{resize}'")
+        self.thresh, self.nms, self.resize = thresh, nms, resize
+        if not package.heads:
+            raise QnnflowError("the package has no region/yolo heads: it is not a detector")
+        self.heads = package.heads
+        classes = self.heads[0]["classes"]
+        self.names = list(names or package.names) or [f"class{j}" for j in range(classes)]
+        self.prefix, self.suffix = package.host["prefix"], package.host["suffix"]
+        if package.net_input.get("width") is None:
+            raise QnnflowError(f"the model input {package.net_input['shape']} is not an NCHW image")
+        self.net_w, self.net_h = int(package.net_input["width"]), int(package.net_input["height"])
+        self.output_tensors = [fmt.tensor for fmt in package.outputs]
+        # letterbox + input quantizer fused when the prefix is just that (bit-identical)
+        fused = resize == "darknet"
+        self.input_path = (
+            InputPath.from_prefix(self.prefix, self.net_w, self.net_h) if fused else None
+        )
+        # asked for: strict; else the package's, Pillow with a warning where stb_image is missing
+        self.decoder = resolve_decoder(decoder, package.decoder)
+
+    def network_input(self, image: np.ndarray) -> np.ndarray:
+        """HWC RGB image (float in [0, 1] or uint8) -> letterboxed [1, 3, net_h, net_w]."""
+        return letterboxed(image, self.net_w, self.net_h, self.resize)
+
+    def pre(self, image: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        """An image -> the accelerator input and seconds per stage (the fused `InputPath`
+        when the prefix is just the input quantizer, the host graph otherwise)."""
+        times: dict[str, float] = {}
+        if self.input_path is not None:
+            _check_rgb(image)
+            return self.input_path(np.asarray(image), times), times
+        began = time.perf_counter()
+        x = self.network_input(image)
+        times["letterbox"] = time.perf_counter() - began
+        began = time.perf_counter()
+        region_in = self.prefix.run({self.prefix.inputs[0]: x})[self.prefix.outputs[0]]
+        times["host_prefix"] = time.perf_counter() - began
+        return region_in, times
+
+    def post(self, region_outs: list[np.ndarray], image_shape: tuple[int, ...]) -> PipelineResult:
+        """The accelerator's outputs of one image -> its detections, lines and boxes."""
+        times: dict[str, float] = {}
+        began = time.perf_counter()
+        feeds = {
+            t: out.astype(np.float32)
+            for t, out in zip(self.output_tensors, region_outs, strict=True)
+        }
+        heads = self.suffix.run(feeds)
+        times["host_suffix"] = time.perf_counter() - began
+        began = time.perf_counter()
+        im_h, im_w = image_shape[:2]
+        size = (im_w, im_h, self.net_w, self.net_h)
+        dets = decode_and_nms(self.heads, heads, self.thresh, self.nms, size)
+        lines = format_detections(dets, self.names, self.thresh)
+        boxes = detections_to_json(dets, self.names, self.thresh, im_w, im_h)
+        times["decode_nms"] = time.perf_counter() - began
+        return PipelineResult(lines, boxes, dets, times)
+
+    def pre_file(self, path: str | Path) -> tuple[np.ndarray, tuple[int, ...], dict[str, float]]:
+        """Load (the stages' decoder) and `pre` one image file; its shape for `post`."""
+        began = time.perf_counter()
+        image = load_image(path, self.decoder)
+        loaded = time.perf_counter() - began
+        region_in, times = self.pre(image)
+        return region_in, np.shape(image), {"load": loaded, **times}
+
+
+def _check_rgb(image: np.ndarray) -> None:
+    shape = np.shape(image)
+    if len(shape) != 3 or shape[2] != 3:
+        raise QnnflowError(f"expected an HWC RGB image, got shape {list(shape)}")
+
+
+class DetectionPipeline(HostStages):
+    """An `Accelerator` plus its package's host stages, heads and class names."""
 
     def __init__(
         self,
@@ -103,59 +184,54 @@ class DetectionPipeline:
         resize: str = "darknet",
         decoder: str | None = None,
     ):
-        if resize not in RESIZERS:
-            raise QnnflowError(f"resize must be one of {RESIZERS}, got '{resize}'")
-        self.accelerator, self.thresh, self.nms, self.resize = accelerator, thresh, nms, resize
-        package = accelerator.package
-        if not package.heads:
-            raise QnnflowError("the package has no region/yolo heads: it is not a detector")
-        self.heads = package.heads
-        classes = self.heads[0]["classes"]
-        self.names = list(names or package.names) or [f"class{j}" for j in range(classes)]
-        self.prefix, self.suffix = package.host["prefix"], package.host["suffix"]
-        if package.net_input.get("width") is None:
-            raise QnnflowError(f"the model input {package.net_input['shape']} is not an NCHW image")
-        self.net_w, self.net_h = int(package.net_input["width"]), int(package.net_input["height"])
-        # asked for: strict; else the package's, Pillow with a warning where stb_image is missing
-        self.decoder = resolve_decoder(decoder, package.decoder)
+        super().__init__(accelerator.package, thresh, nms, names, resize, decoder)
+        self.accelerator = accelerator
 
-    def network_input(self, image: np.ndarray) -> np.ndarray:
-        """HWC RGB image (float in [0, 1] or uint8) -> letterboxed [1, 3, net_h, net_w]."""
-        return letterboxed(image, self.net_w, self.net_h, self.resize)
+    def host_stages(self) -> HostStages:
+        """The host half alone (what worker processes get)."""
+        host = HostStages.__new__(HostStages)
+        host.__dict__.update({k: v for k, v in self.__dict__.items() if k != "accelerator"})
+        return host
+
+    def accelerate(self, region_in: np.ndarray) -> tuple[list[np.ndarray], dict[str, float]]:
+        """The accelerator input of one frame -> its outputs and seconds per accel stage."""
+        region_outs = self.accelerator.execute_all(region_in)
+        return region_outs, {f"accel_{k}": v for k, v in self.accelerator.last.seconds.items()}
 
     def run(self, image: np.ndarray) -> PipelineResult:
         """One image through every stage; seconds per stage in the result."""
-        times: dict[str, float] = {}
-        began = time.perf_counter()
-        x = self.network_input(image)
-        times["letterbox"] = time.perf_counter() - began
-        began = time.perf_counter()
-        region_in = self.prefix.run({self.prefix.inputs[0]: x})[self.prefix.outputs[0]]
-        times["host_prefix"] = time.perf_counter() - began
-        region_outs = self.accelerator.execute_all(region_in)
-        times.update({f"accel_{k}": v for k, v in self.accelerator.last.seconds.items()})
-        began = time.perf_counter()
-        feeds = {
-            fmt.tensor: out.astype(np.float32)
-            for fmt, out in zip(self.accelerator.output_formats, region_outs, strict=True)
-        }
-        heads = self.suffix.run(feeds)
-        times["host_suffix"] = time.perf_counter() - began
-        began = time.perf_counter()
-        im_h, im_w = np.shape(image)[:2]
-        size = (im_w, im_h, self.net_w, self.net_h)
-        dets = decode_and_nms(self.heads, heads, self.thresh, self.nms, size)
-        lines = format_detections(dets, self.names, self.thresh)
-        boxes = detections_to_json(dets, self.names, self.thresh, im_w, im_h)
-        times["decode_nms"] = time.perf_counter() - began
-        return PipelineResult(lines, boxes, dets, times)
+        region_in, pre_times = self.pre(image)
+        region_outs, accel_times = self.accelerate(region_in)
+        result = self.post(region_outs, np.shape(image))
+        result.seconds = {**pre_times, **accel_times, **result.seconds}
+        return result
 
     def run_file(self, path: str | Path) -> PipelineResult:
         """Load an image file with the pipeline's decoder (the package's: stb_image for a
         Darknet model, as the board's Darknet decodes) and run it."""
-        began = time.perf_counter()
-        image = load_image(path, self.decoder)
-        loaded = time.perf_counter() - began
-        result = self.run(image)
-        result.seconds = {"load": loaded, **result.seconds}
+        region_in, shape, pre_times = self.pre_file(path)
+        region_outs, accel_times = self.accelerate(region_in)
+        result = self.post(region_outs, shape)
+        result.seconds = {**pre_times, **accel_times, **result.seconds}
         return result
+
+    def run_files(self, paths: list, workers: int = 1) -> Iterator[PipelineResult]:
+        """Every image file, results in order. workers = 1: one after the other in this
+        process. workers = N > 1: N worker processes load, letterbox, quantize (pre) and
+        decode (post) different frames at once while this process drives the accelerator
+        (`host_workers`); the results are identical to the sequential run."""
+        if workers < 1:
+            raise QnnflowError(f"workers must be at least 1, got {workers}")
+        if workers == 1:
+            for path in paths:
+                yield self.run_file(path)
+            return
+        yield from run_with_workers(self, paths, workers)
+
+
+def run_with_workers(pipeline: DetectionPipeline, paths: list, workers: int):
+    """`DetectionPipeline.run_files` with worker processes (imported late: a sequential run
+    never starts multiprocessing)."""
+    from qnnflow.driver.host_workers import run_with_workers as run
+
+    return run(pipeline, paths, workers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qnnflow.errors import QnnflowError
-from qnnflow.yolo.resize import resize_image
+from qnnflow.yolo.resize import resize_image, resize_into
 
 _F32 = np.float32
 
@@ -27,8 +27,32 @@ def letterbox_size(im_w: int, im_h: int, net_w: int, net_h: int) -> tuple[int, i
     return new_w, new_h
 
 
+def letterbox_placement(im_w: int, im_h: int, net_w: int, net_h: int) -> tuple[int, int, int, int]:
+    """(top, left, new_h, new_w): where the scaled image sits on the net_w x net_h canvas."""
+    new_w, new_h = letterbox_size(im_w, im_h, net_w, net_h)
+    return (int(net_h) - new_h) // 2, (int(net_w) - new_w) // 2, new_h, new_w
+
+
+def letterbox_hwc(im: np.ndarray, net_w: int, net_h: int) -> np.ndarray:
+    """Letterbox an HWC image (float, or uint8 read as k / 255 like Darknet's load_image) into
+    a new [net_h, net_w, C] float32 canvas: grey 0.5 bands, the resize written in place."""
+    image = np.asarray(im)
+    if image.ndim != 3:
+        raise QnnflowError(f"expected an HWC image, got shape {image.shape}")
+    im_h, im_w, channels = image.shape
+    top, left, new_h, new_w = letterbox_placement(im_w, im_h, net_w, net_h)
+    boxed = np.empty((int(net_h), int(net_w), channels), dtype=_F32)
+    boxed[:top] = 0.5
+    boxed[top + new_h :] = 0.5
+    boxed[top : top + new_h, :left] = 0.5
+    boxed[top : top + new_h, left + new_w :] = 0.5
+    resize_into(image, boxed[top : top + new_h, left : left + new_w, :])
+    return boxed
+
+
 def letterbox_image(im: np.ndarray, net_w: int, net_h: int) -> np.ndarray:
-    """Scale an HWC image to fit `net_w` x `net_h` keeping its aspect, centred on grey 0.5."""
+    """Scale an HWC image to fit `net_w` x `net_h` keeping its aspect, centred on grey 0.5
+    (the plain transcription of Darknet's letterbox_image: `letterbox_hwc` equals it)."""
     image = np.asarray(im, dtype=_F32)
     if image.ndim != 3:
         raise QnnflowError(f"expected an HWC image, got shape {image.shape}")
@@ -50,8 +74,8 @@ def to_nchw(im: np.ndarray) -> np.ndarray:
 
 
 def network_input(im: np.ndarray, net_w: int, net_h: int) -> np.ndarray:
-    """Letterbox an HWC image and return it as the network input [1, C, net_h, net_w]."""
-    return to_nchw(letterbox_image(im, net_w, net_h))
+    """Letterbox an HWC float image and return it as the network input [1, C, net_h, net_w]."""
+    return to_nchw(letterbox_hwc(np.asarray(im, dtype=_F32), net_w, net_h))
 
 
 def correct_boxes(boxes: np.ndarray, im_w: int, im_h: int, net_w: int, net_h: int) -> np.ndarray:
