@@ -60,24 +60,20 @@ def board_with(tmp_path, **ps):
 def test_factor_scales_every_host_part_by_board_over_here():
     factor = board_factor(261.0, 20.0)
     assert factor == pytest.approx(13.05)
-    pre, post = host_stages(
+    (host,) = host_stages(
         _host({"letterbox": 2.0, "pack": 1.0}, {"decode + NMS": 4.0}), factor, 2
     )
-    assert (pre.name, pre.runs_on, post.name, post.runs_on) == (
-        "host pre",
-        "ARM core 0",
-        "host post",
-        "ARM core 1",
-    )
-    assert pre.here_ms == pytest.approx(3.0)
-    assert pre.board_ms == pytest.approx(3.0 * 13.05)
-    assert pre.parts == pytest.approx({"letterbox": 26.1, "pack": 13.05})
-    assert post.board_ms == pytest.approx(4.0 * 13.05)
+    assert (host.name, host.runs_on) == ("host", "ARM, 2 worker processes")
+    # worker processes: 2 frames at once, so a frame costs (pre + post) / cores
+    assert host.here_ms == pytest.approx(7.0 / 2)
+    assert host.board_ms == pytest.approx(7.0 * 13.05 / 2)
+    assert host.parts == pytest.approx({"letterbox": 26.1, "pack": 13.05, "decode + NMS": 52.2})
+    assert host.note.startswith("parts per frame on one core; 2 frame(s) at once")
 
 
-def test_one_core_runs_both_host_stages_as_one():
+def test_one_core_runs_pre_and_post_one_after_the_other():
     (only,) = host_stages(_host({"pack": 1.0}, {"unpack": 2.0}), 10.0, 1)
-    assert only.name == "host" and only.board_ms == pytest.approx(30.0)
+    assert only.name == "host" and only.runs_on == "ARM" and only.board_ms == pytest.approx(30.0)
     assert list(only.parts) == ["pack", "unpack"]
 
 

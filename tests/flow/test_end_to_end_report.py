@@ -20,7 +20,7 @@ from qnnflow.flow.fold_step import estimate_with_end_to_end, fold_model
 from qnnflow.resources import boards_dir
 from tests.flow.micro import micro_config
 
-STAGES = ["host pre", "DMA", "accelerator", "host post"]
+STAGES = ["host", "DMA", "accelerator"]
 
 
 def test_the_micro_build_reports_the_end_to_end_pipeline(micro_build):
@@ -31,12 +31,16 @@ def test_the_micro_build_reports_the_end_to_end_pipeline(micro_build):
     assert [s["name"] for s in e2e["stages"]] == STAGES
     stages = {s["name"]: s for s in e2e["stages"]}
     # the micro graph leaves its input quantizer before and its last conv after the hardware
-    assert list(stages["host pre"]["parts"]) == ["letterbox", "host nodes before", "pack"]
-    assert list(stages["host post"]["parts"]) == ["unpack", "host nodes after", "decode + NMS"]
+    assert list(stages["host"]["parts"]) == [
+        *("letterbox", "host nodes before", "pack"),
+        *("unpack", "host nodes after", "decode + NMS"),
+    ]
+    assert e2e["host_model"].startswith("workers: host throughput = cores / (pre + post")
     assert stages["accelerator"]["board_ms"] == pytest.approx(1e3 / data["fps"])
     for stage in stages.values():
         if stage["here_ms"] is not None:  # one factor carries every host time to the board
             assert stage["board_ms"] == pytest.approx(stage["here_ms"] * e2e["factor"])
+            assert sum(stage["parts"].values()) == pytest.approx(2 * stage["board_ms"])
     assert e2e["factor"] == pytest.approx(e2e["conv0_board_ms"] / e2e["conv0_here_ms"])
     slowest = max(e2e["stages"], key=lambda s: s["board_ms"])
     assert e2e["slowest_stage"] == slowest["name"]
@@ -80,7 +84,7 @@ def test_an_end_to_end_target_the_host_cannot_reach_is_refused(micro_build, tmp_
     _, root = micro_build
     model = ModelWrapper(str(root / "micro" / "07_to_hw.onnx"))
     board = load_board(str(_slow_host_board(tmp_path)))
-    with pytest.raises(QnnflowError, match=r"end-to-end target 1 fps .* the host p\w+ stage"):
+    with pytest.raises(QnnflowError, match=r"end-to-end target 1 fps .* the host stage"):
         fold_model(model, board, 1.0, target_scope="end-to-end")
     folded = fold_model(model, board, 1.0)  # the accelerator alone reaches it
     assert folded.graph.node

@@ -8,9 +8,11 @@ and every host stage is scaled by
 
     factor = board_ms(conv0) / here_ms(conv0),    stage_board_ms = stage_here_ms * factor.
 
-The board's number is data (`ps.numpy_conv0_ms` in board.yaml); the local one is the median
-of runs taken just before and just after the stages are timed, so the factor belongs to
-this machine under the load the stages saw.
+The board's number is data (`ps.numpy_conv0_ms` in board.yaml); the local one is the
+minimum of runs taken just before and just after the stages are timed, and every stage part
+is the minimum of its runs too: the minimum is the standard statistic for noisy timing
+(other processes only ever add time), and it keeps the factor from swinging with the load
+of a shared build machine the way a median does.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ def samples_ms(work: Callable[[], object], repeats: int) -> list[float]:
 def median_ms(work: Callable[[], object], repeats: int) -> float:
     """Median wall time of `work` in ms over `repeats` timed calls."""
     return statistics.median(samples_ms(work, repeats))
+
+
+def typical_ms(samples: list[float]) -> float:
+    """The statistic every host time and the conv0 reference use: the minimum."""
+    return min(samples)
+
+
+def best_ms(work: Callable[[], object], repeats: int) -> float:
+    """`typical_ms` of `repeats` timed calls of `work`."""
+    return typical_ms(samples_ms(work, repeats))
 
 
 def conv0_operands(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

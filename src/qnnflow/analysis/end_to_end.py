@@ -1,21 +1,24 @@
 """End-to-end frame rate: a frame passes host pre, the DMA, the accelerator and host post,
 and consecutive frames overlap in those stages, so the rate is set by the slowest stage:
 
-    fps = 1000 / max(stage board ms)  (= the minimum over the stages of their own fps)
+    fps = min(accelerator fps, DMA fps, host fps) = 1000 / max(stage board ms)
 
 Stages and where they run (the board's `ps.cores`; on the PYNQ-Z2 two Cortex-A9s):
-  host pre     core 0: letterbox, host nodes before the accelerator, pack its input
+  host         the ARM cores, as the driver's `--workers N` mode runs it (N = cores): frames
+               are independent, so each worker process does the whole host work of its own
+               frames - pre (letterbox, host nodes before the accelerator, pack its input)
+               and post (unpack, host nodes after it, region/yolo decode + NMS) - while the
+               parent process drives the DMA. Throughput = cores / (pre + post), so the
+               stage's time per frame is (pre + post) / cores (with one core, pre + post).
   DMA          the PL's HP0 port: input frame read from DDR, output frame written back
   accelerator  the PL: 1 / the estimate's fps (its slowest layer's cycles at the clock)
-  host post    core 1: unpack, host nodes after the accelerator, region/yolo decode + NMS
-With one core, host pre and host post share it and form one stage (their sum). Host times
-are measured here and scaled by the one factor of `qnnflow.analysis.cpu_reference`; the
-driver's DMA issue and wait are not counted on the cores.
+Host times are measured here and scaled by the one factor of
+`qnnflow.analysis.cpu_reference`; the parent's DMA issue and wait are not counted on the
+cores. The model's name is in the result (`host_model`).
 """
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import asdict, dataclass, field
 
 from qonnx.core.modelwrapper import ModelWrapper
@@ -25,6 +28,7 @@ from qnnflow.analysis.cpu_reference import (
     conv0_board_ms,
     conv0_samples_ms,
     host_cores,
+    typical_ms,
 )
 from qnnflow.analysis.estimate import NetworkEstimate
 from qnnflow.analysis.host_stages import REPEATS, HostTimes, measure_host_stages
@@ -61,6 +65,7 @@ class EndToEnd:
         return {
             "fps": self.fps,
             "slowest_stage": self.slowest.name,
+            "host_model": HOST_MODEL,
             "factor": self.factor,
             "conv0_here_ms": self.conv0_here_ms,
             "conv0_board_ms": self.conv0_board_ms,
@@ -76,20 +81,25 @@ def pipeline_fps(stage_ms: list[float]) -> float:
     return float("inf") if slowest == 0 else 1e3 / slowest
 
 
+HOST_MODEL = "workers: host throughput = cores / (pre + post per frame)"
+
+
 def host_stages(host: HostTimes, factor: float, cores: int) -> list[Stage]:
-    """Host pre and host post scaled to the board, each on its own core when there are two."""
-    groups = [("host pre", host.pre), ("host post", host.post)]
-    if cores < 2:
-        groups = [("host", {**host.pre, **host.post})]
+    """The host stage: pre and post of each frame in one worker process, one per core, so a
+    frame costs (pre + post) / cores of the cores' time; parts are each part's board ms for
+    one frame (they add up to pre + post)."""
+    parts = {**host.pre, **host.post}
+    total = sum(parts.values())
+    note = f"parts per frame on one core; {cores} frame(s) at once, one per worker process"
     return [
         Stage(
-            name,
-            "ARM" if cores < 2 else f"ARM core {index}",
-            board_ms=sum(parts.values()) * factor,
-            here_ms=sum(parts.values()),
+            "host",
+            "ARM" if cores < 2 else f"ARM, {cores} worker processes",
+            board_ms=total * factor / cores,
+            here_ms=total / cores,
             parts={part: ms * factor for part, ms in parts.items()},
+            note=note,
         )
-        for index, (name, parts) in enumerate(groups)
     ]
 
 
@@ -127,7 +137,7 @@ def scaled_host(model: ModelWrapper, board: Board, repeats: int) -> tuple[HostTi
     reference_board = conv0_board_ms(board)  # refused before any timing when missing
     before = conv0_samples_ms(repeats)
     host = measure_host_stages(model, repeats)
-    here = statistics.median(before + conv0_samples_ms(repeats))
+    here = typical_ms(before + conv0_samples_ms(repeats))
     return host, here, reference_board
 
 
@@ -140,7 +150,7 @@ def end_to_end_estimate(
     host, here, reference = scaled_host(model, board, repeats)
     factor = board_factor(reference, here)
     stages = host_stages(host, factor, host_cores(board))
-    stages[1:1] = [dma_stage(host, board), accelerator_stage(estimate)]
+    stages += [dma_stage(host, board), accelerator_stage(estimate)]
     return EndToEnd(tuple(stages), factor, here, reference)
 
 

@@ -15,9 +15,8 @@ def _ms(value: float | None) -> str:
 
 
 def _parts(stage: dict) -> str:
-    if stage["parts"]:
-        return ", ".join(f"{name} {_ms(ms)}" for name, ms in stage["parts"].items())
-    return stage["note"]
+    parts = ", ".join(f"{name} {_ms(ms)}" for name, ms in stage["parts"].items())
+    return "; ".join(text for text in (parts, stage.get("note", "")) if text)
 
 
 def end_to_end_line(data: dict | None) -> str:
@@ -42,6 +41,7 @@ def end_to_end_markdown(data: dict | None) -> str:
         return "\n".join([*lines, end_to_end_line(data)]) + "\n"
     lines += [
         "Frames overlap: each stage works on a different frame, so the slowest sets the rate.",
+        f"Host model: {data['host_model']}." if data.get("host_model") else "",
         "",
         "| stage | runs on | ms here | ms on the board | parts (ms on the board) |",
         "|---|---|---|---|---|",

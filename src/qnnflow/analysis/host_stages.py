@@ -1,7 +1,9 @@
 """Time the host's share of one frame here, on the build's own graph, with the driver's own
 code: letterbox (a decoded camera-sized frame into the model input), the host nodes before
 the accelerator, packing its input stream; then unpacking its output stream, the host nodes
-after it, and region/yolo decode + NMS. Each part is the median of a few runs.
+after it, and region/yolo decode + NMS. Each part is the minimum of a few runs
+(`cpu_reference.typical_ms`). When the host graph before the accelerator is just the input
+quantizer and a Transpose, the driver's fused `InputPath` is timed, as the driver runs it.
 
 Which nodes run on the host is read from the graph (the export's `host_graphs`), never
 assumed: when a later build moves the input quantizer or the last conv into hardware, its
@@ -21,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.analysis.cpu_reference import median_ms
+from qnnflow.analysis.cpu_reference import best_ms, samples_ms, typical_ms
 from qnnflow.backends.deploy.export import host_graphs, stream_formats
 from qnnflow.driver.formats import StreamFormat, pack_frames, unpack_frames
+from qnnflow.driver.input_path import InputPath
 from qnnflow.driver.pipeline import DEFAULT_NMS, DEFAULT_THRESH, decode_and_nms, letterboxed
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.verify.inputs import seeded_input
@@ -102,6 +105,22 @@ def planted_heads(model: ModelWrapper, heads: list[dict]) -> dict[str, np.ndarra
     }
 
 
+def _fused_parts(path: InputPath, frame: np.ndarray, repeats: int) -> dict[str, float]:
+    """The fused input path's letterbox and quantizer parts, each `typical_ms` of its runs."""
+    runs: list[dict[str, float]] = []
+
+    def once() -> None:
+        runs.append({})
+        path(frame, runs[-1])
+
+    samples_ms(once, repeats)
+    runs = runs[1:]  # the warm-up call
+    return {
+        "letterbox": typical_ms([1e3 * r["letterbox"] for r in runs]),
+        "host nodes before": typical_ms([1e3 * r["host_prefix"] for r in runs]),
+    }
+
+
 def measure_host_stages(model: ModelWrapper, repeats: int = REPEATS) -> HostTimes:
     """ms here of each part of host pre and host post for one frame of `model` (a graph
     with one contiguous hardware region)."""
@@ -109,30 +128,33 @@ def measure_host_stages(model: ModelWrapper, repeats: int = REPEATS) -> HostTime
     prefix, suffix = host_graphs(model, (fmt_in, fmt_outs))
     size = image_size(model)
     pre: dict[str, float] = {}
-    if size is not None:
+    fused = InputPath.from_prefix(prefix, *size) if size is not None else None
+    if fused is not None:
+        pre.update(_fused_parts(fused, camera_frame(), repeats))
+    elif size is not None:
         frame = camera_frame()
-        pre["letterbox"] = median_ms(lambda: letterboxed(frame, *size), repeats)
+        pre["letterbox"] = best_ms(lambda: letterboxed(frame, *size), repeats)
         graph_in = letterboxed(frame, *size)
     else:
         graph_in = seeded_input(model, SEED)
-    if not prefix.empty:
+    if not prefix.empty and fused is None:
         feed = {prefix.inputs[0]: graph_in}
-        pre["host nodes before"] = median_ms(lambda: prefix.run(feed), repeats)
-    values_in = stream_values(fmt_in)
-    pre["pack"] = median_ms(lambda: pack_frames(fmt_in, values_in), repeats)
+        pre["host nodes before"] = best_ms(lambda: prefix.run(feed), repeats)
+    values_in = fused(camera_frame()) if fused is not None else stream_values(fmt_in)
+    pre["pack"] = best_ms(lambda: pack_frames(fmt_in, values_in), repeats)
 
     raws = [pack_frames(f, stream_values(f, SEED + 1 + i)) for i, f in enumerate(fmt_outs)]
     pairs = list(zip(fmt_outs, raws, strict=True))
-    post = {"unpack": median_ms(lambda: [unpack_frames(f, r, 1) for f, r in pairs], repeats)}
+    post = {"unpack": best_ms(lambda: [unpack_frames(f, r, 1) for f, r in pairs], repeats)}
     if not suffix.empty:
         feed = {f.tensor: unpack_frames(f, r, 1).astype(np.float32) for f, r in pairs}
-        post["host nodes after"] = median_ms(lambda: suffix.run(feed), repeats)
+        post["host nodes after"] = best_ms(lambda: suffix.run(feed), repeats)
     heads = json.loads(model.get_metadata_prop(HEADS_KEY) or "[]")
     if heads:
         outputs = planted_heads(model, heads)
         net_w, net_h = size if size is not None else (CAMERA_W, CAMERA_H)
         box = (CAMERA_W, CAMERA_H, net_w, net_h)
-        post["decode + NMS"] = median_ms(
+        post["decode + NMS"] = best_ms(
             lambda: decode_and_nms(heads, outputs, DEFAULT_THRESH, DEFAULT_NMS, box), repeats
         )
     return HostTimes(pre, post, fmt_in, fmt_outs)
