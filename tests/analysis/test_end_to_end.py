@@ -60,9 +60,7 @@ def board_with(tmp_path, **ps):
 def test_factor_scales_every_host_part_by_board_over_here():
     factor = board_factor(261.0, 20.0)
     assert factor == pytest.approx(13.05)
-    (host,) = host_stages(
-        _host({"letterbox": 2.0, "pack": 1.0}, {"decode + NMS": 4.0}), factor, 2
-    )
+    (host,) = host_stages(_host({"letterbox": 2.0, "pack": 1.0}, {"decode + NMS": 4.0}), factor, 2)
     assert (host.name, host.runs_on) == ("host", "ARM, 2 worker processes")
     # worker processes: 2 frames at once, so a frame costs (pre + post) / cores
     assert host.here_ms == pytest.approx(7.0 / 2)
