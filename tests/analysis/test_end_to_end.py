@@ -119,22 +119,25 @@ def test_dma_stage_is_the_frame_bytes_over_the_port_and_ddr_bandwidth():
     assert dma_stage(host, board).board_ms == pytest.approx(expected_us / 1e3)
 
 
-def test_reference_conv0_is_a_same_padded_convolution():
+def test_reference_conv0_is_qnn_mos_strided_convolution():
     rng = np.random.default_rng(3)
-    image = rng.random((3, 7, 5), dtype=np.float32)
+    image = rng.random((1, 9, 9, 3), dtype=np.float32)  # NHWC, as QNN-MO passes it
     weights = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
-    padded = np.pad(image.astype(np.float64), ((0, 0), (1, 1), (1, 1)))
-    direct = np.zeros((4, 7, 5))
+    bias = rng.standard_normal(4).astype(np.float32)
+    padded = np.pad(image[0].transpose(2, 0, 1).astype(np.float64), ((0, 0), (1, 1), (1, 1)))
+    direct = np.zeros((4, 5, 5))
     for f in range(4):
-        for y in range(7):
+        for y in range(5):
             for x in range(5):
-                direct[f, y, x] = np.sum(padded[:, y : y + 3, x : x + 3] * weights[f])
-    out = reference_conv0(image, weights)
-    assert out.dtype == np.float32 and out.shape == (4, 7, 5)
+                window = padded[:, 2 * y : 2 * y + 3, 2 * x : 2 * x + 3]
+                direct[f, y, x] = np.sum(window * weights[f]) + bias[f]
+    out = reference_conv0(image, weights, bias)
+    assert out.dtype == np.float32 and out.shape == (4, 5, 5)
     np.testing.assert_allclose(out, direct, rtol=1e-5, atol=1e-5)
-    size, k = CONV0["size"], CONV0["kernel"]
-    assert CONV0_MACS == size * size * CONV0["out_channels"] * CONV0["in_channels"] * k * k
-    assert round(CONV0_MACS / 1e6, 1) == 74.8  # QNN-MO's figure
+    size, k, stride = CONV0["size"], CONV0["kernel"], CONV0["stride"]
+    out_size = (size + 2 * CONV0["pad"] - k) // stride + 1
+    assert out_size == 208  # Tinier-YOLO's conv0: 416 -> 208
+    assert CONV0_MACS == out_size**2 * CONV0["out_channels"] * CONV0["in_channels"] * k * k
 
 
 def test_median_ms_calls_the_work_once_more_than_it_times():

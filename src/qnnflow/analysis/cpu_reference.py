@@ -1,18 +1,23 @@
 """The one factor that carries host stage times from the build machine to the board's ARM.
 
-QNN-MO timed Tinier-YOLO's first conv in numpy on the PYNQ-Z2 (3->16 channels, 3x3 kernel,
-416x416 input, stride 1, 74.8 M MAC): 261 ms. The build times the same conv here, computed
-as `reference_conv0` does (im2col: the 9 shifted views of the zero-padded float32 input
-stacked into a [416*416, 27] matrix, then one float32 matmul with the [27, 16] weights),
-and every host stage is scaled by
+QNN-MO timed Tinier-YOLO's first conv in numpy on the PYNQ-Z2 at 261 ms (`ps.numpy_conv0_ms`
+in board.yaml). That conv is 3->16 channels, 3x3, stride 2, pad 1 on the 416x416 image
+(16x208x208 out: 18.7 M MAC; the 74.8 M MAC sometimes quoted is the stride-1 count), and
+QNN-MO computes it the way its `qnn/utils.py` does: build three integer index arrays for the
+windows, zero-pad, gather the [27, 208*208] columns by fancy indexing, transpose/reshape
+them, one float32 matmul with the [16, 27] weights, plus the bias. `reference_conv0` is our
+own implementation of that same algorithm on the same geometry, so the two machines are
+compared on the same mix of index arithmetic, memory gathers and BLAS that the host stages
+are made of (a BLAS-only reference would make this machine look ~10x faster than it is on
+elementwise numpy). The board runs numpy on one core, so the reference and every host stage
+are timed with BLAS limited to one thread (threadpoolctl), and
 
     factor = board_ms(conv0) / here_ms(conv0),    stage_board_ms = stage_here_ms * factor.
 
-The board's number is data (`ps.numpy_conv0_ms` in board.yaml); the local one is the
-minimum of runs taken just before and just after the stages are timed, and every stage part
-is the minimum of its runs too: the minimum is the standard statistic for noisy timing
-(other processes only ever add time), and it keeps the factor from swinging with the load
-of a shared build machine the way a median does.
+The local time is the minimum of runs taken just before and just after the stages are timed,
+and every stage part is the minimum of its runs too: the minimum is the standard statistic
+for noisy timing (other processes only ever add time), and it keeps the factor from swinging
+with the load of a shared build machine the way a median does.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from qnnflow.boards import Board
 from qnnflow.errors import QnnflowError
 from qnnflow.util.checks import positive_finite
 
-CONV0 = {"in_channels": 3, "out_channels": 16, "kernel": 3, "size": 416, "stride": 1}
-CONV0_MACS = 416 * 416 * 16 * 3 * 3 * 3  # 74,760,192: the 74.8 M MAC of QNN-MO's conv0
+CONV0 = {"in_channels": 3, "out_channels": 16, "kernel": 3, "size": 416, "stride": 2, "pad": 1}
+CONV0_MACS = 208 * 208 * 16 * 3 * 3 * 3  # 18,690,048
 
 
 def samples_ms(work: Callable[[], object], repeats: int) -> list[float]:
@@ -60,34 +65,56 @@ def best_ms(work: Callable[[], object], repeats: int) -> float:
     return typical_ms(samples_ms(work, repeats))
 
 
-def conv0_operands(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded float32 input [3, 416, 416] and weights [16, 3, 3, 3] of the reference conv."""
+def conv0_operands(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded float32 image [1, 416, 416, 3] (NHWC, as QNN-MO passes it), weights
+    [16, 3, 3, 3] and bias [16] of the reference conv."""
     rng = np.random.default_rng(seed)
     c, k, n = CONV0["in_channels"], CONV0["kernel"], CONV0["size"]
-    image = rng.random((c, n, n), dtype=np.float32)
+    image = rng.random((1, n, n, c), dtype=np.float32)
     weights = rng.standard_normal((CONV0["out_channels"], c, k, k)).astype(np.float32)
-    return image, weights
+    bias = rng.standard_normal(CONV0["out_channels"]).astype(np.float32)
+    return image, weights, bias
 
 
-def reference_conv0(image: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Stride-1 'same' conv as im2col + matmul in float32: [C, H, W] -> [F, H, W]."""
-    channels, height, width = image.shape
-    filters, _, k, _ = weights.shape
-    pad = k // 2
-    padded = np.pad(image, ((0, 0), (pad, pad), (pad, pad)))
-    columns = np.stack(
-        [padded[:, dy : dy + height, dx : dx + width] for dy in range(k) for dx in range(k)],
-        axis=1,
-    )  # [C, k*k, H, W], matching the weights' (c, dy, dx) order
-    matrix = columns.reshape(channels * k * k, height * width).T  # [H*W, C*k*k]
-    out = matrix @ weights.reshape(filters, -1).T  # [H*W, F]
-    return out.T.reshape(filters, height, width)
+def _window_indexes(channels: int, size: int, k: int, stride: int, out: int) -> tuple:
+    """(channel, row, column) index arrays [C*k*k, out*out] of every window element."""
+    channel = np.repeat(np.arange(channels), k * k).reshape(-1, 1)
+    rows = np.tile(np.repeat(np.arange(k), k), channels).reshape(-1, 1)
+    rows = rows + stride * np.repeat(np.arange(out), out).reshape(1, -1)
+    cols = np.tile(np.arange(k), k * channels).reshape(-1, 1)
+    cols = cols + stride * np.tile(np.arange(out), out).reshape(1, -1)
+    return channel, rows, cols
+
+
+def reference_conv0(
+    image: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride: int = 2, pad: int = 1
+) -> np.ndarray:
+    """QNN-MO's numpy conv: NHWC [1, H, W, C] image -> [F, OH, OW] (index-array im2col,
+    fancy-index gather, one matmul, bias), float32."""
+    x = image.transpose(0, 3, 1, 2)
+    filters, channels, k, _ = weights.shape
+    size = x.shape[-1]
+    out = (size + 2 * pad - k) // stride + 1
+    indexes = _window_indexes(channels, size, k, stride, out)
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    columns = padded[:, indexes[0], indexes[1], indexes[2]]
+    columns = columns.transpose(1, 2, 0).reshape(k * k * channels, -1)
+    result = np.matmul(weights.reshape(filters, -1), columns) + bias[:, None]
+    return result.reshape(filters, out, out)
 
 
 def conv0_samples_ms(repeats: int) -> list[float]:
-    """This machine's times for the reference conv0, in ms."""
-    image, weights = conv0_operands()
-    return samples_ms(lambda: reference_conv0(image, weights), repeats)
+    """This machine's times for the reference conv0 on one core, in ms."""
+    image, weights, bias = conv0_operands()
+    with one_thread():
+        return samples_ms(lambda: reference_conv0(image, weights, bias), repeats)
+
+
+def one_thread():
+    """BLAS (and OpenMP) limited to one thread: numpy on the board runs on one core."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def conv0_board_ms(board: Board) -> float:

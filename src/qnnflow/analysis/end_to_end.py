@@ -27,6 +27,7 @@ from qnnflow.analysis.cpu_reference import (
     board_factor,
     conv0_board_ms,
     conv0_samples_ms,
+    one_thread,
     host_cores,
     typical_ms,
 )
@@ -136,7 +137,8 @@ def scaled_host(model: ModelWrapper, board: Board, repeats: int) -> tuple[HostTi
     """The host stages measured here, and the conv0 reference timed in the same run."""
     reference_board = conv0_board_ms(board)  # refused before any timing when missing
     before = conv0_samples_ms(repeats)
-    host = measure_host_stages(model, repeats)
+    with one_thread():
+        host = measure_host_stages(model, repeats)
     here = typical_ms(before + conv0_samples_ms(repeats))
     return host, here, reference_board
 
