@@ -37,7 +37,8 @@ class PipelineResult:
 def decode_heads(
     heads: list[dict], outputs: dict[str, np.ndarray], thresh: float, size: tuple[int, ...]
 ) -> list[Detection]:
-    """Activate and decode every head of one image; `size` = (im_w, im_h, net_w, net_h)."""
+    """Activate and decode every head of one image; `size` = (im_w, im_h, net_w, net_h).
+    Only boxes with a non-zero class prob are kept (the rest never print or suppress)."""
     im_w, im_h, net_w, net_h = size
     dets: list[Detection] = []
     for head in heads:
@@ -45,7 +46,7 @@ def decode_heads(
         if raw is None:
             raise QnnflowError(f"head tensor '{head['output']}' is not a host graph output")
         classes, num = head["classes"], head["num"]
-        box = {"im_w": im_w, "im_h": im_h, "net_w": net_w, "net_h": net_h}
+        box = {"im_w": im_w, "im_h": im_h, "net_w": net_w, "net_h": net_h, "scoring_only": True}
         if head["type"] == "region":
             act = region_forward(raw, num, classes, head["coords"], head["softmax"])
             dets += region_detections(

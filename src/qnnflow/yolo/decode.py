@@ -54,10 +54,17 @@ def _size(extent: np.ndarray, anchor: np.ndarray, divisor: int) -> np.ndarray:
     return wide.astype(_F32)
 
 
-def _detections(boxes: np.ndarray, objectness: np.ndarray, probs: np.ndarray) -> list[Detection]:
+def _detections(
+    boxes: np.ndarray, objectness: np.ndarray, probs: np.ndarray, scoring_only: bool = False
+) -> list[Detection]:
+    """Detection objects in order; `scoring_only` keeps only boxes with a non-zero class prob
+    (the only ones NMS, printing and box lists ever look at: the on-board fast path)."""
+    if scoring_only:
+        keep = np.flatnonzero(probs.any(axis=1))
+        boxes, objectness, probs = boxes[keep], objectness[keep], probs[keep]
     return [
         Detection(float(b[0]), float(b[1]), float(b[2]), float(b[3]), float(o), p.copy())
-        for b, o, p in zip(boxes, objectness, probs, strict=True)
+        for b, o, p in zip(boxes.tolist(), objectness.tolist(), probs, strict=True)
     ]
 
 
@@ -73,12 +80,14 @@ def region_detections(
     im_h: int,
     net_w: int,
     net_h: int,
+    scoring_only: bool = False,
 ) -> list[Detection]:
     """Darknet `get_region_boxes` for a [region] head after `region_forward` (one image).
 
     Anchors are in grid cells. Returns all num*H*W detections in Darknet's order, index
     `n*H*W + row*W + col`; objectness and probabilities not above `thresh` are 0. Boxes are
     corrected for the letterbox and relative to the original `im_w` x `im_h` image.
+    `scoring_only` returns only the boxes with a non-zero class prob, in the same order.
     """
     view = single_image(anchor_view(activated, num, coords, classes, "region"), "region")
     pairs = _anchor_pairs(anchors, num, "region")
@@ -96,7 +105,7 @@ def region_detections(
     boxes = np.stack([bx, by, bw, bh], axis=-1).reshape(-1, 4)
     boxes = correct_boxes(boxes, im_w, im_h, net_w, net_h)
     flat_probs = probs.transpose(0, 2, 3, 1).reshape(-1, classes)
-    return _detections(boxes, objectness.reshape(-1), flat_probs)
+    return _detections(boxes, objectness.reshape(-1), flat_probs, scoring_only)
 
 
 def yolo_detections(
@@ -110,13 +119,15 @@ def yolo_detections(
     im_w: int,
     im_h: int,
     scale_x_y: float = 1.0,
+    scoring_only: bool = False,
 ) -> list[Detection]:
     """Darknet `get_yolo_detections` for a [yolo] head after `yolo_forward` (one image).
 
     `anchors` are this head's masked anchors in network pixels. Only cells and anchors whose
     objectness exceeds `thresh` are returned, cell-major (for each cell, each anchor), with
     class probabilities not above `thresh` set to 0 and boxes corrected for the letterbox.
-    `scale_x_y` applies AlexeyAB's `x * s - (s - 1) / 2` to the activated x and y.
+    `scale_x_y` applies AlexeyAB's `x * s - (s - 1) / 2` to the activated x and y;
+    `scoring_only` as for region_detections.
     """
     pairs = np.asarray(anchors, dtype=_F32).reshape(-1)
     if pairs.size == 0 or pairs.size % 2:
@@ -143,4 +154,4 @@ def yolo_detections(
     flat_probs = probs.transpose(2, 3, 0, 1).reshape(-1, classes)
     keep = flat_obj > limit
     kept = correct_boxes(boxes[keep], im_w, im_h, net_w, net_h)
-    return _detections(kept, flat_obj[keep], flat_probs[keep])
+    return _detections(kept, flat_obj[keep], flat_probs[keep], scoring_only)

@@ -64,11 +64,17 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
 
     Like Darknet, one index order is stable-sorted by each class in turn (so ties keep the
     previous class's order); the returned copies keep the input order, so printing them in
-    order matches Darknet's array order.
+    order matches Darknet's array order. A box whose class probs are all 0 neither suppresses
+    nor changes (and a stable sort keeps the others' relative order without it), so only the
+    boxes with a non-zero prob take part; the rest are returned as they are.
     """
-    boxes, objectness, probs = _arrays(dets, classes)
+    active = [i for i, d in enumerate(dets) if np.any(d.prob[:classes] != 0)]
+    if not active:
+        return list(dets)
+    chosen = [dets[i] for i in active]
+    boxes, objectness, probs = _arrays(chosen, classes)
     limit = _F32(thresh)
-    order = np.arange(len(dets))
+    order = np.arange(len(chosen))
     for k in range(classes):
         order = order[np.argsort(-probs[order, k], kind="stable")]
         for pos in np.flatnonzero(probs[order, k] != 0):
@@ -77,7 +83,10 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
                 continue
             later = order[pos + 1 :]
             probs[later[box_iou(boxes[i], boxes[later]) > limit], k] = 0
-    return _rebuild(dets, objectness, probs, classes)
+    out = list(dets)
+    for index, det in zip(active, _rebuild(chosen, objectness, probs, classes), strict=True):
+        out[index] = det
+    return out
 
 
 def do_nms_obj(dets: list[Detection], classes: int, thresh: float) -> list[Detection]:
