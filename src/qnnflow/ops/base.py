@@ -105,10 +105,9 @@ class HWOp(CustomOp):
             for values in itertools.product(*(choices[k] for k in keys))
         ]
 
-    def apply_plan(self, model, streamed_before: bool) -> bool:
+    def apply_plan(self, model) -> None:
         """Set what this op's folding implies on its partners (e.g. a window generator's
-        replays); returns whether a weight-streaming layer has been met up to here."""
-        return streamed_before
+        replays and frame buffer); nothing by default."""
 
     def macs(self) -> int:
         """Multiply-accumulates per frame (0 for ops that compute none)."""

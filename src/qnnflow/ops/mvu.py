@@ -27,6 +27,7 @@ from qnnflow.ops.mvu_multipliers import (
 )
 from qnnflow.ops.pad import ZeroPad
 from qnnflow.ops.sliding_window import SlidingWindow
+from qnnflow.ops.stream_order import input_channel_groups
 
 MAX_STREAM_BITS = 8192  # widest AXI stream Vitis HLS accepts
 STREAM_WEIGHTS_MIN_BITS = 64 * 1024  # smaller matrices are never worth a DDR reader
@@ -244,16 +245,17 @@ class MatrixVectorUnit(HWOp):
         shape = model.get_tensor_shape(self.onnx_node.input[0])
         return int(shape[-1]) if shape else self.get_nodeattr("MW")
 
-    def apply_plan(self, model, streamed_before: bool) -> bool:
+    def apply_plan(self, model) -> None:
         """The SlidingWindow in front replays its frame buffer MH/PE times when the weights
-        stream; it buffers whole frames from the first streamed layer on."""
+        stream; it buffers whole frames then, and whenever its input arrives
+        channel-group-major (behind a streamed layer)."""
         swg = self.window_node(model)
         if swg is not None:
             window = hw_op(swg)
             replays = self.get_nodeattr("MH") // self.get_nodeattr("PE") if self.streamed() else 1
             window.set_nodeattr("frameReplays", replays)
-            window.set_nodeattr("frameBuffer", int(self.streamed() or streamed_before))
-        return streamed_before or self.streamed()
+            grouped = input_channel_groups(model, swg) > 1
+            window.set_nodeattr("frameBuffer", int(self.streamed() or grouped))
 
     def macs(self) -> int:
         vectors = int(np.prod(self.get_nodeattr("numInputVectors")))

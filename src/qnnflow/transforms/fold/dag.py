@@ -1,11 +1,13 @@
 """The hardware graph as a DAG for folding decisions that used to assume one chain.
 
-- A streamed weight layer (stream_ddr) leaves its frame channel-group-major, so every node
-  DOWNSTREAM of it (by graph reachability, not by position in the node list) buffers frames.
-- A streamable set is downward-closed: with a layer, every weight layer reachable from it
-  streams too (on a chain: a suffix of the weight layers).
+- A streamed weight layer (stream_ddr) leaves its frame channel-group-major; per-channel ops
+  pass that order on (by graph reachability, not by position in the node list) until a
+  SlidingWindow stores the frame (frameBuffer=1) and restores normal order for its layer, so
+  only the windows a group-major stream reaches (and those feeding a streamed layer, which
+  replay their frame) buffer frames.
 - A channel-group-major stream may only reach ops that take it in that order: single-input
-  ops pass it on or restore normal order (a SlidingWindow); a join (StreamingConcat,
+  ops pass it on or restore normal order (a SlidingWindow); a MatrixVectorUnit without a
+  window in front needs whole vectors; a join (StreamingConcat,
   StreamingAdd) interleaves its inputs per pixel and an Upsample repeats rows, so none of
   them may receive one, and the inputs of a join must carry the same frame replays.
 """
@@ -16,7 +18,11 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
-from qnnflow.ops.stream_order import output_channel_groups, output_frame_replays
+from qnnflow.ops.stream_order import (
+    input_channel_groups,
+    output_channel_groups,
+    output_frame_replays,
+)
 
 # Ops whose kernels read pixel-interleaved (normal NHWC) order only.
 NORMAL_ORDER_ONLY = ("StreamingConcat", "StreamingAdd", "Upsample")
@@ -53,15 +59,23 @@ def downstream(model: ModelWrapper, names: set[str] | frozenset[str]) -> set[str
     return seen
 
 
-def streamed_upstream(model: ModelWrapper) -> dict[str, bool]:
-    """For each hardware node: whether a weight-streaming node lies strictly upstream."""
-    flags: dict[str, bool] = {}
+def group_major_outputs(model: ModelWrapper, streamed: frozenset[str] | set[str]) -> set[str]:
+    """Names of the hardware nodes whose output leaves channel-group-major when `streamed`
+    stream their weights (planning: before PE is chosen, a streamed layer counts as
+    group-major)."""
+    out: set[str] = set()
     for node in hw_nodes(model):  # topological: producers first
-        flags[node.name] = any(
-            flags.get(p.name, False) or hw_op(p).ddr_bytes_per_frame() > 0
-            for p in hw_stream_inputs(model, node)
-        )
-    return flags
+        arrives = any(p.name in out for p in hw_stream_inputs(model, node))
+        restores = hw_op(node).output_channel_groups(2) == 1  # e.g. a SlidingWindow
+        if node.name in streamed or (arrives and not restores):
+            out.add(node.name)
+    return out
+
+
+def group_major_inputs(model: ModelWrapper) -> dict[str, bool]:
+    """For each hardware node of a folded graph: whether its input arrives channel-group-major
+    (the folded PEs decide: a streamed layer with PE = MH leaves normal order)."""
+    return {node.name: input_channel_groups(model, node) > 1 for node in hw_nodes(model)}
 
 
 def group_major_conflict(model: ModelWrapper, streamed: frozenset[str]) -> str | None:
@@ -71,7 +85,8 @@ def group_major_conflict(model: ModelWrapper, streamed: frozenset[str]) -> str |
     for node in hw_nodes(model):
         producers = hw_stream_inputs(model, node)
         arrives = any(group_major.get(p.name, False) for p in producers)
-        if arrives and (len(producers) > 1 or node.op_type in NORMAL_ORDER_ONLY):
+        whole_vectors = node.op_type == "MatrixVectorUnit"  # reached with no window between
+        if arrives and (len(producers) > 1 or node.op_type in NORMAL_ORDER_ONLY or whole_vectors):
             return node.name
         restores = hw_op(node).output_channel_groups(2) == 1  # e.g. a SlidingWindow
         group_major[node.name] = node.name in streamed or (arrives and not restores)

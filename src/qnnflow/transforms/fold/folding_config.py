@@ -12,7 +12,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 from qnnflow.ops.stream_order import sync_passthrough_replays
-from qnnflow.transforms.fold.dag import check_join_streams, streamed_upstream
+from qnnflow.transforms.fold.dag import check_join_streams
 from qnnflow.transforms.fold.fit_group_major_words import FitGroupMajorWords
 
 
@@ -33,13 +33,12 @@ def extract_folding_config(model: ModelWrapper) -> dict[str, dict]:
 
 def sync_frame_replays(model: ModelWrapper) -> None:
     """Each op sets what its folding implies on its partners (`HWOp.apply_plan`: a
-    SlidingWindow in front of a stream_ddr MVU replays a frame buffer MH/PE times, and every
-    SlidingWindow downstream of a streamed MVU needs a frame buffer, since streamed outputs
-    leave channel-group-major); then FIFOs and width converters learn their frame copies,
-    and every join is checked to get the same copies in normal order on all its inputs."""
-    upstream = streamed_upstream(model)
+    SlidingWindow in front of a stream_ddr MVU replays a frame buffer MH/PE times, and a
+    SlidingWindow a channel-group-major stream reaches buffers the frame to restore normal
+    order); then FIFOs and width converters learn their frame copies, and every join is
+    checked to get the same copies in normal order on all its inputs."""
     for node in hw_nodes(model):  # topological order
-        hw_op(node).apply_plan(model, upstream[node.name])
+        hw_op(node).apply_plan(model)
     sync_passthrough_replays(model)
     check_join_streams(model)
 

@@ -15,7 +15,12 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.vivado.project import DMA_STREAM_WIDTHS
 from qnnflow.ops import FoldingError, FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
-from qnnflow.transforms.fold.dag import downstream, group_major_conflict
+from qnnflow.transforms.fold.dag import (
+    downstream,
+    group_major_conflict,
+    group_major_outputs,
+    hw_stream_inputs,
+)
 
 PORT_BITS = DMA_STREAM_WIDTHS[-1]  # the widest AXI DMA stream feeding/draining us
 
@@ -80,28 +85,42 @@ def streamable_sets(model: ModelWrapper) -> list[frozenset[str]]:
     """Candidate sets of weight layers streaming from DDR, the empty set first, then by size.
 
     A layer may stream when `HWOp.can_stream_weights` says so and its channel-group-major
-    output reaches no join or upsampling (`group_major_conflict`). For each such layer v the
-    candidate is every such layer reachable from v: downward-closed within the layers that
-    may stream (on a chain, a suffix of the weight layers); then the union of all of them.
-    Linear in the number of weight layers, not exponential."""
+    output reaches no join, upsampling or window-less layer (`group_major_conflict`; a window
+    in between restores normal order). Candidates: for each such layer v, every such layer
+    reachable from v (on a chain, a suffix of the weight layers); the k largest such layers
+    by weight bits, for every k (what relieves on-chip memory fastest on a branched graph);
+    and all of them. Each must be conflict-free together. Linear in the number of weight
+    layers, not exponential."""
     weights = [n.name for n in hw_nodes(model) if hw_op(n).weight_bits() > 0]
     nodes = {n.name: n for n in hw_nodes(model)}
-    able = {
+    able = [
         name
         for name in weights
         if hw_op(nodes[name]).can_stream_weights(model)
         and group_major_conflict(model, frozenset({name})) is None
-    }
-    kept = {frozenset(downstream(model, {name}) & able) for name in able}
+    ]
+    kept = {frozenset(downstream(model, {name}) & set(able)) for name in able}
+    largest = sorted(able, key=lambda name: (-hw_op(nodes[name]).weight_bits(), name))
+    kept |= {frozenset(largest[:k]) for k in range(1, len(largest) + 1)}
     kept.add(frozenset(able))
     kept = {s for s in kept if s and group_major_conflict(model, s) is None}
     return [frozenset(), *sorted(kept, key=lambda s: (len(s), sorted(s)))]
 
 
 def fold_plan(model: ModelWrapper, streamed: frozenset[str]) -> FoldPlan:
-    """Streaming the weights of `streamed` leaves their frames channel-group-major, so every
-    node downstream of one of them (by reachability) gets a frame-buffered window generator."""
-    return FoldPlan(streamed, frozenset(downstream(model, streamed)))
+    """The MVUs whose window buffers whole frames: the streamed ones (their window replays
+    the frame) and those whose window a channel-group-major stream reaches."""
+    group_major = group_major_outputs(model, streamed)
+    buffered = set(streamed)
+    for node in hw_nodes(model):
+        if node.op_type != "MatrixVectorUnit":
+            continue
+        window = hw_op(node).window_node(model)
+        if window is not None and any(
+            p.name in group_major for p in hw_stream_inputs(model, window)
+        ):
+            buffered.add(node.name)
+    return FoldPlan(streamed, frozenset(buffered))
 
 
 def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) -> list[Group]:
