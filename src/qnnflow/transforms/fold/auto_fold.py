@@ -20,6 +20,12 @@ the XC7Z020's) looks dearer than the LUTs it saves (64/53200 for an int8 product
 DSP-bound network moves products to LUTs; as the weight falls, groups move their
 multipliers onto DSPs, most LUT saved per DSP first, until the LUTs fit or the DSPs run
 out. Networks without multiplier choices (binary, bipolar weights) never get that far.
+
+Scarcity: when the plain cost's choice still overruns a resource (YOLOv3-tiny: block RAM,
+with weights and frame buffers competing for 140 BRAM36), the overrun resource's weight in
+the cost doubles and every group chooses again, until the choice fits (groups trade BRAM
+for LUTRAM through their PE/SIMD shapes) or SCARCITY_STEPS have passed; a network that
+fits with the plain cost never gets here, so its folding is unchanged.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 
 FOLDING_KEY = "qnnflow.folding"
 LARGEST_LISTED = 3  # layers named when nothing fits
 DSP_DISCOUNTS = tuple(0.5**i for i in range(16))  # weights of the DSP term, tried in turn
+SCARCITY_STEPS = 64  # raises of an overrun resource's cost weight (_choose_scarce)
+SCARCITY_STEP = 1.25  # each raise: fine enough not to jump past the fitting mix
 RES_TYPE = "resType"  # the folding attribute choosing LUT or DSP multipliers
 
 
@@ -79,18 +87,24 @@ class AutoFold(Transformation):
         self.caps = {**DEFAULT_CAPS, **(caps or {})}
         self.clock_hz = board.clock_mhz * 1e6
 
-    def _cost(self, option: Option, dsp_weight: float = 1.0) -> float:
-        weights = {"DSP": dsp_weight}
+    def _cost(self, option: Option, weights: dict[str, float] | None = None) -> float:
+        weights = weights or {}
         return sum(
             weights.get(k, 1.0) * option.resources.get(k, 0.0) / self.board.resources[k]
             for k in RESOURCE_KINDS
         )
 
     def _choose(
-        self, groups: list[Group], budget_cycles: int, dsp_weight: float | None = None
+        self,
+        groups: list[Group],
+        budget_cycles: int,
+        dsp_weight: float | None = None,
+        weights: dict[str, float] | None = None,
     ) -> list[Option] | None:
         """Each group's cheapest option within the budget: among the default multipliers
-        (dsp_weight None), else among all with the DSP term weighted by dsp_weight."""
+        (dsp_weight None), else among all with the DSP term weighted by dsp_weight; `weights`
+        scales the other resource terms (scarcity, `_choose_scarce`)."""
+        terms = {**(weights or {}), "DSP": 1.0 if dsp_weight is None else dsp_weight}
         choice = []
         for group in groups:
             feasible = [o for o in group.options if o.cycles <= budget_cycles]
@@ -98,9 +112,26 @@ class AutoFold(Transformation):
                 feasible = [o for o in feasible if _default_multipliers(o)] or feasible
             if not feasible:
                 return None
-            weight = 1.0 if dsp_weight is None else dsp_weight
-            choice.append(min(feasible, key=lambda o: (self._cost(o, weight), o.cycles)))
+            choice.append(min(feasible, key=lambda o: (self._cost(o, terms), o.cycles)))
         return choice
+
+    def _choose_scarce(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
+        """When the plain cost's choice overruns a resource, that resource is scarcer than
+        its board fraction says: double its weight in the cost and choose again (up to
+        SCARCITY_STEPS times), so groups trade it for what is left (BRAM for LUTRAM through
+        PE/SIMD, LUTs for DSPs); the first choice that fits is taken, else None."""
+        weights = dict.fromkeys(RESOURCE_KINDS, 1.0)
+        for _ in range(SCARCITY_STEPS):
+            choice = self._choose(groups, budget_cycles, dsp_weight=weights["DSP"], weights=weights)
+            if choice is None:
+                return None
+            if self._overrun(choice, budget_cycles) is None:
+                return choice
+            over = self._over_budget(choice)
+            if over is None:
+                return None  # the DDR bandwidth, not a resource: weights do not help
+            weights[over[0]] *= SCARCITY_STEP
+        return None
 
     def _choose_fitting(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
         """The default multipliers' cheapest choice; when it overruns a budget, the first
@@ -109,7 +140,7 @@ class AutoFold(Transformation):
         if first is None or self._overrun(first, budget_cycles) is None:
             return first
         if all(_default_multipliers(o) for g in groups for o in g.options):
-            return first  # no multiplier to move
+            return self._choose_scarce(groups, budget_cycles) or first  # no multiplier to move
         for weight in DSP_DISCOUNTS:
             choice = self._choose(groups, budget_cycles, weight)
             if self._overrun(choice, budget_cycles) is None:
@@ -117,7 +148,7 @@ class AutoFold(Transformation):
             over = self._over_budget(choice)
             if over is not None and over[0] == "DSP":
                 break  # a cheaper DSP only takes more of them
-        return first
+        return self._choose_scarce(groups, budget_cycles) or first
 
     def _over_budget(self, choice: list[Option]) -> tuple[str, float, float] | None:
         """(resource kind, used, limit) of the first resource the choice overruns, or None."""
