@@ -5,8 +5,11 @@ element k occupies bits [k*bits, (k+1)*bits), least significant bit first; bit i
 string is bit (i mod 8) of byte i//8. The string is zero-padded to a multiple of
 `align_bits` (64 for the PYNQ-Z2's 64-bit AXI words), so 16 x 3-bit codes take 8 bytes
 and 512 x 3-bit codes take 192. Elements of 8, 16 or 32 bits are whole little-endian bytes,
-so those widths pack and unpack as a dtype cast and a byte view (`pack` and `unpack` take
-that path themselves; it equals the bit-plane path bit for bit). Signed values are stored
+so those widths pack and unpack as a dtype cast and a byte view; other widths up to
+GATHER_MAX_BITS gather each element from the 8 bytes that start at its first byte (shift,
+mask, sign-extend) and pack each byte from the few elements that overlap it. `pack` and
+`unpack` pick the fast path themselves; the bit-plane functions stay the reference that
+every fast path equals bit for bit. Signed values are stored
 in two's complement. A BIPOLAR element (-1 or +1) is one bit, +1 -> 1 and -1 -> 0, the
 code of a bipolar weight too (`bipolar_bits`, `bipolar_values`); 0 has no code and is refused.
 
@@ -17,6 +20,9 @@ rule of qnnflow.ops.stream_order.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from math import gcd
 
 import numpy as np
 
@@ -44,6 +50,7 @@ def bipolar_values(codes: np.ndarray) -> np.ndarray:
 
 
 BYTE_WIDTHS = (8, 16, 32)  # element widths packed as whole bytes (a cast, no bit planes)
+GATHER_MAX_BITS = 57  # an element shifted by up to 7 bits still fits one 64-bit read
 
 
 def _integers(values: np.ndarray, bits: int) -> np.ndarray:
@@ -81,6 +88,8 @@ def pack(values: np.ndarray, bits: int, align_bits: int = 8, bipolar: bool = Fal
     ints = _integers(values, bits)
     if bits in BYTE_WIDTHS:
         return _pack_bytes(ints, bits, align_bits)
+    if bits <= GATHER_MAX_BITS:
+        return pack_gathered(ints, bits, align_bits)
     return pack_bit_planes(ints, bits, align_bits)
 
 
@@ -109,6 +118,8 @@ def unpack(
         width = bits // 8
         used = np.ascontiguousarray(raw[..., : count * width])
         return used.view(f"<{'i' if signed else 'u'}{width}").astype(np.int64)
+    if bits <= GATHER_MAX_BITS:
+        return unpack_gathered(raw, count, bits, signed)
     return unpack_bit_planes(raw, count, bits, signed)
 
 
@@ -122,6 +133,74 @@ def unpack_bit_planes(data: np.ndarray, count: int, bits: int, signed: bool = Fa
     if signed:
         values = np.where(values >= 1 << (bits - 1), values - (1 << bits), values)
     return values
+
+
+def unpack_gathered(data: np.ndarray, count: int, bits: int, signed: bool = False) -> np.ndarray:
+    """`unpack` of widths up to GATHER_MAX_BITS without per-bit work. Elements k, k + period,
+    k + 2*period ... (period = 8 / gcd(bits, 8)) start `period*bits/8` bytes apart at the same
+    bit shift, so each of the <= 8 phases is one strided view of unaligned little-endian
+    uint64 reads over a copy with 8 zero bytes after the end: shift, mask, sign-extend."""
+    raw = np.asarray(data, dtype=np.uint8)
+    row = raw.shape[-1] if raw.ndim else 0
+    if row * 8 < count * bits:
+        raise QnnflowError(f"{row * 8} bits per pixel, need {count} x {bits}")
+    rows = raw.size // row if row else 0
+    padded = np.zeros(raw.size + 8, np.uint8)
+    padded[: raw.size] = raw.reshape(-1)
+    period = 8 // gcd(bits, 8)
+    step = period * bits // 8  # bytes between elements of one phase
+    mask = np.uint64((1 << bits) - 1)
+    values = np.empty((rows, count), np.int64)
+    for phase in range(min(period, count)):
+        first = phase * bits
+        reads = np.ndarray(
+            (rows, len(range(phase, count, period))),
+            dtype="<u8",
+            buffer=padded,
+            offset=first // 8,
+            strides=(row, step),
+        )
+        values[:, phase::period] = (reads >> np.uint64(first % 8)) & mask  # < 2**57: exact
+    if signed:
+        sign = 1 << (bits - 1)
+        values ^= sign
+        values -= sign
+    return values.reshape(*raw.shape[:-1], count)
+
+
+@lru_cache(maxsize=32)
+def _byte_sources(count: int, bits: int, size: int) -> tuple[np.ndarray, ...]:
+    """For each of `size` packed bytes and each of the T elements that may overlap it: the
+    element (count = a zero element past the end) and the left and right shift that move its
+    bits into place. Read-only [T, size] arrays (element, left, right)."""
+    overlaps = -(-8 // bits) + 1
+    first = np.arange(size, dtype=np.int64) * 8 // bits
+    element = np.minimum(first[None, :] + np.arange(overlaps)[:, None], count)
+    delta = element * bits - 8 * np.arange(size, dtype=np.int64)[None, :]
+    left = np.clip(delta, 0, 63).astype(np.uint64)
+    right = np.clip(-delta, 0, 63).astype(np.uint64)
+    for array in (element, left, right):
+        array.flags.writeable = False
+    return element, left, right
+
+
+def pack_gathered(values: np.ndarray, bits: int, align_bits: int = 8) -> np.ndarray:
+    """`pack` of checked integers up to GATHER_MAX_BITS wide: each byte ORs the (at most
+    ceil(8/bits) + 1) elements overlapping it, each shifted into place; no per-bit work."""
+    ints = np.asarray(values)
+    count = ints.shape[-1]
+    size = packed_bytes(count, bits, align_bits)
+    rows = ints.size // count if count else 0
+    unsigned = np.zeros((rows, count + 1), np.uint64)  # column `count`: the zero element
+    unsigned[:, :count] = (ints.reshape(rows, count).astype(np.int64) & ((1 << bits) - 1)).view(
+        np.uint64
+    )
+    element, left, right = _byte_sources(count, bits, size)
+    out = np.zeros((rows, size), np.uint64)
+    for source, up, down in zip(element, left, right, strict=True):
+        out |= (unsigned[:, source] << up) >> down
+    out &= np.uint64(0xFF)
+    return out.astype(np.uint8).reshape(*ints.shape[:-1], size)
 
 
 def read_packed_frame(

@@ -87,3 +87,40 @@ def test_nms_obj_zeroes_everything_of_the_weaker_box() -> None:
 def test_nms_needs_enough_class_probs() -> None:
     with pytest.raises(QnnflowError, match="need 3"):
         do_nms_sort(pair_and_far(), classes=3, thresh=0.5)
+
+
+def _per_pair_nms(dets: list[Detection], classes: int, thresh: float) -> np.ndarray:
+    """Darknet's do_nms_sort loop as written: every class sorted in turn, IoU box by box."""
+    probs = np.array([d.prob[:classes] for d in dets], dtype=np.float32)
+    boxes = np.array([d.box for d in dets], dtype=np.float32)
+    order = np.arange(len(dets))
+    for k in range(classes):
+        order = order[np.argsort(-probs[order, k], kind="stable")]
+        for pos, i in enumerate(order):
+            if probs[i, k] == 0:
+                continue
+            for j in order[pos + 1 :]:
+                if box_iou(boxes[i], boxes[j]) > np.float32(thresh):
+                    probs[j, k] = 0
+    return probs
+
+
+def test_nms_sort_equals_the_per_pair_loop_on_clustered_boxes_with_ties() -> None:
+    """Clusters of overlapping boxes, tied probs, unused classes and all-zero boxes: the pair
+    matrix and the skipped classes give exactly Darknet's per-pair result."""
+    rng = np.random.default_rng(7)
+    classes, count = 9, 60
+    centres = rng.random((4, 2), dtype=np.float32)
+    dets = []
+    for n in range(count):
+        x, y = centres[n % 4] + np.float32(0.05) * rng.standard_normal(2).astype(np.float32)
+        w, h = np.float32(0.2) + np.float32(0.1) * rng.random(2, dtype=np.float32)
+        prob = np.zeros(classes, np.float32)
+        if n % 5:  # every fifth box scores nothing
+            picks = rng.choice([0, 2, 3, 7], size=2, replace=False)  # classes 1,4,5,6,8 unused
+            prob[picks] = rng.choice(np.array([0.6, 0.8, 0.9], np.float32), size=2)
+        dets.append(Detection(float(x), float(y), float(w), float(h), 0.9, prob))
+    got = np.array([d.prob for d in do_nms_sort(dets, classes, 0.45)])
+    expected = _per_pair_nms(dets, classes, 0.45)
+    np.testing.assert_array_equal(got, expected)
+    assert 0 < np.count_nonzero(got) < np.count_nonzero([d.prob for d in dets])

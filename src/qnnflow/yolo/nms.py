@@ -66,7 +66,8 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
     previous class's order); the returned copies keep the input order, so printing them in
     order matches Darknet's array order. A box whose class probs are all 0 neither suppresses
     nor changes (and a stable sort keeps the others' relative order without it), so only the
-    boxes with a non-zero prob take part; the rest are returned as they are.
+    boxes with a non-zero prob take part; the rest are returned as they are. Likewise a class
+    that no box scores leaves the order and every prob as they are, so it is skipped.
     """
     active = [i for i, d in enumerate(dets) if np.any(d.prob[:classes] != 0)]
     if not active:
@@ -75,14 +76,17 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
     boxes, objectness, probs = _arrays(chosen, classes)
     limit = _F32(thresh)
     order = np.arange(len(chosen))
-    for k in range(classes):
+    # every pair's IoU once: the same float32 operations, element by element, as per pair
+    overlaps = box_iou(boxes[:, None], boxes[None, :]) > limit
+    # a class with no non-zero prob sorts to the same order and suppresses nothing: skip it
+    for k in np.flatnonzero(probs.any(axis=0)):
         order = order[np.argsort(-probs[order, k], kind="stable")]
         for pos in np.flatnonzero(probs[order, k] != 0):
             i = order[pos]
             if probs[i, k] == 0:
                 continue
             later = order[pos + 1 :]
-            probs[later[box_iou(boxes[i], boxes[later]) > limit], k] = 0
+            probs[later[overlaps[i, later]], k] = 0
     out = list(dets)
     for index, det in zip(active, _rebuild(chosen, objectness, probs, classes), strict=True):
         out[index] = det
