@@ -27,8 +27,8 @@ from qnnflow.analysis.cpu_reference import (
     board_factor,
     conv0_board_ms,
     conv0_samples_ms,
-    one_thread,
     host_cores,
+    one_thread,
     typical_ms,
 )
 from qnnflow.analysis.estimate import NetworkEstimate
