@@ -101,7 +101,8 @@ def _table(rows: list[dict]) -> str:
     for r in rows:
         e2e = "-" if r["end_to_end_fps"] is None else f"{r['end_to_end_fps']:.1f}"
         lines.append(
-            f"| {r['network']} | {r['input']} | {r['fps']:.1f} | {e2e} | {r['LUT']:,.0f} ({r['LUT_pct']:.0f}%) "
+            f"| {r['network']} | {r['input']} | {r['fps']:.1f} | {e2e} "
+            f"| {r['LUT']:,.0f} ({r['LUT_pct']:.0f}%) "
             f"| {r['FF']:,.0f} | {r['BRAM36']:g} | {r['DSP']:g} | {r['ddr_mb_per_s']:.0f} "
             f"| {r['host_convs']} | {'yes' if r['bit_exact'] else 'NO'} |"
         )
