@@ -153,7 +153,7 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     ap_uint<SIMD * IN_BITS> input_buffer[SF];
-    dp_int<ACC_BITS> acc[PE];
+    dp_int<ACC_BITS> acc[PE] = {};  // set at sf == 0; zeroed so no path reads it unset
 #pragma HLS ARRAY_PARTITION variable=acc complete
     unsigned sf = 0, nf = 0;
     for (unsigned step = 0; step < VECTORS * NF * SF; step++) {
@@ -206,7 +206,7 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 #pragma HLS ARRAY_PARTITION variable=slice dim=1 complete
     // Vector 0 writes slice[.][sf]; vectors 1.. read it at least SF steps later.
 #pragma HLS DEPENDENCE variable=slice inter false
-    dp_int<ACC_BITS> acc[PE];
+    dp_int<ACC_BITS> acc[PE] = {};  // set at sf == 0; zeroed so no path reads it unset
 #pragma HLS ARRAY_PARTITION variable=acc complete
     unsigned sf = 0, vector = 0, nf = 0;
     for (unsigned step = 0; step < NF * VECTORS * SF; step++) {

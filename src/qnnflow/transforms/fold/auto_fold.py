@@ -216,6 +216,10 @@ class AutoFold(Transformation):
             plans.append(groups)
         return plans
 
+    def _rank(self, choice: list[Option]) -> tuple[int, float]:
+        """Faster first; at equal speed, the cheaper plan (weight streaming sets often tie)."""
+        return max(o.cycles for o in choice), sum(self._cost(o) for o in choice)
+
     def _max_fps(self, plans: list[list[Group]]) -> list[Option]:
         best, failure = None, ""
         for groups in plans:
@@ -224,7 +228,7 @@ class AutoFold(Transformation):
             except QnnflowError as exc:
                 failure = str(exc)
                 continue
-            if best is None or max(o.cycles for o in choice) < max(o.cycles for o in best):
+            if best is None or self._rank(choice) < self._rank(best):
                 best = choice
         if best is None:
             raise QnnflowError(failure)
