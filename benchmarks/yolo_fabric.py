@@ -9,7 +9,7 @@ cppsim.json:
 accelerator fps, end-to-end fps (the pipelined host stages scaled to the board's Cortex-A9),
 LUT, FF, BRAM36, DSP (platform included), DDR MB/s, and whether the C++ simulation was
 bit-exact. Calibration images are the default model's (data/models/tinier-yolo-mini-calib).
-YOLOv3-tiny is built at 160x160: at 256 and above its route's join FIFO (several frames of
+YOLOv3-tiny is built at 224x224: at 256 and above its route's join FIFO (several frames of
 layer 8's output, waiting for the branch through the frame-buffered layers 10-13) does not
 fit the XC7Z020's block RAM beside the weights (the fold step refuses, naming BRAM).
 
@@ -36,7 +36,7 @@ CALIB = ROOT / "data" / "models" / "tinier-yolo-mini-calib"
 TINIER = ROOT.parent / "shared" / "data" / "tinier-yolo" / "tinier_yolo_w1a3.npz"
 RESULTS = ROOT / "benchmarks" / "results" / "yolo_fabric.json"
 NETWORKS = ("yolov2-tiny", "yolov3-tiny", "tinier-yolo")
-SIZES = {"yolov2-tiny": 416, "yolov3-tiny": 160}  # input sizes that fit the PYNQ-Z2
+SIZES = {"yolov2-tiny": 416, "yolov3-tiny": 224}  # input sizes that fit the PYNQ-Z2
 BUILD_TIMEOUT_S = 3 * 3600
 
 
