@@ -12,6 +12,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.add import sum_type
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.util.names import new_tensor_name
 
 
@@ -64,12 +65,8 @@ class ConvertAddToHW(Transformation):
     decline_reason = staticmethod(reason_not_convertible)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            n
-            for n in model.graph.node
-            if n.op_type == "Add" and reason_not_convertible(model, n) is None
-        ]
-        for node in matches:
+        matches = convertible(model, ("Add",), reason_not_convertible)
+        for node, _ in matches:
             self._convert(model, node)
         return model, bool(matches)
 

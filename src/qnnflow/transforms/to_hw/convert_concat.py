@@ -12,6 +12,7 @@ from qnnflow.ops import DOMAIN
 from qnnflow.ops.concat import smallest_int_type
 from qnnflow.transforms.streamline.patterns import attr as _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.util.names import new_tensor_name
 
 
@@ -42,12 +43,8 @@ class ConvertConcatToHW(Transformation):
     decline_reason = staticmethod(reason_not_convertible)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            n
-            for n in model.graph.node
-            if n.op_type == "Concat" and reason_not_convertible(model, n) is None
-        ]
-        for node in matches:
+        matches = convertible(model, ("Concat",), reason_not_convertible)
+        for node, _ in matches:
             self._convert(model, node)
         return model, bool(matches)
 

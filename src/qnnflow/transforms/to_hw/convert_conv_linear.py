@@ -13,6 +13,7 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.frontend.binparams.hidden_layers import conv_weight_matrix
 from qnnflow.transforms.to_hw.conv_lowering import bias_vector, conv_geometry_reason, lower_conv
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.transforms.to_hw.mvu_params import MVUParams, NotConvertible, mvu_params
 from qnnflow.util.names import new_tensor_name
 
@@ -48,11 +49,7 @@ class ConvertConvLinearToHW(Transformation):
         return match if isinstance(match, str) else None
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            (n, m)
-            for n in model.graph.node
-            if n.op_type == "Conv" and not isinstance(m := _match(model, n), str)
-        ]
+        matches = convertible(model, ("Conv",), _match)
         for conv, params in matches:
             bias = bias_vector(model, conv)
             if bias is None:

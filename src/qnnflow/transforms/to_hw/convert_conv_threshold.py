@@ -11,6 +11,7 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.frontend.binparams.hidden_layers import conv_weight_matrix
 from qnnflow.transforms.to_hw.conv_lowering import conv_geometry_reason, lower_conv
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.transforms.to_hw.mvu_params import (
     NotConvertible,
     fused_threshold_reason,
@@ -51,11 +52,7 @@ class ConvertConvThresholdToHW(Transformation):
         return match if isinstance(match, str) else None
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            (n, m)
-            for n in model.graph.node
-            if n.op_type == "Conv" and not isinstance(m := _match(model, n), str)
-        ]
+        matches = convertible(model, ("Conv",), _match)
         for conv, (mt, params) in matches:
             lower_conv(model, conv, params, mt.output[0], [conv, mt])
         return model, bool(matches)

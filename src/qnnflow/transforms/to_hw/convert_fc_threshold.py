@@ -21,6 +21,7 @@ from qnnflow.transforms.to_hw.absorb_transpose_into_fc_weights import (
     AbsorbTransposeIntoFCWeights,
 )
 from qnnflow.transforms.to_hw.fc_layers import fc_weight_matrix, flattening
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.transforms.to_hw.mvu_params import (
     MVUParams,
     NotConvertible,
@@ -86,11 +87,7 @@ class ConvertFCThresholdToHW(Transformation):
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         model = model.transform(AbsorbTransposeIntoFCWeights())
-        matches = [
-            (n, m)
-            for n in model.graph.node
-            if n.op_type in FC_OP_TYPES and not isinstance(m := _match(model, n), str)
-        ]
+        matches = convertible(model, FC_OP_TYPES, _match)
         for fc, (params, mt) in matches:
             self._convert(model, fc, params, mt)
         return model, bool(matches)

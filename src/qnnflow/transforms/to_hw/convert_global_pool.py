@@ -25,6 +25,7 @@ from qnnflow.transforms.streamline.global_pool_nodes import (
 )
 from qnnflow.transforms.streamline.patterns import new_initializer
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.util.names import new_tensor_name
 
 
@@ -51,12 +52,8 @@ class ConvertGlobalPoolToHW(Transformation):
     decline_reason = staticmethod(reason_not_convertible)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            n
-            for n in model.graph.node
-            if n.op_type in POOL_OPS and reason_not_convertible(model, n) is None
-        ]
-        for node in matches:
+        matches = convertible(model, POOL_OPS, reason_not_convertible)
+        for node, _ in matches:
             self._convert(model, node)
         return model, bool(matches)
 

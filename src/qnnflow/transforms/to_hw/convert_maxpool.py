@@ -11,6 +11,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.ops import DOMAIN
 from qnnflow.transforms.streamline.patterns import attr as _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.util.names import new_tensor_name
 
 
@@ -55,12 +56,8 @@ class ConvertMaxPoolToHW(Transformation):
     decline_reason = staticmethod(decline_reason)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            n
-            for n in model.graph.node
-            if n.op_type == "MaxPool" and decline_reason(model, n) is None
-        ]
-        for node in matches:
+        matches = convertible(model, ("MaxPool",), decline_reason)
+        for node, _ in matches:
             name = node.name or node.output[0]
             dtype = model.get_tensor_datatype(node.input[0])
             _, c, h, w = model.get_tensor_shape(node.input[0])

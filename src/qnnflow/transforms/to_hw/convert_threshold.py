@@ -21,6 +21,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.ops import DOMAIN
 from qnnflow.transforms.streamline.patterns import attr, channel_axis, sole_consumer
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.transforms.to_hw.mvu_params import NotConvertible, threshold_encoding
 from qnnflow.util.names import new_tensor_name
 
@@ -101,11 +102,7 @@ class ConvertThresholdToHW(Transformation):
         return match if isinstance(match, str) else None
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            (n, m)
-            for n in model.graph.node
-            if n.op_type == "MultiThreshold" and not isinstance(m := _match(model, n), str)
-        ]
+        matches = convertible(model, ("MultiThreshold",), _match)
         for mt, match in matches:
             self._convert(model, mt, *match)
         return model, bool(matches)

@@ -14,6 +14,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.ops import DOMAIN
 from qnnflow.transforms.streamline.patterns import attr as _attr
 from qnnflow.transforms.to_hw.layout import TO_NCHW, TO_NHWC, transpose
+from qnnflow.transforms.to_hw.matches import convertible
 from qnnflow.util.names import new_tensor_name
 
 # ONNX Resize: output coordinate x -> input coordinate, per coordinate_transformation_mode
@@ -95,12 +96,8 @@ class ConvertUpsampleToHW(Transformation):
     decline_reason = staticmethod(reason_not_convertible)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        matches = [
-            n
-            for n in model.graph.node
-            if n.op_type in ("Resize", "Upsample") and reason_not_convertible(model, n) is None
-        ]
-        for node in matches:
+        matches = convertible(model, ("Resize", "Upsample"), reason_not_convertible)
+        for node, _ in matches:
             name = node.name or node.output[0]
             dtype = model.get_tensor_datatype(node.input[0])
             _, c, h, w = model.get_tensor_shape(node.input[0])
