@@ -9,12 +9,6 @@ library + numpy only: this also runs on the board, from the package's runtime co
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import logging
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from qnnflow.errors import QnnflowError
-
-log = logging.getLogger(__name__)
+from qnnflow.yolo import shim_build
+from qnnflow.yolo.shim_build import ShimUnavailable
 
 SHIM_SOURCE = Path(__file__).with_name("stb_shim.cpp")
 HEADER = "stb/stb_image.h"
 INCLUDE_DIRS = (Path("/usr/include"), Path("/usr/local/include"))
 LIBDARKNET = Path("/usr/lib/darknet/libdarknet.so")
-COMPILE_TIMEOUT_S = 600.0
 INSTALL_HINT = (
     "install stb_image's header and g++ (apt-get install libstb-dev g++) or Debian's darknet "
     "(apt-get install darknet)"
@@ -63,55 +56,11 @@ def find_header(include_dirs: tuple[Path, ...] = INCLUDE_DIRS) -> Path | None:
     return next((d / HEADER for d in include_dirs if (d / HEADER).is_file()), None)
 
 
-def _shim_folder() -> Path:
-    """Beside this module (the package's runtime copy) when writable, else a private temp dir."""
-    folder = SHIM_SOURCE.parent / "_stb"
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError:
-        pass
-    if folder.is_dir() and os.access(folder, os.W_OK):
-        return folder
-    return Path(tempfile.mkdtemp(prefix="qnnflow-stb-"))
-
-
-def _compile_here(key: str) -> Path:
-    """Board side (no qnnflow.backends): compile the shim with g++ (with a timeout), cached."""
-    gpp = shutil.which("g++")
-    if gpp is None:
-        raise DecoderUnavailable(f"no g++ to compile {SHIM_SOURCE.name}")
-    name = f"stb_shim.{key[:16]}.so"
-    cached = SHIM_SOURCE.parent / "_stb" / name
-    if cached.is_file():
-        return cached
-    library = _shim_folder() / name
-    partial = library.with_name(f"{name}.{os.getpid()}.partial")
-    command = [gpp, "-O2", "-shared", "-fPIC", str(SHIM_SOURCE), "-o", str(partial)]
-    log.info("compiling %s (once)", SHIM_SOURCE.name)
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        partial.unlink(missing_ok=True)
-        raise DecoderUnavailable(f"g++ timed out compiling {SHIM_SOURCE}") from None
-    if result.returncode:
-        partial.unlink(missing_ok=True)
-        first = (result.stderr.strip().splitlines() or ["no message"])[0]
-        raise DecoderUnavailable(f"g++ failed on {SHIM_SOURCE}: {first}")
-    partial.replace(library)
-    return library
-
-
 def compile_shim(header: Path) -> Path:
-    """The shim as a shared library: through the build's g++ cache when qnnflow's backends
-    are installed (the host), else compiled here (the board's runtime copy)."""
-    key = hashlib.sha256(SHIM_SOURCE.read_bytes() + header.read_bytes()).hexdigest()
+    """The shim as a shared library, compiled against `header` (see shim_build)."""
     try:
-        from qnnflow.backends.hls.gpp import compile_shared_library
-    except ImportError:
-        return _compile_here(key)
-    try:
-        return compile_shared_library(SHIM_SOURCE, key=key, timeout_s=COMPILE_TIMEOUT_S)
-    except QnnflowError as exc:
+        return shim_build.compile_shim(SHIM_SOURCE, extra_key=header.read_bytes())
+    except ShimUnavailable as exc:
         raise DecoderUnavailable(str(exc)) from None
 
 
