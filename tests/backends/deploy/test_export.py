@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.backends.deploy.export import export_driver_package, stream_formats
+from qnnflow.backends.deploy.export import copy_runtime, export_driver_package, stream_formats
 from qnnflow.backends.hls.network_sim import normal_to_stream
 from qnnflow.backends.hls.params import ddr_weight_images, weight_port_name
 from qnnflow.driver import load_package
@@ -136,3 +139,29 @@ def test_weight_hook_must_cover_every_ddr_layer(mini_ddr_folded, tmp_path):
         export_driver_package(mini_ddr_folded, tmp_path / "pkg", weight_images=lambda m, n: {})
     assert (tmp_path / "pkg" / "accelerator.json").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["pkg"]  # no staging folder left
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
+def test_runtime_copy_builds_the_letterbox_shim_on_its_own(tmp_path):
+    """The board's runtime copy carries the C++ letterbox and compiles it with g++ alone
+    (no qnnflow.backends there), beside its sources, bit for bit the numpy letterbox."""
+    runtime = copy_runtime(tmp_path)
+    assert (runtime / "yolo" / "letterbox_shim.cpp").is_file()
+    assert (runtime / "yolo" / "shim_build.py").is_file()
+    assert not (runtime / "backends").exists()
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import numpy as np\n"
+        "from qnnflow.yolo import letterbox_shim as s\n"
+        "from qnnflow.yolo.letterbox import letterbox_hwc\n"
+        "from qnnflow.driver.host_ops import uniform_counts\n"
+        "assert s.__file__.startswith(sys.argv[1]), s.__file__\n"
+        "im = np.random.default_rng(0).integers(0, 256, (21, 34, 3), np.uint8)\n"
+        "t = ((np.arange(1, 256) - 0.5) / 255).astype(np.float32)\n"
+        "got = s.letterbox_codes(s.letterbox_library(), im, 24, 24, t[None], True)\n"
+        "assert (got[0] == uniform_counts(letterbox_hwc(im, 24, 24), t)).all()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(runtime.parent)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert list((runtime / "yolo" / "_shims").glob("letterbox_shim.*.so"))
