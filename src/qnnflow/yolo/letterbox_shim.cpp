@@ -7,7 +7,6 @@
 // -ffp-contract=off and without -ffast-math, so no fused multiply-adds or reassociation.
 // The resize plan (indices, (1 - w) and w weights, Darknet's last-column/last-row rules) is
 // resize.py's cached ResizePlan, passed in rather than re-derived.
-#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -20,30 +19,51 @@ struct Quantizer {
     int rows, levels, mode;
     float inv, offset;  // UNIFORM: the guess (x * inv + offset), corrected below
 
-    // count(x >= t_i) over channel c's thresholds, as qonnx MultiThreshold counts them.
-    int count(float x, int c) const {
-        const float *t = table + (rows == 1 ? 0 : c) * levels;
-        if (mode == LINEAR) {
+    const float *row(int c) const { return table + (rows == 1 ? 0 : c) * levels; }
+
+    // count(x >= t_i) over thresholds t, as qonnx MultiThreshold counts them.
+    template <int MODE>
+    int count(float x, const float *t) const {
+        if (MODE == LINEAR) {
             int n = 0;
             for (int i = 0; i < levels; ++i) n += x >= t[i];
             return n;
         }
-        int n = 0;
-        if (mode == UNIFORM) {
-            float guess = std::floor(x * inv + offset);
-            n = guess <= 0.0f ? 0 : guess >= float(levels) ? levels : int(guess);
-        }
-        if (mode == SORTED) {  // upper bound: the first t_i > x
+        if (MODE == SORTED) {  // upper bound: the first t_i > x
             int lo = 0, hi = levels;
             while (lo < hi) {
-                int mid = (lo + hi) / 2;
+                const int mid = (lo + hi) / 2;
                 if (x >= t[mid]) lo = mid + 1; else hi = mid;
             }
             return lo;
         }
-        while (n > 0 && !(x >= t[n - 1])) --n;  // sorted row: t[n-1] <= x < t[n]
-        while (n < levels && x >= t[n]) ++n;
-        return n;
+        // The guess truncated (floor on (0, levels); no libm call): NaN and <= 0 give 0.
+        const float guess = x * inv + offset;
+        const int n = !(guess > 0.0f) ? 0 : guess >= float(levels) ? levels : int(guess);
+        if ((n == 0 || x >= t[n - 1]) && (n == levels || !(x >= t[n]))) return n;
+        return count<SORTED>(x, t);  // rare: rounding next to a threshold (or NaN: 0)
+    }
+
+    int count(float x, int c) const {
+        const float *t = row(c);
+        if (mode == LINEAR) return count<LINEAR>(x, t);
+        if (mode == SORTED) return count<SORTED>(x, t);
+        return count<UNIFORM>(x, t);
+    }
+
+    // One row of values [width, channels] -> counts.
+    template <int MODE>
+    void counts(const float *v, uint8_t *codes, int width, int channels) const {
+        for (int c = 0; c < channels; ++c) {
+            const float *t = row(c);
+            for (int k = c; k < width * channels; k += channels) codes[k] = uint8_t(count<MODE>(v[k], t));
+        }
+    }
+
+    void counts(const float *v, uint8_t *codes, int width, int channels) const {
+        if (mode == LINEAR) counts<LINEAR>(v, codes, width, channels);
+        else if (mode == SORTED) counts<SORTED>(v, codes, width, channels);
+        else counts<UNIFORM>(v, codes, width, channels);
     }
 };
 
@@ -77,19 +97,21 @@ int qnnflow_letterbox_codes(const uint8_t *im, int im_h, int im_w, int channels,
     for (int c = 0; c < channels; ++c) grey[c] = uint8_t(q.count(0.5f, c));
 
     // Horizontal pass of one source row, cached: output rows walk the source rows in order.
-    std::vector<float> part_a(width), part_b(width);
+    std::vector<float> part_a(width), part_b(width), values(width);
+    std::vector<int64_t> from_a(width), from_b(width);  // byte offsets of a and b in a row
+    for (int j = 0; j < new_w; ++j)
+        for (int c = 0; c < channels; ++c) {
+            from_a[j * channels + c] = ix[j] * channels + c;
+            from_b[j * channels + c] = ix1[j] * channels + c;
+        }
     int64_t row_a = -1, row_b = -1;
     auto part_row = [&](int64_t src, std::vector<float> &buf, int64_t &held) -> const float * {
         if (held == src) return buf.data();
         const uint8_t *line = im + src * int64_t(im_w) * channels;
-        for (int j = 0; j < new_w; ++j) {
-            const uint8_t *a = line + ix[j] * channels, *b = line + ix1[j] * channels;
-            for (int c = 0; c < channels; ++c) {
-                const int k = j * channels + c;
-                const float left_part = keep_x[k] * unit[a[c]];
-                const float right_part = dx[k] * unit[b[c]];
-                buf[k] = left_part + right_part;
-            }
+        for (int k = 0; k < width; ++k) {
+            const float left_part = keep_x[k] * unit[line[from_a[k]]];
+            const float right_part = dx[k] * unit[line[from_b[k]]];
+            buf[k] = left_part + right_part;
         }
         held = src;
         return buf.data();
@@ -114,16 +136,17 @@ int qnnflow_letterbox_codes(const uint8_t *im, int im_h, int im_w, int channels,
         if (r < blend_h)
             p1 = (p0 == part_a.data()) ? part_row(iy1[r], part_b, row_b)
                                        : part_row(iy1[r], part_a, row_a);
-        uint8_t *codes = dst + int64_t(left) * channels;
         const float ky = keep_y[r];
-        for (int k = 0; k < width; ++k) {
-            float v = ky * p0[k];
-            if (p1 != nullptr) {
-                const float below = dy[r] * p1[k];
-                v = v + below;
+        float *v = values.data();
+        for (int k = 0; k < width; ++k) v[k] = ky * p0[k];
+        if (p1 != nullptr) {
+            const float dyr = dy[r];
+            for (int k = 0; k < width; ++k) {
+                const float below = dyr * p1[k];
+                v[k] = v[k] + below;
             }
-            codes[k] = uint8_t(q.count(v, k % channels));
         }
+        q.counts(v, dst + int64_t(left) * channels, new_w, channels);
     }
     return 0;
 }
