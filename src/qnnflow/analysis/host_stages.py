@@ -3,7 +3,9 @@ code: letterbox (a decoded camera-sized frame into the model input), the host no
 the accelerator, packing its input stream; then unpacking its output stream, the host nodes
 after it, and region/yolo decode + NMS. Each part is the minimum of a few runs
 (`cpu_reference.typical_ms`). When the host graph before the accelerator is just the input
-quantizer and a Transpose, the driver's fused `InputPath` is timed, as the driver runs it.
+quantizer and a Transpose, the driver's fused `InputPath` is timed, as the driver runs it:
+the C++ letterbox shim when it builds here (then "letterbox" is letterbox and quantizer in
+one pass and "host nodes before" only what follows it), else the numpy steps.
 
 Which nodes run on the host is read from the graph (the export's `host_graphs`), never
 assumed: when a later build moves the input quantizer or the last conv into hardware, its
