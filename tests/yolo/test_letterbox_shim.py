@@ -120,6 +120,8 @@ def test_bad_table_is_one_error():
     image = np.zeros((8, 8, 3), np.uint8)
     with pytest.raises(QnnflowError, match="does not fit 3 channels"):
         letterbox_shim.letterbox_codes(lib, image, 16, 16, np.zeros((2, 4), F), False)
+    with pytest.raises(QnnflowError, match="HWC uint8 image"):
+        letterbox_shim.letterbox_codes(lib, image[0], 16, 16, BYTE, True)
 
 
 def test_fallback_when_the_shim_cannot_build(monkeypatch):

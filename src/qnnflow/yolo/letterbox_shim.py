@@ -74,6 +74,8 @@ def letterbox_codes(
     """uint8 HWC `image` -> [1, net_h, net_w, C] uint8 counts of `table` ([1 or C, T] float32
     thresholds, T <= 255) over the letterboxed image (grey 0.5 bands)."""
     frame = np.ascontiguousarray(image, dtype=np.uint8)
+    if frame.ndim != 3 or min(frame.shape) < 1:
+        raise QnnflowError(f"expected a non-empty HWC uint8 image, got shape {frame.shape}")
     im_h, im_w, channels = frame.shape
     table = np.ascontiguousarray(table, dtype=_F32)
     if table.ndim != 2 or table.shape[0] not in (1, channels) or table.shape[1] > MAX_LEVELS:
