@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from qonnx.core.datatype import DataType
 
-from qnnflow.ops.base import HWOp, divisors
+from qnnflow.ops.base import ChannelLanesOp
 from qnnflow.ops.concat import int_type_for_range
 from qnnflow.ops.estimate import zero_resources
 
@@ -25,7 +25,7 @@ def sum_type(a: DataType, b: DataType | None = None) -> DataType:
     return int_type_for_range(*sum_range(a, b))
 
 
-class StreamingAdd(HWOp):
+class StreamingAdd(ChannelLanesOp):
     """Inputs a, b of shape [*numInputVectors, NumChannels] and types inputDataTypes, output
     a + b in outputDataType, which must hold every sum (sum_type of the two).
 
@@ -33,8 +33,6 @@ class StreamingAdd(HWOp):
     per-channel op); one word of PE elements from each input per cycle.
     cycles = prod(numInputVectors) * C/PE. No memory.
     LUT = 20 + PE*obits (one adder per lane), FF = 20 + PE*obits (output register)."""
-
-    FOLD_ATTRS = ("PE",)
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -80,14 +78,7 @@ class StreamingAdd(HWOp):
                 f"output type {odt.name} cannot hold sums in [{low}, {high}] of {a.name} and "
                 f"{b.name} values (use {sum_type(a, b).name})"
             )
-        channels = self.get_nodeattr("NumChannels")
-        self.require_divides("PE", self.get_nodeattr("PE"), "channels", channels)
-
-    def fold_choices(self) -> dict[str, list]:
-        return {"PE": divisors(self.get_nodeattr("NumChannels"))}
-
-    def group_word(self) -> tuple[str, int, int] | None:
-        return "PE", self.get_nodeattr("PE"), self.get_nodeattr("NumChannels")
+        self.check_lanes()
 
     def fill_words(self) -> int:
         return 1

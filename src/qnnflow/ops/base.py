@@ -196,6 +196,26 @@ class HWOp(CustomOp):
             raise self.fail(f"{factor_name}={factor} must divide {total_name}={total}")
 
 
+class ChannelLanesOp(HWOp):
+    """An op whose stream words hold PE of its NumChannels channels (thresholding, residual
+    add, global pooling): PE is its one folding attribute and must divide the channels."""
+
+    FOLD_ATTRS = ("PE",)
+
+    def check_lanes(self) -> None:
+        channels = self.get_nodeattr("NumChannels")
+        self.require_divides("PE", self.get_nodeattr("PE"), "channels", channels)
+
+    def check_folding(self) -> None:
+        self.check_lanes()
+
+    def fold_choices(self) -> dict[str, list]:
+        return {"PE": divisors(self.get_nodeattr("NumChannels"))}
+
+    def group_word(self) -> tuple[str, int, int] | None:
+        return "PE", self.get_nodeattr("PE"), self.get_nodeattr("NumChannels")
+
+
 class SpatialOp(HWOp):
     """An op on one NHWC frame whose `_dims()` gives (H, W, OH, OW, C) and whose stream words
     hold `WORD_ATTR` channels (max-pool, pad, upsample)."""

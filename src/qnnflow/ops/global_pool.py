@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from qonnx.core.datatype import DataType
 
-from qnnflow.ops.base import HWOp, divisors
+from qnnflow.ops.base import ChannelLanesOp
 from qnnflow.ops.concat import int_type_for_range
 from qnnflow.ops.estimate import lutram_for, zero_resources
 
@@ -19,7 +19,7 @@ def pool_sum_type(dtype: DataType, pixels: int) -> DataType:
     return int_type_for_range(pixels * int(dtype.min()), pixels * int(dtype.max()))
 
 
-class GlobalAccPool(HWOp):
+class GlobalAccPool(ChannelLanesOp):
     """Input [1, H, W, C] (ImgDim = [H, W]), output [1, 1, 1, C]: out[c] = sum of x[:, :, c]
     in outputDataType, which must hold every sum (pool_sum_type of the input type).
 
@@ -28,8 +28,6 @@ class GlobalAccPool(HWOp):
     same in every order, so the output carries no groups.
     cycles = H*W*C/PE. Accumulators: C*obits bits in LUTRAM (C/PE deep, PE*obits wide);
     LUT = 20 + PE*obits (adders) + LUTRAM, FF = 20 + PE*obits (output register)."""
-
-    FOLD_ATTRS = ("PE",)
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -67,14 +65,7 @@ class GlobalAccPool(HWOp):
                 f"output type {odt.name} cannot hold sums in [{low}, {high}] of "
                 f"{self.pixels()} {idt.name} values (use {pool_sum_type(idt, self.pixels()).name})"
             )
-        channels = self.get_nodeattr("NumChannels")
-        self.require_divides("PE", self.get_nodeattr("PE"), "channels", channels)
-
-    def fold_choices(self) -> dict[str, list]:
-        return {"PE": divisors(self.get_nodeattr("NumChannels"))}
-
-    def group_word(self) -> tuple[str, int, int] | None:
-        return "PE", self.get_nodeattr("PE"), self.get_nodeattr("NumChannels")
+        self.check_lanes()
 
     def output_channel_groups(self, input_groups: int) -> int:
         return 1  # one pixel: group-major and plain order coincide

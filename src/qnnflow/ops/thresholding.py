@@ -6,20 +6,18 @@ import math
 
 import numpy as np
 
-from qnnflow.ops.base import HWOp, divisors
+from qnnflow.ops.base import ChannelLanesOp
 from qnnflow.ops.bipolar import bipolar_output_problem, is_bipolar, thresholded_output
 from qnnflow.ops.estimate import lutram_for, zero_resources
 from qnnflow.ops.mvu import multithreshold_last_axis
 
 
-class Thresholding(HWOp):
+class Thresholding(ChannelLanesOp):
     """Inputs: x [1, ..., C], thresholds [C, T]; out = count(x >= t) + ActVal, or 2*count - 1
     for a BIPOLAR output (one threshold). A BIPOLAR input holds -1/+1 like any integer.
 
     cycles = prod(numInputVectors) * C/PE. Thresholds in LUTRAM (C*T*ibits bits);
     LUT = 50 + PE*T*ceil(ibits/2) (comparators) + LUTRAM, FF = 50 + PE*(ibits + obits)."""
-
-    FOLD_ATTRS = ("PE",)
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -56,19 +54,8 @@ class Thresholding(HWOp):
             if problem:
                 raise self.fail(problem)
 
-    def check_folding(self) -> None:
-        self.require_divides(
-            "PE", self.get_nodeattr("PE"), "channels", self.get_nodeattr("NumChannels")
-        )
-
-    def fold_choices(self) -> dict[str, list]:
-        return {"PE": divisors(self.get_nodeattr("NumChannels"))}
-
     def fill_words(self) -> int:
         return 1
-
-    def group_word(self) -> tuple[str, int, int] | None:
-        return "PE", self.get_nodeattr("PE"), self.get_nodeattr("NumChannels")
 
     def cycles(self) -> int:
         vectors = int(np.prod(self.get_nodeattr("numInputVectors")))
