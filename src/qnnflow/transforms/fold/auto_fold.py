@@ -95,34 +95,29 @@ class AutoFold(Transformation):
         )
 
     def _choose(
-        self,
-        groups: list[Group],
-        budget_cycles: int,
-        dsp_weight: float | None = None,
-        weights: dict[str, float] | None = None,
+        self, groups: list[Group], budget_cycles: int, weights: dict[str, float] | None = None
     ) -> list[Option] | None:
-        """Each group's cheapest option within the budget: among the default multipliers
-        (dsp_weight None), else among all with the DSP term weighted by dsp_weight; `weights`
-        scales the other resource terms (scarcity, `_choose_scarce`)."""
-        terms = {**(weights or {}), "DSP": 1.0 if dsp_weight is None else dsp_weight}
+        """Each group's cheapest option within the budget: among the default multipliers at
+        the plain cost (weights None), else among all options with each resource's term
+        scaled by `weights` (DSP discounts, scarcity)."""
         choice = []
         for group in groups:
             feasible = [o for o in group.options if o.cycles <= budget_cycles]
-            if dsp_weight is None:
+            if weights is None:
                 feasible = [o for o in feasible if _default_multipliers(o)] or feasible
             if not feasible:
                 return None
-            choice.append(min(feasible, key=lambda o: (self._cost(o, terms), o.cycles)))
+            choice.append(min(feasible, key=lambda o: (self._cost(o, weights), o.cycles)))
         return choice
 
     def _choose_scarce(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
         """When the plain cost's choice overruns a resource, that resource is scarcer than
-        its board fraction says: double its weight in the cost and choose again (up to
-        SCARCITY_STEPS times), so groups trade it for what is left (BRAM for LUTRAM through
-        PE/SIMD, LUTs for DSPs); the first choice that fits is taken, else None."""
+        its board fraction says: raise its weight in the cost by SCARCITY_STEP and choose
+        again (up to SCARCITY_STEPS times), so groups trade it for what is left (BRAM for
+        LUTRAM through PE/SIMD, LUTs for DSPs); the first choice that fits, else None."""
         weights = dict.fromkeys(RESOURCE_KINDS, 1.0)
         for _ in range(SCARCITY_STEPS):
-            choice = self._choose(groups, budget_cycles, dsp_weight=weights["DSP"], weights=weights)
+            choice = self._choose(groups, budget_cycles, weights)
             if choice is None:
                 return None
             if self._overrun(choice, budget_cycles) is None:
@@ -135,19 +130,19 @@ class AutoFold(Transformation):
 
     def _choose_fitting(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
         """The default multipliers' cheapest choice; when it overruns a budget, the first
-        that fits as the DSP term gets cheaper (DSP_DISCOUNTS), else the default one."""
+        that fits as the DSP term gets cheaper (DSP_DISCOUNTS, where a layer has a multiplier
+        to move), then by scarcity (`_choose_scarce`), else the default one."""
         first = self._choose(groups, budget_cycles)
         if first is None or self._overrun(first, budget_cycles) is None:
             return first
-        if all(_default_multipliers(o) for g in groups for o in g.options):
-            return self._choose_scarce(groups, budget_cycles) or first  # no multiplier to move
-        for weight in DSP_DISCOUNTS:
-            choice = self._choose(groups, budget_cycles, weight)
-            if self._overrun(choice, budget_cycles) is None:
-                return choice
-            over = self._over_budget(choice)
-            if over is not None and over[0] == "DSP":
-                break  # a cheaper DSP only takes more of them
+        if not all(_default_multipliers(o) for g in groups for o in g.options):
+            for weight in DSP_DISCOUNTS:
+                choice = self._choose(groups, budget_cycles, {"DSP": weight})
+                if self._overrun(choice, budget_cycles) is None:
+                    return choice
+                over = self._over_budget(choice)
+                if over is not None and over[0] == "DSP":
+                    break  # a cheaper DSP only takes more of them
         return self._choose_scarce(groups, budget_cycles) or first
 
     def _over_budget(self, choice: list[Option]) -> tuple[str, float, float] | None:
