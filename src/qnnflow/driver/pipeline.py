@@ -18,7 +18,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.yolo.activations import region_forward, yolo_forward
 from qnnflow.yolo.decode import Detection, region_detections, yolo_detections
 from qnnflow.yolo.image import load_image, resolve_decoder
-from qnnflow.yolo.letterbox import letterbox_size, network_input, to_nchw
+from qnnflow.yolo.letterbox import letterbox_hwc, letterbox_size, to_nchw
 from qnnflow.yolo.nms import do_nms_sort
 from qnnflow.yolo.report import detections_to_json, format_detections
 
@@ -72,11 +72,13 @@ def letterboxed(image: np.ndarray, net_w: int, net_h: int, resize: str = "darkne
     array = np.asarray(image)
     if array.ndim != 3 or array.shape[2] != 3:
         raise QnnflowError(f"expected an HWC RGB image, got shape {list(array.shape)}")
-    if array.dtype == np.uint8:
-        array = array.astype(np.float32) / np.float32(255.0)
     if resize == "opencv":
+        if array.dtype == np.uint8:
+            array = array.astype(np.float32) / np.float32(255.0)
         return _letterbox_opencv(array.astype(np.float32), net_w, net_h)
-    return network_input(array, net_w, net_h)
+    # a uint8 frame goes in as it is: the resize reads each gathered pixel as k / 255, the
+    # same float32 values as converting the whole frame first
+    return to_nchw(letterbox_hwc(array, net_w, net_h))
 
 
 def _letterbox_opencv(image: np.ndarray, net_w: int, net_h: int) -> np.ndarray:
