@@ -34,6 +34,8 @@ class StreamingAdd(ChannelLanesOp):
     cycles = prod(numInputVectors) * C/PE. No memory.
     LUT = 20 + PE*obits (one adder per lane), FF = 20 + PE*obits (output register)."""
 
+    TAKES_GROUP_MAJOR = False  # see HWOp
+
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
         attrs.update(

@@ -43,6 +43,9 @@ class HWOp(CustomOp):
 
     FOLD_ATTRS: tuple[str, ...] = ()  # attributes a folding config may set on this op
     PLUMBING = False  # moves its stream unchanged; inserted after folding (FIFO, converter)
+    # its kernel reads a channel-group-major stream (ops per channel, or a window storing the
+    # frame); joins, upsampling and a matrix-vector unit without a window need normal order
+    TAKES_GROUP_MAJOR = True
 
     def get_nodeattr_types(self) -> dict:
         return {

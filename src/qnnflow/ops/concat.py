@@ -42,6 +42,8 @@ class StreamingConcat(HWOp):
     No memory. LUT = 40 + N*SIMD*obits (an N-way output mux; sign/zero extension is wiring),
     FF = 40 + SIMD*obits (output register)."""
 
+    TAKES_GROUP_MAJOR = False  # see HWOp
+
     FOLD_ATTRS = ("SIMD",)
 
     def get_nodeattr_types(self) -> dict:

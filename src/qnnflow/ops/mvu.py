@@ -94,6 +94,8 @@ class MatrixVectorUnit(HWOp):
     and C (the stream's words never straddle a pixel, so a width converter can regroup them).
     """
 
+    TAKES_GROUP_MAJOR = False  # see HWOp
+
     FOLD_ATTRS = ("PE", "SIMD", "mem_mode", "ram_style", "resType")
 
     def get_nodeattr_types(self) -> dict:

@@ -26,6 +26,8 @@ class Upsample(SpatialOp):
     Row buffer: W*C/SIMD words of SIMD*bits, BRAM36 when deeper than 256 words else LUTRAM.
     LUT = 40 + 2*SIMD*bits (+ LUTRAM), FF = 40 + SIMD*bits."""
 
+    TAKES_GROUP_MAJOR = False  # see HWOp
+
     WORD_ATTR = "SIMD"
 
     def get_nodeattr_types(self) -> dict:

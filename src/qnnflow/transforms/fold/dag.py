@@ -24,9 +24,6 @@ from qnnflow.ops.stream_order import (
     output_frame_replays,
 )
 
-# Ops whose kernels read pixel-interleaved (normal NHWC) order only.
-NORMAL_ORDER_ONLY = ("StreamingConcat", "StreamingAdd", "Upsample")
-
 
 def hw_stream_inputs(model: ModelWrapper, node) -> list:
     """The hardware producers of `node`'s streamed inputs, one per input slot."""
@@ -85,8 +82,7 @@ def group_major_conflict(model: ModelWrapper, streamed: frozenset[str]) -> str |
     for node in hw_nodes(model):
         producers = hw_stream_inputs(model, node)
         arrives = any(group_major.get(p.name, False) for p in producers)
-        whole_vectors = node.op_type == "MatrixVectorUnit"  # reached with no window between
-        if arrives and (len(producers) > 1 or node.op_type in NORMAL_ORDER_ONLY or whole_vectors):
+        if arrives and (len(producers) > 1 or not hw_op(node).TAKES_GROUP_MAJOR):
             return node.name
         restores = hw_op(node).output_channel_groups(2) == 1  # e.g. a SlidingWindow
         group_major[node.name] = node.name in streamed or (arrives and not restores)
