@@ -11,6 +11,7 @@
 // is low only while that FIFO is full.
 // Latency: a beat reaches out_tdata the cycle after its R handshake (the FIFO is
 // first-word-fall-through); the first word of a frame needs the slave's AR->R latency more.
+/* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_ddr_reader #(
     parameter int WORDS = 1,            // slice words per frame
     parameter int WORD_BITS = 64,       // bits of one slice word (PE*SIMD*W_BITS)

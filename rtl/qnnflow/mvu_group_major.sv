@@ -6,9 +6,10 @@
 // lowest); the NF*SF slice words arrive once per frame, each during vector 0 of its group,
 // and stay in `slice` (one wide memory = PE lane memories side by side) for the group's
 // other vectors. Output: one word of PE activated lanes per (nf, vector), group-major.
-// Pipeline: A (handshake; slice read/write) -> B (qnnflow_mvu_lanes, accumulate) -> C
-// (activation) -> output register; all stages hold while the output register is full and
-// out0_tready is low. Latency: an input word's result leaves 3 cycles after its handshake.
+// Pipeline: A (handshake; slice read/write) -> B (qnnflow_mvu_lanes, accumulate) -> the
+// activation's register (qnnflow_activation_lanes, the output register); every stage holds
+// while the output word waits for out0_tready. Latency: the word of a group's last input
+// fold leaves 2 cycles after that input word's handshake.
 /* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_mvu_group_major #(
     parameter int MW = 1,
@@ -29,7 +30,7 @@ module qnnflow_mvu_group_major #(
     // activation (qnnflow_activation_lanes)
     parameter int T = 0,
     parameter int ACT_VAL = 0,
-    parameter int TH_BITS = 8,
+    parameter int TH_BITS = ACC_BITS + 1,
     parameter bit POPCOUNT_TO_DOT = 1'b0,
     parameter THRESHOLDS_FILE = ""
 ) (
@@ -128,31 +129,19 @@ module qnnflow_mvu_group_major #(
         if (adv && b_valid) acc <= sum;
     end
 
-    // ---- C: the activation of the group's PE accumulators -> the output register ----
-    logic c_valid;
-    logic [NFW-1:0] c_nf;
-    logic [PE*ACC_BITS-1:0] c_acc;
-    logic [PE*OUT_BITS-1:0] activated;
+    // ---- C: the activation of the group's PE accumulators, registered inside it (its
+    // register is the output register: it loads only when the output word moves on) ----
+    logic activate;
+    assign activate = adv && b_valid && b_last;
     always_ff @(posedge ap_clk) begin
-        if (!ap_rst_n) begin
-            c_valid <= 1'b0;
-            out0_tvalid <= 1'b0;
-        end else if (adv) begin
-            c_valid <= b_valid && b_last;
-            out0_tvalid <= c_valid;
-        end
-        if (adv && b_valid && b_last) begin
-            c_acc <= sum;
-            c_nf <= b_nf;
-        end
-        if (adv && c_valid) out0_tdata <= activated;
+        if (!ap_rst_n) out0_tvalid <= 1'b0;
+        else if (adv) out0_tvalid <= b_valid && b_last;
     end
-
     qnnflow_activation_lanes #(
-        .PE(PE), .FOLDS(NF), .ACC_BITS(ACC_BITS), .OUT_BITS(OUT_BITS), .T(T),
-        .ACT_VAL(ACT_VAL), .TH_BITS(TH_BITS), .POPCOUNT_TO_DOT(POPCOUNT_TO_DOT), .MW(MW),
+        .PE(PE), .FOLDS(NF), .T(T), .VALUE_BITS(ACC_BITS), .TH_BITS(TH_BITS),
+        .OUT_BITS(OUT_BITS), .ACT_VAL(ACT_VAL), .POPCOUNT_TO_DOT(POPCOUNT_TO_DOT), .MW(MW),
         .THRESHOLDS_FILE(THRESHOLDS_FILE)
     ) activation (
-        .acc(c_acc), .fold(c_nf), .out(activated)
+        .ap_clk(ap_clk), .en(activate), .fold(b_nf), .value(sum), .y(out0_tdata)
     );
 endmodule

@@ -2,8 +2,9 @@
 // layer's weight image, 64-bit words from $readmemh(IMAGE_FILE) at byte address BASE). It
 // takes up to QUEUE read bursts (INCR, 8-byte beats) and returns them in order, LATENCY
 // cycles after the address at the earliest, with rlast on each burst's last beat and rresp
-// OKAY. With GAP > 0 (the chance of an idle cycle, in 1/65536) an xorshift generator seeded
-// by SEED leaves rvalid low on random cycles; a beat once offered stays until taken (AXI).
+// OKAY. With gap > 0 (the chance of an idle cycle, in 1/65536; inputs, so the testbench's
+// +gap and +seed apply without a rebuild) an xorshift generator seeded from `seed` at reset
+// leaves rvalid low on random cycles; a beat once offered stays until taken (AXI).
 // It stops the simulation ($fatal) on a request the contract forbids: a burst that is not
 // INCR of 8-byte beats, crosses 4 KiB, or reads outside the image.
 /* verilator lint_off DECLFILENAME */
@@ -11,13 +12,13 @@ module qnnflow_axi_read_slave #(
     parameter int WORDS = 1,            // 64-bit words of the image
     parameter IMAGE_FILE = "",
     parameter logic [31:0] BASE = 32'h1000_0000,
-    parameter int GAP = 0,              // idle-cycle chance x 65536
-    parameter logic [31:0] SEED = 32'h1,
     parameter int LATENCY = 4,
     parameter int QUEUE = 4
 ) (
     input  logic        ap_clk,
     input  logic        ap_rst_n,
+    input  logic [31:0] gap,            // idle-cycle chance x 65536
+    input  logic [31:0] seed,
     input  logic [31:0] araddr,
     input  logic [7:0]  arlen,
     input  logic [2:0]  arsize,
@@ -41,11 +42,11 @@ module qnnflow_axi_read_slave #(
     logic [QW-1:0] q_head, q_tail;
     logic [31:0] now, rng;
     logic [7:0] beat;  // beats of the head burst already sent
-    logic gap;
+    logic idle;
 
     assign arready = q_count != (QW + 1)'(QUEUE);
     assign rresp = 2'b00;
-    assign gap = GAP > 0 && {16'b0, rng[15:0]} < 32'(GAP);
+    assign idle = {16'b0, rng[15:0]} < gap;
     // The head burst's next beat (the index is checked when the address is taken).
     logic [31:0] index;
     assign index = (q_addr[q_head] - BASE) / 8 + 32'(beat);
@@ -58,7 +59,7 @@ module qnnflow_axi_read_slave #(
             q_head <= '0;
             q_tail <= '0;
             now <= '0;
-            rng <= SEED == 0 ? 32'h1 : SEED;
+            rng <= (seed * 32'd2654435761 + 32'd977) | 32'd1;  // xorshift needs nonzero
             beat <= '0;
             rvalid <= 1'b0;
         end else begin
@@ -93,7 +94,7 @@ module qnnflow_axi_read_slave #(
                        - (QW + 1)'(rvalid && rready && rlast);
             // Offer the next beat: a burst is waiting, its latency has passed, no gap.
             if (!(rvalid && !rready)) begin
-                rvalid <= next_beat_ready() && !gap;
+                rvalid <= next_beat_ready() && !idle;
             end
         end
     end

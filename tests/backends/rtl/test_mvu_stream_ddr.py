@@ -1,0 +1,114 @@
+"""The RTL MatrixVectorUnit with weights streamed from DDR (mem_mode stream_ddr) against the
+op's numpy execution, bit-exactly, in the group-major stream order of the HLS kernel: W1A3
+with thresholds (72-bit slice words: two DDR words each), multi-bit weights with accumulator
+output (slice words narrower than 64 bits), XNOR, signed inputs, several frames, edge inputs,
+random DDR and stream gaps and backpressure, and cycles per frame against op.cycles()."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qnnflow.backends.hls import params
+from qnnflow.backends.rtl.layer_sim import simulate_layer
+from qnnflow.backends.rtl.lint import lint
+from qnnflow.backends.rtl.ops.mvu_stream_ddr import render_stream_ddr
+from qnnflow.errors import QnnflowError
+from qnnflow.packing import to_group_major
+from tests.backends.hls.test_mvu_cpp import (
+    edge_frames,
+    mvu_model,
+    random_weights,
+    sorted_thresholds,
+)
+from tests.backends.rtl.helpers import assert_stream_equal, cycles_close
+from tests.ops.helpers import op_of, run
+
+VECTORS = 7
+
+
+def expected_stream(model, x: np.ndarray) -> np.ndarray:
+    """numpy's outputs per frame, channel-group-major as the kernel emits them."""
+    op = op_of(model)
+    groups = op.get_nodeattr("MH") // op.get_nodeattr("PE")
+    out = np.stack([run(model, frame) for frame in x])  # [frames, 1, vectors, MH]
+    return np.stack([to_group_major(frame, groups) for frame in out]).reshape(x.shape[0], -1)
+
+
+def feed(model, x: np.ndarray) -> np.ndarray:
+    """The input stream: the SlidingWindow in front replays each frame MH/PE times."""
+    op = op_of(model)
+    groups = op.get_nodeattr("MH") // op.get_nodeattr("PE")
+    return np.tile(x.reshape(x.shape[0], -1), (1, groups))
+
+
+def check(model, x: np.ndarray, **sim) -> int:
+    code = render_stream_ddr(model, model.graph.node[0])
+    result = simulate_layer(code, [feed(model, x)], **sim)
+    assert_stream_equal(code.name, result.stream, expected_stream(model, x))
+    return result.cycles_per_frame
+
+
+CASES = {  # name: (wdt, idt, odt, mw, mh, pe, simd, thresholds)
+    "w1a3_thresholds_72bit_slices": ("BIPOLAR", "UINT3", "UINT2", 24, 12, 6, 12, True),
+    "int4_accumulator_36bit_slices": ("INT4", "INT2", "INT9", 9, 10, 1, 9, False),
+    "int3_simd1_pe1": ("INT3", "INT4", "INT9", 5, 3, 1, 1, False),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_stream_ddr_layer_matches_numpy(case):
+    wdt, idt, odt, mw, mh, pe, simd, with_t = CASES[case]
+    rng = np.random.default_rng(mw * mh + pe)
+    w = random_weights(rng, wdt, mw, mh)
+    t = sorted_thresholds(rng, mh, 3, 20) if with_t else None
+    model = mvu_model(mw, mh, pe, simd, VECTORS, wdt, idt, odt, w, t, mem_mode="stream_ddr")
+    x = edge_frames(rng, idt, VECTORS, mw, frames=6)
+    cycles = check(model, x)
+    estimate = op_of(model).cycles()
+    assert cycles_close(cycles, estimate), (cycles, estimate)
+    check(model, x, gaps=0.3, stalls=0.3, seed=5)  # the same build: DDR and streams stutter
+
+
+def test_xnor_without_thresholds_and_with_thresholds_on_accumulator_values():
+    rng = np.random.default_rng(11)
+    mw, mh, pe, simd = 16, 4, 2, 8
+    w = random_weights(rng, "BIPOLAR", mw, mh)
+    x = rng.choice([-1, 1], size=(4, 1, VECTORS, mw))
+    dot = mvu_model(
+        mw, mh, pe, simd, VECTORS, "BIPOLAR", "BIPOLAR", "INT6", w, mem_mode="stream_ddr"
+    )
+    check(dot, x, stalls=0.2)
+    popcounts = (x[0, 0] @ w + mw) // 2  # thresholds exactly on reached popcounts
+    t = np.sort(popcounts[:2].T, axis=1)
+    model = mvu_model(
+        mw, mh, pe, simd, VECTORS, "BIPOLAR", "BIPOLAR", "UINT2", w, t, mem_mode="stream_ddr"
+    )
+    check(model, x)
+
+
+def test_wrapper_is_lint_clean_and_deterministic_with_the_contract_ports():
+    rng = np.random.default_rng(0)
+    w = random_weights(rng, "BIPOLAR", 24, 12)
+    t = sorted_thresholds(rng, 12, 3, 20)
+    model = mvu_model(24, 12, 6, 12, 7, "BIPOLAR", "UINT3", "UINT2", w, t, mem_mode="stream_ddr")
+    node = model.graph.node[0]
+    code = render_stream_ddr(model, node)
+    assert code == render_stream_ddr(model, node)
+    (port,) = code.mm_ports
+    assert (port.name, port.word_bits, port.depth) == ("L_MatrixVectorUnit_0_wddr", 64, 2 * 2 * 2)
+    codes, bits = params.mvu_weight_codes(model, node)
+    image = params.ddr_image(codes, 6, 12, bits)
+    words = [int(line, 16) for line in code.files[port.image_file].split()]
+    assert words == list(np.asarray(image).view("<u8"))  # the host's image, word for word
+    for signal in ("araddr", "arlen", "rdata", "rlast", "rready"):
+        assert f"m_axi_{port.name}_{signal}" in code.wrapper
+    assert f"{port.name}_base" in code.wrapper
+    assert lint(code) == []
+
+
+def test_slice_words_wider_than_a_stream_are_refused():
+    w = np.ones((1024, 16))
+    model = mvu_model(1024, 16, 16, 1024, 1, "INT4", "UINT2", "INT16", w, mem_mode="stream_ddr")
+    with pytest.raises(QnnflowError, match="slice word"):
+        render_stream_ddr(model, model.graph.node[0])
