@@ -5,8 +5,9 @@
 // OKAY. With gap > 0 (the chance of an idle cycle, in 1/65536; inputs, so the testbench's
 // +gap and +seed apply without a rebuild) an xorshift generator seeded from `seed` at reset
 // leaves rvalid low on random cycles; a beat once offered stays until taken (AXI).
-// It stops the simulation ($fatal) on a request the contract forbids: a burst that is not
-// INCR of 8-byte beats, crosses 4 KiB, or reads outside the image.
+// It ends the simulation with a "qnnflow_tb error" line (which layer_sim raises) on a request
+// the contract forbids: a burst that is not INCR of 8-byte beats, crosses 4 KiB, or reads
+// outside the image.
 /* verilator lint_off DECLFILENAME */
 module qnnflow_axi_read_slave #(
     parameter int WORDS = 1,            // 64-bit words of the image
@@ -66,16 +67,22 @@ module qnnflow_axi_read_slave #(
             now <= now + 1;
             rng <= next(rng);
             if (arvalid && arready) begin
-                if (arburst != 2'b01 || arsize != 3'd3)
-                    $fatal(1, "DDR model: burst %0d / size %0d is not INCR of 8 bytes", arburst,
-                           arsize);
-                if ({20'b0, araddr[11:0]} + (32'(arlen) + 1) * 8 > 32'h1000)
-                    $fatal(1, "DDR model: burst at %h of %0d beats crosses 4 KiB", araddr,
-                           arlen + 1);
+                if (arburst != 2'b01 || arsize != 3'd3) begin
+                    $display("qnnflow_tb error DDR model: burst %0d / size %0d is not INCR of 8 bytes",
+                             arburst, arsize);
+                    $finish;
+                end
+                if ({20'b0, araddr[11:0]} + (32'(arlen) + 1) * 8 > 32'h1000) begin
+                    $display("qnnflow_tb error DDR model: burst at %h of %0d beats crosses 4 KiB",
+                             araddr, arlen + 1);
+                    $finish;
+                end
                 if (araddr < BASE || araddr[2:0] != 3'b0
-                        || (araddr - BASE) / 8 + 32'(arlen) >= 32'(WORDS))
-                    $fatal(1, "DDR model: burst at %h of %0d beats is outside the image",
-                           araddr, arlen + 1);
+                        || (araddr - BASE) / 8 + 32'(arlen) >= 32'(WORDS)) begin
+                    $display("qnnflow_tb error DDR model: burst at %h of %0d beats is outside the image",
+                             araddr, arlen + 1);
+                    $finish;
+                end
                 q_addr[q_tail] <= araddr;
                 q_len[q_tail] <= arlen;
                 q_time[q_tail] <= now;

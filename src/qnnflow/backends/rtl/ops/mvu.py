@@ -83,13 +83,14 @@ def internal_weights(model: ModelWrapper, node, name: str) -> tuple[dict[str, st
 
 @renders("MatrixVectorUnit")
 def render(model: ModelWrapper, node) -> RtlLayerCode:
-    """One qnnflow_mvu with its weight ROM and threshold files."""
+    """One qnnflow_mvu with its weight ROM and threshold files; stream_ddr weights: the DDR
+    reader and the group-major kernel (ops/mvu_stream_ddr)."""
     op = getCustomOp(node)
-    if op.get_nodeattr("mem_mode") != "internal":
-        raise op.fail(
-            f"mem_mode {op.get_nodeattr('mem_mode')}: the RTL backend renders only internal "
-            "weights so far"
-        )
+    if op.get_nodeattr("mem_mode") == "stream_ddr":
+        # imported here: mvu_stream_ddr builds on this module's datapath_params
+        from qnnflow.backends.rtl.ops.mvu_stream_ddr import render_stream_ddr
+
+        return render_stream_ddr(model, node)
     name = rtl_identifier(node.name)
     parameters, files = datapath_params(model, node, name)
     weights, weight_files = internal_weights(model, node, name)
