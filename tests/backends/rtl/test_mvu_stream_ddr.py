@@ -113,3 +113,18 @@ def test_slice_words_wider_than_a_stream_are_refused():
     model = mvu_model(1024, 16, 16, 1024, 1, "INT4", "UINT2", "INT16", w, mem_mode="stream_ddr")
     with pytest.raises(QnnflowError, match="slice word"):
         render_node(model, model.graph.node[0])
+
+
+def test_a_reader_bound_layer_runs_at_one_ddr_word_per_cycle():
+    """One vector per frame and two DDR words per slice word: cycles() (compute) is half the
+    reader's time; the layer still matches numpy and takes one cycle per DDR word."""
+    rng = np.random.default_rng(1)
+    w = random_weights(rng, "BIPOLAR", 24, 12)
+    t = sorted_thresholds(rng, 12, 3, 20)
+    model = mvu_model(24, 12, 6, 12, 1, "BIPOLAR", "UINT3", "UINT2", w, t, mem_mode="stream_ddr")
+    x = edge_frames(rng, "UINT3", 1, 24, frames=5)
+    code = render_node(model, model.graph.node[0])
+    result = simulate_layer(code, [feed(model, x)])
+    assert_stream_equal(code.name, result.stream, expected_stream(model, x))
+    (port,) = code.mm_ports
+    assert result.cycles_per_frame == port.depth == 2 * op_of(model).cycles()

@@ -13,6 +13,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls import params
+from qnnflow.backends.hls.ops.mvu import _warn_if_reader_is_slower
 from qnnflow.backends.hls.streams import stream_spec
 from qnnflow.backends.rtl.layer_code import (
     AXI_READ_SIGNALS,
@@ -67,6 +68,7 @@ def render_stream_ddr(model: ModelWrapper, node) -> RtlLayerCode:
     out_spec = stream_spec(op.output_dtype(), pe, vectors * mh)
     codes, wbits = params.mvu_weight_codes(model, node)
     image = params.ddr_image(codes, pe, simd, wbits)
+    _warn_if_reader_is_slower(node, op, pe, simd, wbits)  # then cycles() is not met
     image_file = f"{port}.mem"
     files = {**files, image_file: ddr_mem(image)}
     sf, ram_style = mw // simd, op.get_nodeattr("ram_style")
