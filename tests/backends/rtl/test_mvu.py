@@ -162,9 +162,6 @@ def test_rendering_is_deterministic():
 
 def test_refusals_name_the_layer_before_any_verilog():
     w = np.ones((12, 6))
-    ddr = mvu_model(12, 6, 2, 3, 1, "BIPOLAR", "UINT3", "INT6", w, mem_mode="stream_ddr")
-    with pytest.raises(QnnflowError, match="'MatrixVectorUnit_0'.*renders only internal"):
-        render(ddr, ddr.graph.node[0])
     bad_fold = mvu_model(12, 6, 4, 5, 1, "BIPOLAR", "UINT3", "INT6", w)
     with pytest.raises(FoldingError, match="'MatrixVectorUnit_0': PE=4 must divide"):
         render(bad_fold, bad_fold.graph.node[0])
