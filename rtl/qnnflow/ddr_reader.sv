@@ -6,11 +6,12 @@
 // so it reads the image once per frame for as long as the kernel consumes it.
 // Stream order: slice word k of the image is beats k*LIMBS .. k*LIMBS+LIMBS-1, the first beat
 // lowest (params.ddr_image's layout); the word's bits above WORD_BITS (padding) are dropped.
-// Read-ahead: the words wait in a FIFO of DEPTH words (the HLS stream's depth, MW/SIMD), so
-// the next channel group's words arrive while the kernel computes the current one; rready
-// is low only while that FIFO is full.
-// Latency: a beat reaches out_tdata the cycle after its R handshake (the FIFO is
-// first-word-fall-through); the first word of a frame needs the slave's AR->R latency more.
+// Read-ahead: the words wait in a FIFO of DEPTH words plus the output word (the HLS stream's
+// depth, MW/SIMD), so the next channel group's words arrive while the kernel computes the
+// current one; rready is low only while that FIFO is full. Its memory is read synchronously
+// (RAM_STYLE "block" or "distributed").
+// Latency: a slice word reaches out_tdata 2 cycles after its last beat's R handshake; the
+// first word of a frame needs the slave's AR->R latency more.
 /* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_ddr_reader #(
     parameter int WORDS = 1,            // slice words per frame
@@ -99,13 +100,15 @@ module qnnflow_ddr_reader #(
     end
 
     // ---- data side: LIMBS beats -> one slice word -> the read-ahead FIFO ----
+    // The FIFO: DEPTH words in a memory read synchronously (so it can be block RAM), whose
+    // read register is the output word; a word is visible two cycles after its last beat.
     /* verilator lint_off UNUSEDSIGNAL */  // its lowest beat is shifted out unread
     logic [LIMBS*64-1:0] gather;  // beats shift in from the top, so the first ends lowest
     /* verilator lint_on UNUSEDSIGNAL */
     logic [LW-1:0] limb;
-    logic [AW:0] count;           // words in the FIFO
+    logic [AW:0] count;           // words in the memory (the output word not counted)
     logic [AW-1:0] wr_ptr, rd_ptr;
-    logic beat, push, pop;
+    logic beat, push, pop, read;
     logic [LIMBS*64-1:0] word_in;
     (* ram_style = RAM_STYLE *) logic [WORD_BITS-1:0] fifo [DEPTH];
 
@@ -116,16 +119,16 @@ module qnnflow_ddr_reader #(
             assign word_in = {m_axi_rdata, gather[LIMBS*64-1:64]};
         end
     endgenerate
-    // A beat that completes a word needs a free FIFO slot (or a word leaving this cycle).
-    assign m_axi_rready = count != (AW + 1)'(DEPTH) || out_tready || limb != LW'(LIMBS - 1);
+    // A beat that completes a word needs a free slot (never the one being read).
+    assign m_axi_rready = count != (AW + 1)'(DEPTH) || limb != LW'(LIMBS - 1);
     assign beat = m_axi_rvalid && m_axi_rready;
     assign push = beat && limb == LW'(LIMBS - 1);
     assign pop = out_tvalid && out_tready;
-    assign out_tvalid = count != '0;
-    assign out_tdata = fifo[rd_ptr];
+    assign read = count != '0 && (!out_tvalid || out_tready);  // refill the output word
 
     always_ff @(posedge ap_clk) begin
         if (push) fifo[wr_ptr] <= word_in[WORD_BITS-1:0];
+        if (read) out_tdata <= fifo[rd_ptr];
     end
     always_ff @(posedge ap_clk) begin
         if (!ap_rst_n) begin
@@ -134,14 +137,17 @@ module qnnflow_ddr_reader #(
             wr_ptr <= '0;
             rd_ptr <= '0;
             gather <= '0;
+            out_tvalid <= 1'b0;
         end else begin
             if (beat) begin
                 gather <= word_in;
                 limb <= limb == LW'(LIMBS - 1) ? '0 : limb + 1'b1;
             end
             if (push) wr_ptr <= wr_ptr == AW'(DEPTH - 1) ? '0 : wr_ptr + 1'b1;
-            if (pop) rd_ptr <= rd_ptr == AW'(DEPTH - 1) ? '0 : rd_ptr + 1'b1;
-            count <= count + (AW + 1)'(push) - (AW + 1)'(pop);
+            if (read) rd_ptr <= rd_ptr == AW'(DEPTH - 1) ? '0 : rd_ptr + 1'b1;
+            count <= count + (AW + 1)'(push) - (AW + 1)'(read);
+            if (read) out_tvalid <= 1'b1;
+            else if (pop) out_tvalid <= 1'b0;
         end
     end
 

@@ -74,9 +74,10 @@ def render_stream_ddr(model: ModelWrapper, node) -> RtlLayerCode:
     sf, ram_style = mw // simd, op.get_nodeattr("ram_style")
     block = ram_style == "block" or (ram_style == "auto" and sf > SLICE_LUTRAM_DEPTH)
     slice_bits = pe * simd * wbits
-    mvu |= {"VECTORS": vectors, "SLICE_RAM_STYLE": "block" if block else "distributed"}
+    style = "block" if block else "distributed"  # the slice and the read-ahead alike
+    mvu |= {"VECTORS": vectors, "SLICE_RAM_STYLE": style}
     reader = {"WORDS": (mh // pe) * sf, "WORD_BITS": slice_bits, "DEPTH": max(2, sf)}
-    reader |= {"MAX_OUTSTANDING": MAX_OUTSTANDING}
+    reader |= {"MAX_OUTSTANDING": MAX_OUTSTANDING, "RAM_STYLE": style}
     reader_wires = {"ap_clk": "ap_clk", "ap_rst_n": "ap_rst_n", "base": f"{port}_base"}
     reader_wires |= {f"m_axi_{s}": f"m_axi_{port}_{s}" for s, _, _ in AXI_READ_SIGNALS}
     reader_wires |= {"out_tdata": "w_tdata", "out_tvalid": "w_tvalid", "out_tready": "w_tready"}
