@@ -128,3 +128,19 @@ def test_a_reader_bound_layer_runs_at_one_ddr_word_per_cycle():
     assert_stream_equal(code.name, result.stream, expected_stream(model, x))
     (port,) = code.mm_ports
     assert result.cycles_per_frame == port.depth == 2 * op_of(model).cycles()
+
+
+@pytest.mark.slow
+def test_tinier_yolo_sized_layer():
+    """conv7-like: 13x13 pixels, 3x3x256 -> 512, PE=16, SIMD=32, W1A3, 7 thresholds, weights
+    in BRAM-sized slices; exact, and at compute pace (the reader needs 8 of 169 cycles)."""
+    rng = np.random.default_rng(7)
+    mw, mh, pixels = 3 * 3 * 256, 512, 13 * 13
+    w = random_weights(rng, "BIPOLAR", mw, mh)
+    t = sorted_thresholds(rng, mh, 7, 150)
+    model = mvu_model(
+        mw, mh, 16, 32, pixels, "BIPOLAR", "UINT3", "UINT3", w, t, mem_mode="stream_ddr"
+    )
+    x = rng.integers(0, 8, size=(2, 1, pixels, mw))
+    cycles = check(model, x)
+    assert cycles_close(cycles, op_of(model).cycles()), (cycles, op_of(model).cycles())
