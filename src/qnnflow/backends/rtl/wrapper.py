@@ -42,3 +42,13 @@ def wrapper_module(
     ports = ",\n".join(f"    {p}" for p in stream_ports(inputs, outputs))
     header = "".join(f"// {line}\n".replace("// \n", "//\n") for line in comment.splitlines())
     return f"{header}module {name} (\n{ports}\n);\n{body.rstrip()}\nendmodule\n"
+
+
+def kernel_instance(module: str, params: str, instance: str, streams: Mapping[str, str]) -> str:
+    """`module params instance (...)` with the clock, the reset and each kernel stream
+    prefix (e.g. "in") wired to a wrapper stream prefix (e.g. "in0")."""
+    ports = ["      .ap_clk(ap_clk)", "      .ap_rst_n(ap_rst_n)"]
+    for kernel, outer in streams.items():
+        ports += [f"      .{kernel}_{s}({outer}_{s})" for s in ("tdata", "tvalid", "tready")]
+    joined = ",\n".join(ports)
+    return f"  {module} {params} {instance} (\n{joined}\n  );"
