@@ -25,7 +25,7 @@ module qnnflow_global_pool #(
     output logic               out_tvalid,
     input  logic               out_tready
 );
-  localparam FB = $clog2(FOLDS + 1);
+  localparam FB = FOLDS > 1 ? $clog2(FOLDS) : 1;  // accumulator address bits
   localparam PB = $clog2(PIXELS + 1);
 
   (* ram_style = "distributed" *) logic [PE*OBITS-1:0] sums[FOLDS];

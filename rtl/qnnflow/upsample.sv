@@ -24,7 +24,7 @@ module qnnflow_upsample #(
     input  logic             out_tready
 );
   localparam DEPTH = W * FOLDS;
-  localparam AB = $clog2(DEPTH + 1);
+  localparam AB = DEPTH > 1 ? $clog2(DEPTH) : 1;  // buffer address bits
   localparam FB = $clog2(FOLDS + 1);
   localparam XB = $clog2(W + 1);
   localparam HB = $clog2(FH + 1);
