@@ -37,6 +37,7 @@ def test_concat_matches_numpy(h, w, channels, dtypes, simd):
     out = smallest_int_type([DataType[d] for d in dtypes]).name
     model = concat_model(h, w, channels, dtypes, out, simd)
     code = render(model, model.graph.node[0])
+    assert render(model, model.graph.node[0]) == code  # deterministic
     assert lint(code) == []
     rng = np.random.default_rng(h + w + simd)
     # random, all minimum, all maximum; then frame 1 mixes one input's maximum with the

@@ -28,6 +28,7 @@ CASES = [
 def test_every_output_carries_the_input(n, simd, shape, dtype):
     model = fork_model(n, simd, shape, dtype)
     code = render(model, model.graph.node[0])
+    assert render(model, model.graph.node[0]) == code  # deterministic
     assert lint(code) == []
     x = frames(np.random.default_rng(n * simd), dtype, shape)  # random, all min, all max
     expected = np.concatenate([x.reshape(3, -1)] * n, axis=1)  # out0's words, out1's, ...

@@ -58,6 +58,8 @@ def test_group_major_input_is_upsampled_per_group():
     code = render(model, model.graph.node[1])
     assert "FOLDS(2)" in code.wrapper  # 4 channels per group, 2 per word
     check(code, to_group_major(x, 2), to_group_major(expected, 2), cycles, 2)
+
+
 def test_illegal_foldings_are_refused_before_any_code():
     model = upsample_model(2, 2, 6, (2, 2), simd=4)
     with pytest.raises(FoldingError, match="SIMD=4 must divide channels=6"):
