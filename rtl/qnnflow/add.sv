@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */  // module qnnflow_<kernel> in <kernel>.sv (rtl/README.md)
 // qnnflow_add: StreamingAdd, the lane-wise sum of two streams of PE elements per word (a
 // residual connection), as add.hpp's streaming_add: each element widened to OBITS bits
 // (qnnflow_widen; a BIPOLAR code b is 2b - 1) and added modulo 2^OBITS (the op's output type

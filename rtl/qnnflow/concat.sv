@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */  // module qnnflow_<kernel> in <kernel>.sv (rtl/README.md)
 // qnnflow_concat: StreamingConcat, channel concatenation of N streams of the same H x W, as
 // concat.hpp's streaming_concat: per pixel FOLDS_0 words of input 0, then FOLDS_1 words of
 // input 1, ..., then the next pixel. The inputs arrive already widened to the output's

@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */  // module qnnflow_<kernel> in <kernel>.sv (rtl/README.md)
 // qnnflow_duplicate_streams: a fork copying every word of one stream to N outputs, in
 // order, unchanged. One data register shared by the outputs and one valid bit per output:
 // an output that has taken the word drops its valid while the others still offer it, so a

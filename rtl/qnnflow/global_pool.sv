@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */  // module qnnflow_<kernel> in <kernel>.sv (rtl/README.md)
 // qnnflow_global_pool: GlobalAccPool, the per-channel sum over the PIXELS pixels of a frame,
 // as global_pool.hpp's global_acc_pool: each input element widened to OBITS bits
 // (qnnflow_widen; a BIPOLAR code b is 2b - 1) and accumulated modulo 2^OBITS (the op's output

@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */  // module qnnflow_<kernel> in <kernel>.sv (rtl/README.md)
 // qnnflow_upsample: nearest-neighbour upscaling by FH x FW of a frame W pixels wide, FOLDS
 // words of WIDTH bits per pixel, as upsample.hpp's upsample_nearest. Output row r*FH reads
 // input row r (each pixel's FOLDS words sent FW times) into a one-row buffer of W*FOLDS

@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */  // module qnnflow_<kernel> in <kernel>.sv (rtl/README.md)
 // qnnflow_widen: every element of a word of LANES elements widened from BITS to OBITS bits
 // (combinational, no latency), as element_value.hpp's widen_word: a BIPOLAR code b becomes
 // the value 2b - 1, a SIGNED element is sign-extended, an unsigned one zero-extended. Used by
