@@ -1,8 +1,9 @@
 """The RTL MatrixVectorUnit with weights streamed from DDR (mem_mode stream_ddr) against the
 op's numpy execution, bit-exactly, in the group-major stream order of the HLS kernel: W1A3
-with thresholds (72-bit slice words: two DDR words each), multi-bit weights with accumulator
-output (slice words narrower than 64 bits), XNOR, signed inputs, several frames, edge inputs,
-random DDR and stream gaps and backpressure, and cycles per frame against op.cycles()."""
+with thresholds on, above and below reached accumulators (72-bit slice words: two DDR words
+each), multi-bit weights with accumulator output (slice words narrower than 64 bits), XNOR,
+signed inputs, PE=SIMD=1, several frames, edge inputs, random DDR and stream gaps and
+backpressure, a reader-bound layer, and cycles per frame against op.cycles()."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.backends.hls.test_mvu_cpp import (
     sorted_thresholds,
 )
 from tests.backends.rtl.helpers import assert_stream_equal, cycles_close
+from tests.backends.rtl.test_mvu import on_the_accumulators
 from tests.ops.helpers import op_of, run
 
 VECTORS = 7
@@ -62,9 +64,9 @@ def test_stream_ddr_layer_matches_numpy(case):
     wdt, idt, odt, mw, mh, pe, simd, with_t = CASES[case]
     rng = np.random.default_rng(mw * mh + pe)
     w = random_weights(rng, wdt, mw, mh)
-    t = sorted_thresholds(rng, mh, 3, 20) if with_t else None
-    model = mvu_model(mw, mh, pe, simd, VECTORS, wdt, idt, odt, w, t, mem_mode="stream_ddr")
     x = edge_frames(rng, idt, VECTORS, mw, frames=6)
+    t = on_the_accumulators(rng, x, w, 3) if with_t else None  # on, above, below
+    model = mvu_model(mw, mh, pe, simd, VECTORS, wdt, idt, odt, w, t, mem_mode="stream_ddr")
     cycles = check(model, x)
     estimate = op_of(model).cycles()
     assert cycles_close(cycles, estimate), (cycles, estimate)
