@@ -17,6 +17,7 @@ from qnnflow.backends.rtl.ops import render_node
 from qnnflow.errors import QnnflowError
 from qnnflow.packing import to_group_major
 from tests.backends.hls.test_mvu_cpp import (
+    ALL_FOLDINGS,
     edge_frames,
     mvu_model,
     random_weights,
@@ -146,3 +147,13 @@ def test_tinier_yolo_sized_layer():
     x = rng.integers(0, 8, size=(2, 1, pixels, mw))
     cycles = check(model, x)
     assert cycles_close(cycles, op_of(model).cycles()), (cycles, op_of(model).cycles())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pe,simd", ALL_FOLDINGS)
+def test_every_legal_folding_of_a_12x6_layer(pe, simd):
+    rng = np.random.default_rng(pe * 100 + simd)
+    w = random_weights(rng, "BIPOLAR", 12, 6)
+    t = sorted_thresholds(rng, 6, 7, 30)
+    model = mvu_model(12, 6, pe, simd, 5, "BIPOLAR", "UINT3", "UINT3", w, t, mem_mode="stream_ddr")
+    check(model, edge_frames(rng, "UINT3", 5, 12), gaps=0.2, stalls=0.2)
