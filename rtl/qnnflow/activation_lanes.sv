@@ -41,7 +41,7 @@ module qnnflow_activation_lanes #(
 `else
         (* ram_style = "distributed", rom_style = "distributed" *) logic [TH_WORD-1:0] rom [FOLDS];
 `endif
-        initial $readmemh(THRESHOLDS_FILE, rom);
+        initial if (THRESHOLDS_FILE != "") $readmemh(THRESHOLDS_FILE, rom);  // skip the default elaboration
         logic [TH_WORD-1:0] th_q;
         always_ff @(posedge ap_clk) if (en) th_q <= rom[fold];
 

@@ -99,7 +99,7 @@ module qnnflow_mvu #(
     end
     if (W_RAM_STYLE == "block") begin : g_bram
         (* ram_style = "block", rom_style = "block" *) logic [WW-1:0] rom [DEPTH];
-        initial $readmemh(WEIGHTS_FILE, rom);
+        initial if (WEIGHTS_FILE != "") $readmemh(WEIGHTS_FILE, rom);  // skip the default elaboration
         always_ff @(posedge ap_clk) if (advance) b_w <= rom[addr];
     end else begin : g_lutram
 `ifdef YOSYS  // Yosys cannot force a ROM into LUTRAM; unforced, it builds LUT logic
@@ -107,7 +107,7 @@ module qnnflow_mvu #(
 `else
         (* ram_style = "distributed", rom_style = "distributed" *) logic [WW-1:0] rom [DEPTH];
 `endif
-        initial $readmemh(WEIGHTS_FILE, rom);
+        initial if (WEIGHTS_FILE != "") $readmemh(WEIGHTS_FILE, rom);  // skip the default elaboration
         always_ff @(posedge ap_clk) if (advance) b_w <= rom[addr];
     end
 

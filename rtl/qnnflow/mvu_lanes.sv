@@ -7,11 +7,12 @@
 //   w: lane p's weight for element s at bits [(p*SIMD + s)*W_BITS +: W_BITS] (lane 0's
 //      SIMD weights lowest); W_BITS == 1 is bipolar (1 = +x, 0 = -x, no multiplier), wider
 //      weights are two's complement and multiply (use_dsp from USE_DSP: "yes", "no", or
-//      "auto" = leave it to the tool);
+//      "auto" = leave it to the tool; Yosys' synth_xilinx itself ignores use_dsp = "no");
 //   XNOR = 1 (IN_BITS == W_BITS == 1): partial = popcount(~(x ^ w)).
 //   partial: lane p at bits [p*ACC_BITS +: ACC_BITS].
 // The sums wrap modulo 2^ACC_BITS: the renderer sizes ACC_BITS for the op's worst-case
-// accumulator, so every complete dot product is exact. Two lanes sharing one DSP (the HLS
+// accumulator, so every complete dot product is exact. The SIMD terms are summed as one
+// expression (the tool builds the adder tree). Two lanes sharing one DSP (the HLS
 // PACK_SHIFT) is not done here; it would give the same numbers.
 /* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_mvu_lanes #(

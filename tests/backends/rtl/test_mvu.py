@@ -168,3 +168,19 @@ def test_refusals_name_the_layer_before_any_verilog():
     wraps = mvu_model(12, 6, 1, 1, 1, "BIPOLAR", "UINT2", "INT4", w)
     with pytest.raises(QnnflowError, match="the accumulator spans \\[0, 36\\]"):
         render(wraps, wraps.graph.node[0])
+
+
+@pytest.mark.slow
+def test_conv_sized_w1a3_layer():
+    """A 3x3x32 -> 64 conv layer on 16 pixels, PE=8, SIMD=16 (a 144-word BRAM ROM): bit-exact,
+    one frame per op.cycles() cycles, and prints the measured latency (run with -s)."""
+    rng = np.random.default_rng(288)
+    mw, mh, vectors = 288, 64, 16
+    w = random_weights(rng, "BIPOLAR", mw, mh)
+    x = more_frames(rng, edge_frames(rng, "UINT3", vectors, mw), "UINT3", 2)
+    t = on_the_accumulators(rng, x, w, 7)
+    model = mvu_model(mw, mh, 8, 16, vectors, "BIPOLAR", "UINT3", "UINT3", w, t)
+    check(model, x)
+    code = render(model, model.graph.node[0])
+    result = simulate_layer(code, [x.reshape(x.shape[0], -1)])
+    print(f"\ncycles/frame {result.cycles_per_frame}, latency {result.latency}")
