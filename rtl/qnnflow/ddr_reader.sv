@@ -12,7 +12,6 @@
 // (RAM_STYLE "block" or "distributed").
 // Latency: a slice word reaches out_tdata 2 cycles after its last beat's R handshake; the
 // first word of a frame needs the slave's AR->R latency more.
-/* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_ddr_reader #(
     parameter int WORDS = 1,            // slice words per frame
     parameter int WORD_BITS = 64,       // bits of one slice word (PE*SIMD*W_BITS)

@@ -10,7 +10,6 @@
 // activation's register (qnnflow_activation_lanes, the output register); every stage holds
 // while the output word waits for out0_tready. Latency: the word of a group's last input
 // fold leaves 2 cycles after that input word's handshake.
-/* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_mvu_group_major #(
     parameter int MW = 1,
     parameter int MH = 1,

@@ -8,7 +8,6 @@
 // It ends the simulation with a "qnnflow_tb error" line (which layer_sim raises) on a request
 // the contract forbids: a burst that is not INCR of 8-byte beats, crosses 4 KiB, or reads
 // outside the image.
-/* verilator lint_off DECLFILENAME */
 module qnnflow_axi_read_slave #(
     parameter int WORDS = 1,            // 64-bit words of the image
     parameter IMAGE_FILE = "",
