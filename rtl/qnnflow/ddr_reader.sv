@@ -6,10 +6,11 @@
 // so it reads the image once per frame for as long as the kernel consumes it.
 // Stream order: slice word k of the image is beats k*LIMBS .. k*LIMBS+LIMBS-1, the first beat
 // lowest (params.ddr_image's layout); the word's bits above WORD_BITS (padding) are dropped.
-// Read-ahead: the words wait in a FIFO of DEPTH words plus the output word (the HLS stream's
-// depth, MW/SIMD), so the next channel group's words arrive while the kernel computes the
-// current one; rready is low only while that FIFO is full. Its memory is read synchronously
-// (RAM_STYLE "block" or "distributed").
+// Read-ahead: the words wait in a FIFO of DEPTH words plus the output word (at least the HLS
+// stream's depth, MW/SIMD), so the next channel group's words arrive while the kernel
+// computes the current one. A burst is requested only when the FIFO has room for all of it
+// (bursts shrink to the room), so rready stays high and a stalled kernel never holds the
+// shared DDR port. Its memory is read synchronously (RAM_STYLE "block" or "distributed").
 // Latency: a slice word reaches out_tdata 2 cycles after its last beat's R handshake; the
 // first word of a frame needs the slave's AR->R latency more.
 module qnnflow_ddr_reader #(
@@ -44,56 +45,67 @@ module qnnflow_ddr_reader #(
 );
     localparam int LIMBS = (WORD_BITS + 63) / 64;
     localparam int BEATS = WORDS * LIMBS;  // per frame
-    localparam int BW = $clog2(BEATS + 1) > 9 ? $clog2(BEATS + 1) + 1 : 10;  // holds 256 too
     localparam int AW = DEPTH > 1 ? $clog2(DEPTH) : 1;
     localparam int OW = $clog2(MAX_OUTSTANDING + 1) + 1;
     localparam int LW = LIMBS > 1 ? $clog2(LIMBS) : 1;
 
-    // ---- address side: an endless walk over the image, one burst per AR handshake ----
-    logic [31:0] addr;       // byte address of the next burst
-    logic [BW-1:0] left;     // beats of this frame not yet requested
-    logic [OW-1:0] pending;  // bursts requested whose last beat has not arrived
-    logic [9:0] to_page;     // beats up to the next 4 KiB boundary (1..512)
-    logic [BW-1:0] burst;    // beats of the burst on offer
-    logic ar_fire, last_fire;
-    logic [OW-1:0] pending_next;
+    // Data-side state the address side reads (declared with the FIFO below).
+    logic [AW:0] count;
+    logic [LW-1:0] limb;
+    logic beat;
 
-    assign to_page = 10'(11'd512 - 11'(addr[11:3]));
+    // ---- address side: an endless walk over the image, one burst per AR handshake ----
+    // A burst is offered only when the FIFO has room for all its beats and every beat still
+    // in flight (credits), so rready never needs to drop: a full FIFO never holds the bus.
+    logic [31:0] addr;       // byte address of the next burst
+    logic [31:0] left;       // beats of this frame not yet requested
+    logic [31:0] inflight;   // beats requested but not yet received
+    logic [31:0] free;       // FIFO beats neither filled nor promised to a burst
+    logic [31:0] burst;      // beats of the next burst
+    logic [OW-1:0] pending;  // bursts requested whose last beat has not arrived
+    logic ar_fire, last_fire, started;
+
+    assign free = 32'(DEPTH - int'(count)) * LIMBS - 32'(limb) - inflight;
     always_comb begin
         burst = left;
-        if (burst > BW'(256)) burst = BW'(256);
-        if (burst > BW'(to_page)) burst = BW'(to_page);
+        if (burst > 32'd256) burst = 32'd256;
+        if (burst > 32'd512 - 32'(addr[11:3])) burst = 32'd512 - 32'(addr[11:3]);  // 4 KiB
+        if (burst > free) burst = free;
     end
     assign m_axi_araddr = addr;
-    assign m_axi_arlen = 8'(burst - 1'b1);
     assign m_axi_arsize = 3'd3;   // 8 bytes a beat
     assign m_axi_arburst = 2'b01; // INCR
     assign ar_fire = m_axi_arvalid && m_axi_arready;
     assign last_fire = m_axi_rvalid && m_axi_rready && m_axi_rlast;
-    assign pending_next = pending + OW'(ar_fire) - OW'(last_fire);
 
-    logic started;  // the first frame's walk begins one cycle after reset (base settled)
     always_ff @(posedge ap_clk) begin
         if (!ap_rst_n) begin
-            started <= 1'b0;
+            started <= 1'b0;  // the first frame's walk begins one cycle after reset
             m_axi_arvalid <= 1'b0;
+            m_axi_arlen <= '0;
             addr <= '0;
             left <= '0;
+            inflight <= '0;
             pending <= '0;
         end else begin
-            pending <= pending_next;
-            if (!started || (ar_fire && left == burst)) begin  // a frame's walk (re)starts
+            pending <= pending + OW'(ar_fire) - OW'(last_fire);
+            inflight <= inflight + (ar_fire ? 32'(m_axi_arlen) + 1 : 0) - 32'(beat);
+            if (!started || (ar_fire && left == 32'(m_axi_arlen) + 1)) begin  // (re)start
                 started <= 1'b1;
                 addr <= base;
-                left <= BW'(BEATS);
+                left <= 32'(BEATS);
             end else if (ar_fire) begin
-                addr <= addr + 32'({burst, 3'b000});
-                left <= left - burst;
+                addr <= addr + ((32'(m_axi_arlen) + 1) << 3);
+                left <= left - (32'(m_axi_arlen) + 1);
             end
-            // Offer the next burst while fewer than MAX_OUTSTANDING are in flight (an offer
-            // stays up, with its address, until taken).
-            if (ar_fire || !m_axi_arvalid) begin
-                m_axi_arvalid <= started && pending_next < OW'(MAX_OUTSTANDING);
+            // The offer (address and length held until taken) is made from registered state
+            // one cycle after the previous handshake.
+            if (ar_fire) begin
+                m_axi_arvalid <= 1'b0;
+            end else if (!m_axi_arvalid && started && pending < OW'(MAX_OUTSTANDING)
+                         && burst != 0) begin
+                m_axi_arvalid <= 1'b1;
+                m_axi_arlen <= 8'(burst - 1);
             end
         end
     end
@@ -104,10 +116,9 @@ module qnnflow_ddr_reader #(
     /* verilator lint_off UNUSEDSIGNAL */  // its lowest beat is shifted out unread
     logic [LIMBS*64-1:0] gather;  // beats shift in from the top, so the first ends lowest
     /* verilator lint_on UNUSEDSIGNAL */
-    logic [LW-1:0] limb;
-    logic [AW:0] count;           // words in the memory (the output word not counted)
+    // count: words in the memory (the output word not counted); limb: beats gathered
     logic [AW-1:0] wr_ptr, rd_ptr;
-    logic beat, push, pop, read;
+    logic push, pop, read;
     logic [LIMBS*64-1:0] word_in;
     (* ram_style = RAM_STYLE *) logic [WORD_BITS-1:0] fifo [DEPTH];
 
@@ -118,7 +129,8 @@ module qnnflow_ddr_reader #(
             assign word_in = {m_axi_rdata, gather[LIMBS*64-1:64]};
         end
     endgenerate
-    // A beat that completes a word needs a free slot (never the one being read).
+    // Credits keep a slot for every beat; the guard only restates that (never the slot
+    // being read is written).
     assign m_axi_rready = count != (AW + 1)'(DEPTH) || limb != LW'(LIMBS - 1);
     assign beat = m_axi_rvalid && m_axi_rready;
     assign push = beat && limb == LW'(LIMBS - 1);

@@ -13,7 +13,7 @@ module qnnflow_axi_read_slave #(
     parameter IMAGE_FILE = "",
     parameter logic [31:0] BASE = 32'h1000_0000,
     parameter int LATENCY = 4,
-    parameter int QUEUE = 4
+    parameter int QUEUE = 8
 ) (
     input  logic        ap_clk,
     input  logic        ap_rst_n,

@@ -13,6 +13,7 @@ from qnnflow.resources import rtl_dir
 # Not 4 KiB aligned on purpose: the readers' first burst must stop at the page boundary.
 DDR_BASE = 0x1000_0F80
 SLAVE_FILE = "axi_read_slave.sv"
+DDR_LATENCY = 24  # cycles from a read address to its first beat (the PS DDR's order)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ def _slave(index: int, port: RtlMMPort) -> list[str]:
     ports = ", ".join(f".{s}({w})" for (s, _, _), w in zip(AXI_READ_SIGNALS, wires, strict=True))
     return [
         f"  qnnflow_axi_read_slave #(.WORDS({port.depth}), "
-        f'.IMAGE_FILE("{port.image_file}"), .BASE(32\'h{DDR_BASE:08x})) ddr{index} (',
+        f'.IMAGE_FILE("{port.image_file}"), .BASE(32\'h{DDR_BASE:08x}), '
+        f".LATENCY({DDR_LATENCY})) ddr{index} (",
         f"    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .gap(gap), .seed(seed + {index + 1}),",
         f"    {ports}",
         "  );",

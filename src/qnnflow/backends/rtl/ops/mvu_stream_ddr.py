@@ -25,8 +25,20 @@ from qnnflow.backends.rtl.mem_files import ddr_mem
 from qnnflow.backends.rtl.ops.mvu import KERNELS, datapath_params
 from qnnflow.backends.rtl.wrapper import sv_value
 
-SLICE_LUTRAM_DEPTH = 128  # ram_style auto: deeper slice memories go to BRAM
-MAX_OUTSTANDING = 2  # bursts the reader keeps in flight
+LUTRAM_DEPTH = 128  # ram_style auto: deeper slice / read-ahead memories go to BRAM
+MAX_OUTSTANDING = 8  # bursts the reader keeps in flight (the HP ports accept 8)
+# The reader requests only what its FIFO can take, so the FIFO holds at least this many DDR
+# words (at least one group's MW/SIMD slice words, as the HLS stream): enough bursts in
+# flight to hide DDR latency (~ tens of cycles) at one word per cycle.
+READ_WINDOW_WORDS = 128
+
+
+def _ram_style(op, depth: int) -> str:
+    """The node's ram_style for a memory of `depth` words (auto: BRAM when deeper than
+    LUTRAM_DEPTH, as the HLS renderer and the estimate decide)."""
+    style = op.get_nodeattr("ram_style")
+    block = style == "block" or (style == "auto" and depth > LUTRAM_DEPTH)
+    return "block" if block else "distributed"
 
 
 def _ports(in_bits: int, out_bits: int, port: str) -> list[str]:
@@ -71,13 +83,12 @@ def render_stream_ddr(model: ModelWrapper, node) -> RtlLayerCode:
     _warn_if_reader_is_slower(node, op, pe, simd, wbits)  # then cycles() is not met
     image_file = f"{port}.mem"
     files = {**files, image_file: ddr_mem(image)}
-    sf, ram_style = mw // simd, op.get_nodeattr("ram_style")
-    block = ram_style == "block" or (ram_style == "auto" and sf > SLICE_LUTRAM_DEPTH)
-    slice_bits = pe * simd * wbits
-    style = "block" if block else "distributed"  # the slice and the read-ahead alike
-    mvu |= {"VECTORS": vectors, "SLICE_RAM_STYLE": style}
-    reader = {"WORDS": (mh // pe) * sf, "WORD_BITS": slice_bits, "DEPTH": max(2, sf)}
-    reader |= {"MAX_OUTSTANDING": MAX_OUTSTANDING, "RAM_STYLE": style}
+    sf, slice_bits = mw // simd, pe * simd * wbits
+    limbs = params.ddr_words_per_slice_word(pe, simd, wbits)
+    depth = max(2, sf, -(-READ_WINDOW_WORDS // limbs))
+    mvu |= {"VECTORS": vectors, "SLICE_RAM_STYLE": _ram_style(op, sf)}
+    reader = {"WORDS": (mh // pe) * sf, "WORD_BITS": slice_bits, "DEPTH": depth}
+    reader |= {"MAX_OUTSTANDING": MAX_OUTSTANDING, "RAM_STYLE": _ram_style(op, depth)}
     reader_wires = {"ap_clk": "ap_clk", "ap_rst_n": "ap_rst_n", "base": f"{port}_base"}
     reader_wires |= {f"m_axi_{s}": f"m_axi_{port}_{s}" for s, _, _ in AXI_READ_SIGNALS}
     reader_wires |= {"out_tdata": "w_tdata", "out_tvalid": "w_tvalid", "out_tready": "w_tready"}
