@@ -23,7 +23,7 @@ from qnnflow.backends.rtl.layer_code import (
 )
 from qnnflow.backends.rtl.mem_files import ddr_mem
 from qnnflow.backends.rtl.ops.mvu import KERNELS, datapath_params
-from qnnflow.backends.rtl.wrapper import sv_value
+from qnnflow.backends.rtl.wrapper import stream_ports, sv_value
 
 LUTRAM_DEPTH = 128  # ram_style auto: deeper slice / read-ahead memories go to BRAM
 MAX_OUTSTANDING = 8  # bursts the reader keeps in flight (the HP ports accept 8)
@@ -42,17 +42,8 @@ def _ram_style(op, depth: int) -> str:
 
 
 def _ports(in_bits: int, out_bits: int, port: str) -> list[str]:
-    ports = [
-        "input  logic ap_clk",
-        "input  logic ap_rst_n",
-        f"input  logic [{in_bits - 1}:0] in0_tdata",
-        "input  logic in0_tvalid",
-        "output logic in0_tready",
-        f"output logic [{out_bits - 1}:0] out0_tdata",
-        "output logic out0_tvalid",
-        "input  logic out0_tready",
-        f"input  logic [31:0] {port}_base",
-    ]
+    """The contract's stream ports, then `<port>_base` and the AXI4 read master m_axi_<port>_*."""
+    ports = [*stream_ports([in_bits], [out_bits]), f"input  logic [31:0] {port}_base"]
     for signal, bits, out in AXI_READ_SIGNALS:
         width = f"[{bits - 1}:0] " if bits > 1 else ""
         ports.append(f"{'output' if out else 'input '} logic {width}m_axi_{port}_{signal}")
