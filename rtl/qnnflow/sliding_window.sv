@@ -33,35 +33,38 @@ module qnnflow_sliding_window #(
     localparam int F = C / SIMD, ROW = W * F, ROWS = KH + SH, DEPTH = ROWS * ROW;
     localparam int OH = (H - KH) / SH + 1, OW = (W - KW) / SW + 1;
     localparam int WRITES = OW * KH * KW * F;  // words of one output row
-    localparam int AB = DEPTH > 1 ? $clog2(DEPTH) : 1;
-    localparam int TB = $clog2((WRITES > SH * ROW ? WRITES : SH * ROW) + 1);
-    localparam int HB = $clog2(H + 1), RB = $clog2(ROWS + 1), OB = $clog2(ROW + 1);
 
+    localparam int AB = DEPTH > 1 ? $clog2(DEPTH) : 1, UB = $clog2(H * ROW + 1);
+    localparam int TB = $clog2((WRITES > SH * ROW ? WRITES : SH * ROW) + 1);
+    localparam int YB = $clog2(OH + 1), XB = $clog2(OW + 1), KB = $clog2(KH * KW * F + 1);
+
+    // Addresses are kept as sums of counters (no multipliers): the window word of (oy, ox,
+    // ky, kx, f) is at win_row + pixel + kxf with win_row = ((oy*SH + ky) % ROWS)*ROW,
+    // pixel = ox*SW*F, kxf = kx*F + f; input words fill the buffer in address order.
     logic filling;  // reading the first KH rows of a frame
     logic [TB-1:0] t;  // cycle of the current block
-    logic [HB-1:0] next_row, oy;  // next input row to read; output row of the block
-    logic [RB-1:0] read_slot, base_slot, ky;  // base_slot = (oy*SH) % ROWS
-    logic [OB-1:0] read_offset, ox, kx, f;
-    int rows, reads, length, slot;
-    logic do_read, do_write, can_out, fire, fill_done, block_done;
-    logic [AB-1:0] waddr, raddr;
+    logic [UB-1:0] unread;  // input words of the frame not yet read
+    logic [YB-1:0] oy;
+    logic [XB-1:0] ox;
+    logic [KB-1:0] ky, kxf;
+    logic [AB-1:0] waddr, raddr, base_row, win_row, pixel;
+    logic do_read, do_write, can_out, fire, fill_done, reads_done, block_done;
 
-    always_comb begin
-        rows = H - int'(next_row) < SH ? H - int'(next_row) : SH;
-        reads = rows * ROW;
-        length = reads > WRITES ? reads : WRITES;
-        slot = int'(base_slot) + int'(ky);
-        if (slot >= ROWS) slot = slot - ROWS;
-        raddr = AB'(slot * ROW + (int'(ox) * SW + int'(kx)) * F + int'(f));
-        waddr = AB'(int'(read_slot) * ROW + int'(read_offset));
-    end
-    assign do_read = filling || int'(t) < reads;
+    assign raddr = win_row + pixel + AB'(kxf);
+    assign do_read = filling || (int'(t) < SH * ROW && unread != '0);
     assign do_write = !filling && int'(t) < WRITES;
     assign can_out = !out0_tvalid || out0_tready;
     assign fire = (!do_read || in0_tvalid) && (!do_write || can_out);
     assign in0_tready = do_read && (!do_write || can_out);
-    assign fill_done = filling && int'(read_slot) == KH - 1 && int'(read_offset) == ROW - 1;
-    assign block_done = !filling && int'(t) == length - 1;
+    assign fill_done = filling && int'(unread) == (H - KH) * ROW + 1;
+    // After this cycle the block reads no more: SH rows read or the frame exhausted.
+    assign reads_done = int'(t) + 1 >= SH * ROW || int'(unread) == (do_read ? 1 : 0);
+    assign block_done = !filling && int'(t) + 1 >= WRITES && reads_done;
+
+    // The next row of the ring: a + ROW*n, wrapped at DEPTH.
+    function automatic logic [AB-1:0] ring_add(input logic [AB-1:0] a, input int n);
+        return int'(a) + n >= DEPTH ? AB'(int'(a) + n - DEPTH) : AB'(int'(a) + n);
+    endfunction
 
     qnnflow_window_ram #(
         .WIDTH(SIMD * BITS),
@@ -80,35 +83,30 @@ module qnnflow_sliding_window #(
     always_ff @(posedge ap_clk) begin
         if (!ap_rst_n) begin
             filling <= 1'b1;
-            {t, next_row, oy, read_slot, base_slot, ky, read_offset, ox, kx, f} <= '0;
+            unread <= UB'(H * ROW);
+            {t, oy, ox, ky, kxf, waddr, base_row, win_row, pixel} <= '0;
             out0_tvalid <= 1'b0;
         end else begin
             if (fire && do_write) out0_tvalid <= 1'b1;
             else if (out0_tready) out0_tvalid <= 1'b0;
             if (fire) begin
                 if (do_read) begin
-                    if (int'(read_offset) == ROW - 1) begin
-                        read_offset <= '0;
-                        read_slot <= int'(read_slot) == ROWS - 1 ? '0 : read_slot + RB'(1);
-                    end else begin
-                        read_offset <= read_offset + OB'(1);
-                    end
+                    unread <= unread - UB'(1);
+                    waddr <= ring_add(waddr, 1);
                 end
                 if (do_write) begin
-                    if (int'(f) != F - 1) begin
-                        f <= f + OB'(1);
+                    if (int'(kxf) != KW * F - 1) begin
+                        kxf <= kxf + KB'(1);
                     end else begin
-                        f <= '0;
-                        if (int'(kx) != KW - 1) begin
-                            kx <= kx + OB'(1);
+                        kxf <= '0;
+                        if (int'(ky) != KH - 1) begin
+                            ky <= ky + KB'(1);
+                            win_row <= ring_add(win_row, ROW);
                         end else begin
-                            kx <= '0;
-                            if (int'(ky) != KH - 1) begin
-                                ky <= ky + RB'(1);
-                            end else begin
-                                ky <= '0;
-                                ox <= ox + OB'(1);
-                            end
+                            ky <= '0;
+                            win_row <= base_row;
+                            ox <= ox + XB'(1);
+                            pixel <= pixel + AB'(SW * F);
                         end
                     end
                 end
@@ -116,18 +114,18 @@ module qnnflow_sliding_window #(
                 if (fill_done) begin
                     filling <= 1'b0;
                     t <= '0;
-                    next_row <= HB'(KH);
                 end
                 if (block_done) begin
                     t <= '0;
                     ox <= '0;
-                    next_row <= next_row + HB'(rows);
-                    base_slot <= int'(base_slot) + SH >= ROWS ? RB'(int'(base_slot) + SH - ROWS)
-                        : RB'(int'(base_slot) + SH);
-                    oy <= oy + HB'(1);
-                    if (int'(oy) == OH - 1) begin  // frame done: the next one fills slot 0 on
+                    pixel <= '0;
+                    oy <= oy + YB'(1);
+                    base_row <= ring_add(base_row, SH * ROW);
+                    win_row <= ring_add(base_row, SH * ROW);
+                    if (int'(oy) == OH - 1) begin  // frame done: the next one fills from 0
                         filling <= 1'b1;
-                        {oy, base_slot, read_slot, read_offset} <= '0;
+                        unread <= UB'(H * ROW);
+                        {oy, waddr, base_row, win_row} <= '0;
                     end
                 end
             end
