@@ -45,8 +45,10 @@ module qnnflow_maxpool #(
     localparam int WIDTH = PE * BITS;
 
     // Position in the padded sub-frame: y = qy*S + sy, qy = (qy / RING)*RING + ry; likewise x
-    // (qxr = qx / RING addresses a bank's columns).
-    logic [YB-1:0] y, qy, x, qx, qxr;
+    // (col = (qx / RING)*FOLDS: a bank's address of the columns qx / RING).
+    logic [YB-1:0] y, qy;
+    logic [XB-1:0] x, qx;
+    logic [AB:0] col;
     logic [SB-1:0] sy, sx;
     logic [RB-1:0] ry, rx;
     logic [FB-1:0] fold;
@@ -74,7 +76,7 @@ module qnnflow_maxpool #(
     for (genvar br = 0; br < RING; br++) begin : g_row
         for (genvar bc = 0; bc < RING; bc++) begin : g_col
             // The window (oy, ox) of this bank holding the cell: oy = qy - dr, ox = qx - dc.
-            int dr, dc, oy, ox;
+            int dr, dc, oy, ox, drs, dcs;
             logic valid, first, last;
             logic [AB-1:0] addr;
             logic [WIDTH-1:0] stored, updated;
@@ -83,13 +85,19 @@ module qnnflow_maxpool #(
             always_comb begin
                 dr = int'(ry) >= br ? int'(ry) - br : int'(ry) + RING - br;
                 dc = int'(rx) >= bc ? int'(rx) - bc : int'(rx) + RING - bc;
+                drs = 0;  // dr*S and dc*S without a multiplier
+                dcs = 0;
+                for (int d = 1; d < RING; d++) begin
+                    if (dr == d) drs = d * S;
+                    if (dc == d) dcs = d * S;
+                end
                 oy = int'(qy) - dr;
                 ox = int'(qx) - dc;
-                valid = oy >= 0 && oy < OH && int'(sy) + dr * S < K
-                    && ox >= 0 && ox < OW && int'(sx) + dc * S < K;
+                valid = oy >= 0 && oy < OH && int'(sy) + drs < K
+                    && ox >= 0 && ox < OW && int'(sx) + dcs < K;
                 first = dr == 0 && sy == '0 && dc == 0 && sx == '0;
-                last = int'(sy) + dr * S == K - 1 && int'(sx) + dc * S == K - 1;
-                addr = AB'((int'(qxr) - (dc > int'(rx) ? 1 : 0)) * FOLDS + int'(fold));
+                last = int'(sy) + drs == K - 1 && int'(sx) + dcs == K - 1;
+                addr = AB'(int'(col) - (dc > int'(rx) ? FOLDS : 0) + int'(fold));
             end
             /* verilator lint_off WIDTHTRUNC */  // a one-word bank takes a 1-bit address
             assign stored = partial[addr];
@@ -121,7 +129,7 @@ module qnnflow_maxpool #(
 
     always_ff @(posedge ap_clk) begin
         if (!ap_rst_n) begin
-            {y, qy, sy, ry, x, qx, qxr, sx, rx, fold} <= '0;
+            {y, qy, sy, ry, x, qx, col, sx, rx, fold} <= '0;
             out0_tvalid <= 1'b0;
             out0_tdata <= '0;
         end else begin
@@ -137,7 +145,7 @@ module qnnflow_maxpool #(
                 end else begin
                     fold <= '0;
                     if (int'(x) == WP - 1) begin
-                        {x, qx, qxr, sx, rx} <= '0;
+                        {x, qx, col, sx, rx} <= '0;
                         if (int'(y) == HP - 1) begin
                             {y, qy, sy, ry} <= '0;  // next channel group
                         end else begin
@@ -157,7 +165,7 @@ module qnnflow_maxpool #(
                             qx <= qx + XB'(1);
                             if (int'(rx) == RING - 1) begin
                                 rx <= '0;
-                                qxr <= qxr + XB'(1);
+                                col <= col + (AB + 1)'(FOLDS);
                             end else begin
                                 rx <= rx + RB'(1);
                             end
