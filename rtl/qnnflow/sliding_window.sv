@@ -62,8 +62,9 @@ module qnnflow_sliding_window #(
     assign block_done = !filling && int'(t) + 1 >= WRITES && reads_done;
 
     // The next row of the ring: a + ROW*n, wrapped at DEPTH.
-    function automatic logic [AB-1:0] ring_add(input logic [AB-1:0] a, input int n);
-        return int'(a) + n >= DEPTH ? AB'(int'(a) + n - DEPTH) : AB'(int'(a) + n);
+    function automatic logic [AB-1:0] ring_add(input logic [AB-1:0] a, input integer n);
+        if (int'(a) + n >= DEPTH) ring_add = AB'(int'(a) + n - DEPTH);
+        else ring_add = AB'(int'(a) + n);
     endfunction
 
     qnnflow_window_ram #(

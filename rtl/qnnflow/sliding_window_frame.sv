@@ -64,12 +64,12 @@ module qnnflow_sliding_window_frame #(
     logic [UW-1:0] bank_q[BANKS];
 
     // Position p advanced by n units.
-    function automatic logic [PW-1:0] advance(input logic [PW-1:0] p, input int n);
+    function automatic logic [PW-1:0] advance(input logic [PW-1:0] p, input integer n);
         int bank;
         logic [AB:0] row;
         bank = int'(p[BB-1:0]) + n % BANKS;
         row = p[PW-1:BB] + (AB + 1)'(n / BANKS) + (AB + 1)'(bank >= BANKS ? 1 : 0);
-        return {row, BB'(bank >= BANKS ? bank - BANKS : bank)};
+        advance = {row, BB'(bank >= BANKS ? bank - BANKS : bank)};
     endfunction
 
     assign wrow = w_at[AB+BB-1:BB];

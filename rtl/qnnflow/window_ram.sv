@@ -7,21 +7,19 @@
 module qnnflow_window_ram #(
     parameter int WIDTH = 8,
     parameter int DEPTH = 2,
-    localparam int AB = DEPTH > 1 ? $clog2(DEPTH) : 1,  // address bits
-    localparam int WORDS = DEPTH > 1 ? DEPTH : 2,
     /* verilator lint_off UNUSEDPARAM */  // STYLE only feeds the attribute
     parameter STYLE = "block"
     /* verilator lint_on UNUSEDPARAM */
 ) (
     input  logic                     clk,
     input  logic                     we,
-    input  logic [AB-1:0] waddr,
+    input  logic [(DEPTH > 1 ? $clog2(DEPTH) : 1)-1:0] waddr,
     input  logic [        WIDTH-1:0] wdata,
     input  logic                     ren,
-    input  logic [AB-1:0] raddr,
+    input  logic [(DEPTH > 1 ? $clog2(DEPTH) : 1)-1:0] raddr,
     output logic [        WIDTH-1:0] q
 );
-    (* ram_style = STYLE *) logic [WIDTH-1:0] mem[WORDS];
+    (* ram_style = STYLE *) logic [WIDTH-1:0] mem[DEPTH > 1 ? DEPTH : 2];
 
     always_ff @(posedge clk) begin
         if (we) mem[waddr] <= wdata;
