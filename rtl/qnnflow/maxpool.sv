@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */
 // qnnflow_maxpool: StreamingMaxPool (hls/qnnflow/maxpool.hpp) for any square kernel K and
 // stride S, with pads (TOP, LEFT, BOTTOM, RIGHT) that never win the max (Darknet's -inf
 // border, e.g. its 2x2 stride-1 pool padding only right and bottom). Elements compare as

@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */
 // qnnflow_zero_pad: inserts zero pixels around an NHWC frame streamed in words of SIMD
 // channels (hls/qnnflow/pad.hpp). A group-major input (GROUPS sub-frames of C/GROUPS
 // channels, behind a DDR-streamed MVU) is padded sub-frame by sub-frame, so the output keeps

@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */
 // qnnflow_sliding_window: one KH x KW window of C channels per output pixel, elements
 // ordered (ky, kx, c), streamed in words of SIMD channels (hls/qnnflow/sliding_window.hpp,
 // sliding_window; no padding: a ZeroPad comes first). Stream order in: NHWC words of SIMD

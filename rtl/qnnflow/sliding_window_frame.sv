@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */
 // qnnflow_sliding_window_frame: the frame-buffer SlidingWindow (hls/qnnflow/sliding_window.hpp,
 // sliding_window_frame): stores the whole frame, arriving in GROUPS channel groups (group g,
 // pixel p, word j holds channels g*C/GROUPS + j*IN_PER_WORD + [0, IN_PER_WORD)), then emits its

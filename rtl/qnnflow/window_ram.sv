@@ -1,4 +1,3 @@
-/* verilator lint_off DECLFILENAME */
 // qnnflow_window_ram: simple dual-port RAM for the window generators: one synchronous write
 // port and one synchronous read port with a read enable (q holds its word while ren is low,
 // so a stalled output keeps its data). Latency 1 cycle. A read of the address written in
