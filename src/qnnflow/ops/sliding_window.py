@@ -29,7 +29,8 @@ def sliding_windows(x: np.ndarray, kernel: list[int], stride: list[int]) -> np.n
 class SlidingWindow(HWOp):
     """Line-buffered window generator (no padding: a Pad op comes first).
 
-    With F = C/SIMD words per pixel, the kernel (hls/qnnflow/sliding_window.hpp) first reads
+    With F = C/SIMD words per pixel, the kernel (hls/qnnflow/sliding_window.hpp and, cycle for
+    cycle, rtl/qnnflow/sliding_window.sv) first reads
     KH rows, then per output row runs one block that writes its OW*KH*KW*F window words
     while reading the next SH input rows (the last block reads the (H-KH) mod SH rows left):
     cycles = KH*W*F + (OH-1)*max(OW*KH*KW*F, SH*W*F) + max(OW*KH*KW*F, ((H-KH) mod SH)*W*F).
