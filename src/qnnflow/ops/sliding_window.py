@@ -29,10 +29,10 @@ def sliding_windows(x: np.ndarray, kernel: list[int], stride: list[int]) -> np.n
 class SlidingWindow(HWOp):
     """Line-buffered window generator (no padding: a Pad op comes first).
 
-    With F = C/SIMD words per pixel, the kernel (hls/qnnflow/sliding_window.hpp and, cycle for
-    cycle, rtl/qnnflow/sliding_window.sv) first reads
-    KH rows, then per output row runs one block that writes its OW*KH*KW*F window words
-    while reading the next SH input rows (the last block reads the (H-KH) mod SH rows left):
+    With F = C/SIMD words per pixel, the kernel (hls/qnnflow/sliding_window.hpp and, cycle
+    for cycle, rtl/qnnflow/sliding_window.sv) first reads KH rows, then per output row runs
+    one block that writes its OW*KH*KW*F window words while reading the next SH input rows
+    (the last block reads the (H-KH) mod SH rows left):
     cycles = KH*W*F + (OH-1)*max(OW*KH*KW*F, SH*W*F) + max(OW*KH*KW*F, ((H-KH) mod SH)*W*F).
     Buffer: KH+SH rows of W*C elements (depth (KH+SH)*W*F words of SIMD*bits) in BRAM when
     deeper than 256 words, else LUTRAM. LUT = 100 + 3*SIMD*bits (window mux), FF = 2*that.
