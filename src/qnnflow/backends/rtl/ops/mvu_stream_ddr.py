@@ -23,7 +23,7 @@ from qnnflow.backends.rtl.layer_code import (
 )
 from qnnflow.backends.rtl.mem_files import ddr_mem
 from qnnflow.backends.rtl.ops.mvu import KERNELS, datapath_params
-from qnnflow.backends.rtl.wrapper import stream_ports, sv_value
+from qnnflow.backends.rtl.wrapper import stream_ports, sv_params
 
 LUTRAM_DEPTH = 128  # ram_style auto: deeper slice / read-ahead memories go to BRAM
 MAX_OUTSTANDING = 8  # bursts the reader keeps in flight (the HP ports accept 8)
@@ -34,11 +34,11 @@ READ_WINDOW_WORDS = 128
 
 
 def _ram_style(op, depth: int) -> str:
-    """The node's ram_style for a memory of `depth` words (auto: BRAM when deeper than
+    """The node's RAM_STYLE parameter for a memory of `depth` words (auto: BRAM when deeper than
     LUTRAM_DEPTH, as the HLS renderer and the estimate decide)."""
     style = op.get_nodeattr("ram_style")
     block = style == "block" or (style == "auto" and depth > LUTRAM_DEPTH)
-    return "block" if block else "distributed"
+    return '"block"' if block else '"distributed"'  # SystemVerilog string literals
 
 
 def _ports(in_bits: int, out_bits: int, port: str) -> list[str]:
@@ -51,11 +51,10 @@ def _ports(in_bits: int, out_bits: int, port: str) -> list[str]:
 
 
 def _instance(module: str, label: str, parameters: dict, wires: dict[str, str]) -> list[str]:
-    lines = [f"    {module} #("]
-    lines.append(",\n".join(f"        .{k}({sv_value(v)})" for k, v in parameters.items()))
-    lines += [f"    ) {label} ("]
-    lines.append(",\n".join(f"        .{k}({w})" for k, w in wires.items()))
-    lines.append("    );")
+    """`module #(parameters) label (wires)`; parameter values are SystemVerilog text."""
+    lines = [f"  {module} {sv_params(parameters)} {label} ("]
+    lines.append(",\n".join(f"      .{k}({w})" for k, w in wires.items()))
+    lines.append("  );")
     return lines
 
 
@@ -76,7 +75,7 @@ def render_stream_ddr(model: ModelWrapper, node) -> RtlLayerCode:
     files = {**files, image_file: ddr_mem(image)}
     sf, slice_bits = mw // simd, pe * simd * wbits
     limbs = params.ddr_words_per_slice_word(pe, simd, wbits)
-    depth = max(2, sf, -(-READ_WINDOW_WORDS // limbs))
+    depth = max(2, sf, -(-READ_WINDOW_WORDS // limbs))  # small images too: DDR latency
     mvu |= {"VECTORS": vectors, "SLICE_RAM_STYLE": _ram_style(op, sf)}
     reader = {"WORDS": (mh // pe) * sf, "WORD_BITS": slice_bits, "DEPTH": depth}
     reader |= {"MAX_OUTSTANDING": MAX_OUTSTANDING, "RAM_STYLE": _ram_style(op, depth)}
@@ -92,8 +91,8 @@ def render_stream_ddr(model: ModelWrapper, node) -> RtlLayerCode:
         f"module {name} (",
         ",\n".join(f"    {p}" for p in _ports(in_spec.width, out_spec.width, port)),
         ");",
-        f"    logic [{slice_bits - 1}:0] w_tdata;",
-        "    logic w_tvalid, w_tready;",
+        f"  logic [{slice_bits - 1}:0] w_tdata;",
+        "  logic w_tvalid, w_tready;",
         *_instance("qnnflow_ddr_reader", "reader", reader, reader_wires),
         *_instance("qnnflow_mvu_group_major", "mvu", mvu, mvu_wires),
         "endmodule",
