@@ -1,0 +1,163 @@
+"""The stitched RTL accelerator on graphs of the ops the RTL backend renders here (FIFOs in
+LUTs and block RAM, width converters): the core and the DMA-facing top lint clean and
+render deterministically, the network simulation is bit-exact per layer and end to end with
+and without gaps/backpressure and measures cycles per frame, a broken layer is named with
+its word and element, TLAST marks every frame's last word, and op types without an RTL
+renderer are named before anything is built."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.infer_shapes import InferShapes
+
+from qnnflow.backends.hls.layer_code import StreamSpec
+from qnnflow.backends.rtl import verilator
+from qnnflow.backends.rtl.layer_sim import run_design
+from qnnflow.backends.rtl.network import build_rtl_network, render_rtl_network, render_top
+from qnnflow.backends.rtl.network_sim import simulate_network_rtl
+from qnnflow.backends.rtl.ops import width_converter
+from qnnflow.backends.rtl.renderers import RENDERERS
+from qnnflow.backends.rtl.testbench import render_testbench
+from qnnflow.errors import QnnflowError
+from qnnflow.ops import DOMAIN
+from tests.backends.hls.test_stream_order_cpp import behind_mvu
+from tests.backends.hls.test_width_converter_cpp import converter_model
+
+SHAPE = [1, 4, 3, 6]
+INT4 = dict(inputDataType="INT4", outputDataType="INT4")
+
+
+def chain_model(nodes: list[tuple[str, dict]], shape=SHAPE, dtype="INT4") -> ModelWrapper:
+    """x -> nodes (each reading the previous one) -> y, all of `shape` and `dtype`."""
+    made = []
+    for i, (op_type, attrs) in enumerate(nodes):
+        source = "x" if i == 0 else f"t{i - 1}"
+        target = "y" if i == len(nodes) - 1 else f"t{i}"
+        made.append(
+            helper.make_node(
+                op_type, [source], [target], name=f"{op_type}_{i}", domain=DOMAIN, shape=shape,
+                inputDataType=dtype, outputDataType=dtype, **attrs,
+            )
+        )  # fmt: skip
+    graph = helper.make_graph(
+        made,
+        "chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+    )
+    model = ModelWrapper(helper.make_model(graph))
+    model.set_tensor_datatype("x", DataType[dtype])
+    return model.transform(InferShapes())
+
+
+def plumbing_chain() -> ModelWrapper:
+    """FIFO (LUT) -> 3 -> 2 converter -> FIFO (block RAM) -> 2 -> 6 converter."""
+    return chain_model(
+        [
+            ("StreamingFIFO", dict(depth=4, elemsPerWord=3)),
+            ("WidthConverter", dict(inElems=3, outElems=2)),
+            ("StreamingFIFO", dict(depth=64, elemsPerWord=2)),
+            ("WidthConverter", dict(inElems=2, outElems=6)),
+        ]
+    )
+
+
+def frames(seed: int, count: int = 3) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xs = [rng.integers(-8, 8, size=SHAPE).astype(np.float32) for _ in range(count)]
+    xs[0][0, 0, 0] = [-8, 7, 0, -8, 7, 0]  # both ends of INT4 on the first words
+    return xs
+
+
+def test_stitched_network_is_bit_exact_and_runs_at_the_slowest_layer():
+    model = plumbing_chain()
+    result = simulate_network_rtl(model, frames(1), gaps=0.3, stalls=0.3, seed=5)
+    assert result.bit_exact, result.first_mismatch
+    assert [r.layer for r in result.layers] == [n.name for n in model.graph.node]
+    for report in result.layers:
+        assert abs(report.cycles_rtl - report.cycles_estimate) <= 0.05 * report.cycles_estimate
+    slowest = max(r.cycles_estimate for r in result.layers)  # the 2-element words: 36
+    assert result.cycles_per_frame == slowest == 36
+    # 30% gaps on 24 input words and 30% stalls on 12 output words hide behind the 36
+    assert result.stressed_cycles_per_frame >= result.cycles_per_frame
+    np.testing.assert_array_equal(result.outputs["y"][0], frames(1)[0][0])
+    record = result.to_dict()
+    assert record["bit_exact"] and record["layers"][1]["cycles_rtl"] == 36
+
+
+def test_a_wrong_layer_is_named_with_its_word_and_element(monkeypatch):
+    def broken(model, node):  # flips the lowest bit of every word entering the converter
+        code = width_converter.render(model, node)
+        wrapper = code.wrapper.replace(".in0_tdata(in0_tdata)", ".in0_tdata(in0_tdata ^ 1)")
+        return type(code)(**{**code.__dict__, "wrapper": wrapper})
+
+    monkeypatch.setitem(RENDERERS, "WidthConverter", broken)
+    model = chain_model([("WidthConverter", dict(inElems=2, outElems=3))])
+    result = simulate_network_rtl(model, frames(2, count=2), gaps=0.0, stalls=0.0)
+    mismatch = result.first_mismatch
+    assert mismatch is not None and mismatch.layer == "WidthConverter_0"
+    assert (mismatch.frame, mismatch.word, mismatch.lane, mismatch.index) == (0, 0, 0, (0, 0, 0, 0))
+    assert mismatch.actual == mismatch.expected ^ 1 or mismatch.actual - mismatch.expected in (
+        -1,
+        1,
+    )
+    assert "WidthConverter 'WidthConverter_0'" in str(mismatch) and "RTL gave" in str(mismatch)
+    assert result.output_mismatch is not None
+
+
+def test_top_lints_clean_and_renders_deterministically():
+    model = plumbing_chain()
+    net = build_rtl_network(model)
+    files = render_rtl_network(model, net)
+    assert files == render_rtl_network(model, build_rtl_network(model))
+    top = files["qnnflow_accel.sv"]
+    for port in ("in0_tdata", "out0_tlast", "out0_tkeep", "out0_tstrb"):
+        assert port in top
+    assert "s_axi_control" not in top  # no DDR ports: free-running, as ap_ctrl_none
+    assert "[15:0] in0_tdata" in top and "[23:0] out0_tdata" in top  # 12 bits -> 16; 24 stay
+    sources = {n: t for n, t in files.items() if n.endswith(".sv")}
+    assert verilator.lint(sources, "qnnflow_accel") == []
+
+
+def test_top_marks_each_frame_end_with_tlast():
+    model = chain_model([("StreamingFIFO", dict(depth=2, elemsPerWord=3))])
+    net = build_rtl_network(model)
+    files = render_rtl_network(model, net)
+    words = net.outputs[0].words
+    padded = StreamSpec(per_word=1, bits=16, signed=False, words=words)  # 12 bits -> 16
+    check = (
+        f"      if (out0_tvalid && out0_tready && out0_tlast != (out0_got % {words} == 0)) begin\n"
+        '        $display("qnnflow_tb error tlast at word %0d", out0_got); $finish;\n'
+        "      end"
+    )
+    bench = render_testbench(
+        "qnnflow_accel", (padded,), (padded,), port_connections=[".out0_tlast(out0_tlast)",
+        ".out0_tkeep(out0_tkeep)", ".out0_tstrb(out0_tstrb)"],
+        extra_declarations=["  logic out0_tlast;", "  logic [1:0] out0_tkeep, out0_tstrb;"],
+        extra_per_cycle=[check],
+    )  # fmt: skip
+    x = np.random.default_rng(3).integers(0, 1 << 12, size=(3, words))
+    sources = {n: t for n, t in files.items() if n.endswith(".sv")}
+    result = run_design("qnnflow_accel", sources, {}, (padded,), (padded,), [x], bench, stalls=0.4)
+    np.testing.assert_array_equal(result.stream, x)
+
+
+def test_op_types_without_an_rtl_renderer_are_named():
+    model = behind_mvu(converter_model([1, 3, 5, 12], 6, 4), 2)
+    with pytest.raises(QnnflowError, match="no RTL renderer for op type.*MatrixVectorUnit"):
+        build_rtl_network(model)
+
+
+def test_a_missing_width_converter_is_named():
+    model = chain_model(
+        [
+            ("StreamingFIFO", dict(depth=2, elemsPerWord=3)),
+            ("StreamingFIFO", dict(depth=2, elemsPerWord=2)),
+        ]
+    )
+    with pytest.raises(QnnflowError, match="a width converter is missing"):
+        render_top(build_rtl_network(model))
