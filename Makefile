@@ -21,7 +21,7 @@ LINT_PATHS := $(wildcard src tests flows benchmarks tools)
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,quant]"
+	$(PY) -m pip install --quiet -e ".[dev,quant,rtl]"
 	touch $@
 
 # Compiled Darknet (Debian's `darknet`, libdarknet.so) lets the tests compare the importer

@@ -1,6 +1,6 @@
 """Where the package data lives: the HLS kernel library, board files, the on-board notebook
 and the default model. One answer for a source checkout, an editable install and a wheel:
-`qnnflow/share/` links the repository's top-level folders (hls/, boards/, notebooks/,
+`qnnflow/share/` links the repository's top-level folders (hls/, rtl/, boards/, notebooks/,
 data/models/) into the package, and a wheel carries their files there as package data."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ SHARE = "share"
 # a file each data folder must hold; its absence means a broken install, said in one line
 MARKERS = {
     "hls": "qnnflow/compat.hpp",
+    "rtl": "README.md",
     "boards": "pynq_z2/board.yaml",
     "notebooks": "qnnflow_demo.ipynb",
     "models": f"{DEFAULT_MODEL_NAME}.cfg",
@@ -31,7 +32,7 @@ def share_dir() -> Path:
 
 
 def data_dir(name: str) -> Path:
-    """One data folder (`hls`, `boards`, `notebooks`, `models`), checked for its marker."""
+    """One data folder (`hls`, `rtl`, `boards`, `notebooks`, `models`), checked for its marker."""
     if name not in MARKERS:
         raise QnnflowError(f"unknown package data '{name}' (known: {', '.join(MARKERS)})")
     path = (share_dir() / name).resolve()  # a checkout shows the top-level folder
@@ -46,6 +47,11 @@ def data_dir(name: str) -> Path:
 def hls_dir() -> Path:
     """The header-only kernel library: `qnnflow/*.hpp`, `templates/`, `tcl/`."""
     return data_dir("hls")
+
+
+def rtl_dir() -> Path:
+    """The SystemVerilog kernel library: `qnnflow/*.sv`."""
+    return data_dir("rtl")
 
 
 def boards_dir() -> Path:

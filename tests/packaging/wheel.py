@@ -12,10 +12,11 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 
 # what a wheel is built from: the project files and the data folders src/qnnflow/share links
-SOURCES = ("pyproject.toml", "README.md", "src", "hls", "boards", "notebooks", "data/models")
+SOURCES = ("pyproject.toml", "README.md", "src", "hls", "rtl", "boards", "notebooks", "data/models")
 # (checkout folder, its place in the wheel, the files that must travel)
 DATA = (
     ("hls", "qnnflow/share/hls", "**/*"),
+    ("rtl", "qnnflow/share/rtl", "**/*"),
     ("boards", "qnnflow/share/boards", "**/*"),
     ("notebooks", "qnnflow/share/notebooks", "*.ipynb"),
     ("data/models", "qnnflow/share/models", "**/*"),

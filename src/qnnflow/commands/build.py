@@ -75,6 +75,12 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     help="Folding config (JSON) to apply instead of folding automatically.",
 )
 @click.option(
+    "--synth",
+    is_flag=True,
+    help="Run the synth step: Yosys synthesis of every layer's RTL, synth.json beside the "
+    "estimates (minutes; cached per layer).",
+)
+@click.option(
     "--resources",
     type=click.Choice(["estimate", "synth"]),
     default="estimate",
@@ -146,6 +152,7 @@ def build(
     target_fps,
     target_scope,
     folding,
+    synth,
     resources,
     resource_factors,
     accuracy_data,
@@ -175,6 +182,7 @@ def build(
         target_fps=target_fps,
         target_scope=target_scope,
         folding=folding,
+        synth=synth,
         resources=resources,
         resource_factors=resource_factors,
         accuracy_data=accuracy_data,

@@ -4,6 +4,7 @@ totals, board budget, per-op factors for `--resources synth`) and synth.md."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -18,6 +19,7 @@ from qnnflow.backends.rtl.synth_report import layer_row, synth_markdown, synth_s
 from qnnflow.boards import Board, load_board
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
+from qnnflow.transforms.fold import extract_folding_config
 from qnnflow.transforms.fold.auto_fold import FOLDING_KEY
 from qnnflow.util.atomic import atomic_write_text
 
@@ -30,7 +32,6 @@ def synthesize_model(model: ModelWrapper, board: Board, jobs: int | None = None)
     with the ops' estimates: synth.json's content. Op types without an RTL renderer yet are
     listed under not_synthesized (the totals then cover the others only)."""
     from qnnflow.backends.rtl.ops import RENDERERS, render_node
-    from qnnflow.backends.rtl.paths import rtl_kernel_dir
 
     codes, ops, skipped = [], [], []
     for node in hardware_region(model):
@@ -41,9 +42,25 @@ def synthesize_model(model: ModelWrapper, board: Board, jobs: int | None = None)
         ops.append((node.op_type, getCustomOp(node).resources()))
     if not codes:
         raise QnnflowError("no hardware layer has an RTL renderer: nothing to synthesize")
-    results = synthesize_layers(codes, rtl_kernel_dir(), jobs=jobs)
+    results = synthesize_layers(codes, jobs=jobs)
     rows = [layer_row(op, est, res) for (op, est), res in zip(ops, results, strict=True)]
-    return synth_summary(rows, board, not_synthesized=skipped)
+    return {**synth_summary(rows, board, not_synthesized=skipped), "folding": folding_digest(model)}
+
+
+def folding_digest(model: ModelWrapper) -> str:
+    """Which folding a synth.json measured (the report shows it only for the same one)."""
+    config = json.dumps(extract_folding_config(model), sort_keys=True)
+    return hashlib.sha256(config.encode()).hexdigest()[:16]
+
+
+def synth_section(output_dir: Path, model: ModelWrapper) -> str:
+    """The report's synthesis section: synth.md when synth.json measured this folding."""
+    path = output_dir / SYNTH_FILE
+    if not path.is_file():
+        return "not run (`qnnflow build --synth` or `qnnflow synth BUILD_DIR`)"
+    if json.loads(path.read_text()).get("folding") != folding_digest(model):
+        return f"{SYNTH_FILE} measured another folding: rerun `qnnflow synth {output_dir}`"
+    return synth_markdown(json.loads(path.read_text()))
 
 
 def write_synth(output_dir: Path, summary: dict) -> None:
@@ -52,9 +69,12 @@ def write_synth(output_dir: Path, summary: dict) -> None:
 
 
 def step_synth(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """Synthesis (opt-in: `--to-step synth` or later): Yosys on every layer's RTL, in
-    parallel; synth.json/md compare the resources with the estimates."""
+    """Synthesis (opt-in, --synth): Yosys on every hardware layer's RTL, out of context and
+    in parallel; synth.json/md compare its LUT/FF/BRAM/LUTRAM/DSP with the estimates."""
     assert model is not None
+    if not cfg.synth:
+        log.info("synth step not asked for (--synth): skipped")
+        return model
     write_synth(cfg.output_dir, synthesize_model(model, load_board(cfg.board)))
     return model
 

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from qnnflow import toolchain
 from qnnflow.backends.hls import cpp_cache
+from qnnflow.backends.rtl.layer_code import kernel_sources
 from qnnflow.errors import QnnflowError
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class SynthError(QnnflowError):
 
 
 class RtlDesign(Protocol):
-    """What synthesis reads of an RtlLayerCode (qnnflow.backends.rtl.layer_code)."""
+    """What synthesis reads of an RtlLayerCode (`kernels` are rtl/qnnflow/ file names)."""
 
     name: str
     wrapper: str
@@ -181,9 +182,9 @@ def synthesize_files(
     return SynthResult(top, resources_from_cells(cells), cells, seconds)
 
 
-def design_files(designs: Sequence[RtlDesign], kernel_dir: Path) -> tuple[dict[str, str], list]:
-    """Every file the designs need (kernels, wrappers, .mem files) and the sources to read,
-    kernels first; one name holding two different texts is an error."""
+def design_files(designs: Sequence[RtlDesign]) -> tuple[dict[str, str], list[str]]:
+    """Every file the designs need (library kernels, wrappers, .mem files) and the sources
+    to read, kernels first; one name holding two different texts is an error."""
     files: dict[str, str] = {}
     sources: list[str] = []
 
@@ -193,11 +194,8 @@ def design_files(designs: Sequence[RtlDesign], kernel_dir: Path) -> tuple[dict[s
         files[name] = text
 
     for design in designs:
-        for kernel in design.kernels:
-            path = Path(kernel_dir) / kernel
-            if not path.is_file():
-                raise SynthError(f"{design.name}: kernel {kernel} not found in {kernel_dir}")
-            put(kernel, path.read_text(), design.name)
+        for kernel, text in kernel_sources(design.kernels).items():
+            put(kernel, text, design.name)
             if kernel.endswith((".sv", ".v")) and kernel not in sources:
                 sources.append(kernel)
         for name, text in design.files.items():
@@ -209,16 +207,15 @@ def design_files(designs: Sequence[RtlDesign], kernel_dir: Path) -> tuple[dict[s
 
 
 def synthesize_layer(
-    code: RtlDesign, kernel_dir: Path, *, cache_dir: Path | None = None, timeout_s=None
+    code: RtlDesign, *, cache_dir: Path | None = None, timeout_s: float | None = None
 ) -> SynthResult:
     """One layer out of context: its wrapper on top, its kernels and memory files."""
-    files, sources = design_files([code], kernel_dir)
+    files, sources = design_files([code])
     return synthesize_files(code.name, files, sources, cache_dir=cache_dir, timeout_s=timeout_s)
 
 
 def synthesize_layers(
     codes: Sequence[RtlDesign],
-    kernel_dir: Path,
     *,
     jobs: int | None = None,
     cache_dir: Path | None = None,
@@ -228,7 +225,7 @@ def synthesize_layers(
     workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [
-            pool.submit(synthesize_layer, c, kernel_dir, cache_dir=cache_dir, timeout_s=timeout_s)
+            pool.submit(synthesize_layer, c, cache_dir=cache_dir, timeout_s=timeout_s)
             for c in codes
         ]
         return [f.result() for f in futures]
@@ -238,14 +235,13 @@ def synthesize_top(
     layers: Sequence[RtlDesign],
     top_name: str,
     top_source: str,
-    kernel_dir: Path,
     *,
     cache_dir: Path | None = None,
     timeout_s: float | None = None,
 ) -> SynthResult:
     """The stitched accelerator: every layer's wrapper and kernels under `top_source`
     (module `top_name`, which instantiates the wrappers)."""
-    files, sources = design_files(layers, kernel_dir)
+    files, sources = design_files(layers)
     top_file = f"{top_name}.sv"
     if top_file in files:
         raise SynthError(f"the top {top_name} has the name of one of its layers")
