@@ -34,6 +34,7 @@ SYNTH_COMMAND = "synth_xilinx -family xc7 -noiopad -noclkbuf -flatten"  # as Viv
 SYNTH_KINDS = ("LUT", "FF", "BRAM36", "LUTRAM", "DSP", "CARRY4")
 CACHE_CAP_BYTES = 256 * 2**20  # stat + log per entry: thousands of layers fit
 STAT_FILE, LOG_FILE, FAILED_LOG = "stat.json", "synth.log", "failed.log"
+NO_DSP = "use_dsp_no"  # the selection of multipliers kept off DSPs
 
 LOGIC_LUTS = {f"LUT{i}": 1 for i in range(1, 7)} | {"INV": 1}  # INV becomes a LUT1
 # LUTs each distributed-memory cell occupies (7-series SLICEM: 64 bits per LUT)
@@ -95,11 +96,19 @@ def parse_stat(text: str) -> dict[str, int]:
 
 
 def yosys_script(top: str, sources: Sequence[str]) -> str:
-    """Read the sources, synthesize for 7-series with `top` as the top module, write stats."""
+    """Read the sources, synthesize for 7-series with `top` on top, write the stats.
+    synth_xilinx maps every multiplier to DSP48E1s and ignores `(* use_dsp = "no" *)`, so
+    the multipliers driving (directly or through a cast) a wire so marked are mapped to
+    logic first, as Vivado would build them."""
     return "\n".join(
         [
             f"read_verilog -sv {' '.join(sources)}",
             f"hierarchy -check -top {top}",
+            "proc",
+            "flatten",
+            "opt_clean",
+            f"select -set {NO_DSP} w:* a:use_dsp=no %i %ci2:+$mul[Y]:+$pos[A,Y] t:$mul %i",
+            f"techmap -map +/techmap.v @{NO_DSP}",
             f"{SYNTH_COMMAND} -top {top}",
             f"tee -q -o {STAT_FILE} stat -json",
             "",
