@@ -146,7 +146,7 @@ endmodule
 
 def test_a_broken_design_names_itself(cache):
     bad = _code(
-        "L_bad", "module L_bad (input logic a, output logic b);\n  L_missing m (.a, .b);\nendmodule\n"
+        "L_bad", "module L_bad (input logic a, output logic b);\nL_missing m (.a, .b);\nendmodule"
     )
     with pytest.raises(SynthError, match="Yosys failed on L_bad: ERROR.*failed.log"):
         synthesize_layer(bad, cache_dir=cache)
