@@ -17,6 +17,7 @@ from qnnflow.flow.hls_steps import step_codegen, step_cppsim
 from qnnflow.flow.package_step import step_package
 from qnnflow.flow.quant_steps import step_quantize, step_streamline, step_to_hw
 from qnnflow.flow.report import step_report
+from qnnflow.flow.synth_step import step_synth
 from qnnflow.flow.tool_steps import step_bitstream, step_ip
 from qnnflow.flow.verify_step import step_verify
 from qnnflow.transforms.tidy import TidyUp
@@ -62,11 +63,15 @@ STEPS: list[tuple[str, Step]] = [
     ("codegen", step_codegen),
     ("cppsim", step_cppsim),
     ("package", step_package),
+    ("synth", step_synth),  # opt-in (--synth): Yosys
     ("report", step_report),
     ("ip", step_ip),  # Vitis HLS
     ("bitstream", step_bitstream),  # Vivado
 ]
 TOOL_STEPS = ("ip", "bitstream")  # without the vendor tool the build stops there
+# Opt-in steps pass the model through unless their option asks for them; a record of a
+# pass-through does not count as the step done when it is asked for later.
+OPT_IN: dict[str, Callable[[BuildConfig], bool]] = {"synth": lambda cfg: cfg.synth}
 
 # What each step writes besides its ONNX (globs relative to the output folder; a folder
 # counts with every file in it). The runner records the files with their hashes in
@@ -83,6 +88,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "codegen": ("hls", "vivado/*.tcl"),
     "cppsim": ("cppsim",),
     "package": ("deploy", "deploy.zip"),
+    "synth": ("synth.json", "synth.md"),
     "report": ("report.md", "report.json"),
     "ip": ("hls/prj_*/sol1/impl/ip",),
     "bitstream": ("bitstream", "deploy/*.bit", "deploy/*.hwh", "deploy/README.md", "deploy.zip"),
