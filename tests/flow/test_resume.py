@@ -70,7 +70,7 @@ def test_a_changed_artifact_reruns_its_step_and_the_later_ones(micro_copy, chang
 
 def test_a_changed_step_onnx_reruns_that_step(micro_copy):
     model, root = micro_copy
-    (root / "micro" / "11_package.onnx").write_bytes(b"not the saved model")
+    (root / "micro" / "12_package.onnx").write_bytes(b"not the saved model")
     assert _rerun(model, root).ran == ["package", "report"]
 
 
