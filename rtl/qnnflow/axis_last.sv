@@ -2,7 +2,6 @@
 // AXI_WIDTH bits (WIDTH rounded up to bytes; high padding bits zero), with TKEEP and TSTRB
 // all ones and TLAST on the last of every WORDS words (a frame), as the HLS top's
 // stream_to_axis_last (hls/qnnflow/axi_adapters.hpp). Combinational: no added latency.
-/* verilator lint_off DECLFILENAME */
 module qnnflow_axis_last #(
     parameter int WIDTH = 8,
     parameter int AXI_WIDTH = 8,

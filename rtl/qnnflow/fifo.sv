@@ -8,7 +8,6 @@
 //     queue; the RAM is read ahead while the queue has room, counting the word leaving this
 //     cycle. Holds DEPTH + 2 words. Latency: 2 cycles.
 // in_tready depends only on registers (no path from out_tready).
-/* verilator lint_off DECLFILENAME */
 module qnnflow_fifo #(
     parameter int WIDTH = 8,
     parameter int DEPTH = 2

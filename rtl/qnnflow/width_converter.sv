@@ -6,7 +6,6 @@
 // frame counter. Throughput: one word read and/or written per cycle, a frame in max(input
 // words, output words) cycles; the buffer holds 2*(IN_ELEMS+OUT_ELEMS) elements so that
 // in0_tready depends only on registers (no path from out0_tready). Latency: 1 cycle.
-/* verilator lint_off DECLFILENAME */
 module qnnflow_width_converter #(
     parameter int IN_ELEMS  = 1,
     parameter int OUT_ELEMS = 1,

@@ -9,7 +9,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.hls.streams import passthrough_elements, stream_spec
 from qnnflow.backends.rtl.layer_code import RtlLayerCode, rtl_identifier
 from qnnflow.backends.rtl.renderers import renders
-from qnnflow.backends.rtl.wrapper import render_wrapper
+from qnnflow.backends.rtl.wrapper import kernel_instance, sv_params, wrapper_module
 
 
 @renders("StreamingFIFO")
@@ -24,12 +24,12 @@ def render(model: ModelWrapper, node) -> RtlLayerCode:
     spec = stream_spec(dtype, per_word, elements)
     name = rtl_identifier(node.name)
     memory = "LUT" if depth <= 32 else "block RAM"
-    wrapper = render_wrapper(
+    params = sv_params({"WIDTH": spec.width, "DEPTH": depth})
+    wrapper = wrapper_module(
         name,
-        f"StreamingFIFO '{node.name}', {depth} words of {spec.width} bits in {memory}",
-        (spec,),
-        (spec,),
-        "qnnflow_fifo",
-        {"WIDTH": spec.width, "DEPTH": depth},
+        f"StreamingFIFO '{node.name}', {depth} words of {spec.width} bits in {memory}.",
+        [spec.width],
+        [spec.width],
+        kernel_instance("qnnflow_fifo", params, "u_fifo", {"in0": "in0", "out0": "out0"}),
     )
     return RtlLayerCode(name, node.op_type, (spec,), (spec,), wrapper, ("fifo.sv",))

@@ -9,7 +9,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.backends.hls.streams import passthrough_elements, stream_spec
 from qnnflow.backends.rtl.layer_code import RtlLayerCode, rtl_identifier
 from qnnflow.backends.rtl.renderers import renders
-from qnnflow.backends.rtl.wrapper import render_wrapper
+from qnnflow.backends.rtl.wrapper import kernel_instance, sv_params, wrapper_module
 
 
 @renders("WidthConverter")
@@ -21,12 +21,14 @@ def render(model: ModelWrapper, node) -> RtlLayerCode:
     inputs = stream_spec(dtype, in_elems, elements)
     output = stream_spec(dtype, out_elems, elements)
     name = rtl_identifier(node.name)
-    wrapper = render_wrapper(
+    params = sv_params({"IN_ELEMS": in_elems, "OUT_ELEMS": out_elems, "BITS": dtype.bitwidth()})
+    wrapper = wrapper_module(
         name,
-        f"WidthConverter '{node.name}', {in_elems} -> {out_elems} elements of {dtype.name}",
-        (inputs,),
-        (output,),
-        "qnnflow_width_converter",
-        {"IN_ELEMS": in_elems, "OUT_ELEMS": out_elems, "BITS": dtype.bitwidth()},
+        f"WidthConverter '{node.name}', {in_elems} -> {out_elems} elements of {dtype.name}.",
+        [inputs.width],
+        [output.width],
+        kernel_instance(
+            "qnnflow_width_converter", params, "u_convert", {"in0": "in0", "out0": "out0"}
+        ),
     )
     return RtlLayerCode(name, node.op_type, (inputs,), (output,), wrapper, ("width_converter.sv",))
