@@ -7,6 +7,8 @@ renderer are named before anything is built."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
@@ -16,10 +18,16 @@ from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.backends.hls.layer_code import StreamSpec
 from qnnflow.backends.rtl import verilator
+from qnnflow.backends.rtl.layer_code import RtlMMPort
 from qnnflow.backends.rtl.layer_sim import run_design
-from qnnflow.backends.rtl.network import build_rtl_network, render_rtl_network, render_top
+from qnnflow.backends.rtl.network import (
+    build_rtl_network,
+    mm_port_decls,
+    render_rtl_network,
+    render_top,
+)
 from qnnflow.backends.rtl.network_sim import simulate_network_rtl
-from qnnflow.backends.rtl.ops import width_converter
+from qnnflow.backends.rtl.ops import fifo, width_converter
 from qnnflow.backends.rtl.renderers import RENDERERS
 from qnnflow.backends.rtl.testbench import render_testbench
 from qnnflow.errors import QnnflowError
@@ -161,3 +169,37 @@ def test_a_missing_width_converter_is_named():
     )
     with pytest.raises(QnnflowError, match="a width converter is missing"):
         render_top(build_rtl_network(model))
+
+
+def test_a_top_with_ddr_ports_has_the_control_slave_and_lints_clean(monkeypatch):
+    """A stand-in layer with one AXI4 read port (tied off): the top gains s_axi_control and
+    m_axi_<port>, and the core's `<port>_base` comes from the slave's address register."""
+
+    def with_port(model, node):
+        code = fifo.render(model, node)
+        port = RtlMMPort(f"{code.name}_wddr", 64, 16, f"{code.name}_wddr.mem")
+        decls = "".join(f"    {d},\n" for d in mm_port_decls(port, base=True))
+        m = f"m_axi_{port.name}"
+        ties = (
+            f"  assign {m}_araddr = {port.name}_base;\n  assign {m}_arlen = 8'd0;\n"
+            f"  assign {m}_arsize = 3'd3;\n  assign {m}_arburst = 2'd1;\n"
+            f"  assign {m}_arvalid = 1'b0;\n  assign {m}_rready = 1'b1;\n"
+        )
+        wrapper = code.wrapper.replace(
+            "(\n    input  logic ap_clk", f"(\n{decls}    input  logic ap_clk"
+        )
+        wrapper = wrapper.replace("endmodule", ties + "endmodule")
+        return dataclasses.replace(code, wrapper=wrapper, mm_ports=(port,))
+
+    monkeypatch.setitem(RENDERERS, "StreamingFIFO", with_port)
+    model = chain_model([("StreamingFIFO", dict(depth=2, elemsPerWord=3))])
+    net = build_rtl_network(model)
+    files = render_rtl_network(model, net)
+    top = files["qnnflow_accel.sv"]
+    assert "s_axi_control_awaddr" in top and "m_axi_L_StreamingFIFO_0_wddr_rdata" in top
+    assert ".L_StreamingFIFO_0_wddr_base(bases[31:0])" in top
+    assert "[4:0] s_axi_control_awaddr" in top  # 0x10 + 8 = 24 needs 5 bits
+    sources = {n: t for n, t in files.items() if n.endswith(".sv")}
+    messages = verilator.lint(sources, "qnnflow_accel")
+    others = [m for m in messages if m.startswith("%Warning") and "L_StreamingFIFO_0.sv" not in m]
+    assert others == [], messages  # the tied-off stand-in leaves its own inputs unread
