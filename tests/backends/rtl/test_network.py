@@ -32,8 +32,6 @@ from qnnflow.backends.rtl.renderers import RENDERERS
 from qnnflow.backends.rtl.testbench import render_testbench
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
-from tests.backends.hls.test_stream_order_cpp import behind_mvu
-from tests.backends.hls.test_width_converter_cpp import converter_model
 
 SHAPE = [1, 4, 3, 6]
 INT4 = dict(inputDataType="INT4", outputDataType="INT4")
@@ -154,10 +152,14 @@ def test_top_marks_each_frame_end_with_tlast():
     np.testing.assert_array_equal(result.stream, x)
 
 
-def test_op_types_without_an_rtl_renderer_are_named():
-    model = behind_mvu(converter_model([1, 3, 5, 12], 6, 4), 2)
-    with pytest.raises(QnnflowError, match="no RTL renderer for op type.*MatrixVectorUnit"):
-        build_rtl_network(model)
+def test_op_types_without_an_rtl_renderer_are_named(monkeypatch):
+    monkeypatch.delitem(RENDERERS, "WidthConverter")
+    with pytest.raises(
+        QnnflowError,
+        match=r"no RTL renderer for op type\(s\) WidthConverter \(layers WidthConverter_1, "
+        "WidthConverter_3\\); the RTL backend renders",
+    ):
+        build_rtl_network(plumbing_chain())
 
 
 def test_a_missing_width_converter_is_named():
@@ -203,3 +205,61 @@ def test_a_top_with_ddr_ports_has_the_control_slave_and_lints_clean(monkeypatch)
     messages = verilator.lint(sources, "qnnflow_accel")
     others = [m for m in messages if m.startswith("%Warning") and "L_StreamingFIFO_0.sv" not in m]
     assert others == [], messages  # the tied-off stand-in leaves its own inputs unread
+
+
+def two_mvu_chain() -> ModelWrapper:
+    """MVU (internal weights, W1A3) -> FIFO (block RAM) -> 2 -> 3 converter -> MVU whose
+    weights stream from DDR (PE = MH: one channel group, no replays)."""
+    rng = np.random.default_rng(1)
+    vectors = 5
+    w1, w2 = rng.choice([-1, 1], size=(12, 6)), rng.choice([-1, 1], size=(6, 4))
+    t1 = np.sort(rng.integers(-30, 30, size=(6, 7)), axis=1)
+    t2 = np.sort(rng.integers(-15, 15, size=(4, 7)), axis=1)
+    common = dict(inputDataType="UINT3", outputDataType="UINT3")
+    mvu = dict(weightDataType="BIPOLAR", numThresholds=7, numInputVectors=[1, vectors], **common)
+    plumbing = dict(shape=[1, vectors, 6], **common)
+    nodes = [
+        helper.make_node("MatrixVectorUnit", ["x", "w1", "t1"], ["a"], name="mvu1",
+                         domain=DOMAIN, MW=12, MH=6, PE=2, SIMD=3, **mvu),
+        helper.make_node("StreamingFIFO", ["a"], ["b"], name="fifo", domain=DOMAIN, depth=40,
+                         elemsPerWord=2, **plumbing),
+        helper.make_node("WidthConverter", ["b"], ["c"], name="wc", domain=DOMAIN, inElems=2,
+                         outElems=3, **plumbing),
+        helper.make_node("MatrixVectorUnit", ["c", "w2", "t2"], ["y"], name="mvu2",
+                         domain=DOMAIN, mem_mode="stream_ddr", MW=6, MH=4, PE=4, SIMD=3, **mvu),
+    ]  # fmt: skip
+    inits = [
+        helper.make_tensor(k, TensorProto.FLOAT, v.shape, v.astype(np.float32).ravel().tolist())
+        for k, v in dict(w1=w1, t1=t1, w2=w2, t2=t2).items()
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "two_mvus",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, vectors, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, vectors, 4])],
+        initializer=inits,
+    )
+    model = ModelWrapper(helper.make_model(graph))
+    for tensor, dtype in dict(x="UINT3", w1="BIPOLAR", w2="BIPOLAR").items():
+        model.set_tensor_datatype(tensor, DataType[dtype])
+    return model.transform(InferShapes())
+
+
+def test_weights_on_chip_and_from_ddr_stitch_bit_exactly():
+    """Both MVU memories in one core: the internal one's .mem files and the streamed one's
+    DDR image beside the simulation, the core's m_axi port on the testbench's DDR model."""
+    model = two_mvu_chain()
+    net = build_rtl_network(model)
+    assert [p.name for p in net.mm_ports] == ["L_mvu2_wddr"]
+    rng = np.random.default_rng(4)
+    xs = [rng.integers(0, 8, size=(1, 5, 12)).astype(np.float32) for _ in range(3)]
+    xs[1][:] = 7
+    xs[2][:] = 0
+    result = simulate_network_rtl(model, xs, gaps=0.3, stalls=0.3, seed=2)
+    assert result.bit_exact, result.first_mismatch
+    assert [(r.cycles_rtl, r.cycles_estimate) for r in result.layers] == [
+        (60, 60), (15, 15), (15, 15), (10, 10)
+    ]  # fmt: skip
+    assert result.cycles_per_frame == 60
+    top = render_rtl_network(model, net)["qnnflow_accel.sv"]
+    assert "qnnflow_axilite_control" in top and "m_axi_L_mvu2_wddr_araddr" in top

@@ -16,6 +16,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qnnflow.analysis.hardware_region import grouped_nodes, hardware_region
 from qnnflow.backends.hls.layer_code import StreamSpec
 from qnnflow.backends.hls.network import DEFAULT_TOP
+from qnnflow.backends.rtl.ddr_model import attach_ddr
 from qnnflow.backends.rtl.layer_sim import run_design, simulate_layer
 from qnnflow.backends.rtl.network import RtlNetworkCode, build_rtl_network, core_sources
 from qnnflow.backends.rtl.testbench import render_testbench
@@ -191,7 +192,11 @@ def simulate_network_rtl(
     feed = np.stack([np.asarray(ref[net.input_tensor]).reshape(-1) for ref in refs])
     sources = core_sources(model, net)
     files = {n: t for code in net.layers for n, t in code.files.items()}
-    bench = render_testbench(net.core, net.inputs, net.outputs)
+    ddr = attach_ddr(net.mm_ports)  # the same DDR model as a layer's, on the core's ports
+    sources = {**sources, **ddr.sources}
+    bench = render_testbench(
+        net.core, net.inputs, net.outputs, ddr.port_connections, ddr.declarations
+    )
 
     def run(g: float, s: float):
         return run_design(
