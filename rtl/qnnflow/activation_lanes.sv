@@ -11,7 +11,6 @@
 // (Yosys: LUT logic).
 // Timing: a clock enable `en` registers value and reads the thresholds of `fold`; y is
 // combinational from those registers and holds until the next `en` (latency 1).
-/* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_activation_lanes #(
     parameter int PE = 1,
     parameter int FOLDS = 1,

@@ -12,7 +12,6 @@
 // the accumulator / XNOR popcount-to-dot when T = 0).
 // Latency: the output word of (vector, nf) is valid 2 cycles after its last input step.
 // Pipeline: step (counters, ROM and buffer read) -> B (lanes, accumulate) -> C (activation).
-/* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_mvu #(
     parameter int MW = 1,
     parameter int MH = 1,

@@ -14,7 +14,6 @@
 // accumulator, so every complete dot product is exact. The SIMD terms are summed as one
 // expression (the tool builds the adder tree). Two lanes sharing one DSP (the HLS
 // PACK_SHIFT) is not done here; it would give the same numbers.
-/* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_mvu_lanes #(
     parameter int PE = 1,
     parameter int SIMD = 1,

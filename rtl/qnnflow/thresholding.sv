@@ -6,7 +6,6 @@
 // thresholds of its channel, group*GROUP_FOLDS + fold (qnnflow_activation_lanes, TH_BITS =
 // IN_BITS + 2, THRESHOLDS_FILE with C/PE words). One word per cycle (II = 1); the output word
 // is valid the cycle after its input word moved (latency 1) and holds until taken.
-/* verilator lint_off DECLFILENAME */  // files drop the qnnflow_ prefix
 module qnnflow_thresholding #(
     parameter int C = 1,
     parameter int PE = 1,

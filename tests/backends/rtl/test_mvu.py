@@ -101,6 +101,20 @@ def test_xnor_without_thresholds_outputs_the_bipolar_dot_product():
     assert out.min() == -mw and out.max() == mw  # the all-min / all-max columns reach both
 
 
+def test_signed_pixels_bipolar_weights_sign_output_wide_simd():
+    """The first conv of a W1A1 net: INT8 inputs, bipolar weights (negate, no multiplier),
+    a sign activation exactly on accumulators; SIMD = 70 elements per word."""
+    rng = np.random.default_rng(140)
+    mw, mh, vectors = 140, 4, 3
+    w = random_weights(rng, "BIPOLAR", mw, mh)
+    x = more_frames(rng, edge_frames(rng, "INT8", vectors, mw), "INT8", 2)
+    acc = x[0, 0].astype(np.int64) @ w
+    t = np.stack([[acc[c % vectors, c]] for c in range(mh)])
+    model = mvu_model(mw, mh, 2, 70, vectors, "BIPOLAR", "INT8", "BIPOLAR", w, t)
+    out = check(model, x)
+    assert set(np.unique(out)) == {-1, 1}
+
+
 def test_first_layer_uint8_pixels_int8_weights_on_dsps():
     rng = np.random.default_rng(8)
     mw, mh, vectors = 27, 4, 4  # a 3x3x3 window

@@ -20,18 +20,18 @@ from qnnflow.backends.hls.ops.thresholding import check_output_holds
 from qnnflow.backends.hls.streams import element_signed, stream_spec
 from qnnflow.backends.rtl.layer_code import RtlLayerCode, rtl_identifier
 from qnnflow.backends.rtl.mem_files import mem_text
-from qnnflow.backends.rtl.ops.thresholding import activation_params
+from qnnflow.backends.rtl.ops.thresholding import STREAMS, activation_params
 from qnnflow.backends.rtl.renderers import renders
-from qnnflow.backends.rtl.wrapper import stream_wrapper
+from qnnflow.backends.rtl.wrapper import kernel_instance, sv_bit, sv_params, wrapper_module
 from qnnflow.ops.mvu import accumulator_range
 
-USE_DSP = {"lut": "no", "dsp": "yes", "auto": "auto"}  # resType -> qnnflow_mvu_lanes USE_DSP
+USE_DSP = {"lut": '"no"', "dsp": '"yes"', "auto": '"auto"'}  # resType -> qnnflow_mvu_lanes USE_DSP
 KERNELS = ("mvu_lanes.sv", "activation_lanes.sv")  # what every MVU kernel instantiates
 
 
 def datapath_params(
     model: ModelWrapper, node, name: str
-) -> tuple[dict[str, int | bool | str], dict[str, str]]:
+) -> tuple[dict[str, int | str], dict[str, str]]:
     """The checked node's lane and activation parameters (everything but the weights'
     memory) and the thresholds' .mem file: shared by the internal and the DDR kernels."""
     op = getCustomOp(node)
@@ -42,18 +42,18 @@ def datapath_params(
     if t == 0:
         raw = model.get_initializer(node.input[1])
         check_output_holds(node, odt, *accumulator_range(raw, idt), "the accumulator")
-        activation, files = {"T": 0, "POPCOUNT_TO_DOT": xnor}, {}
+        activation, files = {"T": 0, "POPCOUNT_TO_DOT": sv_bit(xnor)}, {}
     else:
         activation, files = activation_params(model, node, name, mh, pe, acc_bits, odt)
-    parameters: dict[str, int | bool | str] = {
+    parameters: dict[str, int | str] = {
         "MW": mw,
         "MH": mh,
         "SIMD": op.get_nodeattr("SIMD"),
         "PE": pe,
         "IN_BITS": idt.bitwidth(),
-        "IN_SIGNED": element_signed(idt),
+        "IN_SIGNED": sv_bit(element_signed(idt)),
         "W_BITS": params.kernel_weight_bits(op.weight_dtype()),
-        "XNOR": xnor,
+        "XNOR": sv_bit(xnor),
         "ACC_BITS": acc_bits,
         "OUT_BITS": odt.bitwidth(),
         "USE_DSP": USE_DSP[op.get_nodeattr("resType")],
@@ -75,8 +75,8 @@ def internal_weights(model: ModelWrapper, node, name: str) -> tuple[dict[str, st
     block = style == "block" or (style == "auto" and words.shape[0] > ROM_LUTRAM_DEPTH)
     file_name = f"{name}_weights.mem"
     parameters = {
-        "WEIGHTS_FILE": file_name,
-        "W_RAM_STYLE": "block" if block else "distributed",
+        "WEIGHTS_FILE": f'"{file_name}"',
+        "W_RAM_STYLE": '"block"' if block else '"distributed"',
     }
     return parameters, {file_name: mem_text(words, wbits)}
 
@@ -101,15 +101,17 @@ def render(model: ModelWrapper, node) -> RtlLayerCode:
     outputs = (
         stream_spec(op.output_dtype(), op.get_nodeattr("PE"), vectors * op.get_nodeattr("MH")),
     )
-    title = f"{node.op_type} '{node.name}'"
+    folds = f"{op.get_nodeattr('MH') // op.get_nodeattr('PE')} output folds"
+    comment = f"MatrixVectorUnit '{node.name}': {vectors} vectors x {folds} per frame."
+    instance = kernel_instance(
+        "qnnflow_mvu", sv_params({**parameters, **weights}), "u_mvu", STREAMS
+    )
     return RtlLayerCode(
         name=name,
         op_type=node.op_type,
         inputs=inputs,
         outputs=outputs,
-        wrapper=stream_wrapper(
-            name, title, "qnnflow_mvu", {**parameters, **weights}, inputs, outputs
-        ),
+        wrapper=wrapper_module(name, comment, [inputs[0].width], [outputs[0].width], instance),
         kernels=(*KERNELS, "mvu.sv"),
         files={**files, **weight_files},
     )

@@ -15,9 +15,11 @@ from qnnflow.backends.hls.streams import check_group_words, element_signed, stre
 from qnnflow.backends.rtl.layer_code import RtlLayerCode, rtl_identifier
 from qnnflow.backends.rtl.mem_files import mem_text
 from qnnflow.backends.rtl.renderers import renders
-from qnnflow.backends.rtl.wrapper import stream_wrapper
+from qnnflow.backends.rtl.wrapper import kernel_instance, sv_bit, sv_params, wrapper_module
 from qnnflow.ops.bipolar import is_bipolar
 from qnnflow.ops.stream_order import input_channel_groups
+
+STREAMS = {"in0": "in0", "out0": "out0"}  # kernel stream prefix -> wrapper stream prefix
 
 
 def activation_params(
@@ -39,7 +41,7 @@ def activation_params(
     words = table.transpose(1, 0, 2).reshape(folds, pe * t)  # [fold][lane * T + i]
     file_name = f"{name}_thresholds.mem"
     act_val = getCustomOp(node).get_nodeattr("ActVal")
-    parameters = {"T": t, "ACT_VAL": act_val, "THRESHOLDS_FILE": file_name}
+    parameters = {"T": t, "ACT_VAL": act_val, "THRESHOLDS_FILE": f'"{file_name}"'}
     return parameters, {file_name: mem_text(words, value_bits + 1)}
 
 
@@ -63,23 +65,26 @@ def render(model: ModelWrapper, node) -> RtlLayerCode:
     activation, files = activation_params(
         model, node, name, channels, pe, idt.bitwidth() + 1, odt, code_domain=is_bipolar(idt)
     )
-    parameters: dict[str, int | bool | str] = {
+    parameters: dict[str, int | str] = {
         "C": channels,
         "PE": pe,
         "VECTORS": vectors,
         "GROUPS": groups,
         "IN_BITS": idt.bitwidth(),
-        "IN_SIGNED": element_signed(idt),
+        "IN_SIGNED": sv_bit(element_signed(idt)),
         "OUT_BITS": odt.bitwidth(),
         **activation,
     }
-    title = f"{node.op_type} '{node.name}'"
+    comment = f"Thresholding '{node.name}': {outputs[0].words} words of {pe} lanes per frame."
+    instance = kernel_instance(
+        "qnnflow_thresholding", sv_params(parameters), "u_thresholding", STREAMS
+    )
     return RtlLayerCode(
         name=name,
         op_type=node.op_type,
         inputs=inputs,
         outputs=outputs,
-        wrapper=stream_wrapper(name, title, "qnnflow_thresholding", parameters, inputs, outputs),
+        wrapper=wrapper_module(name, comment, [inputs[0].width], [outputs[0].width], instance),
         kernels=("activation_lanes.sv", "thresholding.sv"),
         files=files,
     )
