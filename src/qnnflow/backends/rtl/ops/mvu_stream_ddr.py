@@ -23,7 +23,6 @@ from qnnflow.backends.rtl.layer_code import (
 )
 from qnnflow.backends.rtl.mem_files import ddr_mem
 from qnnflow.backends.rtl.ops.mvu import KERNELS, datapath_params
-from qnnflow.backends.rtl.wrapper import sv_value
 
 SLICE_LUTRAM_DEPTH = 128  # ram_style auto: deeper slice memories go to BRAM
 MAX_OUTSTANDING = 2  # bursts the reader keeps in flight
@@ -49,7 +48,8 @@ def _ports(in_bits: int, out_bits: int, port: str) -> list[str]:
 
 def _instance(module: str, label: str, parameters: dict, wires: dict[str, str]) -> list[str]:
     lines = [f"    {module} #("]
-    lines.append(",\n".join(f"        .{k}({sv_value(v)})" for k, v in parameters.items()))
+    # values are SystemVerilog text already (datapath_params quotes its strings, as sv_params)
+    lines.append(",\n".join(f"        .{k}({v})" for k, v in parameters.items()))
     lines += [f"    ) {label} ("]
     lines.append(",\n".join(f"        .{k}({w})" for k, w in wires.items()))
     lines.append("    );")
@@ -74,7 +74,7 @@ def render_stream_ddr(model: ModelWrapper, node) -> RtlLayerCode:
     sf, ram_style = mw // simd, op.get_nodeattr("ram_style")
     block = ram_style == "block" or (ram_style == "auto" and sf > SLICE_LUTRAM_DEPTH)
     slice_bits = pe * simd * wbits
-    style = "block" if block else "distributed"  # the slice and the read-ahead alike
+    style = '"block"' if block else '"distributed"'  # the slice and the read-ahead alike
     mvu |= {"VECTORS": vectors, "SLICE_RAM_STYLE": style}
     reader = {"WORDS": (mh // pe) * sf, "WORD_BITS": slice_bits, "DEPTH": max(2, sf)}
     reader |= {"MAX_OUTSTANDING": MAX_OUTSTANDING, "RAM_STYLE": style}
