@@ -263,3 +263,21 @@ def test_weights_on_chip_and_from_ddr_stitch_bit_exactly():
     assert result.cycles_per_frame == 60
     top = render_rtl_network(model, net)["qnnflow_accel.sv"]
     assert "qnnflow_axilite_control" in top and "m_axi_L_mvu2_wddr_araddr" in top
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["mini_folded", "mini_ddr_folded"])
+def test_default_model_folded_graph_is_bit_exact_in_rtl(fixture, request):
+    """The default model's whole folded hardware region (pads, windows, MVUs, pools, FIFOs,
+    width converters; with one DDR-streamed MVU behind a replaying frame buffer): every layer
+    and the stitched core bit-exact vs numpy, every layer within 5% of its cycle estimate,
+    the stitched core no faster than its slowest layer."""
+    from qnnflow.verify.inputs import seeded_input
+
+    model = request.getfixturevalue(fixture)
+    inputs = [seeded_input(model, 0), seeded_input(model, 1)]
+    result = simulate_network_rtl(model, inputs, gaps=0.3, stalls=0.3, seed=3)
+    assert result.bit_exact, result.first_mismatch
+    for r in result.layers:
+        assert abs(r.cycles_rtl - r.cycles_estimate) <= 0.05 * r.cycles_estimate, r
+    assert result.cycles_per_frame >= max(r.cycles_estimate for r in result.layers)
