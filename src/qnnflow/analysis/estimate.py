@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.analysis.host_nodes import host_nodes
+from qnnflow.analysis.resource_factors import Factors, corrected
 from qnnflow.boards import Board
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 
@@ -103,8 +104,11 @@ def folding_of(op) -> dict:
     return folding
 
 
-def estimate_network(model: ModelWrapper, board: Board) -> NetworkEstimate:
-    """The hardware layers' estimates, and the host nodes that are not in them."""
+def estimate_network(
+    model: ModelWrapper, board: Board, factors: Factors | None = None
+) -> NetworkEstimate:
+    """The hardware layers' estimates (scaled by synthesis-measured `factors` when given),
+    and the host nodes that are not in them."""
     hosted = [asdict(node) for node in host_nodes(model)]
     estimate = NetworkEstimate(clock_mhz=board.clock_mhz, host_nodes=hosted)
     for node in hw_nodes(model):
@@ -115,7 +119,7 @@ def estimate_network(model: ModelWrapper, board: Board) -> NetworkEstimate:
                 node.op_type,
                 folding_of(op),
                 op.cycles(),
-                op.resources(),
+                corrected(node.op_type, op.resources(), factors),
                 op.ddr_bytes_per_frame(),
             )
         )

@@ -10,6 +10,7 @@ from qnnflow.commands.inspect_darknet import inspect_darknet_cmd
 from qnnflow.commands.make_dataset import make_dataset_cmd
 from qnnflow.commands.quantize import quantize_cmd
 from qnnflow.commands.sim import sim_cmd
+from qnnflow.commands.synth import synth_cmd
 from qnnflow.commands.train import train_cmd
 from qnnflow.commands.train_classifier import train_classifier_cmd
 from qnnflow.commands.verify_accuracy import verify_accuracy_cmd
@@ -27,5 +28,6 @@ COMMANDS = [
     estimate_cmd,
     detect_cmd,
     sim_cmd,
+    synth_cmd,
     build,
 ]

@@ -75,6 +75,32 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     help="Folding config (JSON) to apply instead of folding automatically.",
 )
 @click.option(
+    "--synth",
+    is_flag=True,
+    help="Run the synth step: Yosys synthesis of every layer's RTL, synth.json beside the "
+    "estimates (minutes; cached per layer).",
+)
+@click.option(
+    "--rtlsim",
+    is_flag=True,
+    help="Run the rtlsim step: every layer's SystemVerilog and the stitched top in Verilator, "
+    "bit-exact vs numpy, rtlsim/rtlsim.json with cycles per layer (minutes; builds cached).",
+)
+@click.option(
+    "--resources",
+    type=click.Choice(["estimate", "synth"]),
+    default="estimate",
+    show_default=True,
+    help="What AutoFold budgets with: the ops' resource estimates, or the estimates times "
+    "per-op factors that Yosys synthesis measured (synth.json of the synth step).",
+)
+@click.option(
+    "--resource-factors",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The synth.json whose factors --resources synth applies (default: OUT/<model>/"
+    "synth.json from an earlier `--to-step synth` or `qnnflow synth`).",
+)
+@click.option(
     "--accuracy-data",
     type=click.Path(file_okay=False, path_type=Path),
     help="Labelled dataset (make-dataset layout): the accuracy step gates the quantized mAP.",
@@ -132,6 +158,10 @@ def build(
     target_fps,
     target_scope,
     folding,
+    synth,
+    rtlsim,
+    resources,
+    resource_factors,
     accuracy_data,
     float_reference,
     max_accuracy_drop,
@@ -159,6 +189,10 @@ def build(
         target_fps=target_fps,
         target_scope=target_scope,
         folding=folding,
+        synth=synth,
+        rtlsim=rtlsim,
+        resources=resources,
+        resource_factors=resource_factors,
         accuracy_data=accuracy_data,
         float_reference=float_reference,
         max_accuracy_drop=max_accuracy_drop,

@@ -10,6 +10,7 @@ from pathlib import Path
 from qonnx.core.modelwrapper import ModelWrapper
 
 import qnnflow
+from qnnflow.analysis.resource_factors import RESOURCE_SOURCES
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.float_reference import beside_model, check_reference, reference_files
 from qnnflow.resources import hls_dir
@@ -50,6 +51,10 @@ class BuildConfig:
     float_reference: Path | None = None  # float-trained model the gate compares with
     decoder: str | None = None  # image decoder; None = the model's (stb_image for Darknet)
     first_last: str = "host"  # .npz models: conv0/conv8 float on the "host" or in "fabric"
+    resources: str = "estimate"  # AutoFold's figures: the ops' estimates or x synth factors
+    resource_factors: Path | None = None  # a synth.json; default: the build folder's
+    synth: bool = False  # run the opt-in synth step (Yosys); does not change other steps
+    rtlsim: bool = False  # run the opt-in rtlsim step (Verilator); changes no other step
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,6 +89,12 @@ class BuildConfig:
                 f"--scheme {self.scheme}: the build quantizes Darknet cfgs with w1a3 only; "
                 "quantize other schemes first with `qnnflow quantize` and build its QONNX"
             )
+        if self.resources not in RESOURCE_SOURCES:
+            raise QnnflowError(
+                f"--resources must be one of {', '.join(RESOURCE_SOURCES)}, not {self.resources!r}"
+            )
+        if self.resource_factors is not None:
+            self.resource_factors = Path(self.resource_factors)
         if self.first_last not in ("host", "fabric"):
             raise QnnflowError(f"--first-last must be host or fabric, not {self.first_last!r}")
         if not self.model.is_file():
@@ -111,11 +122,11 @@ class BuildConfig:
         """Hash of everything that changes a step's result: options, input files and folders
         (calibration images, the accuracy dataset) and the compiler's own source. Where the
         outputs go does not change them."""
-        ignored = ("from_step", "to_step", "output_root")
+        ignored = ("from_step", "to_step", "output_root", "synth", "rtlsim")
         options = {k: v for k, v in asdict(self).items() if k not in ignored}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
         names = self.model.with_suffix(".names")  # Darknet class names beside the cfg
-        inputs = (self.model, self.weights, self.folding, names)
+        inputs = (self.model, self.weights, self.folding, names, self.resource_factors)
         for path in (*inputs, *reference_files(self.float_reference)):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())

@@ -13,6 +13,7 @@ from qnnflow.analysis.end_to_end import end_to_end_estimate, require_host_reache
 from qnnflow.analysis.end_to_end_table import end_to_end_line, end_to_end_markdown
 from qnnflow.analysis.estimate import NetworkEstimate, estimate_network
 from qnnflow.analysis.estimate_table import estimate_markdown
+from qnnflow.analysis.resource_factors import SYNTH_FILE, Factors, load_factors
 from qnnflow.boards import Board, load_board
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
@@ -40,14 +41,18 @@ def _fold_and_plumb(model: ModelWrapper, transform, inputs: dict) -> ModelWrappe
 
 
 def _auto_fold_with_plumbing(
-    model: ModelWrapper, board: Board, target_fps: float | None, inputs: dict
+    model: ModelWrapper,
+    board: Board,
+    target_fps: float | None,
+    inputs: dict,
+    factors: Factors | None = None,
 ) -> ModelWrapper:
     """AutoFold budgets the compute layers; the width converters and FIFOs inserted after it
     cost resources too. When they push a resource over its cap, the compute caps of the
     resources that overflow are scaled down, bisecting the scale (MAX_REFOLDS rounds) for
     the fastest design whose total, plumbing included, keeps every cap."""
-    folded = _fold_and_plumb(model, AutoFold(board, target_fps), inputs)
-    over = _over_caps(folded, board)
+    folded = _fold_and_plumb(model, AutoFold(board, target_fps, factors=factors), inputs)
+    over = _over_caps(folded, board, factors)
     if not over:
         return folded
     best, low, high = None, 0.5, 1.0
@@ -55,11 +60,12 @@ def _auto_fold_with_plumbing(
         scale = (low + high) / 2
         caps = {k: DEFAULT_CAPS[k] * (scale if k in over else 1.0) for k in DEFAULT_CAPS}
         try:
-            candidate = _fold_and_plumb(model, AutoFold(board, target_fps, caps), inputs)
+            fold = AutoFold(board, target_fps, caps, factors)
+            candidate = _fold_and_plumb(model, fold, inputs)
         except QnnflowError:
             high = scale
             continue
-        if _over_caps(candidate, board):
+        if _over_caps(candidate, board, factors):
             high = scale
         else:
             best, low = candidate, scale
@@ -72,8 +78,8 @@ def _auto_fold_with_plumbing(
     return best
 
 
-def _over_caps(model: ModelWrapper, board: Board) -> set[str]:
-    used = estimate_network(model, board).utilization(board)
+def _over_caps(model: ModelWrapper, board: Board, factors: Factors | None = None) -> set[str]:
+    used = estimate_network(model, board, factors).utilization(board)
     return {k for k, cap in DEFAULT_CAPS.items() if used.get(k, 0.0) > cap}
 
 
@@ -84,18 +90,20 @@ def fold_model(
     folding: Path | dict | None = None,
     seed: int = 0,
     target_scope: str = "accelerator",
+    factors: Factors | None = None,
 ) -> ModelWrapper:
     """The build's folding, shared by step_fold and `qnnflow estimate`: a folding config when
     given, else AutoFold with the cap refolding, then width converters and FIFOs, every
     transform checked bit-exact on a seeded input. With target_scope "end-to-end" the
     accelerator still aims at `target_fps`, after a check that the host stages can reach
-    it (a QnnflowError naming the slowest one when they cannot)."""
+    it (a QnnflowError naming the slowest one when they cannot). `factors` (synthesis-
+    measured, per op type) scale the resource estimates AutoFold budgets with."""
     inputs = {model.graph.input[0].name: seeded_input(model, seed)}
     if folding is not None:
         return _fold_and_plumb(model, ApplyFoldingConfig(folding), inputs)
     if target_scope == "end-to-end" and target_fps is not None:
         require_host_reaches(model, board, target_fps)
-    return _auto_fold_with_plumbing(model, board, target_fps, inputs)
+    return _auto_fold_with_plumbing(model, board, target_fps, inputs, factors)
 
 
 def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
@@ -104,18 +112,30 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     assert model is not None
     out = cfg.output_dir
     board = load_board(cfg.board)
+    factors = _resource_factors(cfg)
     if hw_nodes(model):  # without any, the estimate says so and lists the host nodes
-        model = fold_model(model, board, cfg.target_fps, cfg.folding, cfg.seed, cfg.target_scope)
-    estimate = estimate_network(model, board)
+        model = fold_model(
+            model, board, cfg.target_fps, cfg.folding, cfg.seed, cfg.target_scope, factors
+        )
+    estimate = estimate_network(model, board, factors)
     atomic_write_text(
         out / "folding_config.json", json.dumps(extract_folding_config(model), indent=2)
     )
     data = estimate_with_end_to_end(model, board, estimate)
+    data["resources"] = {"source": cfg.resources, "factors": factors}
     _warn_when_missed(cfg, data["end_to_end"])
     atomic_write_text(out / "estimate.json", json.dumps(data, indent=2))
     markdown = estimate_markdown(estimate, board) + "\n" + end_to_end_markdown(data["end_to_end"])
     atomic_write_text(out / "estimate.md", markdown)
     return model
+
+
+def _resource_factors(cfg: BuildConfig) -> Factors | None:
+    """With `--resources synth`, the per-op factors of --resource-factors (a synth.json),
+    else of this build folder's synth.json from an earlier synth step."""
+    if cfg.resources != "synth":
+        return None
+    return load_factors(cfg.resource_factors or cfg.output_dir / SYNTH_FILE)
 
 
 def estimate_with_end_to_end(model: ModelWrapper, board: Board, estimate: NetworkEstimate) -> dict:

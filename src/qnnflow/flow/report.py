@@ -15,6 +15,7 @@ from qnnflow.flow.accuracy_step import ACCURACY_FILE, gate_summary
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.model_summary import summarize
 from qnnflow.flow.state import load_state
+from qnnflow.flow.synth_step import synth_section
 from qnnflow.util.atomic import atomic_write_text
 
 
@@ -34,7 +35,7 @@ def _to_hw_lines(cfg: BuildConfig, estimate_written: bool) -> list[str]:
     return lines
 
 
-def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -> str:
+def _markdown(cfg: BuildConfig, model, board, rows, state: dict, verify: dict | None) -> str:
     estimate_written = (cfg.output_dir / "estimate.md").is_file()
     lines = [f"# qnnflow build report: {cfg.model_name}", ""]
     lines += [f"- model: `{cfg.model}`" + (f" + `{cfg.weights}`" if cfg.weights else "")]
@@ -77,6 +78,8 @@ def _markdown(cfg: BuildConfig, board, rows, state: dict, verify: dict | None) -
         lines.append((cfg.output_dir / "estimate.md").read_text())
     else:
         lines.append("fold step not run: no estimate")
+    lines += ["", "## Synthesis (Yosys, estimate / synthesized (ratio))", ""]
+    lines.append(synth_section(cfg.output_dir, model))
     lines += ["", "## Board budget", "", "| resource | available |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in board.resources.items()]
     lines.append(f"| DDR bandwidth (usable) | {board.ddr_bandwidth_mb_s:g} MB/s |")
@@ -93,7 +96,9 @@ def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     verify = json.loads(verify_path.read_text()) if verify_path.is_file() else None
     accuracy_path = cfg.output_dir / ACCURACY_FILE
     accuracy = json.loads(accuracy_path.read_text()) if accuracy_path.is_file() else None
-    atomic_write_text(cfg.output_dir / "report.md", _markdown(cfg, board, rows, state, verify))
+    atomic_write_text(
+        cfg.output_dir / "report.md", _markdown(cfg, model, board, rows, state, verify)
+    )
     data = {
         "model": str(cfg.model),
         "board": board.name,

@@ -17,7 +17,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.flow.artifacts import file_digest, record_outputs, remove_leftovers, stale_reason
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.state import load_state, save_state
-from qnnflow.flow.steps import OUTPUTS, STEPS, step_names
+from qnnflow.flow.steps import OPT_IN, OUTPUTS, STEPS, step_names
 from qnnflow.toolchain import ToolNotFound
 from qnnflow.util.atomic import atomic_write_bytes
 
@@ -61,6 +61,8 @@ def _still_valid(cfg: BuildConfig, state: dict, name: str, path: Path, fingerpri
     entry = state["steps"].get(name)
     if not entry or entry.get("fingerprint") != fingerprint or not path.is_file():
         return False
+    if name in OPT_IN and OPT_IN[name](cfg) and not entry.get("asked"):
+        return False  # it passed the model through last time; now it is asked for
     stale = stale_reason(cfg.output_dir, state, name, step_names())
     if stale is not None:
         log.info("step %s reruns (and the steps after it): %s", name, stale)
@@ -120,6 +122,8 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             "fingerprint": fingerprint,
             "seconds": round(time.perf_counter() - began, 3),
         }
+        if name in OPT_IN:
+            state["steps"][name]["asked"] = OPT_IN[name](cfg)
         outputs = state.setdefault("outputs", {})
         outputs[name] = {path.name: file_digest(path)}
         outputs[name].update(record_outputs(cfg.output_dir, OUTPUTS[name]))

@@ -36,6 +36,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
 from qnnflow.analysis.estimate import PLATFORM_OVERHEAD, RESOURCE_KINDS
+from qnnflow.analysis.resource_factors import Factors
 from qnnflow.boards import Board
 from qnnflow.errors import QnnflowError
 from qnnflow.transforms.fold.folding_config import ApplyFoldingConfig
@@ -76,12 +77,18 @@ def _default_multipliers(option: Option) -> bool:
 
 
 class AutoFold(Transformation):
-    """Fold for max fps (target_fps=None) or the cheapest folding reaching target_fps."""
+    """Fold for max fps (target_fps=None) or the cheapest folding reaching target_fps;
+    `factors` (synth.json's, per op type) scale the resource estimates (`--resources synth`)."""
 
     def __init__(
-        self, board: Board, target_fps: float | None = None, caps: dict[str, float] | None = None
+        self,
+        board: Board,
+        target_fps: float | None = None,
+        caps: dict[str, float] | None = None,
+        factors: Factors | None = None,
     ):
         super().__init__()
+        self.factors = factors
         self.board = board
         self.target_fps = None if target_fps is None else positive_finite(target_fps, "target fps")
         self.caps = {**DEFAULT_CAPS, **(caps or {})}
@@ -203,7 +210,7 @@ class AutoFold(Transformation):
     def _candidates(self, model: ModelWrapper) -> list[list[Group]]:
         plans = []
         for streamed in streamable_sets(model):  # no streaming first
-            groups = folding_groups(model, streamed)
+            groups = folding_groups(model, streamed, self.factors)
             empty = [g for g in groups if not g.options]
             if empty:
                 names = ", ".join(n.name for n in empty[0].nodes)
@@ -254,6 +261,7 @@ class AutoFold(Transformation):
                     "target_fps": self.target_fps,
                     "caps": self.caps,
                     "cycles_budget": max(o.cycles for o in choice),
+                    "resources": "synth" if self.factors else "estimate",
                 }
             ),
         )

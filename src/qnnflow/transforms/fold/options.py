@@ -12,6 +12,7 @@ import onnx
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from qnnflow.analysis.resource_factors import Factors, corrected
 from qnnflow.backends.vivado.project import DMA_STREAM_WIDTHS
 from qnnflow.ops import FoldingError, FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
@@ -57,7 +58,10 @@ def port_nodes(model: ModelWrapper) -> tuple[set[str], set[str]]:
 
 
 def _evaluate(
-    nodes: list, attrs: dict[str, dict], ports: tuple[set[str], set[str]] = (set(), set())
+    nodes: list,
+    attrs: dict[str, dict],
+    ports: tuple[set[str], set[str]] = (set(), set()),
+    factors: Factors | None = None,
 ) -> Option | None:
     cycles, ddr, resources = 0, 0, {}
     for node in nodes:
@@ -75,7 +79,7 @@ def _evaluate(
         if node.name in ports[1] and op.outstream_width_bits() > PORT_BITS:
             return None
         cycles = max(cycles, op.cycles())
-        for kind, value in op.resources().items():
+        for kind, value in corrected(node.op_type, op.resources(), factors).items():
             resources[kind] = resources.get(kind, 0.0) + value
         ddr += op.ddr_bytes_per_frame()
     return Option(attrs, cycles, resources, ddr)
@@ -123,10 +127,13 @@ def fold_plan(model: ModelWrapper, streamed: frozenset[str]) -> FoldPlan:
     return FoldPlan(streamed, frozenset(buffered))
 
 
-def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) -> list[Group]:
+def folding_groups(
+    model: ModelWrapper, streamed: frozenset[str] = frozenset(), factors: Factors | None = None
+) -> list[Group]:
     """Group the hardware nodes (each op with its fold partners) and enumerate each group's
     legal foldings; layers named in `streamed` (a downward-closed set of weight layers,
-    `streamable_sets`) stream their weights from DDR."""
+    `streamable_sets`) stream their weights from DDR. `factors` (synthesis-measured, per
+    op type) scale the ops' resource estimates."""
     plan = fold_plan(model, streamed)
     ports = port_nodes(model)
     partners = {n.name: hw_op(n).fold_partners(model) for n in hw_nodes(model)}
@@ -137,6 +144,6 @@ def folding_groups(model: ModelWrapper, streamed: frozenset[str] = frozenset()) 
     for node in leaders + loners:
         nodes = [*partners[node.name], node]
         candidates = hw_op(node).fold_options(model, plan)
-        options = [_evaluate(nodes, attrs, ports) for attrs in candidates]
+        options = [_evaluate(nodes, attrs, ports, factors) for attrs in candidates]
         groups.append(Group(nodes, [o for o in options if o is not None]))
     return groups

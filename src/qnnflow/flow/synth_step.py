@@ -1,0 +1,94 @@
+"""Build step (opt-in) and `qnnflow synth`: Yosys synthesis of every hardware layer's RTL,
+out of context and in parallel, written to synth.json (estimate vs synthesis per layer,
+totals, board budget, per-op factors for `--resources synth`) and synth.md."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from qnnflow.analysis.hardware_region import hardware_region
+from qnnflow.analysis.resource_factors import SYNTH_FILE
+from qnnflow.backends.rtl.synth import synthesize_layers
+from qnnflow.backends.rtl.synth_report import layer_row, synth_markdown, synth_summary
+from qnnflow.boards import Board, load_board
+from qnnflow.errors import QnnflowError
+from qnnflow.flow.config import BuildConfig
+from qnnflow.transforms.fold import extract_folding_config
+from qnnflow.transforms.fold.auto_fold import FOLDING_KEY
+from qnnflow.util.atomic import atomic_write_text
+
+log = logging.getLogger(__name__)
+SYNTH_MD = "synth.md"
+
+
+def synthesize_model(model: ModelWrapper, board: Board, jobs: int | None = None) -> dict:
+    """Render every hardware layer to RTL, synthesize them (`jobs` at a time) and compare
+    with the ops' estimates: synth.json's content. Op types without an RTL renderer yet are
+    listed under not_synthesized (the totals then cover the others only)."""
+    from qnnflow.backends.rtl.ops import RENDERERS, render_node
+
+    codes, ops, skipped = [], [], []
+    for node in hardware_region(model):
+        if node.op_type not in RENDERERS:
+            skipped.append({"layer": node.name, "op": node.op_type, "why": "no RTL renderer"})
+            continue
+        codes.append(render_node(model, node))
+        ops.append((node.op_type, getCustomOp(node).resources()))
+    if not codes:
+        raise QnnflowError("no hardware layer has an RTL renderer: nothing to synthesize")
+    results = synthesize_layers(codes, jobs=jobs)
+    rows = [layer_row(op, est, res) for (op, est), res in zip(ops, results, strict=True)]
+    return {**synth_summary(rows, board, not_synthesized=skipped), "folding": folding_digest(model)}
+
+
+def folding_digest(model: ModelWrapper) -> str:
+    """Which folding a synth.json measured (the report shows it only for the same one)."""
+    config = json.dumps(extract_folding_config(model), sort_keys=True)
+    return hashlib.sha256(config.encode()).hexdigest()[:16]
+
+
+def synth_section(output_dir: Path, model: ModelWrapper) -> str:
+    """The report's synthesis section: synth.md when synth.json measured this folding."""
+    path = output_dir / SYNTH_FILE
+    if not path.is_file():
+        return "not run (`qnnflow build --synth` or `qnnflow synth BUILD_DIR`)"
+    if json.loads(path.read_text()).get("folding") != folding_digest(model):
+        return f"{SYNTH_FILE} measured another folding: rerun `qnnflow synth {output_dir}`"
+    return synth_markdown(json.loads(path.read_text()))
+
+
+def write_synth(output_dir: Path, summary: dict) -> None:
+    atomic_write_text(output_dir / SYNTH_FILE, json.dumps(summary, indent=2))
+    atomic_write_text(output_dir / SYNTH_MD, synth_markdown(summary))
+
+
+def step_synth(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
+    """Synthesis (opt-in, --synth): Yosys on every hardware layer's RTL, out of context and
+    in parallel; synth.json/md compare its LUT/FF/BRAM/LUTRAM/DSP with the estimates."""
+    assert model is not None
+    if not cfg.synth:
+        log.info("synth step not asked for (--synth): skipped")
+        return model
+    write_synth(cfg.output_dir, synthesize_model(model, load_board(cfg.board)))
+    return model
+
+
+def synth_build_dir(build_dir: Path, jobs: int | None = None, board: str | None = None) -> dict:
+    """`qnnflow synth BUILD_DIR`: synthesize a finished build's folded model and write
+    synth.json/md there; the budget is `board`'s, else the board AutoFold folded for."""
+    build_dir = Path(build_dir)
+    found = sorted(build_dir.glob("[0-9][0-9]_fold.onnx"))
+    if not found:
+        raise QnnflowError(f"{build_dir}: no NN_fold.onnx (run `qnnflow build` to the fold step)")
+    model = ModelWrapper(str(found[-1]))
+    folding = json.loads(model.get_metadata_prop(FOLDING_KEY) or "{}")
+    chosen = load_board(board or folding.get("board") or "pynq_z2")
+    summary = synthesize_model(model, chosen, jobs)
+    write_synth(build_dir, summary)
+    return summary
