@@ -8,6 +8,10 @@
 //     queue; the RAM is read ahead while the queue has room, counting the word leaving this
 //     cycle. Holds DEPTH + 2 words. Latency: 2 cycles.
 // in_tready depends only on registers (no path from out_tready).
+// Simulation only (`ifndef SYNTHESIS`; Yosys and Vivado define SYNTHESIS): the most words
+// held at once is tracked and, with the plusarg +fifo_levels, printed at the end as
+// "qnnflow_fifo level <%m> <max words held> <capacity>" for the rtlsim FIFO sizing
+// (transforms/fold/fifo_rtlsim.py).
 module qnnflow_fifo #(
     parameter int WIDTH = 8,
     parameter int DEPTH = 2
@@ -21,6 +25,9 @@ module qnnflow_fifo #(
     output logic             out0_tvalid,
     input  logic             out0_tready
 );
+`ifndef SYNTHESIS
+  logic [31:0] level, capacity;  // words held now; the most it can hold
+`endif
   generate
     if (DEPTH <= 32) begin : g_lut
       localparam int SLOTS = DEPTH < 2 ? 2 : DEPTH;
@@ -34,6 +41,10 @@ module qnnflow_fifo #(
       assign in0_tready = count != (AW + 1)'(SLOTS);
       assign out0_tvalid = count != '0;
       assign out0_tdata = mem[rd_ptr];
+`ifndef SYNTHESIS
+      assign level = 32'(count);
+      assign capacity = 32'(SLOTS);
+`endif
 
       always_ff @(posedge ap_clk) begin
         if (push) mem[wr_ptr] <= in0_tdata;
@@ -67,6 +78,10 @@ module qnnflow_fifo #(
       assign in0_tready = ram_count != (AW + 1)'(DEPTH);
       assign out0_tvalid = queued != 2'd0;
       assign out0_tdata = queue[0];
+`ifndef SYNTHESIS
+      assign level = 32'(ram_count) + 32'(fetched) + 32'(queued);
+      assign capacity = 32'(DEPTH + 2);
+`endif
 
       always_ff @(posedge ap_clk) begin
         if (push) mem[wr_ptr] <= in0_tdata;
@@ -99,4 +114,15 @@ module qnnflow_fifo #(
       end
     end
   endgenerate
+`ifndef SYNTHESIS
+  logic [31:0] max_level;
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) max_level <= '0;
+    else if (level > max_level) max_level <= level;
+  end
+  final begin
+    if ($test$plusargs("fifo_levels"))
+      $display("qnnflow_fifo level %m %0d %0d", max_level, capacity);
+  end
+`endif
 endmodule

@@ -5,6 +5,7 @@ backpressure), read back in stream order with the cycles each frame took."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ PROBABILITY_UNITS = 65536  # the testbench draws 16-bit numbers
 @dataclass(frozen=True)
 class RtlSimResult(LayerSimResult):
     latency: int = 0  # cycles from the first input word to the first frame's last output word
+    log: str = ""  # the simulation's stdout (e.g. the FIFO levels asked for by +fifo_levels)
+    deadlocked: bool = False  # only with tolerate_deadlock: no word moved for +timeout cycles
 
 
 def _probability(name: str, value: float) -> int:
@@ -67,9 +70,13 @@ def run_design(
     stalls: float = 0.0,
     seed: int = 1,
     cache_dir: Path | None = None,
+    plusargs: Sequence[str] = (),
+    tolerate_deadlock: bool = False,
 ) -> RtlSimResult:
     """Build `sources` + `testbench`, stream `data` (per input [frames, ...] in stream order)
-    through the design and read its outputs back; shared by layers and stitched tops."""
+    through the design and read its outputs back; shared by layers and stitched tops.
+    `plusargs` go to the simulation as they are; with `tolerate_deadlock` a deadlock returns
+    a result marked `deadlocked` (empty stream, its log kept) instead of raising."""
     if len(data) != len(inputs):
         raise QnnflowError(f"{name}: {len(data)} inputs given, the design has {len(inputs)}")
     frames = int(np.asarray(data[0]).shape[0]) if data else 1
@@ -88,8 +95,11 @@ def run_design(
             write_words(work / f"in{i}.hex", spec, flat)
         args = [f"+frames={frames}", f"+seed={seed}", f"+verilator+seed+{seed}"]
         args += [f"+gap={_probability('gaps', gaps)}", f"+stall={_probability('stalls', stalls)}"]
-        args += ["+verilator+rand+reset+2"]
+        args += ["+verilator+rand+reset+2", *plusargs]
         stdout = verilator.run(exe, args, work)
+        if tolerate_deadlock and "qnnflow_tb deadlock" in stdout:
+            empty = np.zeros((frames, 0), np.int64)
+            return RtlSimResult(empty, 0, log=stdout, deadlocked=True)
         _check_finished(name, stdout)
         streams = [
             read_words(work / f"out{j}.hex", s).reshape(frames, -1) for j, s in enumerate(outputs)
@@ -100,6 +110,7 @@ def run_design(
         stream=np.concatenate(streams, axis=1),
         cycles_per_frame=int(interval),
         latency=int(ends[0] - first_in),
+        log=stdout,
     )
 
 

@@ -10,6 +10,9 @@ With `fifo_sizing="sim"` the join FIFOs then shrink to the smallest depths with 
 word-level simulation of the folded graph (fifo_sim, `sim_frames` frames) neither
 deadlocks nor loses throughput; the lag bound stays the upper bound and the fallback
 (the default, "lag", since the simulation costs seconds on large frames).
+With `fifo_sizing="rtlsim"` every FIFO is sized from a Verilator simulation of the stitched
+RTL core (fifo_rtlsim: the most words each held with deep FIFOs, re-checked); it needs an
+RTL renderer for every hardware op and costs two or more Verilator builds.
 `depths` overrides any FIFO: keyed by the consumer's name for its first input,
 `"<consumer>:<i>"` for input i. A stream with several hardware
 readers must go through a DuplicateStreams first (ConvertToHW inserts them)."""
@@ -25,6 +28,7 @@ from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 from qnnflow.ops.stream_order import sync_passthrough_replays
 from qnnflow.transforms.fold.branch_latency import join_fifo_depths
+from qnnflow.transforms.fold.fifo_rtlsim import size_fifos_rtlsim
 from qnnflow.transforms.fold.fifo_sim import smallest_join_depths
 from qnnflow.util.names import new_tensor_name
 
@@ -51,7 +55,7 @@ def _stream_edges(model: ModelWrapper) -> list[tuple]:
     return edges
 
 
-SIZINGS = ("lag", "sim")
+SIZINGS = ("lag", "sim", "rtlsim")
 
 
 class InsertFIFOs(Transformation):
@@ -107,13 +111,15 @@ class InsertFIFOs(Transformation):
             model.set_tensor_shape(buffered, shape)
             model.set_tensor_datatype(buffered, out_op.output_dtype())
         sync_passthrough_replays(model)
+        keep = frozenset(
+            n.name
+            for n in hw_nodes(model)
+            if n.op_type == "StreamingFIFO" and self._overridden(model, n)
+        )
         if self.fifo_sizing == "sim":
-            keep = frozenset(
-                n.name
-                for n in hw_nodes(model)
-                if n.op_type == "StreamingFIFO" and self._overridden(model, n)
-            )
             smallest_join_depths(model, self.sim_frames, keep)
+        elif self.fifo_sizing == "rtlsim":
+            size_fifos_rtlsim(model, keep, frames=max(3, self.sim_frames))
         return model, False
 
     def _overridden(self, model: ModelWrapper, fifo) -> bool:
