@@ -75,6 +75,14 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     help="Folding config (JSON) to apply instead of folding automatically.",
 )
 @click.option(
+    "--fifo-sizing",
+    type=click.Choice(["lag", "sim", "rtlsim"]),
+    default="lag",
+    show_default=True,
+    help="FIFO depths: lag (bounds per producer, instant), sim (join FIFOs from a word-level "
+    "simulation) or rtlsim (every FIFO from a Verilator run of the stitched RTL; minutes).",
+)
+@click.option(
     "--synth",
     is_flag=True,
     help="Run the synth step: Yosys synthesis of every layer's RTL, synth.json beside the "
@@ -158,6 +166,7 @@ def build(
     target_fps,
     target_scope,
     folding,
+    fifo_sizing,
     synth,
     rtlsim,
     resources,
@@ -189,6 +198,7 @@ def build(
         target_fps=target_fps,
         target_scope=target_scope,
         folding=folding,
+        fifo_sizing=fifo_sizing,
         synth=synth,
         rtlsim=rtlsim,
         resources=resources,

@@ -19,6 +19,7 @@ from qnnflow.yolo.image import check_decoder, resolve_decoder
 
 PACKAGE_DIR = Path(qnnflow.__file__).resolve().parent
 TARGET_SCOPES = ("accelerator", "end-to-end")  # what --target-fps aims at
+FIFO_SIZINGS = ("lag", "sim", "rtlsim")  # InsertFIFOs' fifo_sizing
 
 
 @dataclass
@@ -43,6 +44,7 @@ class BuildConfig:
     first_last_bits: int | None = 8  # first/last conv weights; None keeps them float
     scheme: str | None = None  # "w1a3": quantize a float Darknet cfg without binary=1 marks
     folding: Path | None = None
+    fifo_sizing: str = "lag"  # InsertFIFOs' rule: lag, sim or rtlsim
     seed: int = 0  # of the random verification inputs
     verify_inputs: int = 1  # random inputs per check, besides the edge and boundary inputs
     accuracy_data: Path | None = None  # labelled dataset (make-dataset layout) for the gate
@@ -72,6 +74,10 @@ class BuildConfig:
             self.accuracy_data = Path(self.accuracy_data)
         if self.target_fps is not None:
             self.target_fps = positive_finite(self.target_fps, "--target-fps")
+        if self.fifo_sizing not in FIFO_SIZINGS:
+            raise QnnflowError(
+                f"--fifo-sizing must be one of {', '.join(FIFO_SIZINGS)}, got {self.fifo_sizing!r}"
+            )
         if self.target_scope not in TARGET_SCOPES:
             raise QnnflowError(
                 f"--target-scope must be one of {', '.join(TARGET_SCOPES)}, "

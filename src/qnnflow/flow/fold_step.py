@@ -27,6 +27,12 @@ from qnnflow.transforms.fold import (
     extract_folding_config,
 )
 from qnnflow.transforms.fold.auto_fold import DEFAULT_CAPS
+from qnnflow.transforms.fold.folding_config import (
+    FIFO_DEPTHS,
+    read_folding_config,
+    split_fifo_depths,
+)
+from qnnflow.transforms.fold.insert_fifos import fifo_depths
 from qnnflow.util.atomic import atomic_write_text
 from qnnflow.verify import verified_transform
 
@@ -34,10 +40,12 @@ log = logging.getLogger(__name__)
 MAX_REFOLDS = 5
 
 
-def _fold_and_plumb(model: ModelWrapper, transform, inputs: dict) -> ModelWrapper:
+def _fold_and_plumb(
+    model: ModelWrapper, transform, inputs: dict, fifos: InsertFIFOs | None = None
+) -> ModelWrapper:
     model = verified_transform(model, transform, inputs)
     model = verified_transform(model, InsertWidthConverters(), inputs)
-    return verified_transform(model, InsertFIFOs(), inputs)
+    return verified_transform(model, fifos or InsertFIFOs(), inputs)
 
 
 def _auto_fold_with_plumbing(
@@ -46,6 +54,7 @@ def _auto_fold_with_plumbing(
     target_fps: float | None,
     inputs: dict,
     factors: Factors | None = None,
+    fifo_sizing: str = "lag",
 ) -> ModelWrapper:
     """AutoFold budgets the compute layers; the width converters and FIFOs inserted after it
     cost resources too. When they push a resource over its cap, the compute caps of the
@@ -54,7 +63,7 @@ def _auto_fold_with_plumbing(
     folded = _fold_and_plumb(model, AutoFold(board, target_fps, factors=factors), inputs)
     over = _over_caps(folded, board, factors)
     if not over:
-        return folded
+        return _resize_fifos(model, folded, fifo_sizing, inputs)
     best, low, high = None, 0.5, 1.0
     for _ in range(MAX_REFOLDS):
         scale = (low + high) / 2
@@ -75,7 +84,20 @@ def _auto_fold_with_plumbing(
             f"width converters and FIFOs push {', '.join(sorted(over))} over the board's caps "
             "at every folding tried; give a folding config (--folding) or a lower --target-fps"
         )
-    return best
+    return _resize_fifos(model, best, fifo_sizing, inputs)
+
+
+def _resize_fifos(
+    model: ModelWrapper, folded: ModelWrapper, fifo_sizing: str, inputs: dict
+) -> ModelWrapper:
+    """The chosen folding with FIFOs sized by `fifo_sizing` (the cap search above runs on
+    the instant "lag" rule; a simulated sizing runs once, on the folding it picked)."""
+    if fifo_sizing == "lag":
+        return folded
+    folding = extract_folding_config(folded)
+    return _fold_and_plumb(
+        model, ApplyFoldingConfig(folding), inputs, InsertFIFOs(fifo_sizing=fifo_sizing)
+    )
 
 
 def _over_caps(model: ModelWrapper, board: Board, factors: Factors | None = None) -> set[str]:
@@ -91,19 +113,24 @@ def fold_model(
     seed: int = 0,
     target_scope: str = "accelerator",
     factors: Factors | None = None,
+    fifo_sizing: str = "lag",
 ) -> ModelWrapper:
     """The build's folding, shared by step_fold and `qnnflow estimate`: a folding config when
     given, else AutoFold with the cap refolding, then width converters and FIFOs, every
     transform checked bit-exact on a seeded input. With target_scope "end-to-end" the
     accelerator still aims at `target_fps`, after a check that the host stages can reach
     it (a QnnflowError naming the slowest one when they cannot). `factors` (synthesis-
-    measured, per op type) scale the resource estimates AutoFold budgets with."""
+    measured, per op type) scale the resource estimates AutoFold budgets with. FIFOs are
+    sized by `fifo_sizing` (InsertFIFOs), except those the folding config's "fifo_depths"
+    names (as the fold step writes them)."""
     inputs = {model.graph.input[0].name: seeded_input(model, seed)}
     if folding is not None:
-        return _fold_and_plumb(model, ApplyFoldingConfig(folding), inputs)
+        config, depths = split_fifo_depths(read_folding_config(folding)[0])
+        fifos = InsertFIFOs(depths=depths, fifo_sizing=fifo_sizing)
+        return _fold_and_plumb(model, ApplyFoldingConfig(config), inputs, fifos)
     if target_scope == "end-to-end" and target_fps is not None:
         require_host_reaches(model, board, target_fps)
-    return _auto_fold_with_plumbing(model, board, target_fps, inputs, factors)
+    return _auto_fold_with_plumbing(model, board, target_fps, inputs, factors, fifo_sizing)
 
 
 def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
@@ -115,12 +142,12 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     factors = _resource_factors(cfg)
     if hw_nodes(model):  # without any, the estimate says so and lists the host nodes
         model = fold_model(
-            model, board, cfg.target_fps, cfg.folding, cfg.seed, cfg.target_scope, factors
-        )
+            model, board, cfg.target_fps, cfg.folding, cfg.seed, cfg.target_scope, factors,
+            cfg.fifo_sizing,
+        )  # fmt: skip
     estimate = estimate_network(model, board, factors)
-    atomic_write_text(
-        out / "folding_config.json", json.dumps(extract_folding_config(model), indent=2)
-    )
+    config = {**extract_folding_config(model), FIFO_DEPTHS: fifo_depths(model)}
+    atomic_write_text(out / "folding_config.json", json.dumps(config, indent=2))
     data = estimate_with_end_to_end(model, board, estimate)
     data["resources"] = {"source": cfg.resources, "factors": factors}
     _warn_when_missed(cfg, data["end_to_end"])

@@ -73,21 +73,35 @@ def check_value_type(kind: str, value: object, name: str, attr: str, source: str
         raise QnnflowError(f"{source}: '{name}'.{attr} must be a string, got {value!r}")
 
 
+FIFO_DEPTHS = "fifo_depths"  # the config's entry of FIFO depths, InsertFIFOs(depths=...)
+
+
+def split_fifo_depths(config: dict) -> tuple[dict, dict[str, int]]:
+    """(the per-node folding, the FIFO depths) of a folding config."""
+    rest = {k: v for k, v in config.items() if k != FIFO_DEPTHS}
+    return rest, dict(config.get(FIFO_DEPTHS) or {})
+
+
+def read_folding_config(config: dict | str | Path) -> tuple[dict, str]:
+    """A folding config (a dict, or a JSON file's path) and how errors name it."""
+    source = "folding config"
+    if isinstance(config, (str, Path)):
+        source = f"{config}: folding config"
+        try:
+            config = json.loads(Path(config).read_text())
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise QnnflowError(f"{config}: cannot read folding config: {exc}") from None
+    return check_config_shape(config, source), source
+
+
 class ApplyFoldingConfig(Transformation):
     """Set PE/SIMD/memory attributes per node from a config (dict or JSON file path); every
     name and attribute must exist, and the resulting folding must be legal."""
 
     def __init__(self, config: dict | str | Path):
         super().__init__()
-        source = "folding config"
-        if isinstance(config, (str, Path)):
-            source = f"{config}: folding config"
-            try:
-                config = json.loads(Path(config).read_text())
-            except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise QnnflowError(f"{config}: cannot read folding config: {exc}") from None
-        self.source = source
-        self.config = check_config_shape(config, source)
+        config, self.source = read_folding_config(config)
+        self.config = split_fifo_depths(config)[0]  # FIFOs come later (InsertFIFOs)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         nodes = {n.name: n for n in hw_nodes(model)}

@@ -116,17 +116,32 @@ class InsertFIFOs(Transformation):
             for n in hw_nodes(model)
             if n.op_type == "StreamingFIFO" and self._overridden(model, n)
         )
+        fifos = sum(n.op_type == "StreamingFIFO" for n in hw_nodes(model))
         if self.fifo_sizing == "sim":
             smallest_join_depths(model, self.sim_frames, keep)
-        elif self.fifo_sizing == "rtlsim":
+        elif self.fifo_sizing == "rtlsim" and len(keep) < fifos:
             size_fifos_rtlsim(model, keep, frames=max(3, self.sim_frames))
         return model, False
 
     def _overridden(self, model: ModelWrapper, fifo) -> bool:
         """Whether `depths` names the FIFO (by its consumer and input index)."""
-        for consumer in model.find_consumers(fifo.output[0]):
-            index = list(consumer.input).index(fifo.output[0])
-            key = consumer.name if index == 0 else f"{consumer.name}:{index}"
-            if key in self.depths:
-                return True
-        return False
+        return any(key in self.depths for key in _fifo_keys(model, fifo))
+
+
+def _fifo_keys(model: ModelWrapper, fifo) -> list[str]:
+    """The `depths` keys of a FIFO: its consumer's name, with ":<i>" for input i > 0."""
+    keys = []
+    for consumer in model.find_consumers(fifo.output[0]):
+        index = list(consumer.input).index(fifo.output[0])
+        keys.append(consumer.name if index == 0 else f"{consumer.name}:{index}")
+    return keys
+
+
+def fifo_depths(model: ModelWrapper) -> dict[str, int]:
+    """Every FIFO's depth keyed as `depths` takes them, so a build can re-apply them."""
+    return {
+        key: int(hw_op(n).get_nodeattr("depth"))
+        for n in hw_nodes(model)
+        if n.op_type == "StreamingFIFO"
+        for key in _fifo_keys(model, n)
+    }
