@@ -53,6 +53,14 @@ def summary_lines(estimate: NetworkEstimate, board: Board) -> list[str]:
         f"latency <= {estimate.latency_ms:,.1f} ms, DDR weights {estimate.ddr_mb_per_s:,.1f} MB/s",
         "resources incl. platform: " + ", ".join(parts),
     ]
+    fifos = [layer for layer in estimate.layers if layer.op_type == "StreamingFIFO"]
+    if fifos:
+        cost = {k: sum(f.resources.get(k, 0.0) for f in fifos) for k in ("LUT", "BRAM36")}
+        words = sum(f.folding.get("depth", 0) for f in fifos)
+        lines.append(
+            f"FIFOs: {len(fifos)} holding {words:,} words, LUT {cost['LUT']:,.0f}, "
+            f"BRAM36 {cost['BRAM36']:,.0f} (included above)"
+        )
     return lines + ([_host_line(estimate)] if estimate.host_nodes else [])
 
 

@@ -2,7 +2,8 @@
 it feeds each input stream from `in<i>.hex`, writes each output stream to `out<j>.hex`, holds
 tvalid low on random cycles (`+gap`) and tready low on random cycles (`+stall`, 1/65536
 units, one xorshift generator per stream seeded from `+seed`), checks that a stalled output
-holds its word, and prints the cycle at which each frame's last word left each output.
+holds its word, optionally paces each input to one frame per `+period` cycles, and prints
+the cycle at which each frame's last word left each output.
 
 Without timing constructs: the generated C++ main toggles ap_clk, so the build needs no
 coroutines and the simulation runs at the model's full speed."""
@@ -85,8 +86,9 @@ def _open_files(inputs: Sequence[StreamSpec], outputs: Sequence[StreamSpec]) -> 
     return lines
 
 
-def _drive_input(i: int) -> str:
-    """Offer the next word unless the current one is still waiting; a gap idles a cycle."""
+def _drive_input(i: int, words: int) -> str:
+    """Offer the next word unless the current one is still waiting; a gap idles a cycle,
+    and with `+period=P` word k is not offered before cycle k * P / words (paced input)."""
     return (
         f"    if (in{i}_tvalid && in{i}_tready) begin\n"
         f"      moved = 1;\n"
@@ -95,7 +97,9 @@ def _drive_input(i: int) -> str:
         f"    end\n"
         f"    if (!in{i}_tvalid || in{i}_tready) begin\n"
         + _xorshift(f"in{i}_rng")
-        + f"      if (in{i}_left > 0 && in{i}_rng[15:0] >= gap[15:0]) begin\n"
+        + f"      if (in{i}_left > 0 && in{i}_rng[15:0] >= gap[15:0]\n"
+        f"          && (period == 0 || longint'(frames * {words} - in{i}_left) * period\n"
+        f"              <= longint'(cycle - {RESET_CYCLES}) * {words})) begin\n"
         f'        in{i}_scan = $fscanf(in{i}_fd, "%h", in{i}_next);\n'
         f"        if (in{i}_scan != 1) begin\n"
         f'          $display("qnnflow_tb error in{i}.hex ended early"); $finish;\n'
@@ -159,7 +163,8 @@ def render_testbench(
         "/* verilator lint_off UNUSEDSIGNAL */",
         f"module {TOP} (input logic ap_clk);",
         "  logic ap_rst_n = 1'b0;",
-        "  integer frames = 1, gap = 0, stall = 0, seed = 1, timeout = " + f"{DEADLOCK_CYCLES};",
+        "  integer frames = 1, gap = 0, stall = 0, seed = 1, period = 0, timeout = "
+        + f"{DEADLOCK_CYCLES};",
         "  integer cycle = 0, idle = 0, first_in = -1, moved = 0;",
         *_declarations(inputs, outputs),
         *extra_declarations,
@@ -173,6 +178,7 @@ def render_testbench(
         '    if (!$value$plusargs("gap=%d", gap)) gap = 0;',
         '    if (!$value$plusargs("stall=%d", stall)) stall = 0;',
         '    if (!$value$plusargs("seed=%d", seed)) seed = 1;',
+        '    if (!$value$plusargs("period=%d", period)) period = 0;',
         f'    if (!$value$plusargs("timeout=%d", timeout)) timeout = {DEADLOCK_CYCLES};',
         *_open_files(inputs, outputs),
         "  end",
@@ -182,7 +188,7 @@ def render_testbench(
         "    moved = 0;",
         f"    if (cycle > {RESET_CYCLES}) ap_rst_n <= 1'b1;",
         "    if (ap_rst_n) begin",
-        *[_drive_input(i) for i in range(len(inputs))],
+        *[_drive_input(i, s.words) for i, s in enumerate(inputs)],
         *[_take_output(j, s) for j, s in enumerate(outputs)],
         *extra_per_cycle,
         "      idle = moved ? 0 : idle + 1;",

@@ -1,12 +1,14 @@
 """FIFO sizing by RTL simulation (InsertFIFOs(fifo_sizing="rtlsim")): the stitched core is
-simulated in Verilator with every FIFO deep (a frame of words, at most DEEP_CAP, block RAM),
-each FIFO reporting the most words it held (rtl/qnnflow/fifo.sv, +fifo_levels); each FIFO
-then gets that level + 1, rounded up to the largest depth its memory holds at the same cost
-(32 words of LUT RAM, a whole number of BRAM36 tiles), and the sized design is simulated
-again: its interval must stay within TOLERANCE of the deep design's (which is the slowest
-layer's when the estimate is right) and it must not deadlock, else the FIFOs that were full
-double (at most the deep depth) for up to MAX_ROUNDS more simulations. Deterministic: the
-same seed feeds the same random frames, and Verilator's timing does not depend on data."""
+simulated in Verilator with every FIFO deep (a frame of words, at most DEEP_CAP, block RAM)
+and its input paced to one frame per slowest layer's cycles() (fed as fast as it is taken,
+every FIFO upstream of the bottleneck would fill with slack, not need); each FIFO reports
+the most words it held (rtl/qnnflow/fifo.sv, +fifo_levels) and gets that level + 1, rounded
+up to the largest depth its memory holds at the same cost (32 words of LUT RAM, a whole
+number of BRAM36 tiles). The sized design is then simulated unpaced (as the DMA feeds it):
+its interval must be within TOLERANCE of the slowest layer's (or of the deep design's, if
+that is slower) without deadlock, else the FIFOs that were full double (at most the deep
+depth) for up to MAX_ROUNDS more simulations, and if that fails the deep depths stay.
+Deterministic: the same seed feeds the same frames, and the timing does not depend on data."""
 
 from __future__ import annotations
 
@@ -70,9 +72,14 @@ def _frames(model: ModelWrapper, tensor: str, elements: int, frames: int, seed: 
 
 
 def simulate_fifo_levels(
-    model: ModelWrapper, frames: int = FRAMES, seed: int = 0, cache_dir: Path | None = None
+    model: ModelWrapper,
+    frames: int = FRAMES,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    period: int = 0,
 ) -> FifoRun:
-    """Simulate the stitched core on random frames with its current FIFO depths."""
+    """Simulate the stitched core on random frames with its current FIFO depths, the input
+    offered at most one frame per `period` cycles (0: as fast as it is taken)."""
     net = build_rtl_network(model)
     ddr = attach_ddr(net.mm_ports)
     sources = {**core_sources(model, net), **ddr.sources}
@@ -83,7 +90,8 @@ def simulate_fifo_levels(
     feed = _frames(model, net.input_tensor, net.inputs[0].elements, frames, seed)
     result: RtlSimResult = run_design(
         net.core, sources, files, net.inputs, net.outputs, [feed], bench,
-        cache_dir=cache_dir, plusargs=["+fifo_levels"], tolerate_deadlock=True,
+        cache_dir=cache_dir, plusargs=["+fifo_levels", f"+period={period}"],
+        tolerate_deadlock=True,
     )  # fmt: skip
     by_instance = {f"u_{rtl_identifier(n.name)}": n.name for n in fifo_nodes(model)}
     levels = {}
@@ -124,16 +132,16 @@ def size_fifos_rtlsim(
         for name, op in ops.items()
     }
     _set_depths(model, deep)
-    reference = simulate_fifo_levels(model, frames, seed, cache_dir)
+    slowest = slowest_cycles(model)
+    reference = simulate_fifo_levels(model, frames, seed, cache_dir, period=slowest)
     if reference.deadlocked:
         raise QnnflowError("the stitched RTL design deadlocks even with deep FIFOs")
-    slowest = slowest_cycles(model)
     if reference.cycles_per_frame > slowest * (1 + TOLERANCE):
         log.warning(
             "with deep FIFOs the stitched RTL design runs %d cycles/frame, the slowest layer's "
             "estimate is %d", reference.cycles_per_frame, slowest,
         )  # fmt: skip
-    target = reference.cycles_per_frame * (1 + TOLERANCE)
+    target = max(slowest, reference.cycles_per_frame) * (1 + TOLERANCE)
     width = {name: op.instream_width_bits() for name, op in ops.items()}
     depths = {
         name: min(deep[name], free_depth(reference.levels[name][0] + 1, width[name]))
@@ -143,7 +151,7 @@ def size_fifos_rtlsim(
         _set_depths(model, depths)
         run = simulate_fifo_levels(model, frames, seed, cache_dir)
         if not run.deadlocked and run.cycles_per_frame <= target:
-            log.info("rtlsim FIFOs: %d cycles/frame (deep %d)", run.cycles_per_frame, target)
+            log.info("rtlsim FIFOs: %d cycles/frame (target %d)", run.cycles_per_frame, target)
             return run
         full = [n for n in ops if run.levels[n][0] >= run.levels[n][1] and depths[n] < deep[n]]
         log.info("rtlsim FIFOs round %d: %s, growing %s", attempt, run, full)
