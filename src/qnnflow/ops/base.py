@@ -139,6 +139,12 @@ class HWOp(CustomOp):
         frame (an op that says nothing is assumed to buffer it)."""
         return self.words_per_frame()
 
+    def burst_words(self) -> tuple[int, int]:
+        """(input, output) words this op takes or writes in one burst, at one word per cycle
+        between pauses: the FIFOs on its streams hold a few bursts so that a neighbour does
+        not wait out each pause (InsertFIFOs' lag rule). 0: a steady stream."""
+        return 0, 0
+
     def output_channel_groups(self, input_groups: int) -> int:
         """Channel groups G of the output stream given the input's: per-channel ops pass a
         channel-group-major order on unchanged (see qnnflow.ops.stream_order)."""

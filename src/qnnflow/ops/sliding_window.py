@@ -115,6 +115,15 @@ class SlidingWindow(HWOp):
         per_pixel = self.get_nodeattr("IFMChannels") // self.get_nodeattr("SIMD")
         return min(frame, ((kh - 1) * w + kw) * per_pixel)
 
+    def burst_words(self) -> tuple[int, int]:
+        """A line buffer takes input rows while it has room and writes one output row's
+        windows at a time; a frame buffer takes its frame whole (its FIFO would not help)."""
+        h, w, kh, kw, oh, ow, c = self._geometry()
+        row_writes = ow * kh * kw * c // self.get_nodeattr("SIMD")
+        if self.get_nodeattr("frameBuffer"):
+            return 0, row_writes
+        return w * c // self.input_simd(), row_writes
+
     def output_channel_groups(self, input_groups: int) -> int:
         """Windows leave in normal order whatever channel order the frame arrived in."""
         return 1

@@ -8,6 +8,9 @@ number of BRAM36 tiles). The sized design is then simulated unpaced (as the DMA 
 its interval must be within TOLERANCE of the slowest layer's (or of the deep design's, if
 that is slower) without deadlock, else the FIFOs that were full double (at most the deep
 depth) for up to MAX_ROUNDS more simulations, and if that fails the deep depths stay.
+Max levels are an upper bound (a FIFO in front of the bottleneck keeps the backlog of the
+pipeline's start), so last each block-RAM FIFO (at most MAX_SHRINKS, costliest first) is
+tried at 32 words in LUT RAM and keeps that when the interval holds without deadlock.
 Deterministic: the same seed feeds the same frames, and the timing does not depend on data."""
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ DEEP_CAP = 4096  # words of the deep FIFOs of the measuring run
 LUT_DEPTH = 32  # fifo.sv keeps up to 32 words in LUT RAM, at one LUT per bit whatever the depth
 TOLERANCE = 0.01
 MAX_ROUNDS = 3
+MAX_SHRINKS = 12  # block-RAM FIFOs tried in LUT RAM, most block RAM first
 FRAMES = 3
 
 
@@ -151,6 +155,7 @@ def size_fifos_rtlsim(
         _set_depths(model, depths)
         run = simulate_fifo_levels(model, frames, seed, cache_dir)
         if not run.deadlocked and run.cycles_per_frame <= target:
+            run = _shrink(model, depths, width, target, run, frames, seed, cache_dir)
             log.info("rtlsim FIFOs: %d cycles/frame (target %d)", run.cycles_per_frame, target)
             return run
         full = [n for n in ops if run.levels[n][0] >= run.levels[n][1] and depths[n] < deep[n]]
@@ -162,3 +167,29 @@ def size_fifos_rtlsim(
     _set_depths(model, deep)  # never leave a design slower than measured, or deadlocking
     log.warning("rtlsim FIFO sizing did not converge; keeping the deep FIFOs")
     return reference
+
+
+def _shrink(
+    model: ModelWrapper,
+    depths: dict[str, int],
+    width: dict[str, int],
+    target: float,
+    run: FifoRun,
+    frames: int,
+    seed: int,
+    cache_dir: Path | None,
+) -> FifoRun:
+    """Try each block-RAM FIFO at LUT_DEPTH words; keep what holds the target interval."""
+    big = [n for n in depths if depths[n] > LUT_DEPTH]
+    big.sort(key=lambda n: (-bram36_for(depths[n], width[n]), -depths[n], n))
+    for name in big[:MAX_SHRINKS]:
+        before = depths[name]
+        depths[name] = LUT_DEPTH
+        _set_depths(model, depths)
+        trial = simulate_fifo_levels(model, frames, seed, cache_dir)
+        if not trial.deadlocked and trial.cycles_per_frame <= target:
+            run = trial
+        else:
+            depths[name] = before
+    _set_depths(model, depths)
+    return run
