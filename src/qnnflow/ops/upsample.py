@@ -63,6 +63,10 @@ class Upsample(SpatialOp):
         _, _, oh, ow, c = self._dims()
         return oh * ow * c // self.get_nodeattr("SIMD")
 
+    def burst_words(self) -> tuple[int, int]:
+        """It reads an input row, then writes its copies without reading (output steady)."""
+        return self.row_buffer_words(), 0
+
     def row_buffer_words(self) -> int:
         _, w, _, _, c = self._dims()
         return w * c // self.get_nodeattr("SIMD")

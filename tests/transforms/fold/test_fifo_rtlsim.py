@@ -29,6 +29,7 @@ from qnnflow.transforms.fold.fifo_rtlsim import (
     simulate_fifo_levels,
     slowest_cycles,
 )
+from qnnflow.transforms.fold.fifo_sim import join_fifos
 from qnnflow.transforms.fold.insert_fifos import fifo_depths
 from qnnflow.transforms.to_hw import ConvertToHW
 from tests.transforms.to_hw.yolo_like import random_input, route_model
@@ -61,15 +62,36 @@ def test_free_depth_rounds_up_to_what_the_memory_holds_at_the_same_cost():
     assert free_depth(600, 36) == 1024 and free_depth(1025, 36) == 2048
 
 
+def _register_slices(model):
+    """A copy with every FIFO but the join's lag-bound ones 2 words deep (the old rule)."""
+    model = model.transform(InsertFIFOs())  # no new FIFOs: a copy to edit
+    joins = {n.name for n in join_fifos(model)}
+    for node in fifo_nodes(model):
+        if node.name not in joins or hw_op(node).get_nodeattr("depth") < 32:
+            hw_op(node).set_nodeattr("depth", 2)
+    return model
+
+
 def test_rtlsim_sizing_reaches_the_slowest_layer_where_depth_2_does_not(folded, sized):
     slowest = slowest_cycles(sized)
-    lag = simulate_fifo_levels(folded.transform(InsertFIFOs()))
-    assert lag.cycles_per_frame > slowest * 1.2
+    slices = simulate_fifo_levels(_register_slices(sized))
+    assert not slices.deadlocked and slices.cycles_per_frame > slowest * 1.2
     run = simulate_fifo_levels(sized)
     assert not run.deadlocked
     assert run.cycles_per_frame <= slowest * (1 + TOLERANCE)
-    assert any(d > 32 for d in _depths(sized).values())  # bursts need block RAM here
+    assert any(d > 32 for d in _depths(sized).values())  # the join needs block RAM here
     assert 2 in _depths(sized).values()  # and steady streams keep a register slice
+
+
+def test_the_lag_rule_buffers_bursts(folded, sized):
+    lag = folded.transform(InsertFIFOs())
+    depths = _depths(lag)
+    assert depths["conv1_mvu_fifo"] > 32  # behind a sliding window: two rows of windows
+    assert depths["conv0_mvu_fork_dwc_fifo"] == 2  # a steady stream
+    assert (
+        simulate_fifo_levels(lag).cycles_per_frame
+        < simulate_fifo_levels(_register_slices(sized)).cycles_per_frame
+    )
 
 
 def test_the_sized_design_is_bit_exact_and_joins_never_deadlock_under_stress(sized):
@@ -82,8 +104,8 @@ def test_the_sized_design_is_bit_exact_and_joins_never_deadlock_under_stress(siz
 def test_shrinking_a_sized_fifo_a_lot_loses_throughput(sized):
     model = sized.transform(InsertFIFOs())  # no new FIFOs: a copy to edit
     reference = simulate_fifo_levels(model)
-    fifo = next(n for n in fifo_nodes(model) if n.name == "conv1_mvu_fifo")
-    assert hw_op(fifo).get_nodeattr("depth") > 32
+    fifo = next(n for n in fifo_nodes(model) if n.name == "route_hw_dwc1_fifo")
+    assert hw_op(fifo).get_nodeattr("depth") > 32  # the early branch of the join
     hw_op(fifo).set_nodeattr("depth", 2)
     worse = simulate_fifo_levels(model)
     assert worse.deadlocked or worse.cycles_per_frame > reference.cycles_per_frame * 1.05

@@ -24,6 +24,8 @@ readers must go through a DuplicateStreams first (ConvertToHW inserts them)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
@@ -32,7 +34,7 @@ from qonnx.transformation.base import Transformation
 from qnnflow.errors import QnnflowError
 from qnnflow.ops import DOMAIN
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
-from qnnflow.ops.stream_order import sync_passthrough_replays
+from qnnflow.ops.stream_order import output_frame_replays, sync_passthrough_replays
 from qnnflow.transforms.fold.branch_latency import join_fifo_depths
 from qnnflow.transforms.fold.fifo_rtlsim import free_depth, size_fifos_rtlsim
 from qnnflow.transforms.fold.fifo_sim import smallest_join_depths
@@ -95,15 +97,20 @@ class InsertFIFOs(Transformation):
         return self._burst_depth(model, consumer, index)
 
     def _burst_depth(self, model: ModelWrapper, consumer, index: int) -> int:
-        """`depth`, or BURSTS bursts of the producer's output or the consumer's input."""
+        """`depth`, or BURSTS bursts of the producer's output (less what the consumer takes
+        meanwhile at its average rate) or of the consumer's input (less what the producer
+        supplies meanwhile), whichever is more."""
         producer = model.find_producer(consumer.input[index])
-        burst = max(hw_op(producer).burst_words()[1], hw_op(consumer).burst_words()[0])
-        if burst == 0:
+        out_op, in_op = hw_op(producer), hw_op(consumer)
+        words = int(np.prod(out_op.folded_output_shape()[:-1]))
+        frame = words * output_frame_replays(model, producer)
+        taken = min(1.0, frame / max(1, in_op.cycles()))  # the consumer's words per cycle
+        given = min(1.0, frame / max(1, out_op.cycles()))  # the producer's
+        burst = max(out_op.burst_words()[1] * (1.0 - taken), in_op.burst_words()[0] * (1.0 - given))
+        need = math.ceil(BURSTS * burst)
+        if need <= self.depth:
             return self.depth
-        width = hw_op(producer).outstream_width_bits()
-        words = hw_op(producer).folded_output_shape()
-        frame = int(np.prod(words[:-1]))
-        return max(self.depth, free_depth(min(frame, BURSTS * burst), width))
+        return free_depth(min(frame, need), out_op.outstream_width_bits())
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         edges = _stream_edges(model)
