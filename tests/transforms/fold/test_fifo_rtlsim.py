@@ -86,8 +86,9 @@ def test_rtlsim_sizing_reaches_the_slowest_layer_where_depth_2_does_not(folded, 
 def test_the_lag_rule_buffers_bursts(folded, sized):
     lag = folded.transform(InsertFIFOs())
     depths = _depths(lag)
-    assert depths["conv1_mvu_fifo"] > 32  # behind a sliding window: two rows of windows
-    assert depths["conv0_mvu_fork_dwc_fifo"] == 2  # a steady stream
+    assert depths["upsample_hw_fifo"] > 32  # rows arrive while it writes copies
+    assert depths["conv1_swg_fifo"] == 32  # 3 input rows of a sliding window, in LUT RAM
+    assert depths["conv1_mvu_fifo"] == 2  # the window rows need no buffer
     assert (
         simulate_fifo_levels(lag).cycles_per_frame
         < simulate_fifo_levels(_register_slices(sized)).cycles_per_frame
@@ -144,3 +145,12 @@ def test_build_cli_passes_fifo_sizing_to_insert_fifos(monkeypatch, hw, tmp_path)
     assert seen[0] == "rtlsim" and seen[-1] == "rtlsim"  # the config, then InsertFIFOs
     assert main(["build", "--out", str(tmp_path), "--fifo-sizing", "deep"]) != 0
     assert len(seen) == 2 + seen.count("lag")  # a bad choice never reaches the build
+
+
+@pytest.mark.slow
+def test_default_model_reaches_its_slowest_layer_with_the_lag_rule(mini_folded):
+    """Measured: depth 2 everywhere ran 291,498 cycles/frame against 113,574."""
+    slowest = slowest_cycles(mini_folded)
+    assert simulate_fifo_levels(mini_folded).cycles_per_frame <= slowest * (1 + TOLERANCE)
+    slices = simulate_fifo_levels(_register_slices(mini_folded))
+    assert slices.cycles_per_frame > 2 * slowest
