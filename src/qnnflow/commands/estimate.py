@@ -65,10 +65,9 @@ def estimate_cmd(
     from qnnflow.analysis.estimate_table import estimate_rich_table, summary_lines
     from qnnflow.boards import load_board
     from qnnflow.errors import QnnflowError
-    from qnnflow.flow.fold_step import estimate_with_end_to_end, fold_model
+    from qnnflow.flow.fold_step import estimate_with_end_to_end, fold_model, saved_folding
     from qnnflow.frontend.onnx_import import open_onnx
     from qnnflow.ops.graph_queries import hw_nodes
-    from qnnflow.transforms.fold import extract_folding_config
 
     if not model_path.is_file():
         raise QnnflowError(f"model not found: {model_path}")
@@ -83,7 +82,7 @@ def estimate_cmd(
     if output is not None:
         atomic_write_bytes(output, model.model.SerializeToString())
     if save_config is not None:
-        atomic_write_text(save_config, json.dumps(extract_folding_config(model), indent=2))
+        atomic_write_text(save_config, json.dumps(saved_folding(model), indent=2))
     console = Console(soft_wrap=True)
     if as_json:
         console.print_json(json.dumps(data))

@@ -125,9 +125,10 @@ def fold_model(
     names (as the fold step writes them)."""
     inputs = {model.graph.input[0].name: seeded_input(model, seed)}
     if folding is not None:
-        config, depths = split_fifo_depths(read_folding_config(folding)[0])
+        config, source = read_folding_config(folding)
+        config, depths = split_fifo_depths(config)
         fifos = InsertFIFOs(depths=depths, fifo_sizing=fifo_sizing)
-        return _fold_and_plumb(model, ApplyFoldingConfig(config), inputs, fifos)
+        return _fold_and_plumb(model, ApplyFoldingConfig(config, source), inputs, fifos)
     if target_scope == "end-to-end" and target_fps is not None:
         require_host_reaches(model, board, target_fps)
     return _auto_fold_with_plumbing(model, board, target_fps, inputs, factors, fifo_sizing)
@@ -146,8 +147,7 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
             cfg.fifo_sizing,
         )  # fmt: skip
     estimate = estimate_network(model, board, factors)
-    config = {**extract_folding_config(model), FIFO_DEPTHS: fifo_depths(model)}
-    atomic_write_text(out / "folding_config.json", json.dumps(config, indent=2))
+    atomic_write_text(out / "folding_config.json", json.dumps(saved_folding(model), indent=2))
     data = estimate_with_end_to_end(model, board, estimate)
     data["resources"] = {"source": cfg.resources, "factors": factors}
     _warn_when_missed(cfg, data["end_to_end"])
@@ -155,6 +155,12 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     markdown = estimate_markdown(estimate, board) + "\n" + end_to_end_markdown(data["end_to_end"])
     atomic_write_text(out / "estimate.md", markdown)
     return model
+
+
+def saved_folding(model: ModelWrapper) -> dict:
+    """The folding config a build saves (and --folding re-applies): every compute layer's
+    folding and, under "fifo_depths", every FIFO's depth."""
+    return {**extract_folding_config(model), FIFO_DEPTHS: fifo_depths(model)}
 
 
 def _resource_factors(cfg: BuildConfig) -> Factors | None:

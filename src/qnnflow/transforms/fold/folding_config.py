@@ -98,9 +98,10 @@ class ApplyFoldingConfig(Transformation):
     """Set PE/SIMD/memory attributes per node from a config (dict or JSON file path); every
     name and attribute must exist, and the resulting folding must be legal."""
 
-    def __init__(self, config: dict | str | Path):
+    def __init__(self, config: dict | str | Path, source: str | None = None):
         super().__init__()
         config, self.source = read_folding_config(config)
+        self.source = source or self.source
         self.config = split_fifo_depths(config)[0]  # FIFOs come later (InsertFIFOs)
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
