@@ -42,9 +42,26 @@ def synthesize_model(model: ModelWrapper, board: Board, jobs: int | None = None)
         ops.append((node.op_type, getCustomOp(node).resources()))
     if not codes:
         raise QnnflowError("no hardware layer has an RTL renderer: nothing to synthesize")
-    results = synthesize_layers(codes, jobs=jobs)
-    rows = [layer_row(op, est, res) for (op, est), res in zip(ops, results, strict=True)]
-    return {**synth_summary(rows, board, not_synthesized=skipped), "folding": folding_digest(model)}
+    rows, failed = [], []
+    for code, (op, est), result in zip(
+        codes, ops, synthesize_layers(codes, jobs=jobs), strict=True
+    ):
+        if isinstance(result, QnnflowError):
+            failed.append({"layer": code.name, "op": op, "why": f"Yosys failed: {result}"})
+        else:
+            rows.append(layer_row(op, est, result))
+    summary = synth_summary(rows, board, not_synthesized=[*failed, *skipped])
+    return {**summary, "failed": len(failed), "folding": folding_digest(model)}
+
+
+def _raise_on_failures(summary: dict) -> None:
+    """After synth.json is written: a layer Yosys failed on fails the step (or command)."""
+    failed = [s for s in summary["not_synthesized"] if s["why"].startswith("Yosys failed")]
+    if failed:
+        raise QnnflowError(
+            f"Yosys failed on {len(failed)} layer(s) ({failed[0]['why']}); the others are "
+            "measured in synth.json"
+        )
 
 
 def folding_digest(model: ModelWrapper) -> str:
@@ -75,7 +92,9 @@ def step_synth(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     if not cfg.synth:
         log.info("synth step not asked for (--synth): skipped")
         return model
-    write_synth(cfg.output_dir, synthesize_model(model, load_board(cfg.board)))
+    summary = synthesize_model(model, load_board(cfg.board))
+    write_synth(cfg.output_dir, summary)
+    _raise_on_failures(summary)
     return model
 
 
@@ -91,4 +110,5 @@ def synth_build_dir(build_dir: Path, jobs: int | None = None, board: str | None 
     chosen = load_board(board or folding.get("board") or "pynq_z2")
     summary = synthesize_model(model, chosen, jobs)
     write_synth(build_dir, summary)
+    _raise_on_failures(summary)
     return summary

@@ -130,9 +130,16 @@ def test_a_second_synthesis_is_read_from_the_cache(probe, cache):
 
 def test_layers_run_in_parallel_in_order_and_the_top_contains_them(cache):
     codes = [_adder("L_add4", 4), _adder("L_add12", 12)]
-    results = synthesize_layers(codes, jobs=2, cache_dir=cache)
-    assert [r.name for r in results] == ["L_add4", "L_add12"]
-    assert [r.resources["FF"] for r in results] == [5.0, 13.0]
+    broken = _code("L_broken", "module L_broken (input logic a);\nL_missing m (.a);\nendmodule")
+    # L_again differs from L_add4 by its name only: synthesized once, reported twice
+    results = synthesize_layers([*codes, broken, _adder("L_again", 4)], jobs=2, cache_dir=cache)
+    assert [r.name for r in results if isinstance(r, SynthResult)] == [
+        "L_add4",
+        "L_add12",
+        "L_again",
+    ]
+    assert [r.resources["FF"] for r in results if isinstance(r, SynthResult)] == [5.0, 13.0, 5.0]
+    assert isinstance(results[2], SynthError) and "L_broken" in str(results[2])
     top = """
 module L_top (input logic ap_clk, input logic ap_rst_n, input logic [31:0] x,
               output logic [17:0] y);
