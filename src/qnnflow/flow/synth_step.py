@@ -39,17 +39,15 @@ def synthesize_model(model: ModelWrapper, board: Board, jobs: int | None = None)
             skipped.append({"layer": node.name, "op": node.op_type, "why": "no RTL renderer"})
             continue
         codes.append(render_node(model, node))
-        ops.append((node.op_type, getCustomOp(node).resources()))
+        ops.append((node.name, node.op_type, getCustomOp(node).resources()))
     if not codes:
         raise QnnflowError("no hardware layer has an RTL renderer: nothing to synthesize")
     rows, failed = [], []
-    for code, (op, est), result in zip(
-        codes, ops, synthesize_layers(codes, jobs=jobs), strict=True
-    ):
+    for (name, op, est), result in zip(ops, synthesize_layers(codes, jobs=jobs), strict=True):
         if isinstance(result, QnnflowError):
-            failed.append({"layer": code.name, "op": op, "why": f"Yosys failed: {result}"})
+            failed.append({"layer": name, "op": op, "why": f"Yosys failed: {result}"})
         else:
-            rows.append(layer_row(op, est, result))
+            rows.append(layer_row(name, op, est, result))
     summary = synth_summary(rows, board, not_synthesized=[*failed, *skipped])
     return {**summary, "failed": len(failed), "folding": folding_digest(model)}
 

@@ -172,8 +172,8 @@ def test_summary_ratios_totals_budget_and_factors():
     first = SynthResult("L_a", {**base, "LUT": 300.0, "FF": 50.0, "BRAM36": 1.0})
     second = SynthResult("L_b", {**base, "LUT": 100.0, "FF": 150.0, "DSP": 2.0})
     rows = [
-        layer_row("MatrixVectorUnit", {"LUT": 200, "FF": 100, "BRAM36": 2}, first),
-        layer_row("MatrixVectorUnit", {"LUT": 200, "FF": 100}, second),
+        layer_row("a", "MatrixVectorUnit", {"LUT": 200, "FF": 100, "BRAM36": 2}, first),
+        layer_row("b", "MatrixVectorUnit", {"LUT": 200, "FF": 100}, second),
     ]
     assert rows[0]["ratio"] == {"LUT": 1.5, "FF": 0.5, "BRAM36": 0.5, "LUTRAM": None, "DSP": None}
     summary = synth_summary(rows, board, not_synthesized=[{"layer": "x", "op": "Y", "why": "z"}])
@@ -182,7 +182,7 @@ def test_summary_ratios_totals_budget_and_factors():
     lut = summary["budget"]["LUT"]
     assert lut["available"] == 53200 and lut["synth"] == 400 + 4500  # with the platform shell
     table = synth_markdown(summary)
-    assert "| L_a | MatrixVectorUnit | 200 / 300 (1.50) |" in table
+    assert "| a | MatrixVectorUnit | 200 / 300 (1.50) |" in table
     assert "not synthesized: x (Y): z" in table
 
 

@@ -20,11 +20,12 @@ def _ratios(estimate: Mapping[str, float], synth: Mapping[str, float]) -> dict:
     }
 
 
-def layer_row(op_type: str, estimate: Mapping[str, float], result: SynthResult) -> dict:
-    """One layer of synth.json."""
+def layer_row(layer: str, op_type: str, estimate: Mapping[str, float], result: SynthResult) -> dict:
+    """One layer (node `layer`) of synth.json."""
     est = {k: round(float(estimate.get(k, 0.0)), 2) for k in RESOURCE_KINDS}
     return {
-        "layer": result.name,
+        "layer": layer,
+        "module": result.name,
         "op": op_type,
         "estimate": est,
         "synth": result.resources,
@@ -103,7 +104,10 @@ def synth_markdown(summary: Mapping) -> str:
             f"{b['synth_fraction']:.1%} |"
         )
     lines.append("")
-    lines.append("Budget rows include the platform shell; LUT counts logic and memory LUTs.")
+    lines.append(
+        "Budget rows: the synthesized layers (or the stitched top) plus the platform shell; "
+        "LUT counts logic and memory LUTs."
+    )
     for skipped in summary["not_synthesized"]:
         lines.append(f"- not synthesized: {skipped['layer']} ({skipped['op']}): {skipped['why']}")
     return "\n".join(lines) + "\n"
