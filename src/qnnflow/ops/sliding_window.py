@@ -8,6 +8,8 @@ import numpy as np
 from qnnflow.ops.base import HWOp, divisors
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
 
+BUFFER_LUTRAM_MAX_WORDS = 256  # deeper line or frame buffers go to block RAM
+
 
 def sliding_windows(x: np.ndarray, kernel: list[int], stride: list[int]) -> np.ndarray:
     """[N, H, W, C] -> [N, OH, OW, KH*KW*C] with windows ordered (ky, kx, c)."""
@@ -27,9 +29,10 @@ def sliding_windows(x: np.ndarray, kernel: list[int], stride: list[int]) -> np.n
 class SlidingWindow(HWOp):
     """Line-buffered window generator (no padding: a Pad op comes first).
 
-    With F = C/SIMD words per pixel, the kernel (hls/qnnflow/sliding_window.hpp) first reads
-    KH rows, then per output row runs one block that writes its OW*KH*KW*F window words
-    while reading the next SH input rows (the last block reads the (H-KH) mod SH rows left):
+    With F = C/SIMD words per pixel, the kernel (hls/qnnflow/sliding_window.hpp and, cycle
+    for cycle, rtl/qnnflow/sliding_window.sv) first reads KH rows, then per output row runs
+    one block that writes its OW*KH*KW*F window words while reading the next SH input rows
+    (the last block reads the (H-KH) mod SH rows left):
     cycles = KH*W*F + (OH-1)*max(OW*KH*KW*F, SH*W*F) + max(OW*KH*KW*F, ((H-KH) mod SH)*W*F).
     Buffer: KH+SH rows of W*C elements (depth (KH+SH)*W*F words of SIMD*bits) in BRAM when
     deeper than 256 words, else LUTRAM. LUT = 100 + 3*SIMD*bits (window mux), FF = 2*that.
@@ -134,15 +137,18 @@ class SlidingWindow(HWOp):
         last_rows = (h - kh) % sh
         return kh * row + (oh - 1) * max(row_writes, sh * row) + max(row_writes, last_rows * row)
 
-    def resources(self) -> dict[str, float]:
-        h, w, kh, kw, oh, ow, c = self._geometry()
-        simd = self.get_nodeattr("SIMD")
-        width = simd * self.input_dtype().bitwidth()
+    def buffer_words(self) -> int:
+        """Words of SIMD elements the line buffer (KH+SH rows) or frame buffer holds."""
+        h, w, kh, _, _, _, c = self._geometry()
         rows = h if self.get_nodeattr("frameBuffer") else kh + self.get_nodeattr("Stride")[0]
-        depth = rows * w * c // simd
+        return rows * w * c // self.get_nodeattr("SIMD")
+
+    def resources(self) -> dict[str, float]:
+        width = self.get_nodeattr("SIMD") * self.input_dtype().bitwidth()
+        depth = self.buffer_words()
         res = zero_resources()
         res.update(LUT=100.0 + 3 * width, FF=100.0 + 6 * width)
-        if depth > 256:
+        if depth > BUFFER_LUTRAM_MAX_WORDS:
             res["BRAM36"] = float(bram36_for(depth, width))
         else:
             res["LUTRAM"] = float(lutram_for(depth, width))

@@ -88,11 +88,17 @@ def folded_weight_limbs(codes: np.ndarray, pe: int, simd: int, bits: int) -> np.
     return pack_limbs(words, bits, limb_type(simd * bits)[0])
 
 
-def ddr_image(codes: np.ndarray, pe: int, simd: int, bits: int) -> np.ndarray:
-    """[MW, MH] codes -> the stream_ddr image as uint8 bytes (layout in the module doc)."""
+def weight_slices(codes: np.ndarray, pe: int, simd: int) -> np.ndarray:
+    """[MW, MH] codes -> [MH/PE, MW/SIMD, PE*SIMD]: slice word (fold, sf) holds the PE
+    lanes' SIMD codes side by side, lane-major (the DDR image's and the RTL ROM's words)."""
     mw, mh = codes.shape
     slices = codes.reshape(mw // simd, simd, mh // pe, pe).transpose(2, 0, 3, 1)
-    words = slices.reshape(mh // pe, mw // simd, pe * simd)
+    return slices.reshape(mh // pe, mw // simd, pe * simd)
+
+
+def ddr_image(codes: np.ndarray, pe: int, simd: int, bits: int) -> np.ndarray:
+    """[MW, MH] codes -> the stream_ddr image as uint8 bytes (layout in the module doc)."""
+    words = weight_slices(codes, pe, simd)
     return pack(words, bits, align_bits=DDR_WORD_BITS).reshape(-1)
 
 

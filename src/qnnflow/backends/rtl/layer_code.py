@@ -12,7 +12,30 @@ from qnnflow.backends.hls.layer_code import StreamSpec
 from qnnflow.errors import QnnflowError
 from qnnflow.resources import rtl_dir
 
-__all__ = ["RtlLayerCode", "RtlMMPort", "StreamSpec", "kernel_sources", "rtl_identifier"]
+__all__ = [
+    "AXI_READ_SIGNALS",
+    "RtlLayerCode",
+    "RtlMMPort",
+    "StreamSpec",
+    "kernel_sources",
+    "rtl_identifier",
+]
+
+# The AXI4 read master of an MM port p: ports m_axi_<p>_<signal> as (signal, bits, driven by
+# the layer); 64-bit data, no IDs (one in-order master).
+AXI_READ_SIGNALS = (
+    ("araddr", 32, True),
+    ("arlen", 8, True),
+    ("arsize", 3, True),
+    ("arburst", 2, True),
+    ("arvalid", 1, True),
+    ("arready", 1, False),
+    ("rdata", 64, False),
+    ("rresp", 2, False),
+    ("rlast", 1, False),
+    ("rvalid", 1, False),
+    ("rready", 1, True),
+)
 
 
 def rtl_identifier(node_name: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 from qnnflow.backends.hls.layer_code import StreamSpec
 from qnnflow.backends.hls.layer_sim import LayerSimResult
 from qnnflow.backends.rtl import verilator
+from qnnflow.backends.rtl.ddr_model import attach_ddr
 from qnnflow.backends.rtl.layer_code import RtlLayerCode
 from qnnflow.backends.rtl.testbench import MAIN_CPP, TOP, render_testbench
 from qnnflow.backends.rtl.words import read_words, write_words
@@ -113,15 +114,17 @@ def simulate_layer(
 ) -> RtlSimResult:
     """`inputs[i]` is [frames, ...] whose per-frame elements are in stream order; the result
     holds each frame's outputs in the order they left (out0's elements, then out1's, ...)."""
-    if code.mm_ports:
-        raise QnnflowError(
-            f"{code.name}: the RTL testbench has no DDR memory model for its AXI4 port(s) "
-            f"{', '.join(p.name for p in code.mm_ports)} yet"
-        )
-    testbench = render_testbench(code.name, code.inputs, code.outputs)
+    ddr = attach_ddr(code.mm_ports)  # a DDR model on each AXI4 read port
+    testbench = render_testbench(
+        code.name,
+        code.inputs,
+        code.outputs,
+        port_connections=ddr.port_connections,
+        extra_declarations=ddr.declarations,
+    )
     return run_design(
         code.name,
-        code.sources(),
+        {**code.sources(), **ddr.sources},
         code.files,
         code.inputs,
         code.outputs,

@@ -16,7 +16,7 @@ from qnnflow.backends.hls import cpp_cache
 from qnnflow.errors import QnnflowError
 
 # verilated C++ is not ours to lint; the design's own warnings are `lint`'s job
-BUILD_FLAGS = ("--cc", "--exe", "--build", "-O3", "-Wno-fatal", "-Wno-lint", "-Wno-style")
+BUILD_FLAGS = ("--cc", "--exe", "-O3", "-Wno-fatal", "-Wno-lint", "-Wno-style")
 BUILD_FLAGS += ("--x-assign", "unique", "--x-initial", "unique")
 
 
@@ -55,28 +55,64 @@ def build(sources: dict[str, str], top: str, cpp_main: str, cache_dir: Path | No
         for name, text in sources.items():
             (work / name).write_text(text)
         (work / "main.cpp").write_text(cpp_main)
+        cmd = [str(verilator), *BUILD_FLAGS, "--top-module", top, "-Mdir", "obj", "-o", "sim"]
+        _check(_tool(cmd + ["main.cpp", *sorted(sources)], work, env, f"verilating {top}"), top)
+        runtime = _runtime_folder(root, verilator)
+        reused = _copy_runtime(runtime, work / "obj")
         jobs = str(max(1, min(4, os.cpu_count() or 1)))
-        cmd = [str(verilator), *BUILD_FLAGS, "--build-jobs", jobs, "--top-module", top]
-        cmd += ["-Mdir", "obj", "-o", "sim", "main.cpp", *sorted(n for n in sources)]
-        result = toolchain.run_with_timeout(
-            cmd,
-            "verilator",
-            f"building {top}",
-            capture_output=True,
-            text=True,
-            cwd=work,
-            env=env,
-        )
-        if result.returncode or not (work / "obj" / "sim").is_file():
-            raise VerilatorError(
-                f"Verilator could not build {top}:\n{_first_errors(result.stderr + result.stdout)}"
-            )
+        make = ["make", "-s", "-C", "obj", "-f", f"V{top}.mk", "-j", jobs]
+        _check(_tool(make, work, env, f"compiling {top}"), top)
+        if not (work / "obj" / "sim").is_file():
+            raise VerilatorError(f"Verilator built no simulation of {top}")
+        if not reused:
+            _save_runtime(work / "obj", runtime)
         partial = folder / f"sim.{os.getpid()}.partial"
         shutil.copy2(work / "obj" / "sim", partial)
         partial.chmod(0o700)
         partial.replace(exe)
     cpp_cache.prune(root, toolchain.cpp_cache_cap_bytes(), keep=folder)
     return exe
+
+
+def _tool(cmd: list[str], cwd: Path, env: dict[str, str], doing: str):
+    return toolchain.run_with_timeout(
+        cmd, "verilator", doing, capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def _check(result, top: str) -> None:
+    if result.returncode:
+        raise VerilatorError(
+            f"Verilator could not build {top}:\n{_first_errors(result.stderr + result.stdout)}"
+        )
+
+
+RUNTIME_OBJECTS = ("verilated.o", "verilated_threads.o")  # design-independent, compiled once
+
+
+def _runtime_folder(root: Path, verilator: Path) -> Path:
+    """Where Verilator's own runtime objects are kept: they do not depend on the design,
+    and compiling them is most of a small layer's build time."""
+    key = hashlib.sha256(f"{verilator.resolve()}\0{' '.join(BUILD_FLAGS)}".encode()).hexdigest()
+    return cpp_cache.entry_folder(root, "vl-runtime-" + key[:16])
+
+
+def _copy_runtime(runtime: Path, obj: Path) -> bool:
+    """Put the cached runtime objects into a fresh build (newer than its makefile, so make
+    keeps them); False when the cache does not hold them yet."""
+    if not all((runtime / name).is_file() for name in RUNTIME_OBJECTS):
+        return False
+    for name in RUNTIME_OBJECTS:
+        shutil.copyfile(runtime / name, obj / name)
+    return True
+
+
+def _save_runtime(obj: Path, runtime: Path) -> None:
+    for name in RUNTIME_OBJECTS:
+        if (obj / name).is_file():
+            partial = runtime / f"{name}.{os.getpid()}.partial"
+            shutil.copyfile(obj / name, partial)
+            partial.replace(runtime / name)
 
 
 def run(exe: Path, args: list[str], cwd: Path, timeout_s: float | None = None) -> str:
@@ -107,7 +143,9 @@ def lint(sources: dict[str, str], top: str) -> list[str]:
         work = Path(tmp)
         for name, text in sources.items():
             (work / name).write_text(text)
-        cmd = [str(verilator), "--lint-only", "-Wall", "--top-module", top, *sorted(sources)]
+        # library files are named for their kernel, modules qnnflow_<kernel>: not a warning
+        cmd = [str(verilator), "--lint-only", "-Wall", "-Wno-DECLFILENAME", "--top-module", top]
+        cmd += sorted(sources)
         result = toolchain.run_with_timeout(
             cmd, "verilator", f"linting {top}", capture_output=True, text=True, cwd=work, env=env
         )

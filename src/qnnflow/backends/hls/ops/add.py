@@ -8,19 +8,16 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
+from qnnflow.backends.hls.layer_code import LayerCode, StreamSpec, c_identifier
 from qnnflow.backends.hls.renderers import renders
-from qnnflow.backends.hls.streams import check_group_words, element_signed, stream_spec
-from qnnflow.ops.bipolar import is_bipolar
+from qnnflow.backends.hls.streams import check_group_words, stream_spec
 from qnnflow.ops.stream_order import tensor_channel_groups
 
 
-@renders("StreamingAdd")
-def render(model: ModelWrapper, node) -> LayerCode:
-    """One kernel call on in0, in1 -> out0."""
+def add_streams(model: ModelWrapper, node) -> tuple[StreamSpec, StreamSpec, StreamSpec]:
+    """in0, in1 and out0 of an add node after the checks both backends need."""
     op = getCustomOp(node)
     op.check_folding()
-    odt = op.output_dtype()
     channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
     groups = [tensor_channel_groups(model, t) for t in node.input]
     if groups[0] != groups[1]:
@@ -30,17 +27,25 @@ def render(model: ModelWrapper, node) -> LayerCode:
         )
     check_group_words(node, channels, groups[0], PE=pe)
     elements = int(np.prod(op.normal_input_shape()))
-    specs = tuple(stream_spec(op.input_dtype(i), pe, elements) for i in range(2))
+    a, b = (stream_spec(op.input_dtype(i), pe, elements) for i in range(2))
+    return a, b, stream_spec(op.output_dtype(), pe, elements)
+
+
+@renders("StreamingAdd")
+def render(model: ModelWrapper, node) -> LayerCode:
+    """One kernel call on in0, in1 -> out0."""
+    op = getCustomOp(node)
+    *specs, out = add_streams(model, node)
+    pe = op.get_nodeattr("PE")
     args: list = [specs[0].words, pe]
-    for i in range(2):
-        idt = op.input_dtype(i)
-        args += [idt.bitwidth(), str(element_signed(idt)).lower(), str(is_bipolar(idt)).lower()]
-    args.append(odt.bitwidth())
+    for spec in specs:
+        args += [spec.bits, str(spec.signed).lower(), str(spec.bipolar).lower()]
+    args.append(out.bits)
     return LayerCode(
         name=c_identifier(node.name),
         op_type=node.op_type,
-        inputs=specs,
-        output=stream_spec(odt, pe, elements),
+        inputs=tuple(specs),
+        output=out,
         body=f"    qnnflow::streaming_add<{', '.join(map(str, args))}>(in0, in1, out0);",
         includes=("qnnflow/add.hpp",),
     )

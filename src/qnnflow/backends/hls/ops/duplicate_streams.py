@@ -6,16 +6,15 @@ from __future__ import annotations
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
+from qnnflow.backends.hls.layer_code import LayerCode, StreamSpec, c_identifier
 from qnnflow.backends.hls.renderers import renders
 from qnnflow.backends.hls.streams import check_group_words, same_element_type, stream_spec
 from qnnflow.ops.stream_order import input_channel_groups, input_frame_replays
 
 
-@renders("DuplicateStreams")
-def render(model: ModelWrapper, node) -> LayerCode:
-    """One kernel call with every output stream; a channel-group-major input is copied as
-    it comes (each consumer sees the same order)."""
+def fork_stream(model: ModelWrapper, node) -> StreamSpec:
+    """The one stream a fork copies to each output (both backends): a channel-group-major
+    input is copied as it comes (each consumer sees the same order), one frame at a time."""
     op = getCustomOp(node)
     op.check_folding()
     dtype = same_element_type(node, op)
@@ -28,7 +27,14 @@ def render(model: ModelWrapper, node) -> LayerCode:
     elements = 1
     for size in shape:
         elements *= size
-    spec = stream_spec(dtype, simd, elements)
+    return stream_spec(dtype, simd, elements)
+
+
+@renders("DuplicateStreams")
+def render(model: ModelWrapper, node) -> LayerCode:
+    """One kernel call with every output stream."""
+    op = getCustomOp(node)
+    spec = fork_stream(model, node)
     outs = ", ".join(f"out{i}" for i in range(op.num_outputs()))
     return LayerCode(
         name=c_identifier(node.name),

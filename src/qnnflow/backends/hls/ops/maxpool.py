@@ -8,39 +8,47 @@ from __future__ import annotations
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
+from qnnflow.backends.hls.layer_code import LayerCode, StreamSpec, c_identifier
 from qnnflow.backends.hls.renderers import renders
-from qnnflow.backends.hls.streams import (
-    check_group_words,
-    element_signed,
-    same_element_type,
-    stream_spec,
-)
+from qnnflow.backends.hls.streams import check_group_words, same_element_type, stream_spec
 from qnnflow.ops.stream_order import input_channel_groups
 
 
-@renders("StreamingMaxPool")
-def render(model: ModelWrapper, node) -> LayerCode:
-    """One call of the kernel; its padding cells hold the type's minimum, which never wins."""
+def pool_streams(model: ModelWrapper, node) -> tuple[StreamSpec, StreamSpec, int]:
+    """in0, out0 and the input's channel groups of a StreamingMaxPool node after the checks
+    both backends need."""
     op = getCustomOp(node)
     op.check_folding()
     dtype = same_element_type(node, op)
     h, w = op.get_nodeattr("ImgDim")
     kernel, stride = op.get_nodeattr("Kernel"), op.get_nodeattr("Stride")
-    pads = list(op.get_nodeattr("Pads"))
     channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
     groups = input_channel_groups(model, node)
     check_group_words(node, channels, groups, PE=pe)
     oh, ow = op.normal_output_shape()[1:3]
     if stride < 1 or oh < 1 or ow < 1:
         raise op.fail(f"kernel {kernel} stride {stride} does not fit the padded {h}x{w} input")
-    args = [h, w, kernel, stride, *pads, channels, pe, dtype.bitwidth()]
-    args += ["true" if element_signed(dtype) else "false", groups]
+    return (
+        stream_spec(dtype, pe, h * w * channels),
+        stream_spec(dtype, pe, oh * ow * channels),
+        groups,
+    )
+
+
+@renders("StreamingMaxPool")
+def render(model: ModelWrapper, node) -> LayerCode:
+    """One call of the kernel; its padding cells hold the type's minimum, which never wins."""
+    spec, out, groups = pool_streams(model, node)
+    op = getCustomOp(node)
+    h, w = op.get_nodeattr("ImgDim")
+    args = [h, w, op.get_nodeattr("Kernel"), op.get_nodeattr("Stride"), *op.get_nodeattr("Pads")]
+    args += [op.get_nodeattr("NumChannels"), spec.per_word, spec.bits]
+    args += ["true" if spec.signed else "false", groups]
     return LayerCode(
         name=c_identifier(node.name),
         op_type=node.op_type,
-        inputs=(stream_spec(dtype, pe, h * w * channels),),
-        output=stream_spec(dtype, pe, oh * ow * channels),
+        inputs=(spec,),
+        output=out,
         body=f"    qnnflow::streaming_maxpool<{', '.join(map(str, args))}>(in0, out0);",
         includes=("qnnflow/maxpool.hpp",),
     )

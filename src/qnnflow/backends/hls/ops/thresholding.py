@@ -31,24 +31,22 @@ def check_output_holds(node, dtype: DataType, low: int, high: int, what: str) ->
         )
 
 
-def activation_code(
+def threshold_table(
     model: ModelWrapper,
     node,
-    name: str,
     channels: int,
     pe: int,
     value_bits: int,
     out_dtype: DataType,
     code_domain: bool = False,
-) -> tuple[list[str], list[str]]:
-    """C++ declaring `activation` for a kernel whose lanes produce `value_bits`-bit signed
-    values: (body lines, parameter-header arrays). numThresholds = 0 passes the value
-    through. `code_domain`: the values are the 0/1 codes of a BIPOLAR input."""
+) -> np.ndarray | None:
+    """The node's thresholds checked and folded for lanes of `value_bits`-bit signed values:
+    [PE, channels/PE, T] int64 (qnnflow.backends.hls.params), or None for numThresholds = 0.
+    `code_domain`: the values are the 0/1 codes of a BIPOLAR input. Shared by both backends."""
     op = getCustomOp(node)
     t, act_val = op.get_nodeattr("numThresholds"), op.get_nodeattr("ActVal")
-    obits = out_dtype.bitwidth()
     if t == 0:
-        return [f"    const qnnflow::pass_value<{obits}> activation{{}};"], []
+        return None
     thresholds = model.get_initializer(node.input[-1])
     if thresholds is None or thresholds.ndim != 2 or thresholds.shape[1] != t:
         shape = None if thresholds is None else tuple(thresholds.shape)
@@ -62,7 +60,28 @@ def activation_code(
         check_output_holds(node, out_dtype, act_val, act_val + t, "count(value >= t) + ActVal")
     if code_domain:
         thresholds = np.ceil((np.asarray(thresholds, dtype=np.float64) + 1) / 2)
-    table = params.folded_thresholds(thresholds, channels, pe, value_bits)
+    return params.folded_thresholds(thresholds, channels, pe, value_bits)
+
+
+def activation_code(
+    model: ModelWrapper,
+    node,
+    name: str,
+    channels: int,
+    pe: int,
+    value_bits: int,
+    out_dtype: DataType,
+    code_domain: bool = False,
+) -> tuple[list[str], list[str]]:
+    """C++ declaring `activation` for a kernel whose lanes produce `value_bits`-bit signed
+    values: (body lines, parameter-header arrays). numThresholds = 0 passes the value
+    through. `code_domain`: the values are the 0/1 codes of a BIPOLAR input."""
+    table = threshold_table(model, node, channels, pe, value_bits, out_dtype, code_domain)
+    obits = out_dtype.bitwidth()
+    if table is None:
+        return [f"    const qnnflow::pass_value<{obits}> activation{{}};"], []
+    act_val = getCustomOp(node).get_nodeattr("ActVal")
+    t = table.shape[2]
     ctype, array = params.threshold_store(value_bits), f"{name}_thresholds"
     folds = channels // pe
     body = [
