@@ -22,6 +22,7 @@ from qnnflow.backends.rtl.synth import (
 )
 from qnnflow.backends.rtl.synth_report import layer_row, synth_markdown, synth_summary
 from qnnflow.boards import load_board
+from qnnflow.errors import QnnflowError
 
 SPEC = StreamSpec(per_word=1, bits=32, signed=False, words=1)
 
@@ -149,6 +150,8 @@ endmodule
 """
     stitched = synthesize_top(codes, "L_top", top, cache_dir=cache)
     assert stitched.resources["FF"] == 18.0
+    with pytest.raises(QnnflowError, match="RTL kernel missing.sv is not in the library"):
+        synthesize_top(codes, "L_top", top, kernels=("missing.sv",), cache_dir=cache)
 
 
 def test_a_broken_design_names_itself(cache):

@@ -277,12 +277,19 @@ def synthesize_top(
     top_name: str,
     top_source: str,
     *,
+    kernels: Sequence[str] = (),
     cache_dir: Path | None = None,
     timeout_s: float | None = None,
 ) -> SynthResult:
     """The stitched accelerator: every layer's wrapper and kernels under `top_source`
-    (module `top_name`, which instantiates the wrappers)."""
+    (module `top_name` and any modules around the layers, e.g. a core and its DMA-side
+    adapters) plus the library `kernels` those need (rtl/qnnflow/ file names)."""
     files, sources = design_files(layers)
+    for kernel, text in kernel_sources(tuple(kernels)).items():
+        if files.setdefault(kernel, text) != text:
+            raise SynthError(f"{top_name}: kernel {kernel} differs from a layer's {kernel}")
+        if kernel not in sources:
+            sources.insert(0, kernel)
     top_file = f"{top_name}.sv"
     if top_file in files:
         raise SynthError(f"the top {top_name} has the name of one of its layers")
