@@ -31,7 +31,6 @@ from qnnflow.errors import QnnflowError
 log = logging.getLogger(__name__)
 
 SYNTH_COMMAND = "synth_xilinx -family xc7 -noiopad -noclkbuf -flatten"  # as Vivado: one netlist
-SYNTH_KINDS = ("LUT", "FF", "BRAM36", "LUTRAM", "DSP", "CARRY4")
 CACHE_CAP_BYTES = 256 * 2**20  # stat + log per entry: thousands of layers fit
 STAT_FILE, LOG_FILE, FAILED_LOG = "stat.json", "synth.log", "failed.log"
 NO_DSP = "use_dsp_no"  # the selection of multipliers kept off DSPs
