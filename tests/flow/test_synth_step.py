@@ -52,6 +52,7 @@ def test_report_section_shows_synth_json_of_this_folding_only(mini_folded, tmp_p
         "totals": {},
         "budget": {},
         "not_synthesized": [],
+        "factors": {},
     }
     (tmp_path / "synth.json").write_text(json.dumps(summary))
     assert "measured another folding" in synth_section(tmp_path, mini_folded)

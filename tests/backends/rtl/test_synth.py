@@ -187,6 +187,7 @@ def test_summary_ratios_totals_budget_and_factors():
     table = synth_markdown(summary)
     assert "| a | MatrixVectorUnit | 200 / 300 (1.50) |" in table
     assert "not synthesized: x (Y): z" in table
+    assert "| MatrixVectorUnit | 1.00 | 1.00 | 0.50 | - | - |" in table
 
 
 @pytest.mark.slow

@@ -95,6 +95,14 @@ def synth_markdown(summary: Mapping) -> str:
         lines.append(f"| {row['layer']} | {row['op']} | " + " | ".join(cells) + " |")
     lines += [
         "",
+        "Per-op factors (synthesized / estimated; `--resources synth` folds with them):",
+        "",
+    ]
+    lines += ["| op | " + " | ".join(kinds) + " |", "|" + "---|" * (len(kinds) + 1)]
+    for op, factors in summary["factors"].items():
+        lines.append(f"| {op} | " + " | ".join(_cell(factors.get(k)) for k in kinds) + " |")
+    lines += [
+        "",
         "| resource | available | estimate | synth | synth used |",
         "|---|---|---|---|---|",
     ]
