@@ -48,7 +48,7 @@ module qnnflow_axilite_control #(
   function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] data,
                                         input logic [3:0] strb);
     for (int b = 0; b < 4; b++) if (strb[b]) old[8*b +: 8] = data[8*b +: 8];
-    return old;
+    merge = old;
   endfunction
 
   always_ff @(posedge ap_clk) begin

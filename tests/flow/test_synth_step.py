@@ -27,7 +27,7 @@ def test_without_synth_the_step_passes_the_model_through(default_cfg, mini_folde
 def test_a_pass_through_record_reruns_when_synth_is_asked(default_cfg, tmp_path):
     out = tmp_path / "tinier-yolo-mini"
     out.mkdir()
-    saved = out / "12_synth.onnx"
+    saved = out / "13_synth.onnx"
     saved.write_bytes(b"model")
     state = {"steps": {"synth": {"fingerprint": "f", "asked": False}}, "outputs": {"synth": {}}}
     plain = BuildConfig(model=default_cfg, output_root=tmp_path)

@@ -59,7 +59,7 @@ def test_every_conv_in_hardware_with_two_output_streams(build):
 @pytest.mark.parametrize("kind", ["random", "zeros", "saturated"])
 def test_both_heads_of_the_cpp_accelerator_equal_numpy(build, kind):
     folder, _ = build
-    model = ModelWrapper(str(folder / "11_package.onnx"))
+    model = ModelWrapper(str(folder / "12_package.onnx"))
     shape = model.get_tensor_shape(model.graph.input[0].name)
     x = {
         "random": np.random.default_rng(5).random(shape),
@@ -94,7 +94,7 @@ def test_package_detections_equal_numpy_execution(build, capsys):
     argv += ["--thresh", "0.3"]
     assert main(argv) == 0
     printed = [ln for ln in capsys.readouterr().out.splitlines() if ln.endswith("%")]
-    model = ModelWrapper(str(folder / "11_package.onnx"))
+    model = ModelWrapper(str(folder / "12_package.onnx"))
     expected = Detector(model, [], thresh=0.3, decoder="pillow").detect(image).lines
     assert printed == expected and len(printed) > 0
 

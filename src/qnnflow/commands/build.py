@@ -81,6 +81,12 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     "estimates (minutes; cached per layer).",
 )
 @click.option(
+    "--rtlsim",
+    is_flag=True,
+    help="Run the rtlsim step: every layer's SystemVerilog and the stitched top in Verilator, "
+    "bit-exact vs numpy, rtlsim/rtlsim.json with cycles per layer (minutes; builds cached).",
+)
+@click.option(
     "--resources",
     type=click.Choice(["estimate", "synth"]),
     default="estimate",
@@ -153,6 +159,7 @@ def build(
     target_scope,
     folding,
     synth,
+    rtlsim,
     resources,
     resource_factors,
     accuracy_data,
@@ -183,6 +190,7 @@ def build(
         target_scope=target_scope,
         folding=folding,
         synth=synth,
+        rtlsim=rtlsim,
         resources=resources,
         resource_factors=resource_factors,
         accuracy_data=accuracy_data,

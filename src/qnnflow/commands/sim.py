@@ -1,5 +1,6 @@
-"""`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qonnx) or in the g++ C++
-simulation of its generated HLS code, and compare the two layer by layer."""
+"""`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qonnx), in the g++ C++
+simulation of its generated HLS code, or in the Verilator simulation of its generated RTL,
+and compare with numpy layer by layer."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def resolve_model(path: Path) -> Path:
     if path.is_dir():
         saved = sorted(path.glob("[0-9][0-9]_*.onnx"))
         for candidate in reversed(saved):
-            if candidate.stem.split("_", 1)[1] in ("fold", "codegen", "cppsim", "report"):
+            if candidate.stem.split("_", 1)[1] in ("fold", "codegen", "cppsim", "rtlsim", "report"):
                 return candidate
         raise QnnflowError(f"{path}: no folded model (NN_fold.onnx); run the build's fold step")
     raise QnnflowError(f"model not found: {path}")
@@ -59,10 +60,11 @@ def read_input(model, path: Path):
 @click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path))
 @click.option(
     "--level",
-    type=click.Choice(["python", "cpp", "both"]),
+    type=click.Choice(["python", "cpp", "both", "rtl"]),
     default="both",
     show_default=True,
-    help="numpy execution, C++ simulation, or both compared layer by layer.",
+    help="numpy execution, C++ simulation, both compared layer by layer, or the RTL "
+    "(Verilator: every layer and the stitched top on two frames, compared with numpy).",
 )
 @click.option(
     "--input",
@@ -91,6 +93,8 @@ def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
         start = time.perf_counter()
         run_qonnx(model, x)
         result["python_seconds"] = time.perf_counter() - start
+    elif level == "rtl":
+        result.update(_rtl(model, seed, x if input_path is not None else None))
     elif level == "cpp":
         _, sim = execute_cpp(model, x)
         result.update(cpp_seconds=sim.seconds, cycles=sim.cycles)
@@ -111,13 +115,35 @@ def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
     else:
         _print(result)
     if result.get("bit_exact") is False:
-        raise QnnflowError(f"C++ simulation differs from numpy: {result['first_mismatch']}")
+        kind = "RTL" if level == "rtl" else "C++"
+        raise QnnflowError(f"{kind} simulation differs from numpy: {result['first_mismatch']}")
+
+
+def _rtl(model, seed: int, x) -> dict:
+    """The rtlsim step's simulation (two seeded frames, or the given input and a seeded one)."""
+    from qnnflow.backends.rtl.network_sim import simulate_network_rtl
+    from qnnflow.flow.rtlsim_step import STRESS
+    from qnnflow.verify.inputs import seeded_input
+
+    start = time.perf_counter()
+    inputs = [seeded_input(model, seed) if x is None else x, seeded_input(model, seed + 1)]
+    sim = simulate_network_rtl(model, inputs, gaps=STRESS, stalls=STRESS, seed=seed + 1)
+    record = sim.to_dict()
+    return {
+        "bit_exact": record["bit_exact"],
+        "first_mismatch": record["first_mismatch"],
+        "seconds_both": time.perf_counter() - start,
+        "cycles": {r["layer"]: r["cycles_rtl"] for r in record["layers"]},
+        "rtl_cycles_per_frame": sim.cycles_per_frame,
+        "rtl_stressed_cycles_per_frame": sim.stressed_cycles_per_frame,
+    }
 
 
 def _print(result: dict) -> None:
     console = Console()
     if "cycles" in result:
-        table = Table("layer", "cycles (C++ sim)", "cycles (estimate)", "difference")
+        kind = "RTL sim" if "rtl_cycles_per_frame" in result else "C++ sim"
+        table = Table("layer", f"cycles ({kind})", "cycles (estimate)", "difference")
         for name, cycles in result["cycles"].items():
             estimate = result["estimates"][name]
             table.add_row(name, str(cycles), str(estimate), f"{cycles - estimate:+d}")
@@ -125,6 +151,12 @@ def _print(result: dict) -> None:
     for key in ("python_seconds", "cpp_seconds"):
         if key in result:
             console.print(f"{key.replace('_', ' ')}: {result[key]:.3f} s")
+    if "rtl_cycles_per_frame" in result:
+        console.print(
+            f"stitched top: {result['rtl_cycles_per_frame']} cycles per frame, "
+            f"{result['rtl_stressed_cycles_per_frame']} with random gaps and backpressure"
+        )
     if "bit_exact" in result:
         verdict = "bit-exact" if result["bit_exact"] else f"MISMATCH: {result['first_mismatch']}"
-        console.print(f"C++ vs numpy: {verdict}")
+        kind = "RTL" if "rtl_cycles_per_frame" in result else "C++"
+        console.print(f"{kind} vs numpy: {verdict}")

@@ -54,6 +54,7 @@ class BuildConfig:
     resources: str = "estimate"  # AutoFold's figures: the ops' estimates or x synth factors
     resource_factors: Path | None = None  # a synth.json; default: the build folder's
     synth: bool = False  # run the opt-in synth step (Yosys); does not change other steps
+    rtlsim: bool = False  # run the opt-in rtlsim step (Verilator); changes no other step
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -121,7 +122,7 @@ class BuildConfig:
         """Hash of everything that changes a step's result: options, input files and folders
         (calibration images, the accuracy dataset) and the compiler's own source. Where the
         outputs go does not change them."""
-        ignored = ("from_step", "to_step", "output_root", "synth")
+        ignored = ("from_step", "to_step", "output_root", "synth", "rtlsim")
         options = {k: v for k, v in asdict(self).items() if k not in ignored}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
         names = self.model.with_suffix(".names")  # Darknet class names beside the cfg

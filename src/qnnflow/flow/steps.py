@@ -17,6 +17,7 @@ from qnnflow.flow.hls_steps import step_codegen, step_cppsim
 from qnnflow.flow.package_step import step_package
 from qnnflow.flow.quant_steps import step_quantize, step_streamline, step_to_hw
 from qnnflow.flow.report import step_report
+from qnnflow.flow.rtlsim_step import step_rtlsim
 from qnnflow.flow.synth_step import step_synth
 from qnnflow.flow.tool_steps import step_bitstream, step_ip
 from qnnflow.flow.verify_step import step_verify
@@ -62,6 +63,7 @@ STEPS: list[tuple[str, Step]] = [
     ("fold", step_fold),
     ("codegen", step_codegen),
     ("cppsim", step_cppsim),
+    ("rtlsim", step_rtlsim),  # opt-in (--rtlsim): Verilator
     ("package", step_package),
     ("synth", step_synth),  # opt-in (--synth): Yosys
     ("report", step_report),
@@ -71,7 +73,10 @@ STEPS: list[tuple[str, Step]] = [
 TOOL_STEPS = ("ip", "bitstream")  # without the vendor tool the build stops there
 # Opt-in steps pass the model through unless their option asks for them; a record of a
 # pass-through does not count as the step done when it is asked for later.
-OPT_IN: dict[str, Callable[[BuildConfig], bool]] = {"synth": lambda cfg: cfg.synth}
+OPT_IN: dict[str, Callable[[BuildConfig], bool]] = {
+    "rtlsim": lambda cfg: cfg.rtlsim,
+    "synth": lambda cfg: cfg.synth,
+}
 
 # What each step writes besides its ONNX (globs relative to the output folder; a folder
 # counts with every file in it). The runner records the files with their hashes in
@@ -87,6 +92,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "fold": ("folding_config.json", "estimate.json", "estimate.md"),
     "codegen": ("hls", "vivado/*.tcl"),
     "cppsim": ("cppsim",),
+    "rtlsim": ("rtlsim",),
     "package": ("deploy", "deploy.zip"),
     "synth": ("synth.json", "synth.md"),
     "report": ("report.md", "report.json"),

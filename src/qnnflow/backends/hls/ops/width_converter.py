@@ -8,8 +8,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.hls.layer_code import LayerCode, c_identifier
 from qnnflow.backends.hls.renderers import renders
-from qnnflow.backends.hls.streams import check_group_words, same_element_type, stream_spec
-from qnnflow.ops.stream_order import input_channel_groups, input_frame_replays
+from qnnflow.backends.hls.streams import passthrough_elements, stream_spec
 
 
 @renders("WidthConverter")
@@ -17,15 +16,8 @@ def render(model: ModelWrapper, node) -> LayerCode:
     """One kernel call; on a group-major stream both word sizes must divide C/G, and behind
     a SlidingWindow that replays its frame R times the converter passes R frames."""
     op = getCustomOp(node)
-    op.check_folding()
-    dtype = same_element_type(node, op)
-    shape = op.normal_input_shape()
-    elements = input_frame_replays(model, node)  # a replaying SlidingWindow upstream
-    for size in shape:
-        elements *= size
     in_elems, out_elems = op.get_nodeattr("inElems"), op.get_nodeattr("outElems")
-    groups = input_channel_groups(model, node)
-    check_group_words(node, shape[-1], groups, inElems=in_elems, outElems=out_elems)
+    dtype, elements = passthrough_elements(model, node, op, inElems=in_elems, outElems=out_elems)
     inputs = stream_spec(dtype, in_elems, elements)
     args = [in_elems, out_elems, dtype.bitwidth(), inputs.words]
     return LayerCode(
