@@ -192,8 +192,8 @@ def test_summary_ratios_totals_budget_and_factors():
 
 @pytest.mark.slow
 def test_real_layers_of_the_default_model(mini_folded, tmp_path):
-    """Every layer of the (small-input) default model whose op has an RTL renderer,
-    synthesized; the summary compares them with the estimates."""
+    """Every layer of the (small-input) default model and its stitched top, synthesized;
+    the summary compares them with the estimates."""
     from qnnflow.backends.rtl.ops import RENDERERS
     from qnnflow.flow.synth_step import synth_section, synthesize_model, write_synth
 
@@ -203,5 +203,11 @@ def test_real_layers_of_the_default_model(mini_folded, tmp_path):
     assert summary["layers"], summary["not_synthesized"]
     for row in summary["layers"]:
         assert row["synth"]["LUT"] + row["synth"]["FF"] > 0, row
+    assert not summary["not_synthesized"]  # every op renders: the stitched top too
+    top = summary["top"]["synth"]
+    for kind in ("BRAM36", "DSP"):  # the top holds every layer's memories and multipliers
+        assert top[kind] == pytest.approx(summary["totals"]["synth"][kind]), kind
+    assert top["LUT"] > 0.5 * summary["totals"]["synth"]["LUT"]
+    assert summary["budget"]["LUT"]["synth"] == top["LUT"] + 4500  # the top, with the shell
     write_synth(tmp_path, summary)
     assert "| resource | available | estimate | synth |" in synth_section(tmp_path, mini_folded)

@@ -68,7 +68,14 @@ def synth_summary(
         "layers": list(rows),
         "not_synthesized": list(not_synthesized),
         "totals": {"estimate": estimate, "synth": synth, "ratio": _ratios(estimate, synth)},
-        "top": None if top is None else {"name": top.name, "synth": top.resources},
+        "top": None
+        if top is None
+        else {
+            "name": top.name,
+            "synth": top.resources,
+            "ratio": _ratios(estimate, top.resources),
+            "seconds": round(top.seconds, 2),
+        },
         "budget": budget,
         "factors": measure_factors(rows),
     }
@@ -87,7 +94,18 @@ def synth_markdown(summary: Mapping) -> str:
     kinds = RESOURCE_KINDS
     head = "| layer | op | " + " | ".join(f"{k} est / synth (x)" for k in kinds) + " |"
     lines = [head, "|" + "---|" * (len(kinds) + 2)]
-    for row in [*summary["layers"], {"layer": "**total**", "op": "", **summary["totals"]}]:
+    rows = [*summary["layers"], {"layer": "**total**", "op": "", **summary["totals"]}]
+    if summary.get("top"):
+        top = summary["top"]
+        rows.append(
+            {
+                "layer": f"**stitched {top['name']}**",
+                "op": "",
+                **top,
+                "estimate": summary["totals"]["estimate"],
+            }
+        )
+    for row in rows:
         cells = [
             f"{_amount(row['estimate'][k])} / {_amount(row['synth'][k])} ({_cell(row['ratio'][k])})"
             for k in kinds
