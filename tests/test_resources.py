@@ -9,7 +9,13 @@ from qnnflow import resources
 from qnnflow.errors import QnnflowError
 from tests.conftest import REPO_ROOT
 
-TOP_LEVEL = {"hls": "hls", "rtl": "rtl", "boards": "boards", "notebooks": "notebooks", "models": "data/models"}
+TOP_LEVEL = {
+    "hls": "hls",
+    "rtl": "rtl",
+    "boards": "boards",
+    "notebooks": "notebooks",
+    "models": "data/models",
+}
 
 
 @pytest.mark.parametrize("name", sorted(resources.MARKERS))
