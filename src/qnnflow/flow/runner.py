@@ -17,7 +17,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.flow.artifacts import file_digest, record_outputs, remove_leftovers, stale_reason
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.state import load_state, save_state
-from qnnflow.flow.steps import OPT_IN, OUTPUTS, STEPS, step_names
+from qnnflow.flow.steps import OPT_IN, OUTPUTS, STEPS, step_names, step_options
 from qnnflow.toolchain import ToolNotFound
 from qnnflow.util.atomic import atomic_write_bytes
 
@@ -92,7 +92,8 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
     for index in range(start, stop + 1):
         name, step = STEPS[index]
         path = _output_path(cfg, index, name)
-        fingerprint = hashlib.sha256(f"{fingerprint}:{name}".encode()).hexdigest()[:16]
+        key = f"{fingerprint}:{name}:{step_options(cfg, name)}"
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
         if resuming and _still_valid(cfg, state, name, path, fingerprint):
             model = ModelWrapper(str(path))
             result.skipped.append(name)
@@ -131,6 +132,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             state["steps"].pop(later, None)
             outputs.pop(later, None)
         state.pop("waiting", None)
+        state["backend"] = cfg.backend  # what codegen rendered (report, resume lines)
         save_state(cfg.output_dir, state)
         result.ran.append(name)
         if on_step:
