@@ -97,6 +97,8 @@ def test_rtl_build_writes_the_accelerator_and_checks_it_in_verilator(rtl_build):
     state = load_state(rtl_build)
     assert state["backend"] == "rtl" and state["steps"]["rtlsim"]["asked"]
     assert not state["steps"]["cppsim"]["asked"]
+    recorded = state["outputs"]["codegen"]  # resume trusts rtl/ only while it is unchanged
+    assert f"rtl/{manifest.top}.sv" in recorded and not any(p.startswith("hls/") for p in recorded)
 
 
 def test_the_deploy_package_does_not_know_the_backend(micro_build, rtl_build):

@@ -98,15 +98,25 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "streamline": (),
     "to_hw": ("to_hw.json",),
     "fold": ("folding_config.json", "estimate.json", "estimate.md"),
-    "codegen": ("hls", "rtl", "vivado/*.tcl"),
+    "codegen": ("hls", "vivado/*.tcl"),
     "cppsim": ("cppsim",),
     "rtlsim": ("rtlsim",),
     "package": ("deploy", "deploy.zip"),
     "synth": ("synth.json", "synth.md"),
     "report": ("report.md", "report.json"),
-    "ip": ("hls/prj_*/sol1/impl/ip", "rtl/ip"),
+    "ip": ("hls/prj_*/sol1/impl/ip",),
     "bitstream": ("bitstream", "deploy/*.bit", "deploy/*.hwh", "deploy/README.md", "deploy.zip"),
 }
+
+# What differs with another backend than hls (OUTPUTS holds the HLS backend's).
+BACKEND_OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "rtl": {"codegen": ("rtl", "vivado/*.tcl"), "ip": ("rtl/ip",)},
+}
+
+
+def step_outputs(cfg: BuildConfig, name: str) -> tuple[str, ...]:
+    """The files step `name` writes with this build's backend (globs, see OUTPUTS)."""
+    return BACKEND_OUTPUTS.get(cfg.backend, {}).get(name, OUTPUTS[name])
 
 
 def step_names() -> list[str]:
