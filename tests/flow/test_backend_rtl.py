@@ -165,7 +165,7 @@ def test_rtl_manifest_matches_the_hls_one_with_a_ddr_port(tmp_path):
     words = files["L_mvu2_wddr.mem"].split()
     assert b"".join(bytes.fromhex(w)[::-1] for w in words) == files["ddr/L_mvu2_wddr.bin"]
     top = files["qnnflow_accel.sv"]
-    assert "output logic interrupt" in top and "assign interrupt = 1'b0;" in top
+    assert "output logic interrupt /*" in top and "assign interrupt = 1'b0;" in top
     package = _tcl_values(files["tcl/package_ip.tcl"])
     assert package["masters"] == "{m_axi_L_mvu2_wddr}"
     assert package["control"] == "s_axi_control"
