@@ -19,6 +19,8 @@ from qnnflow.backends.ip_manifest import IpManifest
 from qnnflow.backends.rtl.package_tcl import ip_vlnv
 from qnnflow.boards import load_board
 from qnnflow.cli import main
+from qnnflow.commands.sim import sim_level
+from qnnflow.errors import QnnflowError
 from qnnflow.flow import BuildConfig, run_build
 from qnnflow.flow.rtl_steps import rtl_files
 from qnnflow.flow.state import load_state
@@ -170,3 +172,19 @@ def test_rtl_manifest_matches_the_hls_one_with_a_ddr_port(tmp_path):
     assert package["masters"] == "{m_axi_L_mvu2_wddr}"
     assert package["control"] == "s_axi_control"
     assert package["registers"] == "{CTRL 0x00 L_mvu2_wddr 0x10}"
+
+
+def test_sim_backend_is_an_alias_of_the_level(rtl_build, capsys):
+    assert [sim_level(None, None), sim_level(None, "rtl"), sim_level(None, "hls")] == [
+        "both",
+        "rtl",
+        "both",
+    ]
+    assert sim_level("cpp", "hls") == "cpp" and sim_level("python", "rtl") == "python"
+    with pytest.raises(QnnflowError, match="--level cpp simulates another backend"):
+        sim_level("cpp", "rtl")
+    assert main(["sim", str(rtl_build), "--backend", "rtl", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["level"] == "rtl" and printed["bit_exact"]
+    assert set(printed["cycles"]) == set(printed["estimates"])
+    assert main(["sim", str(rtl_build), "--backend", "hls", "--level", "rtl"]) == 2
