@@ -35,20 +35,30 @@ def catalog_entry(top_sv: str, top: str) -> str:
     return f"vlnv {ip_vlnv(top)} interfaces {{{body}}} pins {{{' '.join(pins)}}}"
 
 
-def test_block_design_takes_the_packaged_rtl_core(tmp_path):
+def _codegen(tmp_path) -> BuildConfig:
+    """The RTL codegen of a chain whose second MVU streams its weights from DDR."""
     model = two_mvu_chain()
     path = tmp_path / "two.onnx"
     model.save(str(path))
     cfg = BuildConfig(model=path, output_root=tmp_path / "out", backend="rtl")
     write_rtl_sources(model, cfg, vivado_dir(cfg), bitstream_dir(cfg))
-    top = "qnnflow_accel"
-    entry = catalog_entry((rtl_dir(cfg) / f"{top}.sv").read_text(), top)
-    assert "interrupt" in entry and "m_axi_L_mvu2_wddr {aximm master 64}" in entry
+    return cfg
+
+
+def _run(cfg: BuildConfig, entry: str):
     repo = rtl_dir(cfg) / IP_REPO  # where package_ip.tcl leaves the core
     repo.mkdir()
     (repo / "component.xml").write_text("<stub/>")
     (repo / "stub_component.tcl").write_text(entry)
-    run = run_stub("vivado_stub.tcl", vivado_dir(cfg) / "project.tcl", cfg.output_dir, env={})
+    return run_stub("vivado_stub.tcl", vivado_dir(cfg) / "project.tcl", cfg.output_dir, env={})
+
+
+def test_block_design_takes_the_packaged_rtl_core(tmp_path):
+    cfg = _codegen(tmp_path)
+    top = "qnnflow_accel"
+    entry = catalog_entry((rtl_dir(cfg) / f"{top}.sv").read_text(), top)
+    assert "interrupt" in entry and "m_axi_L_mvu2_wddr {aximm master 64}" in entry
+    run = _run(cfg, entry)
     assert run.returncode == 0, run.output
     nets = run.named("connect_bd_intf_net")
     assert ["accel/m_axi_L_mvu2_wddr", "weights_hp1_sc/S00_AXI"] in nets
@@ -57,16 +67,7 @@ def test_block_design_takes_the_packaged_rtl_core(tmp_path):
 
 
 def test_the_stub_refuses_a_core_without_the_interrupt_pin(tmp_path):
-    model = two_mvu_chain()
-    path = tmp_path / "two.onnx"
-    model.save(str(path))
-    cfg = BuildConfig(model=path, output_root=tmp_path / "out", backend="rtl")
-    write_rtl_sources(model, cfg, vivado_dir(cfg), bitstream_dir(cfg))
+    cfg = _codegen(tmp_path)
     text = (rtl_dir(cfg) / "qnnflow_accel.sv").read_text()
-    entry = catalog_entry(text, "qnnflow_accel").replace(" interrupt}", "}")
-    repo = rtl_dir(cfg) / IP_REPO
-    repo.mkdir()
-    (repo / "component.xml").write_text("<stub/>")
-    (repo / "stub_component.tcl").write_text(entry)
-    run = run_stub("vivado_stub.tcl", vivado_dir(cfg) / "project.tcl", cfg.output_dir, env={})
+    run = _run(cfg, catalog_entry(text, "qnnflow_accel").replace(" interrupt}", "}"))
     assert run.returncode != 0 and "interrupt" in run.output
