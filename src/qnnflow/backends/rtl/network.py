@@ -309,11 +309,17 @@ def core_sources(model: ModelWrapper, net: RtlNetworkCode) -> dict[str, str]:
     return sources
 
 
+def adapter_kernels(net: RtlNetworkCode) -> tuple[str, ...]:
+    """The library kernels `<top>` needs around the core (the AXI-Lite control with DDR
+    ports only)."""
+    return ADAPTER_KERNELS if net.mm_ports else ADAPTER_KERNELS[:1]
+
+
 def render_rtl_network(model: ModelWrapper, net: RtlNetworkCode) -> dict[str, str]:
     """Every file of the accelerator: the core's sources, the adapter kernels, `<top>.sv`
     and the layers' memory init files (all in one folder, as $readmemh expects)."""
     files = core_sources(model, net)
-    files.update(kernel_sources(ADAPTER_KERNELS if net.mm_ports else ADAPTER_KERNELS[:1]))
+    files.update(kernel_sources(adapter_kernels(net)))
     files[f"{net.top}.sv"] = render_top(net)
     for code in net.layers:
         for name, text in code.files.items():
