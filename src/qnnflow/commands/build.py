@@ -75,6 +75,15 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     help="Folding config (JSON) to apply instead of folding automatically.",
 )
 @click.option(
+    "--backend",
+    type=click.Choice(["hls", "rtl"]),
+    default="hls",
+    show_default=True,
+    help="What codegen renders the folded graph to: Vitis HLS C++ (hls/, checked by cppsim "
+    "with g++) or our SystemVerilog (rtl/, checked by rtlsim with Verilator; the ip step "
+    "packages it with Vivado, no Vitis HLS). Switching reruns codegen and the steps after it.",
+)
+@click.option(
     "--synth",
     is_flag=True,
     help="Run the synth step: Yosys synthesis of every layer's RTL, synth.json beside the "
@@ -158,6 +167,7 @@ def build(
     target_fps,
     target_scope,
     folding,
+    backend,
     synth,
     rtlsim,
     resources,
@@ -189,6 +199,7 @@ def build(
         target_fps=target_fps,
         target_scope=target_scope,
         folding=folding,
+        backend=backend,
         synth=synth,
         rtlsim=rtlsim,
         resources=resources,
