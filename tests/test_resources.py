@@ -34,7 +34,7 @@ def test_named_accessors_and_default_model():
 
 
 def test_unknown_and_incomplete_data_are_one_line(monkeypatch, tmp_path):
-    with pytest.raises(QnnflowError, match="unknown package data 'fonts' .known: hls, boards"):
+    with pytest.raises(QnnflowError, match="unknown package data 'fonts' .known: hls, rtl, boards"):
         resources.data_dir("fonts")
     (tmp_path / "hls").mkdir()
     monkeypatch.setattr(resources, "share_dir", lambda: tmp_path)
