@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from qnnflow.cli import main
+from qnnflow.errors import QnnflowError
 from qnnflow.flow import BuildConfig
+from qnnflow.flow.fold_step import _resource_factors
 from qnnflow.flow.runner import _still_valid
 from qnnflow.flow.steps import OPT_IN, step_names
 from qnnflow.flow.synth_step import folding_digest, step_synth, synth_section
@@ -48,6 +52,7 @@ def test_report_section_shows_synth_json_of_this_folding_only(mini_folded, tmp_p
         "totals": {},
         "budget": {},
         "not_synthesized": [],
+        "factors": {},
     }
     (tmp_path / "synth.json").write_text(json.dumps(summary))
     assert "measured another folding" in synth_section(tmp_path, mini_folded)
@@ -58,3 +63,22 @@ def test_report_section_shows_synth_json_of_this_folding_only(mini_folded, tmp_p
     )
     (tmp_path / "synth.json").write_text(json.dumps(summary))
     assert "| **total** |  | 0 / 0 (-) |" in synth_section(tmp_path, mini_folded)
+
+
+def test_resources_synth_reads_the_build_folders_synth_json(default_cfg, tmp_path):
+    with pytest.raises(QnnflowError, match="--resources must be one of estimate, synth"):
+        BuildConfig(model=default_cfg, output_root=tmp_path, resources="vivado")
+    assert _resource_factors(BuildConfig(model=default_cfg, output_root=tmp_path)) is None
+    cfg = BuildConfig(model=default_cfg, output_root=tmp_path, resources="synth")
+    with pytest.raises(QnnflowError, match="tinier-yolo-mini/synth.json not found"):
+        _resource_factors(cfg)
+    cfg.output_dir.mkdir()
+    (cfg.output_dir / "synth.json").write_text(json.dumps({"factors": {"A": {"LUT": 0.5}}}))
+    assert _resource_factors(cfg) == {"A": {"LUT": 0.5}}
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"factors": {"B": {"FF": 2}}}))
+    explicit = BuildConfig(
+        model=default_cfg, output_root=tmp_path, resources="synth", resource_factors=other
+    )
+    assert _resource_factors(explicit) == {"B": {"FF": 2.0}}
+    assert explicit.fingerprint() != cfg.fingerprint()  # an explicit file is an input

@@ -83,6 +83,15 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     "simulation) or rtlsim (every FIFO from a Verilator run of the stitched RTL; minutes).",
 )
 @click.option(
+    "--backend",
+    type=click.Choice(["hls", "rtl"]),
+    default="hls",
+    show_default=True,
+    help="What codegen renders the folded graph to: Vitis HLS C++ (hls/, checked by cppsim "
+    "with g++) or our SystemVerilog (rtl/, checked by rtlsim with Verilator; the ip step "
+    "packages it with Vivado, no Vitis HLS). Switching reruns codegen and the steps after it.",
+)
+@click.option(
     "--synth",
     is_flag=True,
     help="Run the synth step: Yosys synthesis of every layer's RTL, synth.json beside the "
@@ -167,6 +176,7 @@ def build(
     target_scope,
     folding,
     fifo_sizing,
+    backend,
     synth,
     rtlsim,
     resources,
@@ -199,6 +209,7 @@ def build(
         target_scope=target_scope,
         folding=folding,
         fifo_sizing=fifo_sizing,
+        backend=backend,
         synth=synth,
         rtlsim=rtlsim,
         resources=resources,

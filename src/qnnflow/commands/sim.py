@@ -61,10 +61,15 @@ def read_input(model, path: Path):
 @click.option(
     "--level",
     type=click.Choice(["python", "cpp", "both", "rtl"]),
-    default="both",
-    show_default=True,
     help="numpy execution, C++ simulation, both compared layer by layer, or the RTL "
-    "(Verilator: every layer and the stitched top on two frames, compared with numpy).",
+    "(Verilator: every layer and the stitched top on two frames, compared with numpy) "
+    "[default: both, or rtl with --backend rtl].",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["hls", "rtl"]),
+    help="Simulate this backend's generated code, as the build's --backend: hls = --level "
+    "both, rtl = --level rtl.",
 )
 @click.option(
     "--input",
@@ -75,8 +80,9 @@ def read_input(model, path: Path):
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
+def sim_cmd(model_path, level, backend, input_path, seed, as_json) -> None:
     """Simulate MODEL (a folded .onnx or a build directory) and report per-layer cycles."""
+    level = sim_level(level, backend)
     from qonnx.custom_op.registry import getCustomOp
 
     from qnnflow.backends.hls.network import hardware_region
@@ -117,6 +123,19 @@ def sim_cmd(model_path, level, input_path, seed, as_json) -> None:
     if result.get("bit_exact") is False:
         kind = "RTL" if level == "rtl" else "C++"
         raise QnnflowError(f"{kind} simulation differs from numpy: {result['first_mismatch']}")
+
+
+def sim_level(level: str | None, backend: str | None) -> str:
+    """--level from --level and --backend (an alias: rtl = --level rtl, hls = C++ levels)."""
+    from qnnflow.errors import QnnflowError
+
+    if backend is None:
+        return level or "both"
+    if level is None:
+        return "rtl" if backend == "rtl" else "both"
+    if (level == "rtl") != (backend == "rtl") and level != "python":
+        raise QnnflowError(f"--level {level} simulates another backend than --backend {backend}")
+    return level
 
 
 def _rtl(model, seed: int, x) -> dict:

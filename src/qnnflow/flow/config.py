@@ -13,13 +13,14 @@ import qnnflow
 from qnnflow.analysis.resource_factors import RESOURCE_SOURCES
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.float_reference import beside_model, check_reference, reference_files
-from qnnflow.resources import hls_dir
+from qnnflow.resources import hls_dir, rtl_dir
 from qnnflow.util.checks import int_at_least, positive_finite
 from qnnflow.yolo.image import check_decoder, resolve_decoder
 
 PACKAGE_DIR = Path(qnnflow.__file__).resolve().parent
 TARGET_SCOPES = ("accelerator", "end-to-end")  # what --target-fps aims at
 FIFO_SIZINGS = ("lag", "sim", "rtlsim")  # InsertFIFOs' fifo_sizing
+BACKENDS = ("hls", "rtl")  # what codegen renders the folded graph to
 
 
 @dataclass
@@ -57,6 +58,7 @@ class BuildConfig:
     resource_factors: Path | None = None  # a synth.json; default: the build folder's
     synth: bool = False  # run the opt-in synth step (Yosys); does not change other steps
     rtlsim: bool = False  # run the opt-in rtlsim step (Verilator); changes no other step
+    backend: str = "hls"  # codegen's target: Vitis HLS C++ or our SystemVerilog (rtl)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -78,6 +80,8 @@ class BuildConfig:
             raise QnnflowError(
                 f"--fifo-sizing must be one of {', '.join(FIFO_SIZINGS)}, got {self.fifo_sizing!r}"
             )
+        if self.backend not in BACKENDS:
+            raise QnnflowError(f"--backend must be hls or rtl, not {self.backend!r}")
         if self.target_scope not in TARGET_SCOPES:
             raise QnnflowError(
                 f"--target-scope must be one of {', '.join(TARGET_SCOPES)}, "
@@ -127,8 +131,9 @@ class BuildConfig:
     def fingerprint(self) -> str:
         """Hash of everything that changes a step's result: options, input files and folders
         (calibration images, the accuracy dataset) and the compiler's own source. Where the
-        outputs go does not change them."""
-        ignored = ("from_step", "to_step", "output_root", "synth", "rtlsim")
+        outputs go does not change them; the backend enters at codegen (steps.step_options),
+        so switching it reruns codegen and what follows, not the steps before."""
+        ignored = ("from_step", "to_step", "output_root", "synth", "rtlsim", "backend")
         options = {k: v for k, v in asdict(self).items() if k not in ignored}
         digest = hashlib.sha256(json.dumps(options, default=str, sort_keys=True).encode())
         names = self.model.with_suffix(".names")  # Darknet class names beside the cfg
@@ -136,7 +141,7 @@ class BuildConfig:
         for path in (*inputs, *reference_files(self.float_reference)):
             if path is not None and path.is_file():
                 digest.update(path.read_bytes())
-        sources = [*PACKAGE_DIR.rglob("*.py"), *hls_dir().rglob("*.*")]
+        sources = [*PACKAGE_DIR.rglob("*.py"), *hls_dir().rglob("*.*"), *rtl_dir().rglob("*.*")]
         for source in sorted(sources):  # a changed compiler or kernel library reruns steps
             digest.update(source.read_bytes())
         for folder in (self.calib_dir, self.accuracy_data):

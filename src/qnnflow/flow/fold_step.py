@@ -153,6 +153,9 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     _warn_when_missed(cfg, data["end_to_end"])
     atomic_write_text(out / "estimate.json", json.dumps(data, indent=2))
     markdown = estimate_markdown(estimate, board) + "\n" + end_to_end_markdown(data["end_to_end"])
+    if factors is not None:  # say the figures are not the ops' plain estimates
+        source = cfg.resource_factors or cfg.output_dir / SYNTH_FILE
+        markdown = f"Resources: the ops' estimates x the per-op factors of {source}.\n\n" + markdown
     atomic_write_text(out / "estimate.md", markdown)
     return model
 

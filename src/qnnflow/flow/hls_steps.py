@@ -21,6 +21,7 @@ from qnnflow.backends.vivado import project as vivado_project
 from qnnflow.boards import load_board
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.rtl_steps import rtl_dir, write_rtl_sources
 from qnnflow.flow.verify_step import seeded_input
 from qnnflow.util.atomic import atomic_write_text, replace_dir, write_tree
 
@@ -65,16 +66,33 @@ def write_hls_sources(model: ModelWrapper, cfg: BuildConfig) -> None:
 
 def step_codegen(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """Codegen: HLS C++ of every layer and the stitched top, IP manifest, DDR weight images,
-    Vitis HLS and Vivado scripts (hls/, vivado/)."""
+    Vitis HLS and Vivado scripts (hls/, vivado/); with --backend rtl our SystemVerilog
+    instead (rtl/: kernels, layers, stitched top, .mem files, IP manifest, DDR images,
+    Vivado's IP packaging script), the Vivado scripts taking its packaged core."""
     assert model is not None
-    write_hls_sources(model, cfg)
+    if cfg.backend == "rtl":
+        write_rtl_sources(model, cfg, vivado_dir(cfg), bitstream_dir(cfg))
+        stale = hls_dir(cfg)
+    else:
+        write_hls_sources(model, cfg)
+        stale = rtl_dir(cfg)
+    if stale.is_dir():  # the other backend's sources: the build folder holds one backend's
+        shutil.rmtree(stale)
     return model
+
+
+def backend_dir(cfg: BuildConfig) -> Path:
+    """The folder of the backend's generated sources and IP manifest (hls/ or rtl/)."""
+    return rtl_dir(cfg) if cfg.backend == "rtl" else hls_dir(cfg)
 
 
 def step_cppsim(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """C++ simulation: g++ build of the generated code, bit-exact per layer vs numpy, and
-    simulated cycles per layer beside the estimates."""
+    simulated cycles per layer beside the estimates (with --backend hls; the RTL backend's
+    check is the rtlsim step)."""
     assert model is not None
+    if cfg.backend != "hls":
+        return model
     x = seeded_input(model, cfg.seed)
     mismatch, sim = first_mismatch(model, x)  # binaries cached by source hash (gpp)
     layers = []

@@ -18,6 +18,11 @@ from qnnflow.flow.state import load_state
 from qnnflow.flow.synth_step import synth_section
 from qnnflow.util.atomic import atomic_write_text
 
+BACKEND_TEXT = {
+    "hls": "Vitis HLS C++ in hls/",
+    "rtl": "SystemVerilog in rtl/, packaged by Vivado without Vitis HLS",
+}
+
 
 def _mac_text(macs: int) -> str:
     return f"{macs / 1e6:,.1f} M MAC" if macs >= 100_000 else f"{macs:,} MAC"
@@ -39,7 +44,8 @@ def _markdown(cfg: BuildConfig, model, board, rows, state: dict, verify: dict | 
     estimate_written = (cfg.output_dir / "estimate.md").is_file()
     lines = [f"# qnnflow build report: {cfg.model_name}", ""]
     lines += [f"- model: `{cfg.model}`" + (f" + `{cfg.weights}`" if cfg.weights else "")]
-    lines += [f"- board: {board.name} ({board.part}, {board.clock_mhz:g} MHz)", ""]
+    lines += [f"- board: {board.name} ({board.part}, {board.clock_mhz:g} MHz)"]
+    lines += [f"- backend: {cfg.backend} ({BACKEND_TEXT[cfg.backend]})", ""]
     lines += ["## Steps", "", "| step | output | seconds |", "|---|---|---|"]
     for name, entry in state.get("steps", {}).items():
         lines.append(f"| {name} | `{entry['output']}` | {entry['seconds']:.2f} |")
@@ -102,6 +108,7 @@ def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     data = {
         "model": str(cfg.model),
         "board": board.name,
+        "backend": cfg.backend,
         "steps": state.get("steps", {}),
         "verification": verify,
         "accuracy": accuracy,

@@ -1,7 +1,7 @@
-"""Build step (opt-in, --rtlsim) and `qnnflow sim --level rtl`: the folded graph's hardware
-region rendered to SystemVerilog and simulated with Verilator, each layer alone and the
-stitched core, bit for bit against numpy; rtlsim/rtlsim.json holds per-layer cycles
-(measured vs estimated) and the first mismatch if any."""
+"""Build step (with --backend rtl, or opt-in with --rtlsim) and `qnnflow sim --level rtl`:
+the folded graph's hardware region rendered to SystemVerilog and simulated with Verilator,
+each layer alone and the stitched core, bit for bit against numpy; rtlsim/rtlsim.json holds
+per-layer cycles (measured vs estimated) and the first mismatch if any."""
 
 from __future__ import annotations
 
@@ -28,12 +28,18 @@ def rtl_simulation(model: ModelWrapper, seed: int) -> RtlNetworkResult:
     return simulate_network_rtl(model, inputs, gaps=STRESS, stalls=STRESS, seed=seed + 1)
 
 
+def rtlsim_asked(cfg: BuildConfig) -> bool:
+    """The RTL backend's check, or asked for beside the HLS backend's (--rtlsim)."""
+    return cfg.rtlsim or cfg.backend == "rtl"
+
+
 def step_rtlsim(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
-    """RTL simulation (opt-in, --rtlsim): Verilator runs of every layer's SystemVerilog and
-    the stitched top, bit-exact vs numpy, cycles per layer beside the estimates."""
+    """RTL simulation (with --backend rtl, else opt-in with --rtlsim): Verilator runs of
+    every layer's SystemVerilog and the stitched top, bit-exact vs numpy, cycles per layer
+    beside the estimates."""
     assert model is not None
-    if not cfg.rtlsim:
-        log.info("rtlsim step not asked for (--rtlsim): skipped")
+    if not rtlsim_asked(cfg):
+        log.info("rtlsim step not asked for (--backend rtl or --rtlsim): skipped")
         return model
     result = rtl_simulation(model, cfg.seed)
     path = cfg.output_dir / RTLSIM_FILE

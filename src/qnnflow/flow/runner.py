@@ -17,7 +17,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.flow.artifacts import file_digest, record_outputs, remove_leftovers, stale_reason
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.state import load_state, save_state
-from qnnflow.flow.steps import OPT_IN, OUTPUTS, STEPS, step_names
+from qnnflow.flow.steps import OPT_IN, STEPS, step_names, step_options, step_outputs
 from qnnflow.toolchain import ToolNotFound
 from qnnflow.util.atomic import atomic_write_bytes
 
@@ -92,7 +92,8 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
     for index in range(start, stop + 1):
         name, step = STEPS[index]
         path = _output_path(cfg, index, name)
-        fingerprint = hashlib.sha256(f"{fingerprint}:{name}".encode()).hexdigest()[:16]
+        key = f"{fingerprint}:{name}:{step_options(cfg, name)}"
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
         if resuming and _still_valid(cfg, state, name, path, fingerprint):
             model = ModelWrapper(str(path))
             result.skipped.append(name)
@@ -126,11 +127,12 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             state["steps"][name]["asked"] = OPT_IN[name](cfg)
         outputs = state.setdefault("outputs", {})
         outputs[name] = {path.name: file_digest(path)}
-        outputs[name].update(record_outputs(cfg.output_dir, OUTPUTS[name]))
+        outputs[name].update(record_outputs(cfg.output_dir, step_outputs(cfg, name)))
         for later, _ in STEPS[index + 1 :]:
             state["steps"].pop(later, None)
             outputs.pop(later, None)
         state.pop("waiting", None)
+        state["backend"] = cfg.backend  # what codegen rendered (report, resume lines)
         save_state(cfg.output_dir, state)
         result.ran.append(name)
         if on_step:

@@ -17,7 +17,7 @@ from qnnflow.flow.hls_steps import step_codegen, step_cppsim
 from qnnflow.flow.package_step import step_package
 from qnnflow.flow.quant_steps import step_quantize, step_streamline, step_to_hw
 from qnnflow.flow.report import step_report
-from qnnflow.flow.rtlsim_step import step_rtlsim
+from qnnflow.flow.rtlsim_step import rtlsim_asked, step_rtlsim
 from qnnflow.flow.synth_step import step_synth
 from qnnflow.flow.tool_steps import step_bitstream, step_ip
 from qnnflow.flow.verify_step import step_verify
@@ -62,8 +62,8 @@ STEPS: list[tuple[str, Step]] = [
     ("to_hw", step_to_hw),
     ("fold", step_fold),
     ("codegen", step_codegen),
-    ("cppsim", step_cppsim),
-    ("rtlsim", step_rtlsim),  # opt-in (--rtlsim): Verilator
+    ("cppsim", step_cppsim),  # with --backend hls: g++
+    ("rtlsim", step_rtlsim),  # with --backend rtl or --rtlsim: Verilator
     ("package", step_package),
     ("synth", step_synth),  # opt-in (--synth): Yosys
     ("report", step_report),
@@ -74,9 +74,17 @@ TOOL_STEPS = ("ip", "bitstream")  # without the vendor tool the build stops ther
 # Opt-in steps pass the model through unless their option asks for them; a record of a
 # pass-through does not count as the step done when it is asked for later.
 OPT_IN: dict[str, Callable[[BuildConfig], bool]] = {
-    "rtlsim": lambda cfg: cfg.rtlsim,
+    "cppsim": lambda cfg: cfg.backend == "hls",
+    "rtlsim": rtlsim_asked,
     "synth": lambda cfg: cfg.synth,
 }
+
+
+def step_options(cfg: BuildConfig, name: str) -> str:
+    """Options that enter the fingerprint chain at step `name` (so they rerun it and every
+    later step, not the earlier ones): the backend at codegen."""
+    return f"backend={cfg.backend}" if name == "codegen" else ""
+
 
 # What each step writes besides its ONNX (globs relative to the output folder; a folder
 # counts with every file in it). The runner records the files with their hashes in
@@ -99,6 +107,16 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "ip": ("hls/prj_*/sol1/impl/ip",),
     "bitstream": ("bitstream", "deploy/*.bit", "deploy/*.hwh", "deploy/README.md", "deploy.zip"),
 }
+
+# What differs with another backend than hls (OUTPUTS holds the HLS backend's).
+BACKEND_OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "rtl": {"codegen": ("rtl", "vivado/*.tcl"), "ip": ("rtl/ip",)},
+}
+
+
+def step_outputs(cfg: BuildConfig, name: str) -> tuple[str, ...]:
+    """The files step `name` writes with this build's backend (globs, see OUTPUTS)."""
+    return BACKEND_OUTPUTS.get(cfg.backend, {}).get(name, OUTPUTS[name])
 
 
 def step_names() -> list[str]:

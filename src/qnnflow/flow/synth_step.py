@@ -14,7 +14,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.analysis.hardware_region import hardware_region
 from qnnflow.analysis.resource_factors import SYNTH_FILE
-from qnnflow.backends.rtl.synth import synthesize_layers
+from qnnflow.backends.rtl.synth import SynthResult, synthesize_layers, synthesize_top
 from qnnflow.backends.rtl.synth_report import layer_row, synth_markdown, synth_summary
 from qnnflow.boards import Board, load_board
 from qnnflow.errors import QnnflowError
@@ -28,23 +28,52 @@ SYNTH_MD = "synth.md"
 
 
 def synthesize_model(model: ModelWrapper, board: Board, jobs: int | None = None) -> dict:
-    """Render every hardware layer to RTL, synthesize them (`jobs` at a time) and compare
-    with the ops' estimates: synth.json's content. Op types without an RTL renderer yet are
-    listed under not_synthesized (the totals then cover the others only)."""
+    """Render every hardware layer to RTL, synthesize them (`jobs` at a time), then the
+    stitched top, and compare with the ops' estimates: synth.json's content. Op types
+    without an RTL renderer yet are listed under not_synthesized (no top then; the totals
+    cover the others only)."""
+    from qnnflow.backends.rtl.network import build_rtl_network
     from qnnflow.backends.rtl.ops import RENDERERS, render_node
 
+    region = hardware_region(model)
+    net = build_rtl_network(model) if all(n.op_type in RENDERERS for n in region) else None
+    rendered = dict(zip(net.node_names, net.layers, strict=True)) if net else {}
     codes, ops, skipped = [], [], []
-    for node in hardware_region(model):
+    for node in region:
         if node.op_type not in RENDERERS:
             skipped.append({"layer": node.name, "op": node.op_type, "why": "no RTL renderer"})
             continue
-        codes.append(render_node(model, node))
-        ops.append((node.op_type, getCustomOp(node).resources()))
+        codes.append(rendered.get(node.name) or render_node(model, node))
+        ops.append((node.name, node.op_type, getCustomOp(node).resources()))
     if not codes:
         raise QnnflowError("no hardware layer has an RTL renderer: nothing to synthesize")
-    results = synthesize_layers(codes, jobs=jobs)
-    rows = [layer_row(op, est, res) for (op, est), res in zip(ops, results, strict=True)]
-    return {**synth_summary(rows, board, not_synthesized=skipped), "folding": folding_digest(model)}
+    rows, failed = [], []
+    for (name, op, est), result in zip(ops, synthesize_layers(codes, jobs=jobs), strict=True):
+        if isinstance(result, QnnflowError):
+            failed.append({"layer": name, "op": op, "why": f"Yosys failed: {result}"})
+        else:
+            rows.append(layer_row(name, op, est, result))
+    top = _synthesize_top(model, net) if net is not None and not failed else None
+    summary = synth_summary(rows, board, top=top, not_synthesized=[*failed, *skipped])
+    return {**summary, "failed": len(failed), "folding": folding_digest(model)}
+
+
+def _synthesize_top(model: ModelWrapper, net) -> SynthResult:
+    """The stitched accelerator (`<top>_core` and the DMA-facing `<top>`) in one run."""
+    from qnnflow.backends.rtl.network import adapter_kernels, render_core, render_top
+
+    source = render_core(model, net) + "\n" + render_top(net)
+    return synthesize_top(net.layers, net.top, source, kernels=adapter_kernels(net))
+
+
+def _raise_on_failures(summary: dict) -> None:
+    """After synth.json is written: a layer Yosys failed on fails the step (or command)."""
+    failed = [s for s in summary["not_synthesized"] if s["why"].startswith("Yosys failed")]
+    if failed:
+        raise QnnflowError(
+            f"Yosys failed on {len(failed)} layer(s) ({failed[0]['why']}); the others are "
+            "measured in synth.json"
+        )
 
 
 def folding_digest(model: ModelWrapper) -> str:
@@ -75,7 +104,9 @@ def step_synth(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     if not cfg.synth:
         log.info("synth step not asked for (--synth): skipped")
         return model
-    write_synth(cfg.output_dir, synthesize_model(model, load_board(cfg.board)))
+    summary = synthesize_model(model, load_board(cfg.board))
+    write_synth(cfg.output_dir, summary)
+    _raise_on_failures(summary)
     return model
 
 
@@ -91,4 +122,5 @@ def synth_build_dir(build_dir: Path, jobs: int | None = None, board: str | None 
     chosen = load_board(board or folding.get("board") or "pynq_z2")
     summary = synthesize_model(model, chosen, jobs)
     write_synth(build_dir, summary)
+    _raise_on_failures(summary)
     return summary

@@ -1,6 +1,7 @@
-"""Build steps that need the vendor tools: IP synthesis (Vitis HLS) and the bitstream
-(Vivado). Without a tool the step stops with one line: the tool, the generated script to
-run where it is installed, and the command that resumes the build here."""
+"""Build steps that need the vendor tools: the IP core (Vitis HLS synthesis, or with
+--backend rtl Vivado's IP packager on our SystemVerilog) and the bitstream (Vivado).
+Without a tool the step stops with one line: the tool, the generated script to run where it
+is installed, and the command that resumes the build here."""
 
 from __future__ import annotations
 
@@ -10,27 +11,41 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.backends.hls import tcl as hls_tcl
 from qnnflow.backends.ip_manifest import IpManifest
+from qnnflow.backends.rtl.package_tcl import COMPONENT, SCRIPT
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
-from qnnflow.flow.hls_steps import bitstream_dir, hls_dir, vivado_dir
+from qnnflow.flow.hls_steps import backend_dir, bitstream_dir, hls_dir, vivado_dir
 from qnnflow.flow.package_step import deploy_dir, write_readme, zip_deploy
+from qnnflow.flow.rtl_steps import rtl_dir
 from qnnflow.toolchain import find_tool, resume_command, run_tcl
 
 
 def _manifest(cfg: BuildConfig) -> IpManifest:
-    if not (hls_dir(cfg) / "ip_manifest.json").is_file():
-        raise QnnflowError(f"{hls_dir(cfg)}: no ip_manifest.json; run the codegen step first")
-    return IpManifest.load(hls_dir(cfg))
+    folder = backend_dir(cfg)
+    if not (folder / "ip_manifest.json").is_file():
+        raise QnnflowError(f"{folder}: no ip_manifest.json; run the codegen step first")
+    return IpManifest.load(folder)
 
 
 def _resume(cfg: BuildConfig, step: str) -> str:
-    return resume_command(cfg.board, cfg.model, cfg.output_root, step)
+    line = resume_command(cfg.board, cfg.model, cfg.output_root, step)
+    return line if cfg.backend == "hls" else f"{line} --backend {cfg.backend}"
+
+
+def package_rtl_ip(cfg: BuildConfig) -> None:
+    """The RTL backend's IP step: Vivado packages rtl/'s SystemVerilog as rtl/ip."""
+    _manifest(cfg)
+    run_tcl("vivado", SCRIPT, rtl_dir(cfg), outputs=[COMPONENT], resume=_resume(cfg, "ip"))
 
 
 def step_ip(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """IP: Vitis HLS synthesises the stitched accelerator into an IP core (needs vitis_hls);
-    the per-layer scripts run too when the tool is here, for per-layer reports."""
+    the per-layer scripts run too when the tool is here, for per-layer reports. With
+    --backend rtl Vivado packages the SystemVerilog as the core instead (needs vivado)."""
     assert model is not None
+    if cfg.backend == "rtl":
+        package_rtl_ip(cfg)
+        return model
     manifest = _manifest(cfg)
     outputs = hls_tcl.script_outputs(manifest)
     stitched = hls_tcl.STITCHED_SCRIPT

@@ -22,6 +22,7 @@ from qnnflow.backends.rtl.synth import (
 )
 from qnnflow.backends.rtl.synth_report import layer_row, synth_markdown, synth_summary
 from qnnflow.boards import load_board
+from qnnflow.errors import QnnflowError
 
 SPEC = StreamSpec(per_word=1, bits=32, signed=False, words=1)
 
@@ -130,9 +131,16 @@ def test_a_second_synthesis_is_read_from_the_cache(probe, cache):
 
 def test_layers_run_in_parallel_in_order_and_the_top_contains_them(cache):
     codes = [_adder("L_add4", 4), _adder("L_add12", 12)]
-    results = synthesize_layers(codes, jobs=2, cache_dir=cache)
-    assert [r.name for r in results] == ["L_add4", "L_add12"]
-    assert [r.resources["FF"] for r in results] == [5.0, 13.0]
+    broken = _code("L_broken", "module L_broken (input logic a);\nL_missing m (.a);\nendmodule")
+    # L_again differs from L_add4 by its name only: synthesized once, reported twice
+    results = synthesize_layers([*codes, broken, _adder("L_again", 4)], jobs=2, cache_dir=cache)
+    assert [r.name for r in results if isinstance(r, SynthResult)] == [
+        "L_add4",
+        "L_add12",
+        "L_again",
+    ]
+    assert [r.resources["FF"] for r in results if isinstance(r, SynthResult)] == [5.0, 13.0, 5.0]
+    assert isinstance(results[2], SynthError) and "L_broken" in str(results[2])
     top = """
 module L_top (input logic ap_clk, input logic ap_rst_n, input logic [31:0] x,
               output logic [17:0] y);
@@ -142,6 +150,8 @@ endmodule
 """
     stitched = synthesize_top(codes, "L_top", top, cache_dir=cache)
     assert stitched.resources["FF"] == 18.0
+    with pytest.raises(QnnflowError, match="RTL kernel missing.sv is not in the library"):
+        synthesize_top(codes, "L_top", top, kernels=("missing.sv",), cache_dir=cache)
 
 
 def test_a_broken_design_names_itself(cache):
@@ -165,8 +175,8 @@ def test_summary_ratios_totals_budget_and_factors():
     first = SynthResult("L_a", {**base, "LUT": 300.0, "FF": 50.0, "BRAM36": 1.0})
     second = SynthResult("L_b", {**base, "LUT": 100.0, "FF": 150.0, "DSP": 2.0})
     rows = [
-        layer_row("MatrixVectorUnit", {"LUT": 200, "FF": 100, "BRAM36": 2}, first),
-        layer_row("MatrixVectorUnit", {"LUT": 200, "FF": 100}, second),
+        layer_row("a", "MatrixVectorUnit", {"LUT": 200, "FF": 100, "BRAM36": 2}, first),
+        layer_row("b", "MatrixVectorUnit", {"LUT": 200, "FF": 100}, second),
     ]
     assert rows[0]["ratio"] == {"LUT": 1.5, "FF": 0.5, "BRAM36": 0.5, "LUTRAM": None, "DSP": None}
     summary = synth_summary(rows, board, not_synthesized=[{"layer": "x", "op": "Y", "why": "z"}])
@@ -175,14 +185,15 @@ def test_summary_ratios_totals_budget_and_factors():
     lut = summary["budget"]["LUT"]
     assert lut["available"] == 53200 and lut["synth"] == 400 + 4500  # with the platform shell
     table = synth_markdown(summary)
-    assert "| L_a | MatrixVectorUnit | 200 / 300 (1.50) |" in table
+    assert "| a | MatrixVectorUnit | 200 / 300 (1.50) |" in table
     assert "not synthesized: x (Y): z" in table
+    assert "| MatrixVectorUnit | 1.00 | 1.00 | 0.50 | - | - |" in table
 
 
 @pytest.mark.slow
 def test_real_layers_of_the_default_model(mini_folded, tmp_path):
-    """Every layer of the (small-input) default model whose op has an RTL renderer,
-    synthesized; the summary compares them with the estimates."""
+    """Every layer of the (small-input) default model and its stitched top, synthesized;
+    the summary compares them with the estimates."""
     from qnnflow.backends.rtl.ops import RENDERERS
     from qnnflow.flow.synth_step import synth_section, synthesize_model, write_synth
 
@@ -192,5 +203,11 @@ def test_real_layers_of_the_default_model(mini_folded, tmp_path):
     assert summary["layers"], summary["not_synthesized"]
     for row in summary["layers"]:
         assert row["synth"]["LUT"] + row["synth"]["FF"] > 0, row
+    assert not summary["not_synthesized"]  # every op renders: the stitched top too
+    top = summary["top"]["synth"]
+    for kind in ("BRAM36", "DSP"):  # the top holds every layer's memories and multipliers
+        assert top[kind] == pytest.approx(summary["totals"]["synth"][kind]), kind
+    assert top["LUT"] > 0.5 * summary["totals"]["synth"]["LUT"]
+    assert summary["budget"]["LUT"]["synth"] == top["LUT"] + 4500  # the top, with the shell
     write_synth(tmp_path, summary)
     assert "| resource | available | estimate | synth |" in synth_section(tmp_path, mini_folded)

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -31,10 +31,10 @@ from qnnflow.errors import QnnflowError
 log = logging.getLogger(__name__)
 
 SYNTH_COMMAND = "synth_xilinx -family xc7 -noiopad -noclkbuf -flatten"  # as Vivado: one netlist
-SYNTH_KINDS = ("LUT", "FF", "BRAM36", "LUTRAM", "DSP", "CARRY4")
 CACHE_CAP_BYTES = 256 * 2**20  # stat + log per entry: thousands of layers fit
 STAT_FILE, LOG_FILE, FAILED_LOG = "stat.json", "synth.log", "failed.log"
 NO_DSP = "use_dsp_no"  # the selection of multipliers kept off DSPs
+CANONICAL_TOP = "qnnflow_synth_top"  # a layer's name while it is synthesized
 
 LOGIC_LUTS = {f"LUT{i}": 1 for i in range(1, 7)} | {"INV": 1}  # INV becomes a LUT1
 # LUTs each distributed-memory cell occupies (7-series SLICEM: 64 bits per LUT)
@@ -215,12 +215,29 @@ def design_files(designs: Sequence[RtlDesign]) -> tuple[dict[str, str], list[str
     return files, sources
 
 
+def _canonical(code: RtlDesign) -> tuple[dict[str, str], list[str]]:
+    """The layer's files with its name replaced by CANONICAL_TOP, so that layers that
+    differ only in name (FIFOs, converters) share one synthesis and one cache entry."""
+    files, sources = design_files([code])
+    files = {
+        k.replace(code.name, CANONICAL_TOP): v.replace(code.name, CANONICAL_TOP)
+        for k, v in files.items()
+    }
+    return files, [source.replace(code.name, CANONICAL_TOP) for source in sources]
+
+
 def synthesize_layer(
     code: RtlDesign, *, cache_dir: Path | None = None, timeout_s: float | None = None
 ) -> SynthResult:
     """One layer out of context: its wrapper on top, its kernels and memory files."""
-    files, sources = design_files([code])
-    return synthesize_files(code.name, files, sources, cache_dir=cache_dir, timeout_s=timeout_s)
+    files, sources = _canonical(code)
+    try:
+        result = synthesize_files(
+            CANONICAL_TOP, files, sources, cache_dir=cache_dir, timeout_s=timeout_s
+        )
+    except SynthError as exc:
+        raise SynthError(str(exc).replace(CANONICAL_TOP, code.name)) from None
+    return replace(result, name=code.name)
 
 
 def synthesize_layers(
@@ -229,15 +246,29 @@ def synthesize_layers(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     timeout_s: float | None = None,
-) -> list[SynthResult]:
-    """Every layer, `jobs` Yosys processes at a time (default: one per core), in order."""
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) or 1))
+) -> list[SynthResult | QnnflowError]:
+    """Every layer, in order, `jobs` Yosys processes at a time (default: one per core);
+    layers equal but for their names are synthesized once. A layer Yosys fails on (or
+    that times out) gives its error in its place, so the others are still measured."""
+    first: dict[str, RtlDesign] = {}
+    keys = []
+    for code in codes:
+        files, sources = _canonical(code)
+        keys.append(_cache_key(yosys_script(CANONICAL_TOP, sources), files))
+        first.setdefault(keys[-1], code)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(first) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [
-            pool.submit(synthesize_layer, c, cache_dir=cache_dir, timeout_s=timeout_s)
-            for c in codes
-        ]
-        return [f.result() for f in futures]
+        futures = {
+            key: pool.submit(synthesize_layer, code, cache_dir=cache_dir, timeout_s=timeout_s)
+            for key, code in first.items()
+        }
+    results: list[SynthResult | QnnflowError] = []
+    for code, key in zip(codes, keys, strict=True):
+        try:
+            results.append(replace(futures[key].result(), name=code.name))
+        except QnnflowError as exc:
+            results.append(exc)
+    return results
 
 
 def synthesize_top(
@@ -245,12 +276,19 @@ def synthesize_top(
     top_name: str,
     top_source: str,
     *,
+    kernels: Sequence[str] = (),
     cache_dir: Path | None = None,
     timeout_s: float | None = None,
 ) -> SynthResult:
     """The stitched accelerator: every layer's wrapper and kernels under `top_source`
-    (module `top_name`, which instantiates the wrappers)."""
+    (module `top_name` and any modules around the layers, e.g. a core and its DMA-side
+    adapters) plus the library `kernels` those need (rtl/qnnflow/ file names)."""
     files, sources = design_files(layers)
+    for kernel, text in kernel_sources(tuple(kernels)).items():
+        if files.setdefault(kernel, text) != text:
+            raise SynthError(f"{top_name}: kernel {kernel} differs from a layer's {kernel}")
+        if kernel not in sources:
+            sources.insert(0, kernel)
     top_file = f"{top_name}.sv"
     if top_file in files:
         raise SynthError(f"the top {top_name} has the name of one of its layers")

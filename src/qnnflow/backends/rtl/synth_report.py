@@ -20,11 +20,12 @@ def _ratios(estimate: Mapping[str, float], synth: Mapping[str, float]) -> dict:
     }
 
 
-def layer_row(op_type: str, estimate: Mapping[str, float], result: SynthResult) -> dict:
-    """One layer of synth.json."""
+def layer_row(layer: str, op_type: str, estimate: Mapping[str, float], result: SynthResult) -> dict:
+    """One layer (node `layer`) of synth.json."""
     est = {k: round(float(estimate.get(k, 0.0)), 2) for k in RESOURCE_KINDS}
     return {
-        "layer": result.name,
+        "layer": layer,
+        "module": result.name,
         "op": op_type,
         "estimate": est,
         "synth": result.resources,
@@ -67,7 +68,14 @@ def synth_summary(
         "layers": list(rows),
         "not_synthesized": list(not_synthesized),
         "totals": {"estimate": estimate, "synth": synth, "ratio": _ratios(estimate, synth)},
-        "top": None if top is None else {"name": top.name, "synth": top.resources},
+        "top": None
+        if top is None
+        else {
+            "name": top.name,
+            "synth": top.resources,
+            "ratio": _ratios(estimate, top.resources),
+            "seconds": round(top.seconds, 2),
+        },
         "budget": budget,
         "factors": measure_factors(rows),
     }
@@ -86,12 +94,31 @@ def synth_markdown(summary: Mapping) -> str:
     kinds = RESOURCE_KINDS
     head = "| layer | op | " + " | ".join(f"{k} est / synth (x)" for k in kinds) + " |"
     lines = [head, "|" + "---|" * (len(kinds) + 2)]
-    for row in [*summary["layers"], {"layer": "**total**", "op": "", **summary["totals"]}]:
+    rows = [*summary["layers"], {"layer": "**total**", "op": "", **summary["totals"]}]
+    if summary.get("top"):
+        top = summary["top"]
+        rows.append(
+            {
+                "layer": f"**stitched {top['name']}**",
+                "op": "",
+                **top,
+                "estimate": summary["totals"]["estimate"],
+            }
+        )
+    for row in rows:
         cells = [
             f"{_amount(row['estimate'][k])} / {_amount(row['synth'][k])} ({_cell(row['ratio'][k])})"
             for k in kinds
         ]
         lines.append(f"| {row['layer']} | {row['op']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Per-op factors (synthesized / estimated; `--resources synth` folds with them):",
+        "",
+    ]
+    lines += ["| op | " + " | ".join(kinds) + " |", "|" + "---|" * (len(kinds) + 1)]
+    for op, factors in summary["factors"].items():
+        lines.append(f"| {op} | " + " | ".join(_cell(factors.get(k)) for k in kinds) + " |")
     lines += [
         "",
         "| resource | available | estimate | synth | synth used |",
@@ -103,7 +130,10 @@ def synth_markdown(summary: Mapping) -> str:
             f"{b['synth_fraction']:.1%} |"
         )
     lines.append("")
-    lines.append("Budget rows include the platform shell; LUT counts logic and memory LUTs.")
+    lines.append(
+        "Budget rows: the synthesized layers (or the stitched top) plus the platform shell; "
+        "LUT counts logic and memory LUTs."
+    )
     for skipped in summary["not_synthesized"]:
         lines.append(f"- not synthesized: {skipped['layer']} ({skipped['op']}): {skipped['why']}")
     return "\n".join(lines) + "\n"

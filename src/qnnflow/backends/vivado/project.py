@@ -113,9 +113,12 @@ def render(
     project_name: str = "qnnflow_prj",
     design_name: str = "qnnflow_bd",
     jobs: int = 2,
+    vlnv: str | None = None,
 ) -> dict[str, str]:
     """{file name: text} of the two scripts. `ip_repo` and `output_dir` are absolute or
-    relative to the folder the scripts are written to."""
+    relative to the folder the scripts are written to; `vlnv` is the accelerator core's
+    (default: the Vitis HLS export's, backends/hls/tcl.ip_vlnv; the RTL backend passes its
+    packaged core's)."""
     fclk_mhz = _check_consistent(manifest, board)
     hp_width = int(_board_field(board, "hp_ports", "width_bits"))  # type: ignore[arg-type]
     hp_count = int(_board_field(board, "hp_ports", "count"))  # type: ignore[arg-type]
@@ -130,7 +133,7 @@ def render(
     block_design = fill(
         templates / "block_design.tcl.in",
         {
-            "acc_vlnv": ip_vlnv(manifest.top),
+            "acc_vlnv": vlnv or ip_vlnv(manifest.top),
             "acc_in": manifest.in_port,
             "acc_out": manifest.out_port,
             "acc_control": manifest.control_interface or "",
