@@ -149,8 +149,9 @@ def test_build_cli_passes_fifo_sizing_to_insert_fifos(monkeypatch, hw, tmp_path)
 
 @pytest.mark.slow
 def test_default_model_reaches_its_slowest_layer_with_the_lag_rule(mini_folded):
-    """Measured: depth 2 everywhere ran 291,498 cycles/frame against 113,574."""
+    """At the test's input size depth 2 everywhere runs 16,568 cycles/frame against 9,414
+    (at the build's: 291,498 against 113,574)."""
     slowest = slowest_cycles(mini_folded)
     assert simulate_fifo_levels(mini_folded).cycles_per_frame <= slowest * (1 + TOLERANCE)
     slices = simulate_fifo_levels(_register_slices(mini_folded))
-    assert slices.cycles_per_frame > 2 * slowest
+    assert slices.cycles_per_frame > 1.5 * slowest
