@@ -15,7 +15,7 @@ from qnnflow.backends.hls.layer_sim import LayerSimResult
 from qnnflow.backends.rtl import verilator
 from qnnflow.backends.rtl.ddr_model import attach_ddr
 from qnnflow.backends.rtl.layer_code import RtlLayerCode
-from qnnflow.backends.rtl.testbench import MAIN_CPP, TOP, render_testbench
+from qnnflow.backends.rtl.testbench import DEADLOCK_CYCLES, MAIN_CPP, TOP, render_testbench
 from qnnflow.backends.rtl.words import read_words, write_words
 from qnnflow.errors import QnnflowError
 
@@ -67,9 +67,12 @@ def run_design(
     stalls: float = 0.0,
     seed: int = 1,
     cache_dir: Path | None = None,
+    timeout_cycles: int = DEADLOCK_CYCLES,
 ) -> RtlSimResult:
     """Build `sources` + `testbench`, stream `data` (per input [frames, ...] in stream order)
-    through the design and read its outputs back; shared by layers and stitched tops."""
+    through the design and read its outputs back; shared by layers and stitched tops.
+    `timeout_cycles`: cycles with no word crossing the design's boundary that count as a
+    deadlock (a deep pipeline legitimately goes quiet for longer than one layer)."""
     if len(data) != len(inputs):
         raise QnnflowError(f"{name}: {len(data)} inputs given, the design has {len(inputs)}")
     frames = int(np.asarray(data[0]).shape[0]) if data else 1
@@ -88,7 +91,7 @@ def run_design(
             write_words(work / f"in{i}.hex", spec, flat)
         args = [f"+frames={frames}", f"+seed={seed}", f"+verilator+seed+{seed}"]
         args += [f"+gap={_probability('gaps', gaps)}", f"+stall={_probability('stalls', stalls)}"]
-        args += ["+verilator+rand+reset+2"]
+        args += ["+verilator+rand+reset+2", f"+timeout={int(timeout_cycles)}"]
         stdout = verilator.run(exe, args, work)
         _check_finished(name, stdout)
         streams = [

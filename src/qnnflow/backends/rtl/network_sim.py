@@ -19,7 +19,7 @@ from qnnflow.backends.hls.network import DEFAULT_TOP
 from qnnflow.backends.rtl.ddr_model import attach_ddr
 from qnnflow.backends.rtl.layer_sim import run_design, simulate_layer
 from qnnflow.backends.rtl.network import RtlNetworkCode, build_rtl_network, core_sources
-from qnnflow.backends.rtl.testbench import render_testbench
+from qnnflow.backends.rtl.testbench import DEADLOCK_CYCLES, render_testbench
 from qnnflow.ops.stream_order import normal_to_stream, normal_to_stream_once, stream_to_normal
 from qnnflow.util.node_by_node import NodeByNode
 
@@ -171,6 +171,15 @@ def _layer_reports(
     return tuple(reports)
 
 
+def quiet_cycles(model: ModelWrapper) -> int:
+    """How long the stitched core may go without a word crossing its boundary before the
+    testbench calls it a deadlock: filling a pipeline of frame buffers (a layer that reads a
+    whole frame, then replays it) can take up to one frame of every layer in a row, far more
+    than one layer's quiet time; twice that, plus the per-layer limit, for slack."""
+    fill = sum(getCustomOp(n).cycles() for n in hardware_region(model))
+    return DEADLOCK_CYCLES + 2 * int(fill)
+
+
 def simulate_network_rtl(
     model: ModelWrapper,
     inputs: list[np.ndarray],
@@ -198,10 +207,12 @@ def simulate_network_rtl(
         net.core, net.inputs, net.outputs, ddr.port_connections, ddr.declarations
     )
 
+    quiet = quiet_cycles(model)
+
     def run(g: float, s: float):
         return run_design(
             net.core, sources, files, net.inputs, net.outputs, [feed], bench,
-            gaps=g, stalls=s, seed=seed, cache_dir=cache_dir,
+            gaps=g, stalls=s, seed=seed, cache_dir=cache_dir, timeout_cycles=quiet,
         )  # fmt: skip
 
     plain = run(0.0, 0.0)
