@@ -54,6 +54,11 @@ def _check_finished(name: str, stdout: str) -> None:
         raise QnnflowError(f"{name}: RTL simulation ended without finishing its frames")
 
 
+def build_design(sources: dict[str, str], testbench: str, cache_dir: Path | None = None) -> Path:
+    """The Verilator simulation of `sources` under `testbench` (cached by content)."""
+    return verilator.build({**sources, "qnnflow_tb.sv": testbench}, TOP, MAIN_CPP, cache_dir)
+
+
 def run_design(
     name: str,
     sources: dict[str, str],
@@ -76,7 +81,7 @@ def run_design(
     if len(data) != len(inputs):
         raise QnnflowError(f"{name}: {len(data)} inputs given, the design has {len(inputs)}")
     frames = int(np.asarray(data[0]).shape[0]) if data else 1
-    exe = verilator.build({**sources, "qnnflow_tb.sv": testbench}, TOP, MAIN_CPP, cache_dir)
+    exe = build_design(sources, testbench, cache_dir)
     with tempfile.TemporaryDirectory(prefix="qnnflow-rtlsim-") as tmp:
         work = Path(tmp)
         for file_name, text in files.items():

@@ -17,7 +17,7 @@ from qnnflow.analysis.hardware_region import grouped_nodes, hardware_region
 from qnnflow.backends.hls.layer_code import StreamSpec
 from qnnflow.backends.hls.network import DEFAULT_TOP
 from qnnflow.backends.rtl.ddr_model import attach_ddr
-from qnnflow.backends.rtl.layer_sim import run_design, simulate_layer
+from qnnflow.backends.rtl.layer_sim import RtlSimResult, run_design, simulate_layer
 from qnnflow.backends.rtl.network import RtlNetworkCode, build_rtl_network, core_sources
 from qnnflow.backends.rtl.testbench import DEADLOCK_CYCLES, render_testbench
 from qnnflow.ops.stream_order import normal_to_stream, normal_to_stream_once, stream_to_normal
@@ -180,6 +180,37 @@ def quiet_cycles(model: ModelWrapper) -> int:
     return DEADLOCK_CYCLES + 2 * int(fill)
 
 
+def core_design(model: ModelWrapper, net: RtlNetworkCode) -> tuple[dict, dict, str]:
+    """The stitched core's sources (with a DDR model on its AXI4 read ports, the same as a
+    layer's), its memory files and its testbench."""
+    ddr = attach_ddr(net.mm_ports)
+    sources = {**core_sources(model, net), **ddr.sources}
+    files = {n: t for code in net.layers for n, t in code.files.items()}
+    bench = render_testbench(
+        net.core, net.inputs, net.outputs, ddr.port_connections, ddr.declarations
+    )
+    return sources, files, bench
+
+
+def run_core(
+    model: ModelWrapper,
+    net: RtlNetworkCode,
+    feed: np.ndarray,
+    *,
+    gaps: float = 0.0,
+    stalls: float = 0.0,
+    seed: int = 1,
+    cache_dir: Path | None = None,
+) -> RtlSimResult:
+    """Stream `feed` ([frames, region input elements]) through the stitched core."""
+    sources, files, bench = core_design(model, net)
+    return run_design(
+        net.core, sources, files, net.inputs, net.outputs, [feed], bench,
+        gaps=gaps, stalls=stalls, seed=seed, cache_dir=cache_dir,
+        timeout_cycles=quiet_cycles(model),
+    )  # fmt: skip
+
+
 def simulate_network_rtl(
     model: ModelWrapper,
     inputs: list[np.ndarray],
@@ -199,21 +230,9 @@ def simulate_network_rtl(
     region, names = hardware_region(model), set(net.node_names)
     layers = _layer_reports(model, net, refs, cache_dir) if per_layer else ()
     feed = np.stack([np.asarray(ref[net.input_tensor]).reshape(-1) for ref in refs])
-    sources = core_sources(model, net)
-    files = {n: t for code in net.layers for n, t in code.files.items()}
-    ddr = attach_ddr(net.mm_ports)  # the same DDR model as a layer's, on the core's ports
-    sources = {**sources, **ddr.sources}
-    bench = render_testbench(
-        net.core, net.inputs, net.outputs, ddr.port_connections, ddr.declarations
-    )
 
-    quiet = quiet_cycles(model)
-
-    def run(g: float, s: float):
-        return run_design(
-            net.core, sources, files, net.inputs, net.outputs, [feed], bench,
-            gaps=g, stalls=s, seed=seed, cache_dir=cache_dir, timeout_cycles=quiet,
-        )  # fmt: skip
+    def run(g: float, s: float) -> RtlSimResult:
+        return run_core(model, net, feed, gaps=g, stalls=s, seed=seed, cache_dir=cache_dir)
 
     plain = run(0.0, 0.0)
     stressed = run(gaps, stalls) if gaps or stalls else None
