@@ -105,7 +105,7 @@ def run_design(
     ends, first_in = _frame_ends(stdout, len(outputs), frames)
     interval = (ends[-1] - ends[0]) // (frames - 1) if frames > 1 else ends[0] - first_in + 1
     return RtlSimResult(
-        stream=np.concatenate(streams, axis=1),
+        stream=streams[0] if len(streams) == 1 else np.concatenate(streams, axis=1),
         cycles_per_frame=int(interval),
         latency=int(ends[0] - first_in),
     )

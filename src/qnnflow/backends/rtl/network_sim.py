@@ -151,24 +151,33 @@ def _layer_reports(
     model: ModelWrapper, net: RtlNetworkCode, refs: list[dict], cache_dir: Path | None
 ) -> tuple[LayerReport, ...]:
     region, names = hardware_region(model), set(net.node_names)
-    reports = []
-    for node, code in zip(region, net.layers, strict=True):
-        data_inputs = [t for t in node.input if t and model.get_initializer(t) is None]
-        feeds = [
-            np.stack([tensor_stream(model, t, ref[t], names) for ref in refs]) for t in data_inputs
-        ]
-        result = simulate_layer(code, feeds, cache_dir=cache_dir)
-        mismatch, start = None, 0
-        for tensor, spec in zip(node.output, code.outputs, strict=True):
-            want = np.stack([tensor_stream(model, tensor, ref[tensor], names) for ref in refs])
-            got = result.stream[:, start : start + want.shape[1]]
-            start += want.shape[1]
-            mismatch = mismatch or compare_stream(model, tensor, spec, got, want, node)
-        estimate = getCustomOp(node).cycles()
-        reports.append(
-            LayerReport(node.name, node.op_type, result.cycles_per_frame, estimate, mismatch)
-        )
-    return tuple(reports)
+    return tuple(
+        _layer_report(model, node, code, refs, names, cache_dir)
+        for node, code in zip(region, net.layers, strict=True)
+    )
+
+
+def _layer_report(
+    model: ModelWrapper, node, code, refs: list[dict], names: set, cache_dir: Path | None
+) -> LayerReport:
+    """One layer alone on numpy's input, compared with numpy's output. Its own function so
+    that its streams (GBs for a frame-buffered window replaying a frame 256 times) are freed
+    before the next layer runs, and its input before its output is compared."""
+    data_inputs = [t for t in node.input if t and model.get_initializer(t) is None]
+    feeds = [
+        np.stack([tensor_stream(model, t, ref[t], names) for ref in refs]) for t in data_inputs
+    ]
+    result = simulate_layer(code, feeds, cache_dir=cache_dir)
+    del feeds
+    mismatch, start = None, 0
+    for tensor, spec in zip(node.output, code.outputs, strict=True):
+        want = np.stack([tensor_stream(model, tensor, ref[tensor], names) for ref in refs])
+        got = result.stream[:, start : start + want.shape[1]]
+        start += want.shape[1]
+        mismatch = mismatch or compare_stream(model, tensor, spec, got, want, node)
+        del want, got
+    estimate = getCustomOp(node).cycles()
+    return LayerReport(node.name, node.op_type, result.cycles_per_frame, estimate, mismatch)
 
 
 def quiet_cycles(model: ModelWrapper) -> int:
