@@ -67,8 +67,10 @@ test-slow: setup
 	$(PY) -m pytest -q -m slow
 
 # the slow tests of the headline claims on the trained Tinier-YOLO (../shared): the whole
-# build within the board's budget; CI runs them after `make test`
-GOLDEN_TESTS := tests/flow/test_trained_build.py
+# build within the board's budget, and its RTL (Verilator) bit-exact against the board's
+# verification.bin; CI runs them after `make test`
+GOLDEN_TESTS := tests/flow/test_trained_build.py \
+	tests/backends/rtl/test_trained_tinier_yolo_rtl.py
 test-golden: setup
 	$(PY) -m pytest -q -rs -m slow $(PYTEST_ARGS) $(GOLDEN_TESTS)
 

@@ -16,7 +16,7 @@ from qnnflow.backends.hls.layer_sim import LayerSimResult
 from qnnflow.backends.rtl import verilator
 from qnnflow.backends.rtl.ddr_model import attach_ddr
 from qnnflow.backends.rtl.layer_code import RtlLayerCode
-from qnnflow.backends.rtl.testbench import MAIN_CPP, TOP, render_testbench
+from qnnflow.backends.rtl.testbench import DEADLOCK_CYCLES, MAIN_CPP, TOP, render_testbench
 from qnnflow.backends.rtl.words import read_words, write_words
 from qnnflow.errors import QnnflowError
 
@@ -57,6 +57,11 @@ def _check_finished(name: str, stdout: str) -> None:
         raise QnnflowError(f"{name}: RTL simulation ended without finishing its frames")
 
 
+def build_design(sources: dict[str, str], testbench: str, cache_dir: Path | None = None) -> Path:
+    """The Verilator simulation of `sources` under `testbench` (cached by content)."""
+    return verilator.build({**sources, "qnnflow_tb.sv": testbench}, TOP, MAIN_CPP, cache_dir)
+
+
 def run_design(
     name: str,
     sources: dict[str, str],
@@ -72,15 +77,18 @@ def run_design(
     cache_dir: Path | None = None,
     plusargs: Sequence[str] = (),
     tolerate_deadlock: bool = False,
+    timeout_cycles: int = DEADLOCK_CYCLES,
 ) -> RtlSimResult:
     """Build `sources` + `testbench`, stream `data` (per input [frames, ...] in stream order)
     through the design and read its outputs back; shared by layers and stitched tops.
     `plusargs` go to the simulation as they are; with `tolerate_deadlock` a deadlock returns
-    a result marked `deadlocked` (empty stream, its log kept) instead of raising."""
+    a result marked `deadlocked` (empty stream, its log kept) instead of raising.
+    `timeout_cycles`: cycles with no word crossing the design's boundary that count as a
+    deadlock (a deep pipeline legitimately goes quiet for longer than one layer)."""
     if len(data) != len(inputs):
         raise QnnflowError(f"{name}: {len(data)} inputs given, the design has {len(inputs)}")
     frames = int(np.asarray(data[0]).shape[0]) if data else 1
-    exe = verilator.build({**sources, "qnnflow_tb.sv": testbench}, TOP, MAIN_CPP, cache_dir)
+    exe = build_design(sources, testbench, cache_dir)
     with tempfile.TemporaryDirectory(prefix="qnnflow-rtlsim-") as tmp:
         work = Path(tmp)
         for file_name, text in files.items():
@@ -95,7 +103,7 @@ def run_design(
             write_words(work / f"in{i}.hex", spec, flat)
         args = [f"+frames={frames}", f"+seed={seed}", f"+verilator+seed+{seed}"]
         args += [f"+gap={_probability('gaps', gaps)}", f"+stall={_probability('stalls', stalls)}"]
-        args += ["+verilator+rand+reset+2", *plusargs]
+        args += ["+verilator+rand+reset+2", *plusargs, f"+timeout={int(timeout_cycles)}"]
         stdout = verilator.run(exe, args, work)
         if tolerate_deadlock and "qnnflow_tb deadlock" in stdout:
             empty = np.zeros((frames, 0), np.int64)
@@ -107,7 +115,7 @@ def run_design(
     ends, first_in = _frame_ends(stdout, len(outputs), frames)
     interval = (ends[-1] - ends[0]) // (frames - 1) if frames > 1 else ends[0] - first_in + 1
     return RtlSimResult(
-        stream=np.concatenate(streams, axis=1),
+        stream=streams[0] if len(streams) == 1 else np.concatenate(streams, axis=1),
         cycles_per_frame=int(interval),
         latency=int(ends[0] - first_in),
         log=stdout,

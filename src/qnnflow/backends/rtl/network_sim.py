@@ -17,9 +17,9 @@ from qnnflow.analysis.hardware_region import grouped_nodes, hardware_region
 from qnnflow.backends.hls.layer_code import StreamSpec
 from qnnflow.backends.hls.network import DEFAULT_TOP
 from qnnflow.backends.rtl.ddr_model import attach_ddr
-from qnnflow.backends.rtl.layer_sim import run_design, simulate_layer
+from qnnflow.backends.rtl.layer_sim import RtlSimResult, run_design, simulate_layer
 from qnnflow.backends.rtl.network import RtlNetworkCode, build_rtl_network, core_sources
-from qnnflow.backends.rtl.testbench import render_testbench
+from qnnflow.backends.rtl.testbench import DEADLOCK_CYCLES, render_testbench
 from qnnflow.ops.stream_order import normal_to_stream, normal_to_stream_once, stream_to_normal
 from qnnflow.util.node_by_node import NodeByNode
 
@@ -151,24 +151,73 @@ def _layer_reports(
     model: ModelWrapper, net: RtlNetworkCode, refs: list[dict], cache_dir: Path | None
 ) -> tuple[LayerReport, ...]:
     region, names = hardware_region(model), set(net.node_names)
-    reports = []
-    for node, code in zip(region, net.layers, strict=True):
-        data_inputs = [t for t in node.input if t and model.get_initializer(t) is None]
-        feeds = [
-            np.stack([tensor_stream(model, t, ref[t], names) for ref in refs]) for t in data_inputs
-        ]
-        result = simulate_layer(code, feeds, cache_dir=cache_dir)
-        mismatch, start = None, 0
-        for tensor, spec in zip(node.output, code.outputs, strict=True):
-            want = np.stack([tensor_stream(model, tensor, ref[tensor], names) for ref in refs])
-            got = result.stream[:, start : start + want.shape[1]]
-            start += want.shape[1]
-            mismatch = mismatch or compare_stream(model, tensor, spec, got, want, node)
-        estimate = getCustomOp(node).cycles()
-        reports.append(
-            LayerReport(node.name, node.op_type, result.cycles_per_frame, estimate, mismatch)
-        )
-    return tuple(reports)
+    return tuple(
+        _layer_report(model, node, code, refs, names, cache_dir)
+        for node, code in zip(region, net.layers, strict=True)
+    )
+
+
+def _layer_report(
+    model: ModelWrapper, node, code, refs: list[dict], names: set, cache_dir: Path | None
+) -> LayerReport:
+    """One layer alone on numpy's input, compared with numpy's output. Its own function so
+    that its streams (GBs for a frame-buffered window replaying a frame 256 times) are freed
+    before the next layer runs, and its input before its output is compared."""
+    data_inputs = [t for t in node.input if t and model.get_initializer(t) is None]
+    feeds = [
+        np.stack([tensor_stream(model, t, ref[t], names) for ref in refs]) for t in data_inputs
+    ]
+    result = simulate_layer(code, feeds, cache_dir=cache_dir)
+    del feeds
+    mismatch, start = None, 0
+    for tensor, spec in zip(node.output, code.outputs, strict=True):
+        want = np.stack([tensor_stream(model, tensor, ref[tensor], names) for ref in refs])
+        got = result.stream[:, start : start + want.shape[1]]
+        start += want.shape[1]
+        mismatch = mismatch or compare_stream(model, tensor, spec, got, want, node)
+        del want, got
+    estimate = getCustomOp(node).cycles()
+    return LayerReport(node.name, node.op_type, result.cycles_per_frame, estimate, mismatch)
+
+
+def quiet_cycles(model: ModelWrapper) -> int:
+    """How long the stitched core may go without a word crossing its boundary before the
+    testbench calls it a deadlock: filling a pipeline of frame buffers (a layer that reads a
+    whole frame, then replays it) can take up to one frame of every layer in a row, far more
+    than one layer's quiet time; twice that, plus the per-layer limit, for slack."""
+    fill = sum(getCustomOp(n).cycles() for n in hardware_region(model))
+    return DEADLOCK_CYCLES + 2 * int(fill)
+
+
+def core_design(model: ModelWrapper, net: RtlNetworkCode) -> tuple[dict, dict, str]:
+    """The stitched core's sources (with a DDR model on its AXI4 read ports, the same as a
+    layer's), its memory files and its testbench."""
+    ddr = attach_ddr(net.mm_ports)
+    sources = {**core_sources(model, net), **ddr.sources}
+    files = {n: t for code in net.layers for n, t in code.files.items()}
+    bench = render_testbench(
+        net.core, net.inputs, net.outputs, ddr.port_connections, ddr.declarations
+    )
+    return sources, files, bench
+
+
+def run_core(
+    model: ModelWrapper,
+    net: RtlNetworkCode,
+    feed: np.ndarray,
+    *,
+    gaps: float = 0.0,
+    stalls: float = 0.0,
+    seed: int = 1,
+    cache_dir: Path | None = None,
+) -> RtlSimResult:
+    """Stream `feed` ([frames, region input elements]) through the stitched core."""
+    sources, files, bench = core_design(model, net)
+    return run_design(
+        net.core, sources, files, net.inputs, net.outputs, [feed], bench,
+        gaps=gaps, stalls=stalls, seed=seed, cache_dir=cache_dir,
+        timeout_cycles=quiet_cycles(model),
+    )  # fmt: skip
 
 
 def simulate_network_rtl(
@@ -190,19 +239,9 @@ def simulate_network_rtl(
     region, names = hardware_region(model), set(net.node_names)
     layers = _layer_reports(model, net, refs, cache_dir) if per_layer else ()
     feed = np.stack([np.asarray(ref[net.input_tensor]).reshape(-1) for ref in refs])
-    sources = core_sources(model, net)
-    files = {n: t for code in net.layers for n, t in code.files.items()}
-    ddr = attach_ddr(net.mm_ports)  # the same DDR model as a layer's, on the core's ports
-    sources = {**sources, **ddr.sources}
-    bench = render_testbench(
-        net.core, net.inputs, net.outputs, ddr.port_connections, ddr.declarations
-    )
 
-    def run(g: float, s: float):
-        return run_design(
-            net.core, sources, files, net.inputs, net.outputs, [feed], bench,
-            gaps=g, stalls=s, seed=seed, cache_dir=cache_dir,
-        )  # fmt: skip
+    def run(g: float, s: float) -> RtlSimResult:
+        return run_core(model, net, feed, gaps=g, stalls=s, seed=seed, cache_dir=cache_dir)
 
     plain = run(0.0, 0.0)
     stressed = run(gaps, stalls) if gaps or stalls else None

@@ -39,7 +39,8 @@ def build(sources: dict[str, str], top: str, cpp_main: str, cache_dir: Path | No
     """Compile `sources` (file name -> SystemVerilog) with `cpp_main` as the C++ main into a
     cached executable; the same sources and flags reuse the earlier binary."""
     verilator, env = verilator_binary()
-    digest = hashlib.sha256(" ".join(BUILD_FLAGS).encode() + top.encode() + cpp_main.encode())
+    flags = " ".join((*BUILD_FLAGS, *MAKE_FLAGS))
+    digest = hashlib.sha256(flags.encode() + top.encode() + cpp_main.encode())
     digest.update(str(verilator.resolve()).encode())
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")
@@ -60,7 +61,7 @@ def build(sources: dict[str, str], top: str, cpp_main: str, cache_dir: Path | No
         runtime = _runtime_folder(root, verilator)
         reused = _copy_runtime(runtime, work / "obj")
         jobs = str(max(1, min(4, os.cpu_count() or 1)))
-        make = ["make", "-s", "-C", "obj", "-f", f"V{top}.mk", "-j", jobs, *PCH_FIX]
+        make = ["make", "-s", "-C", "obj", "-f", f"V{top}.mk", "-j", jobs, *PCH_FIX, *MAKE_FLAGS]
         _check(_tool(make, work, env, f"compiling {top}"), top)
         if not (work / "obj" / "sim").is_file():
             raise VerilatorError(f"Verilator built no simulation of {top}")
@@ -91,6 +92,10 @@ def _check(result, top: str) -> None:
 # to be split into several C++ files (precompiled header) fails to compile with
 # "__pch.h.fast: linker input file not found"; g++ includes a PCH with -include.
 PCH_FIX = ("CFG_CXXFLAGS_PCH_I=-include",)
+# g++ -O2 on the per-cycle ("fast") code instead of verilated.mk's -Os: the stitched trained
+# Tinier-YOLO (86 layers, 2 frames) ran in 39 s instead of 63 s at the same build time
+# (-O1: 57 s; -O0 on the initialisation code saved no build time)
+MAKE_FLAGS: tuple[str, ...] = ("OPT_FAST=-O2",)
 RUNTIME_OBJECTS = ("verilated.o", "verilated_threads.o")  # design-independent, compiled once
 
 

@@ -27,6 +27,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.backends.rtl.ddr_model import attach_ddr
 from qnnflow.backends.rtl.layer_code import rtl_identifier
 from qnnflow.backends.rtl.layer_sim import RtlSimResult, run_design
+from qnnflow.backends.rtl.network_sim import quiet_cycles
 from qnnflow.backends.rtl.network import build_rtl_network, core_sources
 from qnnflow.backends.rtl.testbench import render_testbench
 from qnnflow.errors import QnnflowError
@@ -95,7 +96,7 @@ def simulate_fifo_levels(
     result: RtlSimResult = run_design(
         net.core, sources, files, net.inputs, net.outputs, [feed], bench,
         cache_dir=cache_dir, plusargs=["+fifo_levels", f"+period={period}"],
-        tolerate_deadlock=True,
+        tolerate_deadlock=True, timeout_cycles=quiet_cycles(model),
     )  # fmt: skip
     by_instance = {f"u_{rtl_identifier(n.name)}": n.name for n in fifo_nodes(model)}
     levels = {}
