@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 BRAM36_SHAPES = ((32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72))
+BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 LUTRAM_BITS_PER_LUT = 64
 
 
@@ -18,6 +19,14 @@ def bram36_for(depth: int, width: int) -> int:
     if depth <= 0 or width <= 0:
         return 0
     return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in BRAM36_SHAPES)
+
+
+def bram18_for(depth: int, width: int) -> int:
+    """Fewest RAMB18 halves (two per BRAM36 tile) that hold `depth` x `width` bits: the unit
+    a small memory takes, e.g. each bank of a banked buffer."""
+    if depth <= 0 or width <= 0:
+        return 0
+    return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in BRAM18_SHAPES)
 
 
 def lutram_for(depth: int, width: int) -> int:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from qnnflow.ops.base import HWOp, divisors
-from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
+from qnnflow.ops.estimate import bram18_for, bram36_for, lutram_for, zero_resources
 
 BUFFER_LUTRAM_MAX_WORDS = 256  # deeper line or frame buffers go to block RAM
 
@@ -43,7 +45,11 @@ class SlidingWindow(HWOp):
     (R = MH/PE of a stream_ddr consumer, else 1) in words of SIMD elements;
     cycles = H*W*C/I + R*OH*OW*KH*KW*C/SIMD (fill, then replay). inputSIMD lets a
     group-major input arrive in words no wider than its C/G channels while the windows
-    leave SIMD wide; the kernel banks the frame so both sides move one word per cycle."""
+    leave SIMD wide; the kernel banks the frame so both sides move one word per cycle:
+    BANKS = lcm(I, SIMD) / UNIT memories of UNIT = gcd(I, SIMD) elements, each at least one
+    RAMB18 (or its own LUTRAM), so with I != SIMD the frame costs BANKS RAMB18 halves at
+    least (Yosys: Tinier-YOLO's conv7 window generator, I = 2, SIMD = 128, 64 banks of
+    900 x 6 bits, 64 RAMB18 = 32 BRAM36 where the former unbanked count said 11)."""
 
     FOLD_ATTRS = ("SIMD", "inputSIMD", "frameBuffer", "frameReplays")
 
@@ -158,12 +164,27 @@ class SlidingWindow(HWOp):
         depth = self.buffer_words()
         res = zero_resources()
         res.update(LUT=100.0 + 3 * width, FF=100.0 + 6 * width)
-        if depth > BUFFER_LUTRAM_MAX_WORDS:
+        unit = math.gcd(self.input_simd(), self.get_nodeattr("SIMD"))
+        banks = self.input_simd() * self.get_nodeattr("SIMD") // unit**2
+        if self.get_nodeattr("frameBuffer") and banks > 1:
+            self._add_banked_frame(res, banks, unit)
+        elif depth > BUFFER_LUTRAM_MAX_WORDS:
             res["BRAM36"] = float(bram36_for(depth, width))
         else:
             res["LUTRAM"] = float(lutram_for(depth, width))
             res["LUT"] += res["LUTRAM"]
         return res
+
+    def _add_banked_frame(self, res: dict[str, float], banks: int, unit: int) -> None:
+        """The frame in `banks` memories of `unit`-element words (the kernel's banking)."""
+        h, w, _, _, _, _, c = self._geometry()
+        depth = -(-(h * w * c // unit) // banks)
+        width = unit * self.input_dtype().bitwidth()
+        if depth > BUFFER_LUTRAM_MAX_WORDS:
+            res["BRAM36"] += banks * bram18_for(depth, width) / 2
+        else:
+            res["LUTRAM"] += banks * lutram_for(depth, width)
+            res["LUT"] += banks * lutram_for(depth, width)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         return sliding_windows(x, self.get_nodeattr("ConvKernelDim"), self.get_nodeattr("Stride"))

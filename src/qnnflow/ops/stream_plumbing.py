@@ -83,8 +83,13 @@ class StreamingFIFO(_Passthrough):
 
 class WidthConverter(_Passthrough):
     """Regroups a stream from `inElems` to `outElems` elements per word (both divide the
-    last axis). cycles = frameReplays * max(input words, output words) per frame;
-    LUT = FF = in + out stream bits."""
+    last axis). cycles = frameReplays * max(input words, output words) per frame.
+    Resources follow the RTL kernel (rtl/qnnflow/width_converter.sv), whose buffer holds
+    2 * (in + out) elements so that in0_tready depends on registers only: FF = 2 * (in + out
+    stream bits) plus the element counter; LUT = 5 * (in + out stream bits), the buffer's
+    shift-or-insert mux (2.5 LUTs per buffer bit, fitted to Yosys on the default model's 12
+    converters: 3,000 estimated vs 2,694 synthesized; the former `in + out bits` was 4.5x
+    low)."""
 
     def get_nodeattr_types(self) -> dict:
         attrs = super().get_nodeattr_types()
@@ -112,6 +117,7 @@ class WidthConverter(_Passthrough):
 
     def resources(self) -> dict[str, float]:
         width = self.instream_width_bits() + self.outstream_width_bits()
+        elems = 2 * (self.get_nodeattr("inElems") + self.get_nodeattr("outElems"))
         res = zero_resources()
-        res.update(LUT=float(width), FF=float(width))
+        res.update(LUT=5.0 * width, FF=2.0 * width + math.ceil(math.log2(elems + 1)))
         return res

@@ -27,8 +27,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.backends.rtl.ddr_model import attach_ddr
 from qnnflow.backends.rtl.layer_code import rtl_identifier
 from qnnflow.backends.rtl.layer_sim import RtlSimResult, run_design
-from qnnflow.backends.rtl.network_sim import quiet_cycles
 from qnnflow.backends.rtl.network import build_rtl_network, core_sources
+from qnnflow.backends.rtl.network_sim import quiet_cycles
 from qnnflow.backends.rtl.testbench import render_testbench
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.estimate import BRAM36_SHAPES, bram36_for
