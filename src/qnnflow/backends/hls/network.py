@@ -20,7 +20,7 @@ from qnnflow.backends.hls.layer_code import (
 )
 from qnnflow.backends.hls.ops import render_node
 from qnnflow.backends.hls.paths import template_path
-from qnnflow.errors import QnnflowError
+from qnnflow.backends.stream_links import render_linked
 
 DEFAULT_TOP = "qnnflow_accel"
 TOP_IN = "in0"  # the stitched top's AXI-stream input port (ip_manifest in_port)
@@ -59,39 +59,7 @@ def build_network_code(model: ModelWrapper, top: str = DEFAULT_TOP) -> NetworkCo
     """Render every hardware layer and check that connected streams agree in width."""
     region = hardware_region(model)
     input_tensor, output_tensors = region_boundary(model, region)
-    streams: dict[str, StreamSpec] = {}
-    layers = []
-    for node in region:
-        code = render_node(model, node)
-        data_inputs = [t for t in node.input if model.get_initializer(t) is None]
-        if len(data_inputs) != len(code.inputs):
-            raise QnnflowError(
-                f"'{node.name}': {len(data_inputs)} streamed inputs, code has {len(code.inputs)}"
-            )
-        for tensor, spec in zip(data_inputs, code.inputs, strict=True):
-            known = streams.setdefault(tensor, spec)
-            if known.width != spec.width or known.words != spec.words:
-                raise QnnflowError(
-                    f"stream '{tensor}' into '{node.name}': producer writes {known.words} words "
-                    f"of {known.width} bits, consumer reads {spec.words} of {spec.width} "
-                    "(a width converter is missing)"
-                )
-        if len(node.output) != len(code.outputs):
-            raise QnnflowError(
-                f"'{node.name}': {len(node.output)} outputs, code has {len(code.outputs)}"
-            )
-        for tensor, spec in zip(node.output, code.outputs, strict=True):
-            readers = len(model.find_consumers(tensor))
-            if readers > 1:
-                raise QnnflowError(
-                    f"'{node.name}' feeds {readers} hardware layers through '{tensor}'; a "
-                    "stream has one reader (insert a stream duplicator)"
-                )
-            streams[tensor] = spec
-        layers.append(code)
-    ports = [p.name for code in layers for p in code.mm_ports]
-    if len(set(ports)) != len(ports):
-        raise QnnflowError(f"DDR port names collide: {ports}")
+    streams, layers = render_linked(model, region, render_node)
     return NetworkCode(
         top=top,
         node_names=tuple(n.name for n in region),

@@ -26,6 +26,7 @@ from qnnflow.backends.rtl.ops import render_node
 from qnnflow.backends.rtl.package_tcl import CONTROL, FIRST_ADDRESS_REGISTER
 from qnnflow.backends.rtl.renderers import RENDERERS
 from qnnflow.backends.rtl.wrapper import stream_ports
+from qnnflow.backends.stream_links import render_linked
 from qnnflow.errors import QnnflowError
 
 ADAPTER_KERNELS = ("axis_last.sv", "axilite_control.sv")
@@ -76,36 +77,7 @@ def build_rtl_network(model: ModelWrapper, top: str = DEFAULT_TOP) -> RtlNetwork
     region = hardware_region(model)
     check_rtl_support(region)
     input_tensor, output_tensors = region_boundary(model, region)
-    streams: dict[str, StreamSpec] = {}
-    layers = []
-    for node in region:
-        code = render_node(model, node)
-        data_inputs = [t for t in node.input if t and model.get_initializer(t) is None]
-        if len(data_inputs) != len(code.inputs) or len(node.output) != len(code.outputs):
-            raise QnnflowError(
-                f"'{node.name}': {len(data_inputs)} streamed inputs and {len(node.output)} "
-                f"outputs, its RTL has {len(code.inputs)} and {len(code.outputs)}"
-            )
-        for tensor, spec in zip(data_inputs, code.inputs, strict=True):
-            known = streams.setdefault(tensor, spec)
-            if known.width != spec.width or known.words != spec.words:
-                raise QnnflowError(
-                    f"stream '{tensor}' into '{node.name}': producer writes {known.words} words "
-                    f"of {known.width} bits, consumer reads {spec.words} of {spec.width} "
-                    "(a width converter is missing)"
-                )
-        for tensor, spec in zip(node.output, code.outputs, strict=True):
-            readers = len(model.find_consumers(tensor))
-            if readers > 1:
-                raise QnnflowError(
-                    f"'{node.name}' feeds {readers} hardware layers through '{tensor}'; a "
-                    "stream has one reader (insert a stream duplicator)"
-                )
-            streams[tensor] = spec
-        layers.append(code)
-    ports = [p.name for code in layers for p in code.mm_ports]
-    if len(set(ports)) != len(ports):
-        raise QnnflowError(f"DDR port names collide: {ports}")
+    streams, layers = render_linked(model, region, render_node)
     return RtlNetworkCode(
         top=top,
         node_names=tuple(n.name for n in region),
