@@ -94,9 +94,9 @@ def activation_code(
     return body, [params.c_array(array, ctype, table)]
 
 
-@renders("Thresholding")
-def render(model: ModelWrapper, node) -> LayerCode:
-    """One kernel call; its input may arrive channel-group-major (GROUPS > 1)."""
+def threshold_streams(model: ModelWrapper, node) -> tuple:
+    """(op, input channel groups, vectors, in spec, out spec) of a Thresholding node, after
+    the checks both backends make before writing code."""
     op = getCustomOp(node)
     op.check_datatypes()
     op.check_folding()
@@ -106,10 +106,18 @@ def render(model: ModelWrapper, node) -> LayerCode:
         raise op.fail(f"numThresholds={t}: a Thresholding node needs at least one threshold")
     groups = input_channel_groups(model, node)
     check_group_words(node, channels, groups, PE=pe)
-    idt, odt = op.input_dtype(), op.output_dtype()
     vectors = int(np.prod(op.get_nodeattr("numInputVectors")))
-    in_spec = stream_spec(idt, pe, vectors * channels)
-    out_spec = stream_spec(odt, pe, vectors * channels)
+    in_spec = stream_spec(op.input_dtype(), pe, vectors * channels)
+    out_spec = stream_spec(op.output_dtype(), pe, vectors * channels)
+    return op, groups, vectors, in_spec, out_spec
+
+
+@renders("Thresholding")
+def render(model: ModelWrapper, node) -> LayerCode:
+    """One kernel call; its input may arrive channel-group-major (GROUPS > 1)."""
+    op, groups, vectors, in_spec, out_spec = threshold_streams(model, node)
+    channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
+    idt, odt = op.input_dtype(), op.output_dtype()
     name = c_identifier(node.name)
     body, arrays = activation_code(
         model,

@@ -5,19 +5,17 @@ folded thresholds as the HLS backend (backends/hls/ops/thresholding.threshold_ta
 
 from __future__ import annotations
 
-import numpy as np
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.backends.hls.ops.thresholding import threshold_table
-from qnnflow.backends.hls.streams import check_group_words, element_signed, stream_spec
+from qnnflow.backends.hls.ops.thresholding import threshold_streams, threshold_table
+from qnnflow.backends.hls.streams import element_signed
 from qnnflow.backends.rtl.layer_code import RtlLayerCode, rtl_identifier
 from qnnflow.backends.rtl.mem_files import mem_text
 from qnnflow.backends.rtl.renderers import renders
 from qnnflow.backends.rtl.wrapper import kernel_instance, sv_bit, sv_params, wrapper_module
 from qnnflow.ops.bipolar import is_bipolar
-from qnnflow.ops.stream_order import input_channel_groups
 
 STREAMS = {"in0": "in0", "out0": "out0"}  # kernel stream prefix -> wrapper stream prefix
 
@@ -48,19 +46,10 @@ def activation_params(
 @renders("Thresholding")
 def render(model: ModelWrapper, node) -> RtlLayerCode:
     """One qnnflow_thresholding; its input may arrive channel-group-major (GROUPS > 1)."""
-    op = getCustomOp(node)
-    op.check_datatypes()
-    op.check_folding()
+    op, groups, vectors, in_spec, out_spec = threshold_streams(model, node)
     channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
-    t = op.get_nodeattr("numThresholds")
-    if t < 1:
-        raise op.fail(f"numThresholds={t}: a Thresholding node needs at least one threshold")
-    groups = input_channel_groups(model, node)
-    check_group_words(node, channels, groups, PE=pe)
     idt, odt = op.input_dtype(), op.output_dtype()
-    vectors = int(np.prod(op.get_nodeattr("numInputVectors")))
-    inputs = (stream_spec(idt, pe, vectors * channels),)
-    outputs = (stream_spec(odt, pe, vectors * channels),)
+    inputs, outputs = (in_spec,), (out_spec,)
     name = rtl_identifier(node.name)
     activation, files = activation_params(
         model, node, name, channels, pe, idt.bitwidth() + 1, odt, code_domain=is_bipolar(idt)
