@@ -1,0 +1,118 @@
+"""How the CLI shows a build: one line per step with its seconds and, on a terminal, a rich
+progress bar (count, elapsed, ETA) for each long task the library opens (util.progress).
+Quiet in CI (CI=true) or when stdout is not a terminal: the step lines only, no bars, no
+spinners, no ANSI."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from qnnflow.toolchain import in_ci
+from qnnflow.util import progress
+
+MARKS = {"done": ("✓", "green"), "skipped": ("✓", "green"), "waiting": ("…", "yellow")}
+
+
+def is_quiet(stream: TextIO | None = None) -> bool:
+    """CI, or output that is not a terminal (a log file, a pipe, a captured test)."""
+    stream = stream or sys.stdout
+    return in_ci() or not (hasattr(stream, "isatty") and stream.isatty())
+
+
+def step_line(name: str, state: str, seconds: float | None) -> Text:
+    """`✓ fold (done) 6.12 s`; a skipped step has no time ("waiting": needs a vendor tool)."""
+    mark, colour = MARKS.get(state, ("✗", "red"))
+    what = "needs a vendor tool" if state == "waiting" else state
+    took = f" {seconds:.2f} s" if seconds is not None and state != "skipped" else ""
+    line = Text(f"{mark} ", style=colour)
+    return line.append(f"{name} ({what}){took}")
+
+
+class BuildView:
+    """Step lines (always) and progress bars (live mode); a context manager that, in live
+    mode, installs itself as the library's progress reporter while the build runs."""
+
+    def __init__(self, quiet: bool, file: TextIO | None = None) -> None:
+        self.quiet = quiet
+        if quiet:  # plain text whatever the stream is: no colour, no cursor moves
+            self.console = Console(
+                file=file, soft_wrap=True, color_system=None, highlight=False, force_terminal=False
+            )
+        else:
+            self.console = Console(file=file, soft_wrap=True)
+        self._bars = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self._ids: dict[int, TaskID] = {}
+        self._step: tuple[str, float, TaskID | None] | None = None
+        self._reporting = progress.reporting(None if quiet else self)
+
+    def __enter__(self) -> BuildView:
+        if not self.quiet:
+            self._bars.start()
+        self._reporting.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._reporting.__exit__(kind, exc, tb)
+        for task_id in list(self._bars.task_ids):
+            self._bars.remove_task(task_id)
+        if not self.quiet:
+            self._bars.stop()
+
+    def on_step(self, name: str, state: str) -> None:
+        """The runner's callback: 'running', then 'done' or 'waiting'; or 'skipped'."""
+        if state == "running":
+            bar = None if self.quiet else self._bars.add_task(f"step {name}", total=None)
+            self._step = (name, time.perf_counter(), bar)
+            return
+        seconds = None
+        if self._step is not None and self._step[0] == name:
+            _, began, bar = self._step
+            seconds, self._step = time.perf_counter() - began, None
+            if bar is not None:
+                self._bars.remove_task(bar)
+        self.console.print(step_line(name, state, seconds))
+
+    def note(self, text: str, style: str) -> None:
+        """A line under the step (the accuracy gate, host nodes, the end-to-end rate)."""
+        self.console.print(Text(f"  {text}", style=style))
+
+    # util.progress.Reporter
+    def started(self, task: progress.Task) -> None:
+        self._ids[id(task)] = self._bars.add_task(f"  {task.description}", total=task.total)
+
+    def advanced(self, task: progress.Task) -> None:
+        if id(task) in self._ids:
+            self._bars.update(self._ids[id(task)], completed=task.done)
+
+    def finished(self, task: progress.Task, ok: bool) -> None:
+        task_id = self._ids.pop(id(task), None)
+        if task_id is not None:
+            self._bars.remove_task(task_id)
