@@ -27,6 +27,8 @@ TIMING_KEYS = {
     },
     "report.json": {"seconds"},  # the same step times, copied into the report
     "cppsim/cppsim.json": {"seconds_per_frame"},  # wall time of one simulated frame
+    # each step's and each verified transform's seconds (rewrite and check apart)
+    "profile.json": {"seconds", "transform_s", "check_s"},
 }
 # the end-to-end estimate's host stages are timed on this machine, and all that follows
 # from them (the stage times, the scaling factor, the rate and the stage that sets it)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TextIO
 
@@ -48,14 +50,16 @@ class BuildView:
     """Step lines (always) and progress bars (live mode); a context manager that, in live
     mode, installs itself as the library's progress reporter while the build runs."""
 
-    def __init__(self, quiet: bool, file: TextIO | None = None) -> None:
+    def __init__(self, quiet: bool, console: Console | None = None) -> None:
         self.quiet = quiet
-        if quiet:  # plain text whatever the stream is: no colour, no cursor moves
+        if console is not None:
+            self.console = console
+        elif quiet:  # plain text whatever the stream is: no colour, no cursor moves
             self.console = Console(
-                file=file, soft_wrap=True, color_system=None, highlight=False, force_terminal=False
+                soft_wrap=True, color_system=None, highlight=False, force_terminal=False
             )
         else:
-            self.console = Console(file=file, soft_wrap=True)
+            self.console = Console(soft_wrap=True)
         self._bars = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -100,6 +104,19 @@ class BuildView:
                 self._bars.remove_task(bar)
         self.console.print(step_line(name, state, seconds))
 
+    def showing(self) -> list[tuple[str, int, int | None]]:
+        """The rows on screen now (the running step and its open tasks): (what, done, of)."""
+        rows = []
+        for row in self._bars.tasks:
+            total = None if row.total is None else int(row.total)
+            rows.append((row.description.strip(), int(row.completed), total))
+        return rows
+
+    @property
+    def live(self) -> bool:
+        """Whether the bars are being drawn (between enter and exit, on a terminal)."""
+        return self._bars.live.is_started
+
     def note(self, text: str, style: str) -> None:
         """A line under the step (the accuracy gate, host nodes, the end-to-end rate)."""
         self.console.print(Text(f"  {text}", style=style))
@@ -116,3 +133,11 @@ class BuildView:
         task_id = self._ids.pop(id(task), None)
         if task_id is not None:
             self._bars.remove_task(task_id)
+
+
+@contextmanager
+def progress_bars() -> Iterator[None]:
+    """For a command without steps (train, quantize): the library's tasks as bars on a
+    terminal; nothing in CI or off a terminal."""
+    with BuildView(is_quiet()):
+        yield
