@@ -77,3 +77,14 @@ def test_build_in_ci_prints_one_line_per_step_with_seconds(
     steps = [m.group(1) for line in out.splitlines() if (m := STEP_LINE.match(line))]
     assert steps == step_names()[: step_names().index("verify") + 1]
     assert "\x1b" not in out and out.splitlines()[-1].startswith("build written to ")
+
+
+def test_a_loop_that_raises_leaves_no_bar_after_the_build():
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with pytest.raises(KeyError), BuildView(quiet=False, console=console) as view:
+        view.on_step("quantize", "running")
+        images = progress.track(range(5), "calibration, images")
+        for _ in images:
+            raise KeyError("bad image")
+    assert view.showing() == [] and not view.live
+    images.close()  # the task finishes only now (its traceback kept it open): no error

@@ -85,6 +85,8 @@ class BuildView:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._reporting.__exit__(kind, exc, tb)
+        # a task whose work raised may finish later (a generator freed with its traceback)
+        self._ids.clear()
         for task_id in list(self._bars.task_ids):
             self._bars.remove_task(task_id)
         if not self.quiet:
