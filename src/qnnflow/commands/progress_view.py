@@ -12,17 +12,19 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress import Task as ProgressTask
 from rich.text import Text
 
 from qnnflow.toolchain import in_ci
@@ -46,6 +48,17 @@ def step_line(name: str, state: str, seconds: float | None) -> Text:
     return line.append(f"{name} ({what}){took}")
 
 
+class _Counted(ProgressColumn):
+    """`column` for a task with a known count; blank for a step or a single compile."""
+
+    def __init__(self, column: ProgressColumn) -> None:
+        super().__init__()
+        self.column = column
+
+    def render(self, task: ProgressTask) -> RenderableType:
+        return self.column(task) if task.total is not None else Text("")
+
+
 class BuildView:
     """Step lines (always) and progress bars (live mode); a context manager that, in live
     mode, installs itself as the library's progress reporter while the build runs."""
@@ -64,10 +77,10 @@ class BuildView:
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            _Counted(MofNCompleteColumn()),
             TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
+            _Counted(TextColumn("eta")),
+            _Counted(TimeRemainingColumn()),
             console=self.console,
             transient=True,
         )
