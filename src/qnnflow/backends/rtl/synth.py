@@ -259,7 +259,7 @@ def synthesize_layers(
         first.setdefault(keys[-1], code)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(first) or 1))
     with (
-        progress.task("Yosys, layers", len(first)) as done,
+        progress.task("Yosys, distinct layers", len(first)) as done,
         ThreadPoolExecutor(max_workers=workers) as pool,
     ):
         futures = {
