@@ -67,10 +67,14 @@ def test_live_view_shows_the_step_and_its_tasks_and_drops_a_failing_one():
         assert view.showing() == []
 
 
+@pytest.mark.parametrize("ci", ["true", None])  # CI, or only an output that is no terminal
 def test_build_in_ci_prints_one_line_per_step_with_seconds(
-    default_cfg, tmp_path, capsys, monkeypatch
+    default_cfg, tmp_path, capsys, monkeypatch, ci
 ):
-    monkeypatch.setenv("CI", "true")
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
     args = ["build", "--model", str(default_cfg), "--out", str(tmp_path), "--to-step", "verify"]
     assert main(args) == 0
     out = capsys.readouterr().out
