@@ -90,14 +90,14 @@ def sim_cmd(model_path, level, backend, input_path, seed, as_json) -> None:
     from qnnflow.errors import QnnflowError
     from qnnflow.flow.verify_step import seeded_input
     from qnnflow.frontend.onnx_import import open_onnx
-    from qnnflow.util.execute import run_qonnx
+    from qnnflow.util.graph_exec import execute_graph
 
     model = open_onnx(resolve_model(model_path))
     x = seeded_input(model, seed) if input_path is None else read_input(model, input_path)
     result: dict = {"model": str(model_path), "level": level}
     if level == "python":
         start = time.perf_counter()
-        run_qonnx(model, x)
+        execute_graph(model, {model.graph.input[0].name: x})
         result["python_seconds"] = time.perf_counter() - start
     elif level == "rtl":
         result.update(_rtl(model, seed, x if input_path is not None else None))
