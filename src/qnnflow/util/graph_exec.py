@@ -97,10 +97,17 @@ class NodeRunner:
                 self.clean.add(name)
 
 
-def execute_graph(model: ModelWrapper, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def execute_graph(
+    model: ModelWrapper, inputs: dict[str, np.ndarray], blas_threads: int | None = 1
+) -> dict[str, np.ndarray]:
     """The graph outputs of `model` on `inputs` (execute_onnx's results, a lean run: every
-    tensor is dropped once its last reader has run)."""
+    tensor is dropped once its last reader has run). BLAS runs `blas_threads` threads (None:
+    its default): one frame's products are small, and on a shared 2-core machine OpenBLAS's
+    own threads made the Tinier-YOLO's hidden layers 2-4x slower (benchmarks/sim_speed.py)."""
+    from threadpoolctl import threadpool_limits
+
     from qnnflow.util.node_by_node import NodeByNode
 
-    context = NodeByNode(model, inputs).finish()
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        context = NodeByNode(model, inputs).finish()
     return {o.name: context[o.name] for o in model.graph.output}
