@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qonnx.core.datatype import DataType
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.bipolar import thresholded_output, xnor_popcount
-from qnnflow.util.graph_exec import execute_graph
+from qnnflow.util.graph_exec import all_allowed, execute_graph
 from tests.backends.hls.test_branched_network_cpp import branched_model
 from tests.backends.hls.test_global_pool_cpp import pool_model
 from tests.ops import oracle
@@ -150,6 +151,15 @@ def test_rounds_near_integers_as_qonnx_and_names_far_ones():
     with pytest.raises(QnnflowError, match="tensor 'x': values differ from UINT4"):
         with pytest.warns(UserWarning, match="rounded"):
             execute_graph(model, {"x": x})
+
+
+@pytest.mark.parametrize("name", ["INT4", "UINT3", "BINARY", "BIPOLAR", "TERNARY", "INT32"])
+def test_allowed_check_equals_qonnx(name):
+    dtype = DataType[name]
+    cases = [[-1, 1], [0, 1], [-1, 0, 1], [3, -8], [7, 15], [0.5], [np.nan], [np.inf], [-9], []]
+    for case in cases:
+        values = np.array(case, np.float32)
+        assert all_allowed(dtype, values) == bool(np.all(dtype.allowed(values))), case
 
 
 def test_trained_tinier_yolo_hidden_layers_match_board_golden(tinier_yolo_dir):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from qonnx.core.datatype import DataType
+from qonnx.core.datatype import BaseDataType, BipolarType, IntType, TernaryType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_node
 from qonnx.custom_op.registry import getCustomOp
@@ -38,7 +38,7 @@ def sanitize_tensor(model: ModelWrapper, name: str, context: dict) -> None:
     if not dtype.is_integer() or context.get(name) is None:
         return
     values = context[name]
-    if _all_allowed(dtype, values):
+    if all_allowed(dtype, values):
         return
     rounded = np.round(values)
     warnings.warn(
@@ -54,15 +54,17 @@ def sanitize_tensor(model: ModelWrapper, name: str, context: dict) -> None:
     context[name] = rounded
 
 
-def _all_allowed(dtype: DataType, values: np.ndarray) -> bool:
+def all_allowed(dtype: BaseDataType, values: np.ndarray) -> bool:
     """dtype.allowed(values).all() in a few reductions (qonnx's BIPOLAR check sorts)."""
     values = np.asarray(values)
     if values.size == 0:
         return True
-    if dtype == DataType["BIPOLAR"]:
+    if isinstance(dtype, BipolarType):
         return bool(np.all(np.abs(values) == 1))
+    if type(dtype) not in (IntType, TernaryType):
+        return bool(np.all(dtype.allowed(values)))
     low, high = values.min(), values.max()
-    if not (dtype.min() <= low and high <= dtype.max()):
+    if not (dtype.min() <= low and high <= dtype.max()):  # NaN fails here too
         return False
     return bool(np.array_equal(np.round(values), values))
 
