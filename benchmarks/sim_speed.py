@@ -206,7 +206,7 @@ def main() -> None:
             network = Network(name, Path(tmp) / name, args.frames, args.repeat)
             for sim in sims:
                 rows.append(network.measure(sim))
-                print(table(rows[-1:]).splitlines()[-1], flush=True)
+                print(table(rows).splitlines()[-1], flush=True)
     print(table(rows))
     if args.networks == ",".join(NETWORKS) and sims == list(SIMULATORS):
         RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
