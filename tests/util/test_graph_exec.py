@@ -153,6 +153,14 @@ def test_rounds_near_integers_as_qonnx_and_names_far_ones():
             execute_graph(model, {"x": x})
 
 
+def test_wrong_input_shape_is_a_clear_error():
+    model = pool_model(2, 2, 3, "UINT4", pe=3)
+    with pytest.raises(
+        QnnflowError, match=r"input 'x' has shape \[1, 2, 3, 3\], the graph expects"
+    ):
+        execute_graph(model, {"x": np.zeros((1, 2, 3, 3), np.float32)})
+
+
 @pytest.mark.parametrize("name", ["INT4", "UINT3", "BINARY", "BIPOLAR", "TERNARY", "INT32"])
 def test_allowed_check_equals_qonnx(name):
     dtype = DataType[name]

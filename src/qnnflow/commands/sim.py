@@ -1,4 +1,4 @@
-"""`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qonnx), in the g++ C++
+"""`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qnnflow.util.graph_exec),
 simulation of its generated HLS code, or in the Verilator simulation of its generated RTL,
 and compare with numpy layer by layer."""
 

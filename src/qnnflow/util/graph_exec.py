@@ -110,6 +110,12 @@ def execute_graph(
 
     from qnnflow.util.node_by_node import NodeByNode
 
+    for name, value in inputs.items():
+        expected = model.get_tensor_shape(name)
+        if expected is not None and list(np.shape(value)) != list(expected):
+            raise QnnflowError(
+                f"input '{name}' has shape {list(np.shape(value))}, the graph expects {expected}"
+            )
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         context = NodeByNode(model, inputs).finish()
     return {o.name: context[o.name] for o in model.graph.output}
