@@ -1,6 +1,6 @@
 """`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qnnflow.util.graph_exec),
-simulation of its generated HLS code, or in the Verilator simulation of its generated RTL,
-and compare with numpy layer by layer."""
+in the g++ C++ simulation of its generated HLS code, or in the Verilator simulation of its
+generated RTL, and compare with numpy layer by layer."""
 
 from __future__ import annotations
 
