@@ -1,6 +1,7 @@
-"""Execute a graph one node at a time with qonnx's node executor, dropping every tensor once
-its last consumer has run: memory follows the widest point of the graph, not the sum of all
-its tensors (qonnx's execute_onnx keeps every tensor of the execution)."""
+"""Execute a graph one node at a time (qnnflow.util.graph_exec's lean node runner: qonnx's
+semantics, vectorized rounding), dropping every tensor once its last consumer has run:
+memory follows the widest point of the graph, not the sum of all its tensors (qonnx's
+execute_onnx keeps every tensor of the execution)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,10 @@ from collections import Counter
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_node
-from qonnx.util.basic import (
-    get_preferred_qonnx_opset,
-    get_sanitize_quant_tensors,
-    sanitize_quant_values,
-)
 from qonnx.util.onnx import valueinfo_to_tensor
 
 from qnnflow.errors import QnnflowError
+from qnnflow.util.graph_exec import NodeRunner, is_hw_node
 
 
 class NodeByNode:
@@ -33,7 +29,7 @@ class NodeByNode:
         self.next = 0
         self.keep = {o.name for o in model.graph.output} | set(keep)
         self.readers = Counter(t for n in self.nodes for t in n.input if t)
-        self.opsets = model.get_opset_imports()
+        self.runner = NodeRunner(model)
         graph = model.graph
         self.infos = {vi.name: vi for vi in [*graph.input, *graph.output, *graph.value_info]}
         self.context = {i.name: model.get_initializer(i.name) for i in graph.initializer}
@@ -45,14 +41,9 @@ class NodeByNode:
         for _ in range(count):
             node = self.nodes[self.next]
             for name in node.output:  # qonnx's executor expects a buffer of the right shape
-                if name and name not in self.context:
+                if name and name not in self.context and not is_hw_node(node):
                     self.context[name] = valueinfo_to_tensor(self.infos[name])
-            if get_sanitize_quant_tensors():
-                self.context = sanitize_quant_values(self.model, node.input, self.context)
-            opset = self.opsets.get(node.domain, get_preferred_qonnx_opset())
-            execute_node(node, self.context, self.model.graph, opset)
-            if get_sanitize_quant_tensors():
-                self.context = sanitize_quant_values(self.model, node.output, self.context)
+            self.runner.run(node, self.context)
             self.consumed(node)
 
     def run_until(self, node) -> None:
