@@ -103,7 +103,8 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "rtlsim": ("rtlsim",),
     "package": ("deploy", "deploy.zip"),
     "synth": ("synth.json", "synth.md"),
-    "report": ("report.md", "report.json"),
+    # the report also refreshes deploy.zip with its copy in deploy/report/
+    "report": ("report.md", "report.json", "report.html", "report", "deploy/report", "deploy.zip"),
     "ip": ("hls/prj_*/sol1/impl/ip",),
     "bitstream": ("bitstream", "deploy/*.bit", "deploy/*.hwh", "deploy/README.md", "deploy.zip"),
 }

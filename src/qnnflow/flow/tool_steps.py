@@ -6,6 +6,7 @@ is installed, and the command that resumes the build here."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
@@ -17,7 +18,7 @@ from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.hls_steps import backend_dir, bitstream_dir, hls_dir, vivado_dir
 from qnnflow.flow.package_step import deploy_dir, write_readme, zip_deploy
 from qnnflow.flow.rtl_steps import rtl_dir
-from qnnflow.toolchain import find_tool, resume_command, run_tcl
+from qnnflow.toolchain import find_tool, missing_tool_error, resume_command, run_tcl
 
 
 def _manifest(cfg: BuildConfig) -> IpManifest:
@@ -32,10 +33,27 @@ def _resume(cfg: BuildConfig, step: str) -> str:
     return line if cfg.backend == "hls" else f"{line} --backend {cfg.backend}"
 
 
+def ip_tool(cfg: BuildConfig) -> tuple[str, str, Path]:
+    """The ip step's tool, its script and the folder it runs in, for this backend."""
+    if cfg.backend == "rtl":
+        return "vivado", SCRIPT, rtl_dir(cfg)
+    return "vitis_hls", hls_tcl.STITCHED_SCRIPT, hls_dir(cfg)
+
+
+def next_tool_wait(cfg: BuildConfig) -> str | None:
+    """What the build will wait for at the ip step, as the runner records it (the step's
+    ToolNotFound message), or None when its tool is here (for the report, written before)."""
+    tool, script, cwd = ip_tool(cfg)
+    if find_tool(tool) is not None:
+        return None
+    return f"step 'ip': {missing_tool_error(tool, cwd / script, cwd, _resume(cfg, 'ip'))}"
+
+
 def package_rtl_ip(cfg: BuildConfig) -> None:
     """The RTL backend's IP step: Vivado packages rtl/'s SystemVerilog as rtl/ip."""
     _manifest(cfg)
-    run_tcl("vivado", SCRIPT, rtl_dir(cfg), outputs=[COMPONENT], resume=_resume(cfg, "ip"))
+    tool, script, cwd = ip_tool(cfg)
+    run_tcl(tool, script, cwd, outputs=[COMPONENT], resume=_resume(cfg, "ip"))
 
 
 def step_ip(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
@@ -48,14 +66,8 @@ def step_ip(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
         return model
     manifest = _manifest(cfg)
     outputs = hls_tcl.script_outputs(manifest)
-    stitched = hls_tcl.STITCHED_SCRIPT
-    run_tcl(
-        "vitis_hls",
-        stitched,
-        hls_dir(cfg),
-        outputs=[outputs[stitched]],
-        resume=_resume(cfg, "ip"),
-    )
+    tool, stitched, cwd = ip_tool(cfg)
+    run_tcl(tool, stitched, cwd, outputs=[outputs[stitched]], resume=_resume(cfg, "ip"))
     if find_tool("vitis_hls") is not None:
         for script in hls_tcl.script_order(manifest)[:-1]:
             run_tcl("vitis_hls", script, hls_dir(cfg), outputs=[outputs[script]])
