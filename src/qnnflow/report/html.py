@@ -132,8 +132,9 @@ def report_html(
     for section in sections:
         if portable and section.machine:
             continue
+        machine = ' class="machine"' if section.machine else ""
         parts.append(
-            f"<details><summary>{escape(section.title)}</summary>"
+            f"<details{machine}><summary>{escape(section.title)}</summary>"
             f"{markdown_html(section.markdown)}</details>"
         )
     parts.append("</main></body></html>")
