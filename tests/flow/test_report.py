@@ -91,7 +91,11 @@ def test_the_html_references_nothing_outside_itself(micro_build):
     with zipfile.ZipFile(io.BytesIO((out / "deploy.zip").read_bytes())) as archive:
         names = set(archive.namelist())
         board_copy = archive.read("report/report.html").decode()
-    assert {"report/headline.md", *(f"report/{p}.svg" for p in BUILD_PLOTS)} <= names
+        archive_index = archive.read("report/index.json")
+    assert {"report/headline.md", "report/index.json"} <= names
+    assert {f"report/{p}.svg" for p in BUILD_PLOTS} <= names
+    index = json.loads(archive_index)
+    assert [p["file"] for p in index["plots"]][0] == "cycles.svg"
     assert external_references(board_copy) == []
     assert board_copy.count("<svg") == len(BUILD_PLOTS)
     assert "fps (end to end)" not in board_copy  # timed on the build machine: left out

@@ -30,7 +30,8 @@ tr.info td:first-child{border-left:5px solid #9aa5b1}
 tr.bad td:last-child{color:#ab091e;font-weight:600}
 code{font:12.5px ui-monospace,"DejaVu Sans Mono",monospace;background:#eef2f6;
  padding:1px 4px;border-radius:3px;word-break:break-all}
-.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}
+.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px;
+ align-items:start}
 figure{margin:0;background:#fff;padding:12px;border-radius:6px;box-shadow:0 1px 3px #0002}
 figure svg{width:100%;height:auto}
 details{background:#fff;margin:8px 0;padding:8px 14px;border-radius:6px;

@@ -18,13 +18,13 @@ BLUE, RED, GREY, GREEN, ORANGE = "#4878a8", "#d1495b", "#9aa5b1", "#66a182", "#e
 STYLE = {
     "svg.hashsalt": "qnnflow",
     "svg.fonttype": "path",
-    "font.size": 9,
+    "font.size": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
 }
-MAX_NAMED = 6  # the resource plot names this many layers; the others are summed
+MAX_NAMED = 5  # the resource plot names this many layers; the others are summed per op
 SKIP_CYCLES = {"StreamingFIFO"}  # a FIFO runs at its stream's rate: it repeats its producer
 
 
@@ -66,18 +66,17 @@ def cycles_plot(data: BuildData) -> Figure | None:
         if target
         else f"{est['fps']:,.1f} fps: {budget:,} cycles"
     )
-    ax.axvline(budget, color=ORANGE, linestyle="--", linewidth=1.5, label=label)
-    ax.set_xlabel(f"cycles per frame at {est['clock_mhz']:g} MHz (FIFOs omitted)")
+    ax.axvline(budget, color=ORANGE, linestyle="--", linewidth=1.5)
+    ax.set_xlabel(f"cycles per frame at {est['clock_mhz']:g} MHz (FIFOs omitted); dashed: {label}")
     ax.set_title(f"Cycles per layer (bottleneck {est['bottleneck']})")
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=8)
     ax.margins(y=0.01)
-    ax.legend(loc="lower right")
     return fig
 
 
 def resources_plot(data: BuildData) -> Figure | None:
     """Each resource's use as a share of the board, stacked: the largest layers by name,
-    the other layers together, then the platform shell; the board's budget at 100%."""
+    the other layers summed per op type, then the platform shell; the budget at 100%."""
     est = data.estimate
     if est is None or not est["layers"]:
         return None
@@ -90,16 +89,17 @@ def resources_plot(data: BuildData) -> Figure | None:
     layers = sorted(est["layers"], key=lambda r: -max(share(r["resources"], k) for k in kinds))
     named, rest = layers[:MAX_NAMED], layers[MAX_NAMED:]
     stacks = [(r["name"], [share(r["resources"], k) for k in kinds]) for r in named]
-    stacks.append(
-        (f"{len(rest)} other layers", [sum(share(r["resources"], k) for r in rest) for k in kinds])
-    )
+    for op in sorted({r["op_type"] for r in rest}):
+        group = [r for r in rest if r["op_type"] == op]
+        values = [sum(share(r["resources"], k) for r in group) for k in kinds]
+        stacks.append((f"other {op} ({len(group)})", values))
     layer_sum = {k: sum(r["resources"].get(k, 0.0) for r in est["layers"]) for k in kinds}
     shell = [share({k: est["totals_with_platform"][k] - layer_sum[k]}, k) for k in kinds]
     stacks.append(("platform shell", shell))
     fig = Figure(figsize=(7.5, 3.6))
     ax = fig.subplots()
     bottom = [0.0] * len(kinds)
-    palette = matplotlib.colormaps["tab10"].colors
+    palette = matplotlib.colormaps["tab20"].colors
     for i, (label, values) in enumerate(stacks):
         color = GREY if label == "platform shell" else palette[i % len(palette)]
         ax.bar(kinds, values, bottom=bottom, label=label, color=color, width=0.6)
@@ -110,7 +110,7 @@ def resources_plot(data: BuildData) -> Figure | None:
     ax.set_ylabel("% of the board")
     ax.set_ylim(0, max(110.0, max(bottom) + 10))
     ax.set_title("Resources per layer against the board")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
     return fig
 
 
@@ -178,11 +178,11 @@ def folding_plot(data: BuildData) -> Figure | None:
     colors = [RED if r["op_type"] == "MatrixVectorUnit" else BLUE for r in rows]
     ax.barh(names, [p * s for p, s in zip(pe, simd, strict=True)], color=colors, height=0.7)
     for i, (p, s) in enumerate(zip(pe, simd, strict=True)):
-        ax.text(p * s, i, f" {p}x{s}", va="center", fontsize=7)
+        ax.text(p * s, i, f" {p}x{s}", va="center", fontsize=8)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("PE x SIMD (elements per cycle; matrix-vector units in red)")
     ax.set_title("Folding per layer")
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=8)
     ax.margins(y=0.01, x=0.12)
     return fig
 
@@ -198,7 +198,7 @@ def clipping_plot(data: BuildData) -> Figure | None:
     values = [100.0 * t["clipped_fraction"] for t in tensors]
     ax.barh([f"{t['tensor']} ({t['bits']} bit)" for t in tensors], values, color=BLUE)
     for i, value in enumerate(values):
-        ax.text(value, i, f" {value:.3g}%", va="center", fontsize=7)
+        ax.text(value, i, f" {value:.3g}%", va="center", fontsize=8)
     method = data.quantize.get("method", "?")
     ax.set_xlabel(f"% of calibration values clipped ({method} calibration)")
     ax.set_title("Quantization: clipped fraction per activation")
