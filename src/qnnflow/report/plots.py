@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from qnnflow.analysis.estimate import RESOURCE_KINDS
 from qnnflow.report.data import BuildData
@@ -69,6 +70,7 @@ def cycles_plot(data: BuildData) -> Figure | None:
     ax.axvline(budget, color=ORANGE, linestyle="--", linewidth=1.5)
     ax.set_xlabel(f"cycles per frame at {est['clock_mhz']:g} MHz (FIFOs omitted); dashed: {label}")
     ax.set_title(f"Cycles per layer (bottleneck {est['bottleneck']})")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     ax.tick_params(axis="y", labelsize=8)
     ax.margins(y=0.01)
     return fig
