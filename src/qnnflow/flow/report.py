@@ -3,17 +3,23 @@ the board's copy in deploy/report/), written by `qnnflow.report.write_report`.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.tool_steps import next_tool_wait
-from qnnflow.report import ReportContext, write_report
+
+if TYPE_CHECKING:
+    from qnnflow.report import ReportContext
 
 
 def report_context(cfg: BuildConfig) -> ReportContext:
     """The report's view of this build; the vendor tool the ip step will lack is predicted
     (with the message that step stops with) unless --to-step ends the build before it."""
+    # qnnflow.report reads flow modules (import cycle through qnnflow.flow): imported here
     from qnnflow.flow.steps import TOOL_STEPS, step_names  # steps.py imports this module
+    from qnnflow.report import ReportContext
 
     order = step_names()
     stops_before_tools = cfg.to_step is not None and order.index(cfg.to_step) < order.index(
@@ -35,6 +41,8 @@ def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """Report: report.md and a self-contained report.html (headline first: fps, bottleneck,
     resources against the board, accuracy, simulation verdicts, build state; then plots and
     tables), report.json, report/*.svg; a copy for the board in deploy/report/."""
+    from qnnflow.report import write_report
+
     assert model is not None
     write_report(report_context(cfg), model, running="report")
     return model
