@@ -76,6 +76,8 @@ def test_the_plots_exist_and_draw_something(micro_build):
     for svg in svgs:
         assert drawn_marks(svg) >= 1, svg
         assert "<dc:date>" not in svg.read_text()  # no date: two builds are identical
+    cycles = (out / "report" / "cycles.svg").read_text()
+    assert 'id="bottleneck"' in cycles and 'id="cycle-budget"' in cycles
     text = (out / "report.md").read_text()
     assert all(f"](report/{name}.svg)" in text for name in BUILD_PLOTS)
     html = (out / "report.html").read_text()
@@ -179,3 +181,37 @@ def test_the_report_command_names_an_unknown_board(micro_copy, board, capsys):
     _, root = micro_copy
     assert main(["report", str(root / "micro"), "--board", board]) == 2
     assert board in capsys.readouterr().err
+
+
+def test_the_vendor_steps_rewrite_the_report_until_it_says_done(micro_copy, monkeypatch):
+    """IP and bitstream produced on another machine (copied back, newer than the scripts):
+    the ip step's report predicts the wait for Vivado, the bitstream's says done, and a
+    rerun trusts every step."""
+    from qnnflow.backends.hls import tcl as hls_tcl
+    from qnnflow.backends.ip_manifest import IpManifest
+
+    model, root = micro_copy
+    out = root / "micro"
+    monkeypatch.setenv("PATH", str(root / "no-tools"))
+    manifest = IpManifest.load(out / "hls")
+    component = out / "hls" / hls_tcl.script_outputs(manifest)[hls_tcl.STITCHED_SCRIPT]
+    component.parent.mkdir(parents=True)
+    component.write_text("<component/>")
+    waiting = run_build(micro_config(model, root)).waiting
+    assert waiting is not None and waiting.startswith("step 'bitstream': vivado not found")
+    rows = _headline((out / "report.md").read_text())
+    assert rows["build"] == "waiting for vivado at step bitstream: " + waiting.split(": ", 1)[
+        1
+    ].replace("|", "\\|")
+    for suffix in (".bit", ".hwh"):
+        path = out / "bitstream" / f"{manifest.top}{suffix}"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(suffix)
+    result = run_build(micro_config(model, root, from_step="bitstream"))
+    assert result.waiting is None and result.ran == ["bitstream"]
+    assert _headline((out / "report.md").read_text())["build"] == (
+        "done: the bitstream is built and copied into deploy/"
+    )
+    with zipfile.ZipFile(out / "deploy.zip") as archive:
+        assert "done" in archive.read("report/headline.md").decode()
+    assert run_build(micro_config(model, root)).ran == []  # the rewritten report is trusted

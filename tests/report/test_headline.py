@@ -8,7 +8,7 @@ from qnnflow.boards import load_board
 from qnnflow.report.data import BuildData, ReportContext
 from qnnflow.report.headline import headline_record, headline_rows
 from qnnflow.report.html import inline_svg, markdown_html, report_html
-from qnnflow.report.plots import render_plots
+from qnnflow.report.plots import cycles_plot, render_plots
 from qnnflow.report.sections import report_sections
 from qnnflow.report.status import build_status
 from tests.report.helpers import external_references
@@ -132,3 +132,15 @@ def test_the_html_of_an_empty_build_and_its_markdown(tmp_path):
     )
     svg = '<?xml version="1.0"?>\n<!DOCTYPE svg "http://x/svg11.dtd">\n<svg xmlns="http://w">'
     assert inline_svg(svg + "<metadata>http://purl</metadata><g/></svg>") == "<svg><g/></svg>"
+
+
+def test_the_cycles_plot_marks_the_bottleneck_and_the_target(tmp_path):
+    data = _data(tmp_path, estimate=_estimate())
+    data.folding = {"target_fps": 150000.0, "cycles_budget": 666}
+    ax = cycles_plot(data).axes[0]
+    assert "dashed: target 150000 fps: 666 cycles" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["pool0", "conv0_mvu"]  # no FIFO
+    svg = render_plots(data)[0].svg
+    assert 'id="bottleneck"' in svg and 'id="cycle-budget"' in svg
+    data.folding = {}  # no target: the line is the rate the folding reached
+    assert "dashed: 200,000.0 fps: 500 cycles" in cycles_plot(data).axes[0].get_xlabel()

@@ -14,17 +14,18 @@ if TYPE_CHECKING:
     from qnnflow.report import ReportContext
 
 
-def report_context(cfg: BuildConfig) -> ReportContext:
-    """The report's view of this build; the vendor tool the ip step will lack is predicted
-    (with the message that step stops with) unless --to-step ends the build before it."""
+def report_context(cfg: BuildConfig, running: str = "report") -> ReportContext:
+    """The report's view of this build, written by step `running`; what the next
+    vendor-tool step will wait for is predicted (the message it stops with) unless
+    --to-step ends the build before it."""
     # qnnflow.report reads flow modules (import cycle through qnnflow.flow): imported here
-    from qnnflow.flow.steps import TOOL_STEPS, step_names  # steps.py imports this module
+    from qnnflow.flow.steps import TOOL_STEPS, step_names
     from qnnflow.report import ReportContext
 
     order = step_names()
-    stops_before_tools = cfg.to_step is not None and order.index(cfg.to_step) < order.index(
-        TOOL_STEPS[0]
-    )
+    later = [s for s in TOOL_STEPS if order.index(s) > order.index(running)]
+    last = order.index(cfg.to_step) if cfg.to_step else len(order) - 1
+    following = later[0] if later and order.index(later[0]) <= last else None
     return ReportContext(
         output_dir=cfg.output_dir,
         model_name=cfg.model_name,
@@ -33,16 +34,21 @@ def report_context(cfg: BuildConfig) -> ReportContext:
         model_path=str(cfg.model),
         weights=str(cfg.weights) if cfg.weights else None,
         to_step=cfg.to_step,
-        waiting=None if stops_before_tools else next_tool_wait(cfg),
+        waiting=next_tool_wait(cfg, following) if following else None,
     )
+
+
+def refresh_report(model: ModelWrapper, cfg: BuildConfig, running: str) -> None:
+    """The report again, by a step after the report step (ip, bitstream)."""
+    from qnnflow.report import write_report
+
+    write_report(report_context(cfg, running), model, running=running)
 
 
 def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     """Report: report.md and a self-contained report.html (headline first: fps, bottleneck,
     resources against the board, accuracy, simulation verdicts, build state; then plots and
     tables), report.json, report/*.svg; a copy for the board in deploy/report/."""
-    from qnnflow.report import write_report
-
     assert model is not None
-    write_report(report_context(cfg), model, running="report")
+    refresh_report(model, cfg, "report")
     return model

@@ -59,7 +59,9 @@ def cycles_plot(data: BuildData) -> Figure | None:
     names = [r["name"] for r in layers][::-1]
     cycles = [r["cycles"] for r in layers][::-1]
     colors = [RED if n == est["bottleneck"] else BLUE for n in names]
-    ax.barh(names, cycles, color=colors, height=0.7)
+    bars = ax.barh(names, cycles, color=colors, height=0.7)
+    if est["bottleneck"] in names:
+        bars[names.index(est["bottleneck"])].set_gid("bottleneck")  # findable in the SVG
     budget = data.folding.get("cycles_budget") or max(cycles)
     target = data.folding.get("target_fps")
     label = (
@@ -67,7 +69,7 @@ def cycles_plot(data: BuildData) -> Figure | None:
         if target
         else f"{est['fps']:,.1f} fps: {budget:,} cycles"
     )
-    ax.axvline(budget, color=ORANGE, linestyle="--", linewidth=1.5)
+    ax.axvline(budget, color=ORANGE, linestyle="--", linewidth=1.5, gid="cycle-budget")
     ax.set_xlabel(f"cycles per frame at {est['clock_mhz']:g} MHz (FIFOs omitted); dashed: {label}")
     ax.set_title(f"Cycles per layer (bottleneck {est['bottleneck']})")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
@@ -106,7 +108,8 @@ def resources_plot(data: BuildData) -> Figure | None:
         color = GREY if label == "platform shell" else palette[i % len(palette)]
         ax.bar(kinds, values, bottom=bottom, label=label, color=color, width=0.6)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.axhline(100, color=RED, linestyle="--", linewidth=1.5, label=f"{data.board.name} budget")
+    budget_label = f"{data.board.name} budget"
+    ax.axhline(100, color=RED, linestyle="--", linewidth=1.5, label=budget_label, gid="budget")
     for x, total in enumerate(bottom):
         ax.text(x, total + 2, f"{total:.0f}%", ha="center", fontsize=8)
     ax.set_ylabel("% of the board")

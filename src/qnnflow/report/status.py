@@ -37,7 +37,11 @@ def build_status(data: BuildData, running: str | None = None) -> BuildStatus:
     if "bitstream" in done:
         text = "done: the bitstream is built and copied into deploy/"
         return BuildStatus("done", "bitstream", None, text, text)
-    waiting = data.state.get("waiting") or data.ctx.waiting
+    waiting = data.state.get("waiting")
+    recorded = _WAIT_STEP.match(waiting or "")
+    if running and recorded and order.index(recorded.group(1)) <= order.index(running):
+        waiting = None  # an earlier run's wait, at the step running now or before it
+    waiting = waiting or data.ctx.waiting
     to_step = data.ctx.to_step
     if waiting and not (to_step and done and order.index(to_step) <= order.index(done[-1])):
         step_match = _WAIT_STEP.match(waiting)
