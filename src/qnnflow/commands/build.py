@@ -241,7 +241,7 @@ def build(
                     _print_end_to_end(console, cfg.output_dir / "estimate.json")
 
         result = run_build(cfg, on_step)
-    console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.md)")
+    console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.html)")
     if result.waiting:
         # not an error: every tool-free output is written; one line says how to finish
         click.echo(f"waiting: {result.waiting}", err=True)
