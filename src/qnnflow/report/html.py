@@ -19,7 +19,8 @@ main{max-width:1180px;margin:0 auto;padding:24px 28px 48px}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:30px 0 10px}
 .sub{color:#52606d;margin:0 0 18px}
 table{border-collapse:collapse;background:#fff;font-size:13px}
-td,th{font-variant-numeric:tabular-nums;border-bottom:1px solid #e4e7eb;padding:5px 10px;text-align:left;vertical-align:top}
+td,th{font-variant-numeric:tabular-nums;border-bottom:1px solid #e4e7eb;padding:5px 10px;
+ text-align:left;vertical-align:top}
 th{background:#eef2f6}
 table.headline{width:100%;font-size:15px;box-shadow:0 1px 3px #0002;border-radius:6px}
 table.headline td:first-child{width:190px;font-weight:600;color:#3e4c59;white-space:nowrap}
