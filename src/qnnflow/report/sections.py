@@ -31,7 +31,9 @@ def _mac_text(macs: int) -> str:
 def _steps(data: BuildData) -> str:
     lines = ["| step | output | seconds |", "|---|---|---|"]
     for name, entry in data.state.get("steps", {}).items():
-        lines.append(f"| {name} | `{entry['output']}` | {entry['seconds']:.2f} |")
+        seconds = entry.get("seconds")
+        seconds_text = f"{seconds:.2f}" if isinstance(seconds, (int, float)) else "-"
+        lines.append(f"| {name} | `{entry.get('output', '-')}` | {seconds_text} |")
     return "\n".join(lines)
 
 
