@@ -215,3 +215,22 @@ def test_the_vendor_steps_rewrite_the_report_until_it_says_done(micro_copy, monk
     with zipfile.ZipFile(out / "deploy.zip") as archive:
         assert "done" in archive.read("report/headline.md").decode()
     assert run_build(micro_config(model, root)).ran == []  # the rewritten report is trusted
+
+
+def test_images_drawn_by_run_on_board_are_in_the_report(micro_copy):
+    """`run_on_board --draw BUILD/detections` on the package: `qnnflow report` shows the
+    images inline (data URIs, still no external reference) and report.md links them."""
+    from qnnflow.driver.run_on_board import parser, run
+
+    _, root = micro_copy
+    out = root / "micro"
+    args = [str(out / "deploy"), "--backend", "python", "--draw", str(out / "detections")]
+    assert run(parser().parse_args(args), io.StringIO(), io.StringIO()) == 0
+    drawn = sorted(p.name for p in (out / "detections").glob("*_boxes.png"))
+    assert drawn == ["0_boxes.png", "1_boxes.png", "2_boxes.png"]
+    assert CliRunner().invoke(cli, ["report", str(out)]).exit_code == 0
+    html = (out / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == len(drawn)
+    assert external_references(html) == []
+    text = (out / "report.md").read_text()
+    assert all(f"](detections/{name})" in text for name in drawn)

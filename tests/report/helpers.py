@@ -23,10 +23,11 @@ def drawn_marks(svg: Path) -> int:
 
 
 def external_references(html: str) -> list[str]:
-    """Every way the page could reach outside itself: URLs, non-fragment src/href values,
+    """Every way the page could reach outside itself: URLs, src/href values other than a
+    fragment or inline data,
     scripts, stylesheets, imports and url()s but to a fragment."""
     found = re.findall(r"[a-z][a-z0-9+.-]*://[^\s\"'<>)]*", html, flags=re.IGNORECASE)
-    found += [v for v in REFERENCE.findall(html) if not v.startswith("#")]
+    found += [v for v in REFERENCE.findall(html) if not v.startswith(("#", "data:"))]
     found += re.findall(r"<script|<link|<iframe|<object|<embed|@import", html, re.I)
     found += re.findall(r"url\((?!\s*['\"]?#)[^)]*\)", html, re.I)  # url(#clip) is inside
     return found

@@ -15,6 +15,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.analysis.host_nodes import read_to_hw_record
 from qnnflow.flow.model_summary import summarize
 from qnnflow.report.data import BuildData, ReportContext, latest_model, load_build
+from qnnflow.report.detections import drawn_detections
 from qnnflow.report.headline import headline_record, headline_rows
 from qnnflow.report.html import report_html
 from qnnflow.report.markdown import PLOT_DIR, headline_markdown, report_markdown
@@ -99,16 +100,20 @@ def write_report(
     sections = report_sections(data)
     title, subtitle = _title(data)
     out = data.out
+    drawn = drawn_detections(out)
     svgs = {f"{p.name}.svg": p.svg for p in plots}
     replace_dir(out / PLOT_DIR, lambda staging: write_tree(staging, svgs))
-    atomic_write_text(out / "report.md", report_markdown(title, rows, plots, sections))
-    atomic_write_text(out / "report.html", report_html(title, subtitle, rows, plots, sections))
+    atomic_write_text(out / "report.md", report_markdown(title, rows, plots, sections, drawn))
+    page = report_html(title, subtitle, rows, plots, sections, drawn=drawn)
+    atomic_write_text(out / "report.html", page)
     record = _json_record(data, headline_record(data, status), plots)
     atomic_write_text(out / "report.json", json.dumps(record, indent=2))
     deploy = None
     if (out / "deploy").is_dir():
         files = dict(svgs)
-        files["report.html"] = report_html(title, subtitle, rows, plots, sections, portable=True)
+        files["report.html"] = report_html(
+            title, subtitle, rows, plots, sections, portable=True, drawn=drawn
+        )
         files[HEADLINE_MD] = f"# {title}\n\n" + headline_markdown(rows, portable=True)
         index = {
             "title": title,

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
+from qnnflow.report.detections import Drawn
 from qnnflow.report.headline import Row
 from qnnflow.report.plots import Plot
 from qnnflow.report.sections import Section
@@ -34,7 +35,7 @@ code{font:12.5px ui-monospace,"DejaVu Sans Mono",monospace;background:#eef2f6;
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px;
  align-items:start}
 figure{margin:0;background:#fff;padding:12px;border-radius:6px;box-shadow:0 1px 3px #0002}
-figure svg{width:100%;height:auto}
+figure svg,figure img{width:100%;height:auto}
 details{background:#fff;margin:8px 0;padding:8px 14px;border-radius:6px;
  box-shadow:0 1px 3px #0002;overflow-x:auto}
 summary{cursor:pointer;font-weight:600;font-size:16px}
@@ -110,6 +111,7 @@ def report_html(
     plots: Sequence[Plot],
     sections: Sequence[Section],
     portable: bool = False,
+    drawn: Sequence[Drawn] = (),
 ) -> str:
     """The page; `portable` leaves out what holds this machine's timings and paths (the
     copy in the deploy package is then the same for the same build)."""
@@ -128,6 +130,14 @@ def report_html(
             parts.append(
                 f'<figure id="plot-{plot.name}" title="{escape(plot.title)}">'
                 f"{inline_svg(plot.svg)}</figure>"
+            )
+        parts.append("</div>")
+    if drawn:
+        parts.append('<h2>Detections</h2><div class="plots">')
+        for image in drawn:
+            name = escape(image.path.rsplit("/", 1)[-1])
+            parts.append(
+                f'<figure title="{name}"><img alt="{name}" src="{image.data_uri()}"></figure>'
             )
         parts.append("</div>")
     parts.append("<h2>Details</h2>")

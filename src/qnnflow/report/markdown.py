@@ -4,7 +4,9 @@ sections."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+from qnnflow.report.detections import Drawn
 from qnnflow.report.headline import Row
 from qnnflow.report.plots import Plot
 from qnnflow.report.sections import Section
@@ -31,12 +33,20 @@ def headline_markdown(rows: Sequence[Row], portable: bool = False) -> str:
 
 
 def report_markdown(
-    title: str, rows: Sequence[Row], plots: Sequence[Plot], sections: Sequence[Section]
+    title: str,
+    rows: Sequence[Row],
+    plots: Sequence[Plot],
+    sections: Sequence[Section],
+    drawn: Sequence[Drawn] = (),
 ) -> str:
     lines = [f"# {title}", "", headline_markdown(rows)]
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{p.title}]({PLOT_DIR}/{p.name}.svg)" for p in plots]
+        lines.append("")
+    if drawn:
+        lines += ["## Detections", ""]
+        lines += [f"![{Path(d.path).name}]({d.path})" for d in drawn]
         lines.append("")
     for section in sections:
         lines += [f"## {section.title}", "", section.markdown, ""]
