@@ -169,6 +169,8 @@ def test_the_report_command(micro_copy, monkeypatch):
     assert opened == [(out / "report.html").resolve().as_uri()]
     assert _headline((out / "report.md").read_text())["model"] == "micro"
     assert json.loads((out / "report.json").read_text())["headline"]["board"] == "pynq_z2"
+    model, _ = micro_copy
+    assert run_build(micro_config(model, root, to_step="report")).ran == []  # still trusted
 
 
 def test_the_report_command_refuses_a_folder_that_is_no_build(tmp_path, capsys):

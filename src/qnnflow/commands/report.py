@@ -19,11 +19,13 @@ def report_cmd(build_dir: Path, board: str | None, open_browser: bool) -> None:
     board, accuracy, simulation verdicts, the build's state), then plots and tables. A
     deployment package there gets its copy in deploy/report/ and deploy.zip is refreshed."""
     from qnnflow.errors import QnnflowError
+    from qnnflow.flow.report import rerecord_report
     from qnnflow.report import context_from_dir, write_report
 
     if not (build_dir / "build_state.json").is_file():
         raise QnnflowError(f"{build_dir}: no build_state.json (not a `qnnflow build` folder)")
     files = write_report(context_from_dir(build_dir, board))
+    rerecord_report(build_dir)  # a resumed build trusts the rewritten files
     console = Console(soft_wrap=True)
     console.print(f"written {files.html}, {files.markdown.name}, {files.json.name}")
     console.print(f"plots: {len(files.plots)} in {build_dir / 'report'}")

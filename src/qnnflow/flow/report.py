@@ -3,11 +3,14 @@ the board's copy in deploy/report/), written by `qnnflow.report.write_report`.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.flow.artifacts import record_outputs
 from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.state import load_state, save_state
 from qnnflow.flow.tool_steps import next_tool_wait
 
 if TYPE_CHECKING:
@@ -43,6 +46,24 @@ def refresh_report(model: ModelWrapper, cfg: BuildConfig, running: str) -> None:
     from qnnflow.report import write_report
 
     write_report(report_context(cfg, running), model, running=running)
+
+
+def rerecord_report(output_dir: Path) -> None:
+    """After `qnnflow report` rewrote the report (and deploy.zip): each rewritten file's new
+    digest goes to the step that recorded it last, so a resumed build still trusts them."""
+    from qnnflow.flow.steps import REPORT_FILES, step_names
+
+    state = load_state(output_dir)
+    recorded = state.get("outputs", {})
+    steps = [s for s in reversed(step_names()) if s in recorded]
+    changed = False
+    for path, digest in record_outputs(output_dir, REPORT_FILES).items():
+        owner = next((s for s in steps if path in recorded[s]), None)
+        if owner is not None and recorded[owner][path] != digest:
+            recorded[owner][path] = digest
+            changed = True
+    if changed:
+        save_state(output_dir, state)
 
 
 def step_report(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
