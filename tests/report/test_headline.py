@@ -8,7 +8,7 @@ from qnnflow.boards import load_board
 from qnnflow.report.data import BuildData, ReportContext
 from qnnflow.report.headline import headline_record, headline_rows
 from qnnflow.report.html import inline_svg, markdown_html, report_html
-from qnnflow.report.plots import cycles_plot, render_plots
+from qnnflow.report.plots import cycles_plot, render_plots, sim_cycles_plot
 from qnnflow.report.sections import report_sections
 from qnnflow.report.status import build_status
 from tests.report.helpers import external_references
@@ -144,3 +144,27 @@ def test_the_cycles_plot_marks_the_bottleneck_and_the_target(tmp_path):
     assert 'id="bottleneck"' in svg and 'id="cycle-budget"' in svg
     data.folding = {}  # no target: the line is the rate the folding reached
     assert "dashed: 200,000.0 fps: 500 cycles" in cycles_plot(data).axes[0].get_xlabel()
+
+
+def test_both_simulations_against_the_estimate(tmp_path):
+    cpp = [{"layer": "conv0_mvu", "cycles_sim": 520, "cycles_estimate": 500},
+           {"layer": "pool0", "cycles_sim": 200, "cycles_estimate": 200}]  # fmt: skip
+    rtl = [{"layer": "conv0_mvu", "cycles_rtl": 510, "cycles_estimate": 500}]
+    data = _data(
+        tmp_path,
+        estimate=_estimate(),
+        cppsim={"bit_exact": True, "first_mismatch": None, "layers": cpp},
+        rtlsim={"bit_exact": True, "first_mismatch": None, "layers": rtl},
+    )
+    rows = _rows(data)
+    assert rows["cppsim"].value == (
+        "bit-exact vs numpy; slowest layer 520 cycles simulated vs 500 estimated (1.04x); "
+        "1 of 2 layers exactly as estimated"
+    )
+    assert rows["rtlsim"].value.startswith("bit-exact vs numpy; slowest layer 510 cycles")
+    ax = sim_cycles_plot(data).axes[0]
+    assert [len(c.get_offsets()) for c in ax.collections] == [2, 1]  # a scatter per simulator
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == [
+        "C++ (g++), 2 layers",
+        "RTL (Verilator), 1 layer",
+    ]

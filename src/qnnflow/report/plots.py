@@ -136,7 +136,8 @@ def sim_cycles_plot(data: BuildData) -> Figure | None:
         x = [max(1, r["cycles_estimate"]) for r in layers]
         y = [max(1, r[key]) for r in layers]
         low, high = min(low, *x, *y), max(high, *x, *y)
-        ax.scatter(x, y, label=f"{label}, {len(layers)} layers", color=color, marker=marker, s=18)
+        count = f"{len(layers)} layer" + ("s" if len(layers) != 1 else "")
+        ax.scatter(x, y, label=f"{label}, {count}", color=color, marker=marker, s=18)
     ax.plot([low, high], [low, high], color=GREY, linewidth=1, label="simulated = estimated")
     ax.set_xscale("log")
     ax.set_yscale("log")
