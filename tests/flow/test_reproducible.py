@@ -41,8 +41,8 @@ STEP_ROW = re.compile(r"^(\| \w+ \| `\d\d_\w+\.onnx` \|) [0-9.]+ \|$", re.MULTIL
 MEASURED_ROW = re.compile(r"^(\| host [^|]*\|[^|]*\|)[^\n]*$|^end to end: .*$", re.MULTILINE)
 # report.md's headline rows that hold timings or paths (report/headline.py: Row.machine)
 HEADLINE_MACHINE_ROW = re.compile(r"^\| (fps \(end to end\)|build) \|.*$", re.MULTILINE)
-# report.html's rows and sections of the same (class "machine")
-HTML_MACHINE = re.compile(r'<(tr|details) class="[^"]*machine[^"]*".*?</\1>', re.DOTALL)
+# report.html's cards, rows and sections of the same (class "machine")
+HTML_MACHINE = re.compile(r'<(div|tr|details) class="[^"]*machine[^"]*".*?</\1>', re.DOTALL)
 FILE_KINDS = {".onnx", ".cpp", ".hpp", ".tcl", ".json", ".npz", ".npy", ".zip", ".md", ".py"}
 FILE_KINDS |= {".html", ".svg"}
 

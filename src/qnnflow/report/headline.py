@@ -29,6 +29,7 @@ class Row:
     level: str = "info"
     machine: bool = False
     portable: str | None = None
+    card: str | None = None  # the value in a few characters, for the HTML's summary cards
 
 
 def _pct(fraction: float) -> str:
@@ -42,7 +43,8 @@ def resource_rows(estimate: dict) -> list[Row]:
         used, budget = estimate["totals_with_platform"][kind], estimate["budget"][kind]
         share = used / budget if budget else 0.0
         level = "bad" if share > 1 else "warn" if share > FULL else "ok"
-        rows.append(Row(kind, kind, f"{used:,.0f} / {budget:,} ({_pct(share)})", level))
+        text = f"{used:,.0f} / {budget:,} ({_pct(share)})"
+        rows.append(Row(kind, kind, text, level, card=_pct(share) if kind == "LUT" else None))
     return rows
 
 
@@ -60,6 +62,7 @@ def _rate_rows(data: BuildData) -> list[Row]:
             f"{est['fps']:,.1f} at {est['clock_mhz']:g} MHz, latency <= "
             f"{est['latency_ms_upper_bound']:g} ms",
             "ok",
+            card=f"{est['fps']:,.0f}",
         )
     ]
     e2e = est.get("end_to_end")
@@ -69,7 +72,8 @@ def _rate_rows(data: BuildData) -> list[Row]:
         else:
             text = f"{e2e['fps']:,.1f}, set by the {e2e['slowest_stage']} stage (host times"
             text += f" timed here x{e2e['factor']:.1f} for the board)"
-            rows.append(Row("end_to_end", "fps (end to end)", text, machine=True))
+            card = f"{e2e['fps']:,.1f}"
+            rows.append(Row("end_to_end", "fps (end to end)", text, machine=True, card=card))
     rows.append(Row("bottleneck", "bottleneck", f"{est['bottleneck']} ({op}{cycles})"))
     rows += resource_rows(est)
     ddr, usable = est["ddr_mb_per_s"], data.board.ddr_bandwidth_mb_s
@@ -86,14 +90,15 @@ def _accuracy_row(data: BuildData) -> Row:
         text = f"not run: {acc.get('reason', 'unknown reason')}"
         if acc.get("quant"):
             text += f" (quantized mAP@0.5 {100 * acc['quant']['map50']:.2f})"
-        return Row("accuracy", "accuracy", text, "warn")
+        return Row("accuracy", "accuracy", text, "warn", card="not run")
     ref, quant = acc["float"]["map50"], acc["quant"]["map50"]
     text = (
         f"mAP@0.5 {100 * ref:.2f} float -> {100 * quant:.2f} quantized on "
         f"{acc['quant']['images']} images: drop {acc['drop_points']:.2f} points, gate "
         f"{acc['gate']} (max {acc['max_drop_points']:g})"
     )
-    return Row("accuracy", "accuracy", text, "ok" if acc["gate"] == "passed" else "bad")
+    level = "ok" if acc["gate"] == "passed" else "bad"
+    return Row("accuracy", "accuracy", text, level, card=f"-{acc['drop_points']:.1f} mAP")
 
 
 def _sim_row(record: dict | None, key: str, label: str, cycles_key: str) -> Row | None:
@@ -101,10 +106,11 @@ def _sim_row(record: dict | None, key: str, label: str, cycles_key: str) -> Row 
     if record is None:
         return None
     if not record["bit_exact"]:
-        return Row(key, label, f"MISMATCH: {record['first_mismatch']}", "bad")
+        text = f"MISMATCH: {record['first_mismatch']}"
+        return Row(key, label, text, "bad", card="mismatch")
     layers = record["layers"]
     if not layers:
-        return Row(key, label, "bit-exact (no hardware layer)", "ok")
+        return Row(key, label, "bit-exact (no hardware layer)", "ok", card="bit-exact")
     sim = max(r[cycles_key] for r in layers)
     est = max(r["cycles_estimate"] for r in layers)
     exact = sum(r[cycles_key] == r["cycles_estimate"] for r in layers)
@@ -112,7 +118,7 @@ def _sim_row(record: dict | None, key: str, label: str, cycles_key: str) -> Row 
         f"bit-exact vs numpy; slowest layer {sim:,} cycles simulated vs {est:,} estimated "
         f"({sim / est:.2f}x); {exact} of {len(layers)} layers exactly as estimated"
     )
-    return Row(key, label, text, "ok")
+    return Row(key, label, text, "ok", card="bit-exact")
 
 
 def _synth_row(data: BuildData) -> Row | None:
@@ -136,7 +142,7 @@ def headline_rows(data: BuildData, status: BuildStatus) -> list[Row]:
         Row("model", "model", ctx.model_name),
         Row("board", "board", f"{board.name} ({board.part}, {board.clock_mhz:g} MHz)"),
         Row("backend", "backend", f"{ctx.backend} ({BACKEND_TEXT[ctx.backend]})"),
-        Row("state", "build", status.message, level, machine=True, portable=status.short),
+        Row("state", "build", status.message, level, True, status.short, card=status.kind),
     ]
     rows += _rate_rows(data)
     rows.append(_accuracy_row(data))

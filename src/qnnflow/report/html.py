@@ -39,6 +39,13 @@ figure svg,figure img{width:100%;height:auto}
 details{background:#fff;margin:8px 0;padding:8px 14px;border-radius:6px;
  box-shadow:0 1px 3px #0002;overflow-x:auto}
 summary{cursor:pointer;font-weight:600;font-size:16px}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin:0 0 16px}
+.card{background:#fff;border-radius:6px;box-shadow:0 1px 3px #0002;padding:10px 16px;
+ min-width:130px;border-top:4px solid #9aa5b1}
+.card.ok{border-top-color:#3f9142}.card.warn{border-top-color:#de911d}
+.card.bad{border-top-color:#d1495b}
+.card b{display:block;font-size:24px;line-height:1.2}
+.card span{color:#52606d;font-size:13px}
 """
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)  # xml declaration, DOCTYPE (a DTD URL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)  # RDF with URLs
@@ -88,14 +95,32 @@ def markdown_html(text: str) -> str:
     return "\n".join(out).replace("</ul>\n<ul>", "\n")
 
 
+def _shown(rows: Sequence[Row], portable: bool) -> list[tuple[Row, str]]:
+    """The rows with the value to show; `portable` swaps or drops machine-specific ones."""
+    shown = []
+    for row in rows:
+        if portable and row.machine:
+            if row.portable is not None:
+                shown.append((row, row.portable))
+        else:
+            shown.append((row, row.value))
+    return shown
+
+
+def _cards(rows: Sequence[Row], portable: bool) -> str:
+    """The few headline numbers as large cards above the table."""
+    cards = [
+        f'<div class="card {row.level}{" machine" if row.machine else ""}">'
+        f"<b>{escape(row.card)}</b><span>{escape(row.label)}</span></div>"
+        for row, _ in _shown(rows, portable)
+        if row.card is not None
+    ]
+    return f'<div class="cards">{"".join(cards)}</div>' if cards else ""
+
+
 def _headline(rows: Sequence[Row], portable: bool) -> str:
     out = ['<table class="headline">']
-    for row in rows:
-        value = row.value
-        if portable and row.machine:
-            if row.portable is None:
-                continue
-            value = row.portable
+    for row, value in _shown(rows, portable):
         machine = " machine" if row.machine else ""
         out.append(
             f'<tr class="{row.level}{machine}" id="h-{row.key}"><td>{escape(row.label)}</td>'
@@ -122,6 +147,7 @@ def report_html(
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>",
         f"<h1>{escape(title)}</h1>",
         f'<p class="sub">{escape(subtitle)}</p>',
+        _cards(rows, portable),
         _headline(rows, portable),
     ]
     if plots:
