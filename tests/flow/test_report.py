@@ -236,3 +236,18 @@ def test_images_drawn_by_run_on_board_are_in_the_report(micro_copy):
     assert external_references(html) == []
     text = (out / "report.md").read_text()
     assert all(f"](detections/{name})" in text for name in drawn)
+
+
+def test_files_of_steps_a_shorter_rerun_dropped_are_not_reported(micro_copy):
+    """Rerun to quantize only: estimate.json and cppsim.json of the earlier, longer run are
+    still in the folder but no longer describe the build."""
+    model, root = micro_copy
+    out = root / "micro"
+    run_build(micro_config(model, root, from_step="tidy", to_step="quantize"))
+    assert (out / "estimate.json").is_file() and (out / "cppsim" / "cppsim.json").is_file()
+    files = write_report(context_from_dir(out))
+    rows = _headline(files.markdown.read_text())
+    assert rows["build"].startswith("stopped after step quantize")
+    assert "fps (accelerator)" not in rows and "C++ simulation (g++)" not in rows
+    assert rows["accuracy"] == "not run: the accuracy step has not run"  # its file is older
+    assert {p.stem for p in files.plots} == {"clipping"}

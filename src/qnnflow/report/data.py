@@ -85,17 +85,45 @@ def load_build(ctx: ReportContext, model: ModelWrapper | None = None) -> BuildDa
         raise QnnflowError(f"build folder not found: {out}")
     model = model if model is not None else latest_model(out)
     folding = json.loads((model.get_metadata_prop(FOLDING_KEY) if model else None) or "{}")
-    data = BuildData(ctx, load_board(ctx.board), load_state(out), model, folding=folding)
-    data.estimate = read_json(out / "estimate.json")
-    data.accuracy = read_json(out / ACCURACY_FILE)
-    data.cppsim = read_json(out / CPPSIM_FILE)
-    data.rtlsim = read_json(out / RTLSIM_FILE)
-    data.quantize = read_json(out / "quantize.json")
-    data.verify = read_json(out / VERIFY_FILE)
+    state = load_state(out)
+    data = BuildData(ctx, load_board(ctx.board), state, model, folding=folding)
+    current, after, since = _current_steps(out, state)
+
+    def record(step: str, path: str) -> dict | None:
+        file = out / path
+        if step in current or (step == after and file.is_file() and file.stat().st_mtime >= since):
+            return read_json(file)
+        return None
+
+    data.estimate = record("fold", "estimate.json")
+    data.accuracy = record("accuracy", ACCURACY_FILE)
+    data.cppsim = record("cppsim", CPPSIM_FILE)
+    data.rtlsim = record("rtlsim", RTLSIM_FILE)
+    data.quantize = record("quantize", "quantize.json")
+    data.verify = record("verify", VERIFY_FILE)
+    # `qnnflow synth BUILD_DIR` writes it outside the build: trusted for the same folding
     synth = read_json(out / SYNTH_FILE)
     if synth is not None and model is not None and _same_folding(synth, model):
         data.synth = synth
     return data
+
+
+def _current_steps(out: Path, state: dict) -> tuple[set[str], str | None, float]:
+    """The steps whose files describe this build: those done (an opt-in step only when it
+    was asked for); and the step after them, which may have stopped the build after writing
+    its verdict (a failed accuracy gate, a simulation mismatch): its file counts when it is
+    newer than the last step's saved model. A later step's file left by an earlier, longer
+    run is stale. Returns (done, the step after, the time its file must follow)."""
+    from qnnflow.flow.steps import step_names  # the steps import the report step
+
+    order = step_names()
+    done = state.get("steps", {})
+    current = {n for n in order if n in done and done[n].get("asked", True)}
+    last = max((order.index(n) for n in done if n in order), default=-1)
+    after = order[last + 1] if last + 1 < len(order) else None
+    saved = out / done[order[last]].get("output", "") if last >= 0 else None
+    since = saved.stat().st_mtime if saved is not None and saved.is_file() else 0.0
+    return current, after, since
 
 
 def _same_folding(synth: dict, model: ModelWrapper) -> bool:
