@@ -238,7 +238,7 @@ def build(
     with view:
         result = run_build(cfg, on_step)
     view.console.print(
-        f"build written to {result.output_dir} (report: {result.output_dir}/report.md)"
+        f"build written to {result.output_dir} (report: {result.output_dir}/report.html)"
     )
     if result.waiting:
         # not an error: every tool-free output is written; one line says how to finish
