@@ -19,6 +19,8 @@
 
 namespace qnnflow {
 
+constexpr unsigned SIM_MEMO_MAX_WORDS = 1u << 16;  // input words whose planes a layer keeps
+
 // How a multiply is bound (the op's resType): a MULTIPLY type has a static
 // `product<BITS>(a, b)` and a PACK_SHIFT (S > 0: two lanes share one multiplier, their
 // weights packed as w_hi * 2^S + w_lo; see packed_pair_dot). The renderer generates one
@@ -35,19 +37,11 @@ struct multiply_any {
 
 // One lane's partial dot product over SIMD inputs x (extended by one bit, so that signed
 // and unsigned inputs multiply alike and a bipolar weight can negate them without overflow):
-// bipolar weights select x or -x (no multiplier), wider ones multiply. `planes` is the
-// simulation's shortcut for bipolar weights (bit_planes.hpp), empty in synthesis.
+// bipolar weights select x or -x (no multiplier), wider ones multiply.
 template <unsigned SIMD, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS,
           typename MULTIPLY>
-dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD],
-                     const bit_planes<SIMD, IN_BITS, IN_SIGNED> &planes,
-                     const ap_uint<SIMD * W_BITS> &w) {
+dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD], const ap_uint<SIMD * W_BITS> &w) {
 #pragma HLS INLINE
-#ifdef QNNFLOW_SIM_BIT_PLANES
-    if (W_BITS == 1) return bipolar_dot<SIMD, IN_BITS, IN_SIGNED>(planes, ap_uint<SIMD>(w));
-#else
-    (void)planes;
-#endif
     constexpr int WV_BITS = W_BITS == 1 ? 2 : W_BITS;
     dp_int<WV_BITS> weight[SIMD];
 #pragma HLS ARRAY_PARTITION variable=weight complete
@@ -93,11 +87,14 @@ void packed_pair_dot(const dp_int<IN_BITS + 1> (&x)[SIMD], const ap_uint<SIMD * 
 }
 
 // Every lane's partial sum over one input word of SIMD elements: popcount(XNOR) in XNOR
-// mode, else the dot product of the unpacked inputs with the lane's weights.
+// mode, else the dot product of the unpacked inputs with the lane's weights. `planes` are
+// the word's bit planes, the simulation's shortcut for bipolar weights (bit_planes.hpp),
+// empty in synthesis.
 template <unsigned SIMD, unsigned PE, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS,
           bool XNOR, int ACC_BITS, typename MULTIPLY>
-void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_BITS> (&w)[PE],
-                   dp_int<ACC_BITS> (&partial)[PE]) {
+void lane_partials(const ap_uint<SIMD * IN_BITS> &word,
+                   const bit_planes<SIMD, IN_BITS, IN_SIGNED> &planes,
+                   const ap_uint<SIMD * W_BITS> (&w)[PE], dp_int<ACC_BITS> (&partial)[PE]) {
 #pragma HLS INLINE
     static_assert(!XNOR || (IN_BITS == 1 && W_BITS == 1), "XNOR takes one-bit codes");
     if (XNOR) {
@@ -108,10 +105,19 @@ void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_B
         }
         return;
     }
+#ifdef QNNFLOW_SIM_BIT_PLANES
+    if constexpr (W_BITS == 1) {
+        for (unsigned lane = 0; lane < PE; lane++) {
+            partial[lane] = bipolar_dot<SIMD, IN_BITS, IN_SIGNED>(planes, ap_uint<SIMD>(w[lane]));
+        }
+        return;
+    }
+#else
+    (void)planes;
+#endif
     dp_int<IN_BITS + 1> x[SIMD];
 #pragma HLS ARRAY_PARTITION variable=x complete
     unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(word, x);
-    const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
     constexpr unsigned PAIRED = MULTIPLY::PACK_SHIFT > 0 && W_BITS > 1 ? PE - PE % 2 : 0;
     for (unsigned lane = 0; lane < PAIRED; lane += 2) {
 #pragma HLS UNROLL
@@ -120,8 +126,7 @@ void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_B
     }
     for (unsigned lane = PAIRED; lane < PE; lane++) {  // every lane unless packed; an odd one
 #pragma HLS UNROLL
-        partial[lane] =
-            dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS, MULTIPLY>(x, planes, w[lane]);
+        partial[lane] = dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS, MULTIPLY>(x, w[lane]);
     }
 }
 
@@ -153,6 +158,7 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     ap_uint<SIMD * IN_BITS> input_buffer[SF];
+    QNNFLOW_SIM_STATIC plane_memo<SIMD, IN_BITS, IN_SIGNED, SF, W_BITS == 1 && !XNOR> memo;
     dp_int<ACC_BITS> acc[PE] = {};  // set at sf == 0; zeroed so no path reads it unset
 #pragma HLS ARRAY_PARTITION variable=acc complete
     unsigned sf = 0, nf = 0;
@@ -174,8 +180,8 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         }
         dp_int<ACC_BITS> partial[PE];
 #pragma HLS ARRAY_PARTITION variable=partial complete
-        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(word, w,
-                                                                                 partial);
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(
+            word, memo.get(sf, word), w, partial);
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
             acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);
@@ -203,6 +209,11 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     // The slice, one memory per lane (lane's SIMD weights of input fold sf at [lane][sf]).
     ap_uint<SIMD * W_BITS> slice[PE][SF];
+    // The input repeats each vector's words once per group: the simulation keeps their bit
+    // planes by position (vector, sf), within a bound on its memory.
+    constexpr unsigned MEMO_WORDS = VECTORS * SF <= SIM_MEMO_MAX_WORDS ? VECTORS * SF : SF;
+    QNNFLOW_SIM_STATIC plane_memo<SIMD, IN_BITS, IN_SIGNED, MEMO_WORDS, W_BITS == 1 && !XNOR>
+        memo;
 #pragma HLS ARRAY_PARTITION variable=slice dim=1 complete
     // Vector 0 writes slice[.][sf]; vectors 1.. read it at least SF steps later.
 #pragma HLS DEPENDENCE variable=slice inter false
@@ -228,8 +239,8 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         }
         dp_int<ACC_BITS> partial[PE];
 #pragma HLS ARRAY_PARTITION variable=partial complete
-        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(word, w,
-                                                                                 partial);
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(
+            word, memo.get(MEMO_WORDS == SF ? sf : vector * SF + sf, word), w, partial);
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
             acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);

@@ -15,18 +15,6 @@
 
 #include "qnnflow/compat.hpp"
 
-// Buffers are plain locals in synthesis (each layer its own memory); the C++ simulation keeps
-// them off the stack, where a frame buffer of megabytes would overflow it. Two layers with
-// the same template arguments then share one buffer, which is harmless: every call writes
-// each buffer word before reading it.
-#ifndef QNNFLOW_SIM_STATIC
-#ifdef __SYNTHESIS__
-#define QNNFLOW_SIM_STATIC
-#else
-#define QNNFLOW_SIM_STATIC static
-#endif
-#endif
-
 namespace qnnflow {
 
 template <unsigned H, unsigned W, unsigned KH, unsigned KW, unsigned SH, unsigned SW,
