@@ -80,6 +80,42 @@ void put_bits64(ap_uint<W> &word, unsigned shift, uint64_t bits, unsigned width)
 }
 #endif
 
+#ifndef __SYNTHESIS__
+// Builds a W-bit word from fields appended lowest first, in plain 64-bit limbs (simulation
+// only: the kernels' set_bits loops, in one pass without re-masking the word per field).
+template <int W>
+struct word_builder {
+    static constexpr unsigned LIMBS = (W + 63) / 64;
+    uint64_t limbs[LIMBS + 1] = {};
+    unsigned at = 0;
+
+    void push(uint64_t bits, unsigned width) {  // width 1..64, bits above it zero
+        const unsigned limb = at / 64, offset = at % 64;
+        limbs[limb] |= bits << offset;
+        if (offset != 0 && offset + width > 64) limbs[limb + 1] |= bits >> (64 - offset);
+        at += width;
+    }
+
+    template <int B>
+    void push(const ap_uint<B> &field) {
+        for (unsigned i = 0; i < (B + 63) / 64; i++) {
+            push(limb64(field, i), B - 64 * i < 64 ? B - 64 * i : 64);
+        }
+    }
+
+    ap_uint<W> word() const {
+        if constexpr (W <= 64) {
+            return ap_uint<W>(limbs[0]);
+        } else {
+            ap_uint<W> result;
+            for (unsigned i = 0; i < LIMBS; i++) result.V.get_pVal(i) = limbs[i];
+            result.V.clearUnusedBits();
+            return result;
+        }
+    }
+};
+#endif
+
 // Bit-field access of wide words. Synthesis sees plain ap_uint shifts; the g++ simulation
 // works on the 64-bit limbs of ap_private directly (a field touches its limbs only), which
 // is ~50x faster than the generic wide-integer shift and mask.

@@ -121,12 +121,18 @@ void sliding_window_frame(hls::stream<ap_uint<IN_PER_WORD * BITS>> &in,
         QNNFLOW_COUNT_CYCLE();
         const unsigned first = (((oy * SH + ky) * W + ox * SW + kx) * C + f * SIMD) / UNIT;
         const unsigned row = first / BANKS, bank = first % BANKS;
+#ifdef __SYNTHESIS__
         ap_uint<SIMD * BITS> word = 0;
         for (unsigned k = 0; k < SIMD / UNIT; k++) {
 #pragma HLS UNROLL
             set_bits<UNIT * BITS>(word, k * UNIT * BITS, frame[bank + k][row]);
         }
         out.write(word);
+#else
+        word_builder<SIMD * BITS> word;
+        for (unsigned k = 0; k < SIMD / UNIT; k++) word.push(frame[bank + k][row]);
+        out.write(word.word());
+#endif
         if (++f == F) {
             f = 0;
             if (++kx == KW) {

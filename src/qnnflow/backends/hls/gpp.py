@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import subprocess
+import platform
 from pathlib import Path
 
 from qnnflow import toolchain
@@ -22,18 +22,22 @@ from qnnflow.errors import QnnflowError
 CXXFLAGS = ("-std=c++17", "-O2", "-Wall", "-Werror", "-Wno-unknown-pragmas")
 # The simulation's bit-parallel shortcuts use the host's POPCNT and PEXT where it has them;
 # all of its arithmetic is integer, so the results are the same on every CPU, and the
-# binary's cache key holds what -march=native resolves to (native_target), so a cache
-# shared between machines never runs a binary built for another CPU.
+# binary's cache key holds the CPU (host_cpu), so a cache shared between machines never runs
+# a binary built for another one.
 NATIVE_FLAGS = ("-march=native",)
 
 
-@functools.lru_cache(maxsize=None)
-def native_target(gpp: str) -> str:
-    """What -march=native means to `gpp` on this machine (its resolved target options)."""
-    result = subprocess.run(
-        [gpp, *NATIVE_FLAGS, "-Q", "--help=target"], capture_output=True, text=True, check=False
-    )
-    return result.stdout if result.returncode == 0 else f"unresolved {result.returncode}"
+@functools.cache
+def host_cpu() -> str:
+    """The CPU that -march=native compiles for: its model and feature flags (Linux), else
+    what the platform module knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        lines = cpuinfo.read_text(errors="replace").splitlines()
+        keys = ("vendor_id", "model name", "cpu family", "model", "flags", "Features", "CPU part")
+        found = {ln.split(":")[0].strip(): ln for ln in lines if ":" in ln}
+        return "\n".join(found[k] for k in keys if k in found)
+    return f"{platform.machine()} {platform.processor()}"
 
 
 class CompileError(QnnflowError):
@@ -69,13 +73,12 @@ def compile_program(
 
     Returns the executable; the same sources, library and flags reuse the earlier binary
     (after checking that it and its folders are yours and private)."""
-    gpp = require_gpp()
     digest = hashlib.sha256(_library_digest().encode())
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
     all_flags = (*CXXFLAGS, *NATIVE_FLAGS, *flags)
     digest.update(" ".join(all_flags).encode() + main.encode())
-    digest.update(native_target(gpp).encode())
+    digest.update(host_cpu().encode())
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folder = cpp_cache.entry_folder(root, digest.hexdigest()[:24])
     exe = folder / "sim"
@@ -87,7 +90,7 @@ def compile_program(
         (folder / name).write_text(text)
     partial = folder / f"sim.{os.getpid()}.partial"
     cmd = [
-        gpp,
+        require_gpp(),
         *all_flags,
         f"-I{folder}",
         f"-I{hls_library_dir()}",
