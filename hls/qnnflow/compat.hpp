@@ -80,42 +80,6 @@ void put_bits64(ap_uint<W> &word, unsigned shift, uint64_t bits, unsigned width)
 }
 #endif
 
-#ifndef __SYNTHESIS__
-// Builds a W-bit word from fields appended lowest first, in plain 64-bit limbs (simulation
-// only: the kernels' set_bits loops, in one pass without re-masking the word per field).
-template <int W>
-struct word_builder {
-    static constexpr unsigned LIMBS = (W + 63) / 64;
-    uint64_t limbs[LIMBS + 1] = {};
-    unsigned at = 0;
-
-    void push(uint64_t bits, unsigned width) {  // width 1..64, bits above it zero
-        const unsigned limb = at / 64, offset = at % 64;
-        limbs[limb] |= bits << offset;
-        if (offset != 0 && offset + width > 64) limbs[limb + 1] |= bits >> (64 - offset);
-        at += width;
-    }
-
-    template <int B>
-    void push(const ap_uint<B> &field) {
-        for (unsigned i = 0; i < (B + 63) / 64; i++) {
-            push(limb64(field, i), B - 64 * i < 64 ? B - 64 * i : 64);
-        }
-    }
-
-    ap_uint<W> word() const {
-        if constexpr (W <= 64) {
-            return ap_uint<W>(limbs[0]);
-        } else {
-            ap_uint<W> result;
-            for (unsigned i = 0; i < LIMBS; i++) result.V.get_pVal(i) = limbs[i];
-            result.V.clearUnusedBits();
-            return result;
-        }
-    }
-};
-#endif
-
 // Bit-field access of wide words. Synthesis sees plain ap_uint shifts; the g++ simulation
 // works on the 64-bit limbs of ap_private directly (a field touches its limbs only), which
 // is ~50x faster than the generic wide-integer shift and mask.
@@ -126,7 +90,7 @@ ap_uint<B> get_bits(const ap_uint<W> &word, unsigned shift) {
     return ap_uint<B>(word >> shift);
 #else
     if constexpr (W <= 64) {
-        return ap_uint<B>(word >> shift);
+        return ap_uint<B>(shift < 64 ? (uint64_t)word.to_uint64() >> shift : 0);
     } else if constexpr (B <= 64) {
         return ap_uint<B>(bits64_at(word, shift));  // truncates to B bits
     } else {
@@ -147,9 +111,10 @@ void set_bits(ap_uint<W> &word, unsigned shift, const ap_uint<B> &value) {
     const ap_uint<W> mask = ap_uint<W>(ap_uint<B>(-1)) << shift;
     word = (word & ~mask) | (ap_uint<W>(value) << shift);
 #else
-    if constexpr (W <= 64) {
-        const ap_uint<W> mask = ap_uint<W>(ap_uint<B>(-1)) << shift;
-        word = (word & ~mask) | (ap_uint<W>(value) << shift);
+    if constexpr (W <= 64) {  // B <= W: one 64-bit mask and shift
+        const uint64_t ones = B >= 64 ? ~uint64_t(0) : (uint64_t(1) << B) - 1;
+        const uint64_t bits = limb64(value, 0) & ones;
+        word = ap_uint<W>(((uint64_t)word.to_uint64() & ~(ones << shift)) | (bits << shift));
     } else {
         for (unsigned i = 0; i < (B + 63) / 64 && shift + 64 * i < W; i++) {
             const unsigned width = B - 64 * i < 64 ? B - 64 * i : 64;
@@ -176,7 +141,8 @@ void set_element(ap_uint<WORD_BITS> &word, unsigned k, const ap_uint<BITS> &valu
 
 }  // namespace qnnflow
 
-#ifdef __SYNTHESIS__
+// The simulation's fast mode (QNNFLOW_SIM_FAST: values only) counts nothing.
+#if defined(__SYNTHESIS__) || defined(QNNFLOW_SIM_FAST)
 #define QNNFLOW_COUNT_CYCLE()
 #else
 #define QNNFLOW_COUNT_CYCLE() (++::qnnflow::sim_cycles())

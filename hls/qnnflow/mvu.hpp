@@ -16,6 +16,9 @@
 #include "qnnflow/ddr_weights.hpp"
 #include "qnnflow/param_words.hpp"
 #include "qnnflow/xnor.hpp"
+#if defined(QNNFLOW_SIM_FAST) && defined(QNNFLOW_SIM_BIT_PLANES)
+#include "qnnflow/mvu_sim.hpp"
+#endif
 
 namespace qnnflow {
 
@@ -130,19 +133,6 @@ void lane_partials(const ap_uint<SIMD * IN_BITS> &word,
     }
 }
 
-// One output word: the activation of each of the PE lanes' accumulators for output fold nf.
-template <unsigned OUT_BITS, typename ACC, unsigned PE, typename ACTIVATION>
-ap_uint<PE * OUT_BITS> activate_lanes(const ACC (&acc)[PE], const ACTIVATION &activation,
-                                      unsigned nf) {
-#pragma HLS INLINE
-    ap_uint<PE * OUT_BITS> result = 0;
-    for (unsigned lane = 0; lane < PE; lane++) {
-#pragma HLS UNROLL
-        set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
-    }
-    return result;
-}
-
 // Weights on chip: weights[lane][fold * (MW/SIMD) + sf] is the SIMD-element word of output
 // channel fold * PE + lane and inputs [sf * SIMD, (sf + 1) * SIMD). Loop order: vector ->
 // output fold -> input fold; a vector's MW/SIMD input words are read during output fold 0
@@ -156,6 +146,13 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                   const W_LIMB (&weights)[PE][(MW / SIMD) * (MH / PE)][W_LIMBS],
                   const ACTIVATION &activation, const MULTIPLY & = MULTIPLY()) {
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
+#if defined(QNNFLOW_SIM_FAST) && defined(QNNFLOW_SIM_BIT_PLANES)
+    if constexpr (W_BITS == 1) {  // the simulation's fast mode: values only (mvu_sim.hpp)
+        sim::mvu_internal_fast<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, XNOR, ACC_BITS,
+                               OUT_BITS>(in, out, weights, activation);
+        return;
+    }
+#endif
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     ap_uint<SIMD * IN_BITS> input_buffer[SF];
     QNNFLOW_SIM_STATIC plane_memo<SIMD, IN_BITS, IN_SIGNED, SF, W_BITS == 1 && !XNOR> memo;
@@ -265,6 +262,13 @@ void mvu_stream_ddr(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                     hls::stream<ap_uint<PE * OUT_BITS>> &out, const ap_uint<DDR_WORD_BITS> *ddr,
                     const ACTIVATION &activation, const MULTIPLY & = MULTIPLY()) {
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
+#if defined(QNNFLOW_SIM_FAST) && defined(QNNFLOW_SIM_BIT_PLANES)
+    if constexpr (W_BITS == 1) {  // the simulation's fast mode: values only (mvu_sim.hpp)
+        sim::mvu_stream_ddr_fast<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, XNOR, ACC_BITS,
+                                 OUT_BITS>(in, out, ddr, activation);
+        return;
+    }
+#endif
 #pragma HLS DATAFLOW
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     hls::stream<ap_uint<PE * SIMD * W_BITS>> slice_words("slice_words");

@@ -25,6 +25,14 @@ CXXFLAGS = ("-std=c++17", "-O2", "-Wall", "-Werror", "-Wno-unknown-pragmas")
 # binary's cache key holds the CPU (host_cpu), so a cache shared between machines never runs
 # a binary built for another one.
 NATIVE_FLAGS = ("-march=native",)
+# The fast mode: values only, no cycle counting, functional kernels where the library has
+# them (hls/qnnflow/mvu_sim.hpp); the same outputs as the cycle mode, bit for bit.
+FAST_FLAGS = ("-DQNNFLOW_SIM_FAST",)
+
+
+def sim_flags(fast: bool) -> tuple[str, ...]:
+    """The extra g++ flags of a simulation in fast (values only) or cycle mode."""
+    return FAST_FLAGS if fast else ()
 
 
 @functools.cache
