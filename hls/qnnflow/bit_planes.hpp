@@ -32,12 +32,12 @@ struct bit_planes {
 // Bits k, k + STRIDE, k + 2 * STRIDE, ... of `window` (COUNT of them) packed low.
 template <unsigned STRIDE, unsigned COUNT>
 unsigned long long gather_bits(unsigned long long window, unsigned k) {
+#if defined(__BMI2__)
     constexpr unsigned long long SPREAD = [] {  // bit 0 of each of the COUNT fields
         unsigned long long m = 0;
         for (unsigned e = 0; e < COUNT; e++) m |= 1ULL << (e * STRIDE);
         return m;
     }();
-#if defined(__BMI2__)
     return _pext_u64(window, SPREAD << k);
 #else
     if constexpr (STRIDE == 1) {

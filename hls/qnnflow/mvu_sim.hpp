@@ -7,6 +7,7 @@
 // bits), the exact integer sum of the kernel's per-fold partials. No cycles are counted.
 #pragma once
 
+#ifndef __SYNTHESIS__
 #include <vector>
 
 #include "qnnflow/activation.hpp"
@@ -162,3 +163,4 @@ void mvu_stream_ddr_fast(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 
 }  // namespace sim
 }  // namespace qnnflow
+#endif

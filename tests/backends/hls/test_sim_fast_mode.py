@@ -8,10 +8,13 @@ the simulation-only bit helpers against Python integers."""
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 
+from qnnflow.backends.hls import gpp
 from qnnflow.backends.hls.gpp import compile_program, run_program
 from qnnflow.backends.hls.network_sim import first_mismatch, simulate_network
 from qnnflow.frontend.binparams import hidden_layers_model
@@ -82,6 +85,20 @@ def test_xnor_with_and_without_thresholds(mem_mode):
     dot = mvu_model(mw, mh, 2, 14, 3, "BIPOLAR", "BIPOLAR", "INT8", w, mem_mode=mem_mode)
     out = check_modes(dot, x)
     assert out.min() == -mw and out.max() == mw
+
+
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 target flags"
+)
+def test_portable_path_without_pext_and_popcnt(monkeypatch):
+    """The shortcuts' fallbacks (a CPU without BMI2 / POPCNT, or the board's ARM)."""
+    monkeypatch.setattr(gpp, "NATIVE_FLAGS", ("-march=native", "-mno-bmi2", "-mno-popcnt"))
+    rng = np.random.default_rng(12)
+    w = random_weights(rng, "BIPOLAR", 45, 6)
+    x = edge_frames(rng, "INT3", 3, 45)
+    t = sorted_thresholds(rng, 6, 3, 60)
+    model = mvu_model(45, 6, 3, 9, 3, "BIPOLAR", "INT3", "UINT2", w, t, mem_mode="stream_ddr")
+    check_modes(model, x)
 
 
 def test_multibit_weights_fall_back_to_the_cycle_kernel():
