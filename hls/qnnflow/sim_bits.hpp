@@ -4,6 +4,8 @@
 #pragma once
 
 #ifndef __SYNTHESIS__
+#include <deque>
+
 #include "qnnflow/compat.hpp"
 
 namespace qnnflow {
@@ -81,6 +83,30 @@ struct bit_array {
         return word_of<B>(out);
     }
 };
+
+// The words waiting in an hls::stream (its protected deque, reached through a member
+// pointer taken in a derived class: standard C++), for moves of a whole frame.
+template <typename T>
+struct stream_words : hls::stream<T> {
+    static std::deque<T> &of(hls::stream<T> &stream) {
+        return stream.*(&stream_words::_data);
+    }
+};
+
+// Moves all `words` waiting in `in` to the end of `out` at once when `in` holds exactly
+// them (true), as a word-by-word copy would; else moves nothing (false).
+template <typename T>
+bool move_frame(hls::stream<T> &in, hls::stream<T> &out, std::size_t words) {
+    std::deque<T> &from = stream_words<T>::of(in), &to = stream_words<T>::of(out);
+    if (from.size() != words) return false;
+    if (to.empty()) {
+        to.swap(from);
+    } else {
+        to.insert(to.end(), from.begin(), from.end());
+        from.clear();
+    }
+    return true;
+}
 
 }  // namespace sim
 }  // namespace qnnflow
