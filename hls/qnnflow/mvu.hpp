@@ -206,14 +206,14 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     // The slice, one memory per lane (lane's SIMD weights of input fold sf at [lane][sf]).
     ap_uint<SIMD * W_BITS> slice[PE][SF];
+#pragma HLS ARRAY_PARTITION variable=slice dim=1 complete
+    // Vector 0 writes slice[.][sf]; vectors 1.. read it at least SF steps later.
+#pragma HLS DEPENDENCE variable=slice inter false
     // The input repeats each vector's words once per group: the simulation keeps their bit
     // planes by position (vector, sf), within a bound on its memory.
     constexpr unsigned MEMO_WORDS = VECTORS * SF <= SIM_MEMO_MAX_WORDS ? VECTORS * SF : SF;
     QNNFLOW_SIM_STATIC plane_memo<SIMD, IN_BITS, IN_SIGNED, MEMO_WORDS, W_BITS == 1 && !XNOR>
         memo;
-#pragma HLS ARRAY_PARTITION variable=slice dim=1 complete
-    // Vector 0 writes slice[.][sf]; vectors 1.. read it at least SF steps later.
-#pragma HLS DEPENDENCE variable=slice inter false
     dp_int<ACC_BITS> acc[PE] = {};  // set at sf == 0; zeroed so no path reads it unset
 #pragma HLS ARRAY_PARTITION variable=acc complete
     unsigned sf = 0, vector = 0, nf = 0;

@@ -105,7 +105,9 @@ void mvu_internal_fast(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         read_vector<matrix_t, SIMD, IN_BITS>(in, v, words.data());
         for (unsigned nf = 0; nf < NF; nf++) {
             dp_int<ACC_BITS> acc[PE];
-            for (unsigned lane = 0; lane < PE; lane++) acc[lane] = matrix.accumulate(nf * PE + lane, v);
+            for (unsigned lane = 0; lane < PE; lane++) {
+                acc[lane] = matrix.accumulate(nf * PE + lane, v);
+            }
             out.write(activate_lanes<OUT_BITS>(acc, activation, nf));
         }
     }

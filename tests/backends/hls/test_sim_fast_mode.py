@@ -217,3 +217,15 @@ def test_simulation_bit_helpers_equal_python_integers(tmp_path):
         assert flat == limbs(expected, w), line
         low = word & ((1 << (w - b)) - 1)
         assert built == limbs(low | field << (w - b), w), line
+
+
+def test_frames_split_among_processes_give_the_same_result(replaying):
+    x = network_inputs(replaying)
+    one = simulate_network(replaying, x)
+    two = simulate_network(replaying, x, workers=2)
+    fast = simulate_network(replaying, x, fast=True, workers=3)
+    for tensor, value in one.outputs.items():
+        np.testing.assert_array_equal(two.outputs[tensor], value)
+        np.testing.assert_array_equal(fast.outputs[tensor], value)
+    assert two.cycles == one.cycles and fast.cycles == {}
+    assert set(two.layer_seconds) == set(one.layer_seconds)

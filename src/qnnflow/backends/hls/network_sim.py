@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,34 +113,69 @@ def simulate_network(
     net: NetworkCode | None = None,
     cache_dir: Path | None = None,
     fast: bool = False,
+    workers: int = 1,
 ) -> NetworkSimResult:
     """`region_input` is [frames, ...] normal-shaped input of the hardware region (NHWC).
     `fast`: values only (no cycles counted, functional kernels), bit-exact with the cycle
-    mode and several times quicker."""
+    mode and several times quicker. `workers` > 1 splits the frames among that many
+    simulator processes running at once (one per core pays off for many frames)."""
     net = net or build_network_code(model, DEFAULT_TOP)
-    with _prepared_run(model, net, region_input, cache_dir, fast) as (exe, args, work, frames):
+    exe = _compile(model, net, cache_dir, fast)
+    parts = np.array_split(np.arange(len(region_input)), max(1, min(workers, len(region_input))))
+    with ThreadPoolExecutor(len(parts)) as pool:
+        runs = pool.map(lambda part: _run(model, net, exe, region_input[part], fast), parts)
+        return _joined(list(runs))
+
+
+def _run(
+    model: ModelWrapper, net: NetworkCode, exe: Path, region_input: np.ndarray, fast: bool
+) -> NetworkSimResult:
+    with _prepared_run(net, exe, region_input) as (args, work, frames):
         stdout = run_program(exe, args, work)
         return _result(model, net, frames, work / "out.bin", stdout, fast)
 
 
+def _joined(runs: list[NetworkSimResult]) -> NetworkSimResult:
+    """One result of consecutive runs on consecutive frames (per-frame figures averaged)."""
+    if len(runs) == 1:
+        return runs[0]
+    counts = [len(r.output) for r in runs]
+    total = sum(counts)
+
+    def per_frame(field: str) -> dict:  # sum over the runs of per-frame value x frames
+        weighted = zip([getattr(r, field) for r in runs], counts, strict=True)
+        sums: dict = {}
+        for values, n in weighted:
+            for name, value in values.items():
+                sums[name] = sums.get(name, 0) + value * n
+        return sums
+
+    cycles = {k: v // total for k, v in per_frame("cycles").items()}
+    return NetworkSimResult(
+        outputs={t: np.concatenate([r.outputs[t] for r in runs]) for t in runs[0].outputs},
+        cycles=cycles,
+        seconds=sum(r.seconds for r in runs),
+        layer_seconds={k: v / total for k, v in per_frame("layer_seconds").items()},
+    )
+
+
+def _compile(model: ModelWrapper, net: NetworkCode, cache_dir: Path | None, fast: bool) -> Path:
+    files = render_network(model, net)
+    return compile_program(files, f"{net.top}_sim.cpp", cache_dir, flags=sim_flags(fast))
+
+
 @contextmanager
 def _prepared_run(
-    model: ModelWrapper,
-    net: NetworkCode,
-    region_input: np.ndarray,
-    cache_dir: Path | None,
-    fast: bool,
-) -> Iterator[tuple[Path, list[str], Path, int]]:
-    """The compiled simulator, its arguments (FRAMES IN OUT) and a temporary folder holding
-    the input frames, and the frame count; the folder goes when the run is done."""
+    net: NetworkCode, exe: Path, region_input: np.ndarray
+) -> Iterator[tuple[list[str], Path, int]]:
+    """The simulator's arguments (FRAMES IN OUT), a temporary folder holding the input
+    frames, and the frame count; the folder goes when the run is done."""
     flat = _input_elements(net, region_input)
-    files = render_network(model, net)
-    exe = compile_program(files, f"{net.top}_sim.cpp", cache_dir, flags=sim_flags(fast))
     with tempfile.TemporaryDirectory(prefix="qnnflow-netsim-") as tmp:
         work = Path(tmp)
         np.ascontiguousarray(flat, dtype="<i8").tofile(work / "in.bin")
         args = [str(flat.shape[0]), str(work / "in.bin"), str(work / "out.bin")]
-        yield exe, args, work, flat.shape[0]
+        yield args, work, flat.shape[0]
 
 
 @contextmanager
@@ -152,7 +188,8 @@ def start_simulation(
 ) -> Iterator[LiveSimulation]:
     """Run the simulation while the caller reads every layer's stream from `records`
     (read them all: the simulator waits for its reader)."""
-    with _prepared_run(model, net, region_input, cache_dir, fast) as (exe, args, work, frames):
+    exe = _compile(model, net, cache_dir, fast)
+    with _prepared_run(net, exe, region_input) as (args, work, frames):
         with streaming_program(exe, args, work) as run:
             live = LiveSimulation(RecordReader(run.records))
             yield live
