@@ -60,4 +60,17 @@ struct threshold_table {
     }
 };
 
+// One output word: the activation of each of the PE lanes' accumulators for output fold nf.
+template <unsigned OUT_BITS, typename ACC, unsigned PE, typename ACTIVATION>
+ap_uint<PE * OUT_BITS> activate_lanes(const ACC (&acc)[PE], const ACTIVATION &activation,
+                                      unsigned nf) {
+#pragma HLS INLINE
+    ap_uint<PE * OUT_BITS> result = 0;
+    for (unsigned lane = 0; lane < PE; lane++) {
+#pragma HLS UNROLL
+        set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
+    }
+    return result;
+}
+
 }  // namespace qnnflow

@@ -20,12 +20,17 @@ using dp_int = long long;
 
 #ifndef __SYNTHESIS__
 // Set bits of a 64-bit word, for the simulation's bit-parallel shortcuts (bit_planes.hpp,
-// xnor.hpp). Portable SWAR count: the build flags do not assume the POPCNT instruction.
+// xnor.hpp): one POPCNT instruction where the build targets a CPU with it (the simulation
+// compiles with -march=native), else a portable SWAR count.
 inline long long popcount64(unsigned long long v) {
+#if defined(__POPCNT__)
+    return __builtin_popcountll(v);
+#else
     v = v - ((v >> 1) & 0x5555555555555555ULL);
     v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
     v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
     return (long long)((v * 0x0101010101010101ULL) >> 56);
+#endif
 }
 #endif
 
@@ -59,9 +64,7 @@ void unpack_elements(const ap_uint<N * BITS> &word, dp_int<OUT_BITS> (&out)[N]) 
     static_assert(BITS <= 32, "elements of the simulation fast path are at most 32 bits");
     constexpr unsigned WORD = N * BITS, LIMBS = (WORD + 63) / 64;
     unsigned long long limbs[LIMBS + 1];
-    for (unsigned i = 0; i < LIMBS; i++) {
-        limbs[i] = ap_uint<64>(word >> (64 * i)).to_uint64();
-    }
+    for (unsigned i = 0; i < LIMBS; i++) limbs[i] = limb64(word, i);
     limbs[LIMBS] = 0;
     constexpr unsigned long long MASK = (1ULL << BITS) - 1;
     for (unsigned k = 0; k < N; k++) {

@@ -16,8 +16,13 @@
 #include "qnnflow/ddr_weights.hpp"
 #include "qnnflow/param_words.hpp"
 #include "qnnflow/xnor.hpp"
+#if defined(QNNFLOW_SIM_FAST) && defined(QNNFLOW_SIM_BIT_PLANES)
+#include "qnnflow/mvu_sim.hpp"
+#endif
 
 namespace qnnflow {
+
+constexpr unsigned SIM_MEMO_MAX_WORDS = 1u << 16;  // input words whose planes a layer keeps
 
 // How a multiply is bound (the op's resType): a MULTIPLY type has a static
 // `product<BITS>(a, b)` and a PACK_SHIFT (S > 0: two lanes share one multiplier, their
@@ -35,19 +40,11 @@ struct multiply_any {
 
 // One lane's partial dot product over SIMD inputs x (extended by one bit, so that signed
 // and unsigned inputs multiply alike and a bipolar weight can negate them without overflow):
-// bipolar weights select x or -x (no multiplier), wider ones multiply. `planes` is the
-// simulation's shortcut for bipolar weights (bit_planes.hpp), empty in synthesis.
+// bipolar weights select x or -x (no multiplier), wider ones multiply.
 template <unsigned SIMD, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS, int ACC_BITS,
           typename MULTIPLY>
-dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD],
-                     const bit_planes<SIMD, IN_BITS, IN_SIGNED> &planes,
-                     const ap_uint<SIMD * W_BITS> &w) {
+dp_int<ACC_BITS> dot(const dp_int<IN_BITS + 1> (&x)[SIMD], const ap_uint<SIMD * W_BITS> &w) {
 #pragma HLS INLINE
-#ifdef QNNFLOW_SIM_BIT_PLANES
-    if (W_BITS == 1) return bipolar_dot<SIMD, IN_BITS, IN_SIGNED>(planes, ap_uint<SIMD>(w));
-#else
-    (void)planes;
-#endif
     constexpr int WV_BITS = W_BITS == 1 ? 2 : W_BITS;
     dp_int<WV_BITS> weight[SIMD];
 #pragma HLS ARRAY_PARTITION variable=weight complete
@@ -93,11 +90,14 @@ void packed_pair_dot(const dp_int<IN_BITS + 1> (&x)[SIMD], const ap_uint<SIMD * 
 }
 
 // Every lane's partial sum over one input word of SIMD elements: popcount(XNOR) in XNOR
-// mode, else the dot product of the unpacked inputs with the lane's weights.
+// mode, else the dot product of the unpacked inputs with the lane's weights. `planes` are
+// the word's bit planes, the simulation's shortcut for bipolar weights (bit_planes.hpp),
+// empty in synthesis.
 template <unsigned SIMD, unsigned PE, unsigned IN_BITS, bool IN_SIGNED, unsigned W_BITS,
           bool XNOR, int ACC_BITS, typename MULTIPLY>
-void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_BITS> (&w)[PE],
-                   dp_int<ACC_BITS> (&partial)[PE]) {
+void lane_partials(const ap_uint<SIMD * IN_BITS> &word,
+                   const bit_planes<SIMD, IN_BITS, IN_SIGNED> &planes,
+                   const ap_uint<SIMD * W_BITS> (&w)[PE], dp_int<ACC_BITS> (&partial)[PE]) {
 #pragma HLS INLINE
     static_assert(!XNOR || (IN_BITS == 1 && W_BITS == 1), "XNOR takes one-bit codes");
     if (XNOR) {
@@ -108,10 +108,19 @@ void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_B
         }
         return;
     }
+#ifdef QNNFLOW_SIM_BIT_PLANES
+    if constexpr (W_BITS == 1) {
+        for (unsigned lane = 0; lane < PE; lane++) {
+            partial[lane] = bipolar_dot<SIMD, IN_BITS, IN_SIGNED>(planes, ap_uint<SIMD>(w[lane]));
+        }
+        return;
+    }
+#else
+    (void)planes;
+#endif
     dp_int<IN_BITS + 1> x[SIMD];
 #pragma HLS ARRAY_PARTITION variable=x complete
     unpack_elements<SIMD, IN_BITS, IN_SIGNED, IN_BITS + 1>(word, x);
-    const auto planes = make_bit_planes<SIMD, IN_BITS, IN_SIGNED, W_BITS == 1>(x);
     constexpr unsigned PAIRED = MULTIPLY::PACK_SHIFT > 0 && W_BITS > 1 ? PE - PE % 2 : 0;
     for (unsigned lane = 0; lane < PAIRED; lane += 2) {
 #pragma HLS UNROLL
@@ -120,22 +129,8 @@ void lane_partials(const ap_uint<SIMD * IN_BITS> &word, const ap_uint<SIMD * W_B
     }
     for (unsigned lane = PAIRED; lane < PE; lane++) {  // every lane unless packed; an odd one
 #pragma HLS UNROLL
-        partial[lane] =
-            dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS, MULTIPLY>(x, planes, w[lane]);
+        partial[lane] = dot<SIMD, IN_BITS, IN_SIGNED, W_BITS, ACC_BITS, MULTIPLY>(x, w[lane]);
     }
-}
-
-// One output word: the activation of each of the PE lanes' accumulators for output fold nf.
-template <unsigned OUT_BITS, typename ACC, unsigned PE, typename ACTIVATION>
-ap_uint<PE * OUT_BITS> activate_lanes(const ACC (&acc)[PE], const ACTIVATION &activation,
-                                      unsigned nf) {
-#pragma HLS INLINE
-    ap_uint<PE * OUT_BITS> result = 0;
-    for (unsigned lane = 0; lane < PE; lane++) {
-#pragma HLS UNROLL
-        set_element<OUT_BITS>(result, lane, activation.apply(acc[lane], lane, nf));
-    }
-    return result;
 }
 
 // Weights on chip: weights[lane][fold * (MW/SIMD) + sf] is the SIMD-element word of output
@@ -151,8 +146,16 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                   const W_LIMB (&weights)[PE][(MW / SIMD) * (MH / PE)][W_LIMBS],
                   const ACTIVATION &activation, const MULTIPLY & = MULTIPLY()) {
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
+#if defined(QNNFLOW_SIM_FAST) && defined(QNNFLOW_SIM_BIT_PLANES)
+    if constexpr (W_BITS == 1) {  // the simulation's fast mode: values only (mvu_sim.hpp)
+        sim::mvu_internal_fast<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, XNOR, ACC_BITS,
+                               OUT_BITS>(in, out, weights, activation);
+        return;
+    }
+#endif
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     ap_uint<SIMD * IN_BITS> input_buffer[SF];
+    QNNFLOW_SIM_STATIC plane_memo<SIMD, IN_BITS, IN_SIGNED, SF, W_BITS == 1 && !XNOR> memo;
     dp_int<ACC_BITS> acc[PE] = {};  // set at sf == 0; zeroed so no path reads it unset
 #pragma HLS ARRAY_PARTITION variable=acc complete
     unsigned sf = 0, nf = 0;
@@ -174,8 +177,8 @@ void mvu_internal(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         }
         dp_int<ACC_BITS> partial[PE];
 #pragma HLS ARRAY_PARTITION variable=partial complete
-        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(word, w,
-                                                                                 partial);
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(
+            word, memo.get(sf, word), w, partial);
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
             acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);
@@ -206,6 +209,11 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
 #pragma HLS ARRAY_PARTITION variable=slice dim=1 complete
     // Vector 0 writes slice[.][sf]; vectors 1.. read it at least SF steps later.
 #pragma HLS DEPENDENCE variable=slice inter false
+    // The input repeats each vector's words once per group: the simulation keeps their bit
+    // planes by position (vector, sf), within a bound on its memory.
+    constexpr unsigned MEMO_WORDS = VECTORS * SF <= SIM_MEMO_MAX_WORDS ? VECTORS * SF : SF;
+    QNNFLOW_SIM_STATIC plane_memo<SIMD, IN_BITS, IN_SIGNED, MEMO_WORDS, W_BITS == 1 && !XNOR>
+        memo;
     dp_int<ACC_BITS> acc[PE] = {};  // set at sf == 0; zeroed so no path reads it unset
 #pragma HLS ARRAY_PARTITION variable=acc complete
     unsigned sf = 0, vector = 0, nf = 0;
@@ -228,8 +236,8 @@ void mvu_group_major(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
         }
         dp_int<ACC_BITS> partial[PE];
 #pragma HLS ARRAY_PARTITION variable=partial complete
-        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(word, w,
-                                                                                 partial);
+        lane_partials<SIMD, PE, IN_BITS, IN_SIGNED, W_BITS, XNOR, ACC_BITS, MULTIPLY>(
+            word, memo.get(MEMO_WORDS == SF ? sf : vector * SF + sf, word), w, partial);
         for (unsigned lane = 0; lane < PE; lane++) {
 #pragma HLS UNROLL
             acc[lane] = sf == 0 ? partial[lane] : dp_int<ACC_BITS>(acc[lane] + partial[lane]);
@@ -254,6 +262,13 @@ void mvu_stream_ddr(hls::stream<ap_uint<SIMD * IN_BITS>> &in,
                     hls::stream<ap_uint<PE * OUT_BITS>> &out, const ap_uint<DDR_WORD_BITS> *ddr,
                     const ACTIVATION &activation, const MULTIPLY & = MULTIPLY()) {
     static_assert(MW % SIMD == 0 && MH % PE == 0, "SIMD must divide MW and PE must divide MH");
+#if defined(QNNFLOW_SIM_FAST) && defined(QNNFLOW_SIM_BIT_PLANES)
+    if constexpr (W_BITS == 1) {  // the simulation's fast mode: values only (mvu_sim.hpp)
+        sim::mvu_stream_ddr_fast<MW, MH, SIMD, PE, VECTORS, IN_BITS, IN_SIGNED, XNOR, ACC_BITS,
+                                 OUT_BITS>(in, out, ddr, activation);
+        return;
+    }
+#endif
 #pragma HLS DATAFLOW
     constexpr unsigned SF = MW / SIMD, NF = MH / PE;
     hls::stream<ap_uint<PE * SIMD * W_BITS>> slice_words("slice_words");

@@ -14,18 +14,7 @@
 #pragma once
 
 #include "qnnflow/compat.hpp"
-
-// Buffers are plain locals in synthesis (each layer its own memory); the C++ simulation keeps
-// them off the stack, where a frame buffer of megabytes would overflow it. Two layers with
-// the same template arguments then share one buffer, which is harmless: every call writes
-// each buffer word before reading it.
-#ifndef QNNFLOW_SIM_STATIC
-#ifdef __SYNTHESIS__
-#define QNNFLOW_SIM_STATIC
-#else
-#define QNNFLOW_SIM_STATIC static
-#endif
-#endif
+#include "qnnflow/sim_bits.hpp"
 
 namespace qnnflow {
 
@@ -102,8 +91,15 @@ void sliding_window_frame(hls::stream<ap_uint<IN_PER_WORD * BITS>> &in,
     constexpr unsigned UNITS = H * W * C / UNIT, DEPTH = (UNITS + BANKS - 1) / BANKS;
     constexpr unsigned GROUP_WORDS = C / GROUPS / IN_PER_WORD;  // input words per group pixel
     constexpr unsigned OH = (H - KH) / SH + 1, OW = (W - KW) / SW + 1, F = C / SIMD;
-    QNNFLOW_SIM_STATIC ap_uint<UNIT * BITS> frame[BANKS][DEPTH];
+#ifdef __SYNTHESIS__
+    ap_uint<UNIT * BITS> frame[BANKS][DEPTH];
 #pragma HLS ARRAY_PARTITION variable=frame dim=1 complete
+#else
+    // The simulation keeps the frame as one bit array in NHWC element order, where an
+    // output word is SIMD * BITS contiguous bits (the banks are the hardware's layout).
+    (void)DEPTH;
+    static sim::bit_array<1ULL * H * W * C * BITS> flat;
+#endif
 
     // Input word j of group g at pixel p holds channels g*C/GROUPS + j*IN_PER_WORD + [0, IN).
     unsigned group = 0, pixel = 0, j = 0;
@@ -111,14 +107,19 @@ void sliding_window_frame(hls::stream<ap_uint<IN_PER_WORD * BITS>> &in,
 #pragma HLS PIPELINE II=1
         QNNFLOW_COUNT_CYCLE();
         const ap_uint<IN_PER_WORD * BITS> word = in.read();
+        const unsigned channel = pixel * C + group * (C / GROUPS) + j * IN_PER_WORD;
+#ifdef __SYNTHESIS__
         // A word's units start at a multiple of its unit count, which divides BANKS: they
         // share one row and occupy consecutive banks.
-        const unsigned first = (pixel * C + group * (C / GROUPS) + j * IN_PER_WORD) / UNIT;
+        const unsigned first = channel / UNIT;
         const unsigned row = first / BANKS, bank = first % BANKS;
         for (unsigned k = 0; k < IN_PER_WORD / UNIT; k++) {
 #pragma HLS UNROLL
             frame[bank + k][row] = get_bits<UNIT * BITS>(word, k * UNIT * BITS);
         }
+#else
+        flat.put(1ULL * channel * BITS, word);
+#endif
         if (++j == GROUP_WORDS) {
             j = 0;
             if (++pixel == H * W) {
@@ -131,7 +132,9 @@ void sliding_window_frame(hls::stream<ap_uint<IN_PER_WORD * BITS>> &in,
     for (unsigned i = 0; i < REPLAYS * OH * OW * KH * KW * F; i++) {
 #pragma HLS PIPELINE II=1
         QNNFLOW_COUNT_CYCLE();
-        const unsigned first = (((oy * SH + ky) * W + ox * SW + kx) * C + f * SIMD) / UNIT;
+        const unsigned channel = ((oy * SH + ky) * W + ox * SW + kx) * C + f * SIMD;
+#ifdef __SYNTHESIS__
+        const unsigned first = channel / UNIT;
         const unsigned row = first / BANKS, bank = first % BANKS;
         ap_uint<SIMD * BITS> word = 0;
         for (unsigned k = 0; k < SIMD / UNIT; k++) {
@@ -139,6 +142,9 @@ void sliding_window_frame(hls::stream<ap_uint<IN_PER_WORD * BITS>> &in,
             set_bits<UNIT * BITS>(word, k * UNIT * BITS, frame[bank + k][row]);
         }
         out.write(word);
+#else
+        out.write(flat.template get<SIMD * BITS>(1ULL * channel * BITS));
+#endif
         if (++f == F) {
             f = 0;
             if (++kx == KW) {

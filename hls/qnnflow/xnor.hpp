@@ -27,8 +27,7 @@ dp_int<ACC_BITS> xnor_popcount(const ap_uint<SIMD> &x, const ap_uint<SIMD> &w) {
     constexpr unsigned LIMBS = (SIMD + 63) / 64, TAIL = SIMD % 64;
     long long count = 0;
     for (unsigned l = 0; l < LIMBS; l++) {
-        const unsigned long long xl = ap_uint<64>(x >> (64 * l)).to_uint64();
-        const unsigned long long wl = ap_uint<64>(w >> (64 * l)).to_uint64();
+        const unsigned long long xl = limb64(x, l), wl = limb64(w, l);
         unsigned long long same = ~(xl ^ wl);
         if (TAIL && l == LIMBS - 1) same &= (1ULL << TAIL) - 1;
         count += popcount64(same);

@@ -72,3 +72,15 @@ def test_bad_inputs_are_one_line(folded, tmp_path, capsys):
         assert main(args) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err, err
+
+
+def test_fast_cpp_sim_is_bit_exact_and_counts_no_cycles(folded):
+    result = CliRunner().invoke(sim_cmd, [str(folded), "--level", "both", "--fast", "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["bit_exact"] is True and "cycles" not in record and record["cpp_seconds"] > 0
+
+
+def test_fast_applies_to_the_cpp_levels_only(folded, capsys):
+    assert main(["sim", str(folded), "--level", "python", "--fast"]) == 2
+    assert "--fast applies to the C++ simulation" in capsys.readouterr().err

@@ -79,10 +79,22 @@ def read_input(model, path: Path):
     "as `qnnflow detect` feeds the model); default: seeded random.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@click.option(
+    "--fast",
+    is_flag=True,
+    help="C++ levels: simulate values only (no cycles counted, functional kernels), "
+    "bit-exact with the cycle mode and several times quicker.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def sim_cmd(model_path, level, backend, input_path, seed, as_json) -> None:
+def sim_cmd(model_path, level, backend, input_path, seed, fast, as_json) -> None:
     """Simulate MODEL (a folded .onnx or a build directory) and report per-layer cycles."""
     level = sim_level(level, backend)
+    if fast and level not in ("cpp", "both"):
+        from qnnflow.errors import QnnflowError
+
+        raise QnnflowError(
+            f"--fast applies to the C++ simulation (--level cpp or both), not {level}"
+        )
     from qonnx.custom_op.registry import getCustomOp
 
     from qnnflow.backends.hls.network import hardware_region
@@ -104,17 +116,17 @@ def sim_cmd(model_path, level, backend, input_path, seed, as_json) -> None:
         elif level == "rtl":
             result.update(_rtl(model, seed, x if input_path is not None else None))
         elif level == "cpp":
-            _, sim = execute_cpp(model, x)
-            result.update(cpp_seconds=sim.seconds, cycles=sim.cycles)
+            _, sim = execute_cpp(model, x, fast=fast)
+            result.update(cpp_seconds=sim.seconds, **({} if fast else {"cycles": sim.cycles}))
         else:
             start = time.perf_counter()
-            mismatch, sim = first_mismatch(model, x)
+            mismatch, sim = first_mismatch(model, x, fast=fast)
             result.update(
                 bit_exact=mismatch is None,
                 first_mismatch=None if mismatch is None else str(mismatch),
                 seconds_both=time.perf_counter() - start,
                 cpp_seconds=sim.seconds,
-                cycles=sim.cycles,
+                **({} if fast else {"cycles": sim.cycles}),
             )
     if "cycles" in result:
         result["estimates"] = {n.name: getCustomOp(n).cycles() for n in hardware_region(model)}

@@ -19,8 +19,10 @@ from qnnflow.errors import QnnflowError
 
 SIM_DIR = "sim"
 BUILD_DIR = ".sim-build"  # beside sim/, inside the package: the compiled simulation
-# the generated code passed `-Wall -Werror` in the build's cppsim step; here it only runs
-CXXFLAGS = ("-std=c++17", "-O2", "-Wno-unknown-pragmas")
+# the generated code passed `-Wall -Werror` in the build's cppsim step; here it only runs,
+# in the simulation's fast mode (values only: the driver reads no cycles), and portably (no
+# -march=native: the package, with its compiled simulation, may move to another machine)
+CXXFLAGS = ("-std=c++17", "-O2", "-Wno-unknown-pragmas", "-DQNNFLOW_SIM_FAST")
 COMPILE_TIMEOUT_S = 900.0
 
 

@@ -90,7 +90,7 @@ def fake_simulator(wrong: ModelWrapper, edit=lambda streams: streams):
     `edit`) written as the simulator's records."""
 
     @contextmanager
-    def start(model, net, region_input, cache_dir=None):
+    def start(model, net, region_input, cache_dir=None, fast=False):
         assert net.input_tensor == model.graph.input[0].name  # the whole graph is hardware
         context = execute_onnx(wrong, {net.input_tensor: region_input[0]}, True)
         region = hardware_region(model)

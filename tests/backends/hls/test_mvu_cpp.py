@@ -68,8 +68,9 @@ def edge_frames(rng, idt: str, vectors: int, mw: int, frames: int = 4) -> np.nda
     return x
 
 
-def simulate(model, x: np.ndarray, ap_datapath: bool = False):
-    """The kernel's output in NHWC order (group-major output reordered) and its cycles."""
+def simulate(model, x: np.ndarray, ap_datapath: bool = False, fast: bool = False):
+    """The kernel's output in NHWC order (group-major output reordered) and its cycles
+    (None in the fast mode)."""
     op = op_of(model)
     code = render(model, model.graph.node[0])
     if ap_datapath:
@@ -80,7 +81,7 @@ def simulate(model, x: np.ndarray, ap_datapath: bool = False):
     streamed = op.get_nodeattr("mem_mode") == "stream_ddr"
     if streamed:
         feed = np.tile(feed, (1, groups))  # the SlidingWindow in front replays the frame
-    result = simulate_layer(code, [feed])
+    result = simulate_layer(code, [feed], fast=fast)
     out = result.stream
     if streamed:  # channel-group-major -> NHWC
         vectors, pe = out.shape[1] // op.get_nodeattr("MH"), op.get_nodeattr("PE")

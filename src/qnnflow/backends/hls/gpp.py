@@ -5,8 +5,10 @@ and bounded."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import platform
 from pathlib import Path
 
 from qnnflow import toolchain
@@ -19,6 +21,32 @@ from qnnflow.util import progress
 # -Wno-unknown-pragmas: g++ does not know `#pragma HLS` (compat.hpp silences the ap_types
 # headers' own false warnings; everything else must be clean).
 CXXFLAGS = ("-std=c++17", "-O2", "-Wall", "-Werror", "-Wno-unknown-pragmas")
+# The simulation's bit-parallel shortcuts use the host's POPCNT and PEXT where it has them;
+# all of its arithmetic is integer, so the results are the same on every CPU, and the
+# binary's cache key holds the CPU (host_cpu), so a cache shared between machines never runs
+# a binary built for another one.
+NATIVE_FLAGS = ("-march=native",)
+# The fast mode: values only, no cycle counting, functional kernels where the library has
+# them (hls/qnnflow/mvu_sim.hpp); the same outputs as the cycle mode, bit for bit.
+FAST_FLAGS = ("-DQNNFLOW_SIM_FAST",)
+
+
+def sim_flags(fast: bool) -> tuple[str, ...]:
+    """The extra g++ flags of a simulation in fast (values only) or cycle mode."""
+    return FAST_FLAGS if fast else ()
+
+
+@functools.cache
+def host_cpu() -> str:
+    """The CPU that -march=native compiles for: its model and feature flags (Linux), else
+    what the platform module knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        lines = cpuinfo.read_text(errors="replace").splitlines()
+        keys = ("vendor_id", "model name", "cpu family", "model", "flags", "Features", "CPU part")
+        found = {ln.split(":")[0].strip(): ln for ln in lines if ":" in ln}
+        return "\n".join(found[k] for k in keys if k in found)
+    return f"{platform.machine()} {platform.processor()}"
 
 
 class CompileError(QnnflowError):
@@ -57,8 +85,9 @@ def compile_program(
     digest = hashlib.sha256(_library_digest().encode())
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
-    all_flags = (*CXXFLAGS, *flags)
+    all_flags = (*CXXFLAGS, *NATIVE_FLAGS, *flags)
     digest.update(" ".join(all_flags).encode() + main.encode())
+    digest.update(host_cpu().encode())
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folder = cpp_cache.entry_folder(root, digest.hexdigest()[:24])
     exe = folder / "sim"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.analysis.hardware_region import grouped_nodes
-from qnnflow.backends.hls.gpp import compile_program, run_program
+from qnnflow.backends.hls.gpp import compile_program, run_program, sim_flags
 from qnnflow.backends.hls.layer_compare import Mismatch, compare_layer
 from qnnflow.backends.hls.layer_records import RecordHeader, RecordReader
 from qnnflow.backends.hls.network import (
@@ -49,7 +50,7 @@ __all__ = [
 @dataclass(frozen=True)
 class NetworkSimResult:
     outputs: dict[str, np.ndarray]  # region output tensor -> [frames, ...] normal (NHWC)
-    cycles: dict[str, int]  # node name -> cycles per frame
+    cycles: dict[str, int]  # node name -> cycles per frame (empty in the fast mode)
     seconds: float  # C++ time spent in the layers, all frames
     layer_seconds: dict[str, float]  # node name -> simulation seconds per frame
 
@@ -80,12 +81,12 @@ def _input_elements(net: NetworkCode, region_input: np.ndarray) -> np.ndarray:
     return flat
 
 
-def _result(model: ModelWrapper, net: NetworkCode, frames: int, out: Path, stdout: str):
+def _result(model: ModelWrapper, net: NetworkCode, frames: int, out: Path, stdout: str, fast: bool):
     region = hardware_region(model)
     rows = np.fromfile(out, dtype="<i8").reshape(frames, -1)
     cycles, layer_seconds = {}, {}
     for line in stdout.splitlines():
-        if line.startswith("cycles "):
+        if line.startswith("cycles ") and not fast:  # the fast mode counts none
             _, index, count = line.split()
             cycles[region[int(index)].name] = int(count) // max(frames, 1)
         elif line.startswith("seconds "):
@@ -112,28 +113,71 @@ def simulate_network(
     region_input: np.ndarray,
     net: NetworkCode | None = None,
     cache_dir: Path | None = None,
+    fast: bool = False,
+    workers: int = 1,
 ) -> NetworkSimResult:
-    """`region_input` is [frames, ...] normal-shaped input of the hardware region (NHWC)."""
+    """`region_input` is [frames, ...] normal-shaped input of the hardware region (NHWC).
+    `fast`: values only (no cycles counted, functional kernels), bit-exact with the cycle
+    mode and several times quicker. `workers` > 1 splits the frames among that many
+    simulator processes running at once (one per core pays off for many frames)."""
     net = net or build_network_code(model, DEFAULT_TOP)
-    with _prepared_run(model, net, region_input, cache_dir) as (exe, args, work, frames):
+    exe = _compile(model, net, cache_dir, fast)
+    parts = np.array_split(np.arange(len(region_input)), max(1, min(workers, len(region_input))))
+    with ThreadPoolExecutor(len(parts)) as pool:
+        runs = pool.map(lambda part: _run(model, net, exe, region_input[part], fast), parts)
+        return _joined(list(runs))
+
+
+def _run(
+    model: ModelWrapper, net: NetworkCode, exe: Path, region_input: np.ndarray, fast: bool
+) -> NetworkSimResult:
+    with _prepared_run(net, exe, region_input) as (args, work, frames):
         with progress.task(f"C++ simulation, {frames} frame(s)"):
             stdout = run_program(exe, args, work)
-        return _result(model, net, frames, work / "out.bin", stdout)
+        return _result(model, net, frames, work / "out.bin", stdout, fast)
+
+
+def _joined(runs: list[NetworkSimResult]) -> NetworkSimResult:
+    """One result of consecutive runs on consecutive frames (per-frame figures averaged)."""
+    if len(runs) == 1:
+        return runs[0]
+    counts = [len(r.output) for r in runs]
+    total = sum(counts)
+
+    def per_frame(field: str) -> dict:  # sum over the runs of per-frame value x frames
+        weighted = zip([getattr(r, field) for r in runs], counts, strict=True)
+        sums: dict = {}
+        for values, n in weighted:
+            for name, value in values.items():
+                sums[name] = sums.get(name, 0) + value * n
+        return sums
+
+    cycles = {k: v // total for k, v in per_frame("cycles").items()}
+    return NetworkSimResult(
+        outputs={t: np.concatenate([r.outputs[t] for r in runs]) for t in runs[0].outputs},
+        cycles=cycles,
+        seconds=sum(r.seconds for r in runs),
+        layer_seconds={k: v / total for k, v in per_frame("layer_seconds").items()},
+    )
+
+
+def _compile(model: ModelWrapper, net: NetworkCode, cache_dir: Path | None, fast: bool) -> Path:
+    files = render_network(model, net)
+    return compile_program(files, f"{net.top}_sim.cpp", cache_dir, flags=sim_flags(fast))
 
 
 @contextmanager
 def _prepared_run(
-    model: ModelWrapper, net: NetworkCode, region_input: np.ndarray, cache_dir: Path | None
-) -> Iterator[tuple[Path, list[str], Path, int]]:
-    """The compiled simulator, its arguments (FRAMES IN OUT) and a temporary folder holding
-    the input frames, and the frame count; the folder goes when the run is done."""
+    net: NetworkCode, exe: Path, region_input: np.ndarray
+) -> Iterator[tuple[list[str], Path, int]]:
+    """The simulator's arguments (FRAMES IN OUT), a temporary folder holding the input
+    frames, and the frame count; the folder goes when the run is done."""
     flat = _input_elements(net, region_input)
-    exe = compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir)
     with tempfile.TemporaryDirectory(prefix="qnnflow-netsim-") as tmp:
         work = Path(tmp)
         np.ascontiguousarray(flat, dtype="<i8").tofile(work / "in.bin")
         args = [str(flat.shape[0]), str(work / "in.bin"), str(work / "out.bin")]
-        yield exe, args, work, flat.shape[0]
+        yield args, work, flat.shape[0]
 
 
 @contextmanager
@@ -142,27 +186,30 @@ def start_simulation(
     net: NetworkCode,
     region_input: np.ndarray,
     cache_dir: Path | None = None,
+    fast: bool = False,
 ) -> Iterator[LiveSimulation]:
     """Run the simulation while the caller reads every layer's stream from `records`
     (read them all: the simulator waits for its reader)."""
-    with _prepared_run(model, net, region_input, cache_dir) as (exe, args, work, frames):
+    exe = _compile(model, net, cache_dir, fast)
+    with _prepared_run(net, exe, region_input) as (args, work, frames):
         with streaming_program(exe, args, work) as run:
             live = LiveSimulation(RecordReader(run.records))
             yield live
-        live.result = _result(model, net, frames, work / "out.bin", run.stdout)
+        live.result = _result(model, net, frames, work / "out.bin", run.stdout, fast)
 
 
 def execute_cpp(
-    model: ModelWrapper, x: np.ndarray, cache_dir: Path | None = None
+    model: ModelWrapper, x: np.ndarray, cache_dir: Path | None = None, fast: bool = False
 ) -> tuple[dict[str, np.ndarray], NetworkSimResult]:
     """Execute a whole graph with its hardware region in C++ and any host ops (before and
-    after it) with qonnx; returns the graph's outputs and the simulation result."""
+    after it) with qonnx; returns the graph's outputs and the simulation result (`fast`:
+    see simulate_network)."""
     region = hardware_region(model)
     net = build_network_code(model)
     host = NodeByNode(model, {model.graph.input[0].name: x}, order=grouped_nodes(model))
     host.run_until(region[0])
     region_input = host.context[net.input_tensor][None]
-    sim = simulate_network(model, region_input, net=net, cache_dir=cache_dir)
+    sim = simulate_network(model, region_input, net=net, cache_dir=cache_dir, fast=fast)
     for node in region:
         host.consumed(node)
     for tensor, value in sim.outputs.items():
@@ -182,11 +229,12 @@ def _layer_header(records: RecordReader, index: int, node) -> RecordHeader:
 
 
 def first_mismatch(
-    model: ModelWrapper, x: np.ndarray, cache_dir: Path | None = None
+    model: ModelWrapper, x: np.ndarray, cache_dir: Path | None = None, fast: bool = False
 ) -> tuple[Mismatch | None, NetworkSimResult]:
     """Run numpy (qonnx, node by node) and C++ on the same input and return the first
     hardware layer whose stream differs (None when every layer is bit-exact), plus the
-    simulation result. Streams are compared as the simulator produces them."""
+    simulation result. Streams are compared as the simulator produces them (`fast`: see
+    simulate_network)."""
     region = hardware_region(model)
     net = build_network_code(model)
     reference = NodeByNode(model, {model.graph.input[0].name: x}, order=grouped_nodes(model))
@@ -194,7 +242,7 @@ def first_mismatch(
     region_input = reference.context[net.input_tensor][None]
     mismatch = None
     with (
-        start_simulation(model, net, region_input, cache_dir) as live,
+        start_simulation(model, net, region_input, cache_dir, fast) as live,
         progress.task("C++ simulation, layers", len(region)) as layers,
     ):
         for index, node in enumerate(region):
