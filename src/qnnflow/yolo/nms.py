@@ -66,19 +66,45 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
     previous class's order); the returned copies keep the input order, so printing them in
     order matches Darknet's array order. A box whose class probs are all 0 neither suppresses
     nor changes (and a stable sort keeps the others' relative order without it), so only the
-    boxes with a non-zero prob take part; the rest are returned as they are. Likewise a class
-    that no box scores leaves the order and every prob as they are, so it is skipped.
+    boxes with a non-zero prob take part (`nms_sort_probs`); the rest are returned as they are.
     """
     active = [i for i, d in enumerate(dets) if np.any(d.prob[:classes] != 0)]
     if not active:
         return list(dets)
     chosen = [dets[i] for i in active]
     boxes, objectness, probs = _arrays(chosen, classes)
+    probs = nms_sort_probs(boxes, probs, thresh)
+    out = list(dets)
+    for index, det in zip(active, _rebuild(chosen, objectness, probs, classes), strict=True):
+        out[index] = det
+    return out
+
+
+def nms_sort_probs(boxes: np.ndarray, probs: np.ndarray, thresh: float) -> np.ndarray:
+    """`do_nms_sort` on arrays: boxes [n, 4], class probs [n, classes] -> the probs after
+    suppression (a new float32 array). Probs that are all finite and >= 0 (every decoded
+    head's) take `_nms_nonnegative`; anything else the sorted-order loop `_nms_general`."""
+    probs = np.array(probs, dtype=_F32)
+    boxes = np.asarray(boxes, dtype=_F32)
+    if probs.ndim != 2 or boxes.shape != (probs.shape[0], 4):
+        raise QnnflowError(
+            f"NMS needs boxes [n, 4] and probs [n, classes], got {boxes.shape} and {probs.shape}"
+        )
+    counts = np.count_nonzero(probs, axis=0)
+    if not (counts > 1).any():  # suppression needs two boxes with the same class
+        return probs
+    if np.isfinite(probs).all() and (probs >= 0).all():
+        return _nms_nonnegative(boxes, probs, counts, thresh)
+    return _nms_general(boxes, probs, thresh)
+
+
+def _nms_general(boxes: np.ndarray, probs: np.ndarray, thresh: float) -> np.ndarray:
+    """Darknet's loop over classes on one index order, stable-sorted by each class in turn;
+    a class that no box scores leaves the order and every prob as they are (skipped)."""
     limit = _F32(thresh)
-    order = np.arange(len(chosen))
+    order = np.arange(len(probs))
     # every pair's IoU once: the same float32 operations, element by element, as per pair
     overlaps = box_iou(boxes[:, None], boxes[None, :]) > limit
-    # a class with no non-zero prob sorts to the same order and suppresses nothing: skip it
     for k in np.flatnonzero(probs.any(axis=0)):
         order = order[np.argsort(-probs[order, k], kind="stable")]
         for pos in np.flatnonzero(probs[order, k] != 0):
@@ -87,10 +113,48 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
                 continue
             later = order[pos + 1 :]
             probs[later[overlaps[i, later]], k] = 0
-    out = list(dets)
-    for index, det in zip(active, _rebuild(chosen, objectness, probs, classes), strict=True):
-        out[index] = det
-    return out
+    return probs
+
+
+def _nms_nonnegative(
+    boxes: np.ndarray, probs: np.ndarray, counts: np.ndarray, thresh: float
+) -> np.ndarray:
+    """`_nms_general` for probs >= 0, class by class on that class's scoring boxes only.
+
+    Class k's sort puts its non-zero boxes first, in the order of the key tuple (-p_k,
+    -p_j for the earlier scoring classes j, latest first, ..., box index): successive
+    stable sorts are one lexicographic sort, and the keys are the probs before suppression
+    (a class's suppression only zeroes its own column, after its sort). Zero probs neither
+    suppress nor change, so the greedy pass runs over those boxes alone, and a class with
+    one scoring box is skipped. Same result as the general loop (tests compare them)."""
+    limit = _F32(thresh)
+    scoring = np.flatnonzero(counts).tolist()
+    shared = [k for k in scoring if counts[k] > 1]
+    rows = np.flatnonzero((probs[:, shared] != 0).any(axis=1))
+    overlaps = (box_iou(boxes[rows, None], boxes[None, rows]) > limit).tolist()
+    keys = probs[rows].T.tolist()  # [classes][rows]: the probs before suppression
+    ties = [[-keys[k][r] for k in reversed(scoring)] for r in range(len(rows))]
+    for m, k in enumerate(scoring):
+        if counts[k] < 2:
+            continue
+        column = keys[k]
+        members = [r for r, p in enumerate(column) if p != 0]
+        if len(set(column[r] for r in members)) == len(members):  # no ties: the prob alone
+            ranked = sorted(members, key=lambda r: -column[r])
+        else:  # (-p_k, -p_j for the earlier scoring classes, latest first, index)
+            later = len(scoring) - 1 - m
+            ranked = sorted(members, key=lambda r: (*ties[r][later:], r))
+        alive = [True] * len(ranked)
+        for a, r in enumerate(ranked):
+            if not alive[a]:
+                continue
+            row = overlaps[r]
+            for b in range(a + 1, len(ranked)):
+                if alive[b] and row[ranked[b]]:
+                    alive[b] = False
+        lost = [r for r, live in zip(ranked, alive, strict=True) if not live]
+        probs[rows[lost], k] = 0
+    return probs
 
 
 def do_nms_obj(dets: list[Detection], classes: int, thresh: float) -> list[Detection]:
