@@ -16,7 +16,8 @@ fit the XC7Z020's block RAM beside the weights (the fold step refuses, naming BR
     .venv/bin/python benchmarks/yolo_fabric.py                 # ~25 min on 2 cores
     options: --size N (every Darknet cfg)  --out build/bench_yolo_fabric  --only yolov2-tiny,...
 
-Prints a markdown table and writes benchmarks/results/yolo_fabric.json.
+Prints a markdown table and writes benchmarks/results/yolo_fabric.json (with --only, the
+networks run replace their rows; the others keep their last measured ones).
 """
 
 from __future__ import annotations
@@ -130,8 +131,16 @@ def main() -> None:
         rows.append(_row(name, size, args.out / name / model.stem, seconds))
         print(_table(rows[-1:]), flush=True)
     print(_table(rows))
-    if args.only == ",".join(NETWORKS) and args.size is None:
-        RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
+    if args.size is None:
+        RESULTS.write_text(json.dumps(_merged(rows), indent=2) + "\n")
+
+
+def _merged(rows: list[dict]) -> list[dict]:
+    """The results file's rows with this run's rows in place of the same networks' (a run of
+    `--only` some networks keeps the others' last measured rows), in NETWORKS order."""
+    kept = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
+    by_name = {r["network"]: r for r in kept} | {r["network"]: r for r in rows}
+    return [by_name[name] for name in NETWORKS if name in by_name]
 
 
 if __name__ == "__main__":

@@ -121,39 +121,43 @@ def _nms_nonnegative(
 ) -> np.ndarray:
     """`_nms_general` for probs >= 0, class by class on that class's scoring boxes only.
 
-    Class k's sort puts its non-zero boxes first, in the order of the key tuple (-p_k,
-    -p_j for the earlier scoring classes j, latest first, ..., box index): successive
-    stable sorts are one lexicographic sort, and the keys are the probs before suppression
-    (a class's suppression only zeroes its own column, after its sort). Zero probs neither
-    suppress nor change, so the greedy pass runs over those boxes alone, and a class with
-    one scoring box is skipped. Same result as the general loop (tests compare them)."""
+    Zero probs neither suppress nor change, so each class's greedy pass runs over its
+    non-zero boxes alone, in the order the general loop gives them: by prob, ties in the
+    order left by the earlier classes' stable sorts. That order is kept over the boxes that
+    take part (a stable sort keeps a subset's relative order) and brought up to date only
+    when a class has tied probs. A class whose boxes overlap no other of its boxes (IoU
+    symmetric, so whatever their order) suppresses nothing and is skipped, as is a class
+    with one box. Same result as the general loop (tests compare them)."""
     limit = _F32(thresh)
     scoring = np.flatnonzero(counts).tolist()
     shared = [k for k in scoring if counts[k] > 1]
     rows = np.flatnonzero((probs[:, shared] != 0).any(axis=1))
-    overlaps = (box_iou(boxes[rows, None], boxes[None, rows]) > limit).tolist()
-    keys = probs[rows].T.tolist()  # [classes][rows]: the probs before suppression
-    ties = [[-keys[k][r] for k in reversed(scoring)] for r in range(len(rows))]
+    near = box_iou(boxes[rows, None], boxes[None, rows]) > limit
+    np.fill_diagonal(near, False)
+    neighbours: list[list[int]] = [[] for _ in range(len(rows))]
+    for a, b in zip(*(side.tolist() for side in np.nonzero(near)), strict=True):
+        neighbours[a].append(b)
+    keys = probs[np.ix_(rows, scoring)].T.tolist()  # [scoring class][row], before suppression
+    order, applied = list(range(len(rows))), -1  # the stable sorts of scoring[: applied + 1]
     for m, k in enumerate(scoring):
-        if counts[k] < 2:
+        column = keys[m]
+        members = [r for r, p in enumerate(column) if p != 0] if counts[k] > 1 else []
+        group = set(members)
+        if not any(n in group for r in members for n in neighbours[r]):
             continue
-        column = keys[k]
-        members = [r for r, p in enumerate(column) if p != 0]
         if len(set(column[r] for r in members)) == len(members):  # no ties: the prob alone
-            ranked = sorted(members, key=lambda r: -column[r])
-        else:  # (-p_k, -p_j for the earlier scoring classes, latest first, index)
-            later = len(scoring) - 1 - m
-            ranked = sorted(members, key=lambda r: (*ties[r][later:], r))
-        alive = [True] * len(ranked)
-        for a, r in enumerate(ranked):
-            if not alive[a]:
-                continue
-            row = overlaps[r]
-            for b in range(a + 1, len(ranked)):
-                if alive[b] and row[ranked[b]]:
-                    alive[b] = False
-        lost = [r for r, live in zip(ranked, alive, strict=True) if not live]
-        probs[rows[lost], k] = 0
+            ranked = sorted(members, key=column.__getitem__, reverse=True)
+        else:
+            while applied < m:  # descending and stable, as argsort(-p, stable)
+                applied += 1
+                order.sort(key=keys[applied].__getitem__, reverse=True)
+            ranked = [r for r in order if r in group]
+        place = {r: i for i, r in enumerate(ranked)}
+        lost: set[int] = set()
+        for i, r in enumerate(ranked):
+            if r not in lost:
+                lost.update(n for n in neighbours[r] if place.get(n, -1) > i)
+        probs[rows[sorted(lost)], k] = 0
     return probs
 
 
