@@ -197,13 +197,15 @@ int qnnflow_letterbox_codes(const uint8_t *im, int im_h, int im_w, int channels,
                                        : part_row(iy1[r], part_a, row_a);
         const float ky = keep_y[r];
         float *v = values.data();
-        for (int k = 0; k < width; ++k) v[k] = ky * p0[k];
-        if (p1 != nullptr) {
+        if (p1 != nullptr) {  // (1 - dy) * a + dy * b, one pass
             const float dyr = dy[r];
             for (int k = 0; k < width; ++k) {
+                const float above = ky * p0[k];
                 const float below = dyr * p1[k];
-                v[k] = v[k] + below;
+                v[k] = above + below;
             }
+        } else {
+            for (int k = 0; k < width; ++k) v[k] = ky * p0[k];
         }
         q.counts(v, dst + int64_t(left) * channels, new_w, channels);
     }
