@@ -6,7 +6,8 @@ loop). Both sides run on the same frame and heads as the build's host-stage timi
 planted boxes on Tinier-YOLO's region head, 16 on each of YOLOv3-tiny's heads), one BLAS
 thread, and each time is the best of ROUNDS x REPEATS calls, rounds interleaved A, B, A, B
 (a loaded machine only adds time). Prints ms here and the ratio old / new; checks first that
-both sides give identical outputs.
+both sides give identical outputs. The shim is also timed built with -fno-tree-vectorize:
+g++ vectorizes its float loops with SSE here, the board's armhf g++ keeps them scalar.
 
     .venv/bin/python benchmarks/host_paths.py [--base REV (default main)] [--rounds 3]
 """
@@ -37,6 +38,7 @@ from tests.yolo.references import whole_tensor_decode  # noqa: E402
 
 REPEATS = 20
 SHIM = "src/qnnflow/yolo/letterbox_shim.cpp"
+SCALAR = ["-fno-tree-vectorize"]  # float loops scalar, as the board's armhf g++ leaves them
 BYTE = ((np.arange(1, 256) - 0.5) / 255).astype(np.float32)[None, :]  # the UINT8 quantizer
 REGION = {"type": "region", "output": "r", "num": 5, "classes": 20, "coords": 4, "softmax": True}
 REGION["anchors"] = [1.08, 1.19, 3.42, 4.41, 6.63, 11.38, 9.42, 5.11, 16.62, 10.52]
@@ -108,10 +110,15 @@ def main() -> None:
         folder = Path(tmp)
         old = _shim(old_source, _base_flags(args.base), folder, "old")
         new = _shim((ROOT / SHIM).read_text(), new_flags, folder, "new")
+        scalar = _shim((ROOT / SHIM).read_text(), [*new_flags, *SCALAR], folder, "scalar")
         pairs = {
             "letterbox + quantize": (
                 lambda: letterbox_shim.letterbox_codes(old, frame, 416, 416, BYTE, True),
                 lambda: letterbox_shim.letterbox_codes(new, frame, 416, 416, BYTE, True),
+            ),
+            "letterbox + quantize, new built -fno-tree-vectorize": (
+                lambda: letterbox_shim.letterbox_codes(old, frame, 416, 416, BYTE, True),
+                lambda: letterbox_shim.letterbox_codes(scalar, frame, 416, 416, BYTE, True),
             ),
             "decode + NMS, region (Tinier-YOLO)": (
                 lambda: _old_decode([REGION], region, 0.3, 0.3),
