@@ -31,6 +31,16 @@ def test_planted_boxes_are_exactly_the_candidates(head, channels, count):
     assert 1 <= _above(kept) <= count  # NMS works on them
 
 
+@pytest.mark.parametrize(("head", "channels"), [(REGION, 125), (YOLO, 255)])
+def test_each_planted_box_scores_one_class(head, channels):
+    """One class per box, as documented: a yolo head's classes are logistic, so a class
+    logit left at 0 would score 0.5 x objectness in every one of its 80 classes."""
+    raw = planted_head(head, [1, channels, 13, 13], 9)
+    dets = decode_heads([head], {head["output"]: raw}, DEFAULT_THRESH, BOX)
+    assert len(dets) == 9
+    assert all(np.count_nonzero(d.prob > DEFAULT_THRESH) == 1 for d in dets)
+
+
 def test_more_candidates_than_boxes_plants_every_box():
     head = {**REGION, "num": 1, "anchors": [1.0, 1.0], "classes": 2}
     raw = planted_head(head, [1, 7, 2, 2], 50)

@@ -107,6 +107,30 @@ def test_scaled_codes_and_one_channel(monkeypatch):
     _check(_path("UniformThreshold", BYTE, (24, 24)), grey, monkeypatch)
 
 
+@NEEDS_GPP
+@pytest.mark.parametrize("channels", [2, 4])
+def test_other_channel_counts(channels, monkeypatch):
+    """The unrolled RGB horizontal pass has a general twin for other channel counts."""
+    image = np.random.default_rng(channels).integers(0, 256, (27, 50, channels), np.uint8)
+    _check(_path("UniformThreshold", BYTE, (32, 24)), image, monkeypatch)
+    table = np.sort(np.random.default_rng(9).random((channels, 5)), axis=1).astype(F)
+    _check(_path("MultiThreshold", table, (32, 24)), image, monkeypatch)
+
+
+@NEEDS_GPP
+@pytest.mark.parametrize("levels", [1, 2, 9, 255])
+def test_uneven_uniform_rows_correct_every_guess(levels, monkeypatch):
+    """A sorted row far from evenly spaced (clustered, with +-inf ends): most guesses miss
+    and take the exact count; a single threshold; the grey bands on a threshold."""
+    rng = np.random.default_rng(levels)
+    row = np.sort(rng.random(levels) ** 4).astype(F)
+    row[-1] = np.inf if levels > 2 else row[-1]
+    row[0] = -np.inf if levels > 8 else row[0]
+    image = rng.integers(0, 256, (41, 23, 3), np.uint8)
+    for table in (row[None, :], np.full((1, levels), 0.5, F)):
+        _check(_path("UniformThreshold", table, (30, 30)), image, monkeypatch)
+
+
 def test_float_images_and_wide_tables_stay_on_numpy():
     path = _path("UniformThreshold", BYTE, (16, 16))
     assert not path.uses_shim(np.zeros((8, 8, 3), F))

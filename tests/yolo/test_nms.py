@@ -7,6 +7,8 @@ import pytest
 
 from qnnflow.errors import QnnflowError
 from qnnflow.yolo import Detection, box_iou, do_nms_obj, do_nms_sort
+from qnnflow.yolo.nms import _nms_general, nms_sort_probs
+from tests.yolo.references import per_pair_nms
 
 F = np.float32
 
@@ -89,22 +91,6 @@ def test_nms_needs_enough_class_probs() -> None:
         do_nms_sort(pair_and_far(), classes=3, thresh=0.5)
 
 
-def _per_pair_nms(dets: list[Detection], classes: int, thresh: float) -> np.ndarray:
-    """Darknet's do_nms_sort loop as written: every class sorted in turn, IoU box by box."""
-    probs = np.array([d.prob[:classes] for d in dets], dtype=np.float32)
-    boxes = np.array([d.box for d in dets], dtype=np.float32)
-    order = np.arange(len(dets))
-    for k in range(classes):
-        order = order[np.argsort(-probs[order, k], kind="stable")]
-        for pos, i in enumerate(order):
-            if probs[i, k] == 0:
-                continue
-            for j in order[pos + 1 :]:
-                if box_iou(boxes[i], boxes[j]) > np.float32(thresh):
-                    probs[j, k] = 0
-    return probs
-
-
 def test_nms_sort_equals_the_per_pair_loop_on_clustered_boxes_with_ties() -> None:
     """Clusters of overlapping boxes, tied probs, unused classes and all-zero boxes: the pair
     matrix and the skipped classes give exactly Darknet's per-pair result."""
@@ -121,6 +107,39 @@ def test_nms_sort_equals_the_per_pair_loop_on_clustered_boxes_with_ties() -> Non
             prob[picks] = rng.choice(np.array([0.6, 0.8, 0.9], np.float32), size=2)
         dets.append(Detection(float(x), float(y), float(w), float(h), 0.9, prob))
     got = np.array([d.prob for d in do_nms_sort(dets, classes, 0.45)])
-    expected = _per_pair_nms(dets, classes, 0.45)
+    expected = per_pair_nms(dets, classes, 0.45)
     np.testing.assert_array_equal(got, expected)
     assert 0 < np.count_nonzero(got) < np.count_nonzero([d.prob for d in dets])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_array_nms_equals_the_general_loop_with_ties_across_classes(seed) -> None:
+    """Probs from three values only (ties inside a class and across classes, where the
+    earlier classes' order breaks them), boxes in tight clusters, some all-zero rows."""
+    rng = np.random.default_rng(seed)
+    count, classes = 40, 6
+    boxes = np.concatenate(
+        [rng.random((count, 2), dtype=F), F(0.1) + F(0.2) * rng.random((count, 2), dtype=F)],
+        axis=1,
+    )
+    boxes[:, :2] = np.round(boxes[:, :2] * 4) / 4  # clusters
+    probs = rng.choice(np.array([0, 0, 0, 0.4, 0.7, 0.9], F), size=(count, classes))
+    got = nms_sort_probs(boxes, probs, 0.3)
+    np.testing.assert_array_equal(got, _nms_general(boxes, probs.copy(), 0.3))
+    dets = [Detection(*b, 1.0, p) for b, p in zip(boxes.tolist(), probs, strict=True)]
+    np.testing.assert_array_equal(got, per_pair_nms(dets, classes, 0.3))
+    assert np.count_nonzero(got) < np.count_nonzero(probs)
+
+
+@pytest.mark.parametrize("odd", [-0.5, np.nan, np.inf])
+def test_negative_or_non_finite_probs_take_the_general_loop(odd) -> None:
+    probs = np.array([[0.9, 0.0], [0.8, odd], [0.7, 0.6]], F)
+    boxes = np.array([[4, 4, 2, 1], [4, 4, 2, 1.2], [4, 4.1, 2, 1]], F)
+    got = nms_sort_probs(boxes, probs, 0.3)
+    np.testing.assert_array_equal(got, _nms_general(boxes, probs.copy(), 0.3))
+    assert got[0, 0] == F(0.9) and got[1, 0] == got[2, 0] == 0
+
+
+def test_nms_arrays_of_the_wrong_shape_are_an_error() -> None:
+    with pytest.raises(QnnflowError, match=r"boxes \[n, 4\] and probs \[n, classes\]"):
+        nms_sort_probs(np.zeros((2, 4), F), np.zeros((3, 2), F), 0.3)

@@ -87,6 +87,7 @@ def planted_head(head: dict, shape: list[int], count: int, seed: int = SEED) -> 
     raw = np.zeros(shape, dtype=np.float32)
     view = raw.reshape(num, coords + 1 + classes, height, width)  # a view: writes go to raw
     view[:, coords] = -8.0  # objectness logistic(-8) = 0.0003
+    view[:, coords + 1 :] = -8.0  # every class far below (a yolo head's logistic(0) is 0.5)
     rng = np.random.default_rng(seed)
     picks = rng.choice(num * height * width, size=min(count, num * height * width), replace=False)
     anchor, cell = np.divmod(picks, height * width)

@@ -15,12 +15,12 @@ import numpy as np
 from qnnflow.driver.accelerator import Accelerator
 from qnnflow.driver.input_path import InputPath
 from qnnflow.errors import QnnflowError
-from qnnflow.yolo.activations import region_forward, yolo_forward
-from qnnflow.yolo.decode import Detection, region_detections, yolo_detections
+from qnnflow.yolo.decode import Detection
 from qnnflow.yolo.image import load_image, resolve_decoder
 from qnnflow.yolo.letterbox import letterbox_hwc, letterbox_size, to_nchw
-from qnnflow.yolo.nms import do_nms_sort
+from qnnflow.yolo.nms import do_nms_sort, nms_sort_probs
 from qnnflow.yolo.report import detections_to_json, format_detections
+from qnnflow.yolo.scoring import ScoredBoxes, head_scoring
 
 RESIZERS = ("darknet", "opencv")
 DEFAULT_THRESH, DEFAULT_NMS = 0.3, 0.3  # class-probability and NMS IoU thresholds
@@ -34,37 +34,45 @@ class PipelineResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def score_heads(
+    heads: list[dict], outputs: dict[str, np.ndarray], thresh: float, size: tuple[int, ...]
+) -> list[ScoredBoxes]:
+    """Every head of one image decoded to its scoring boxes (`yolo.scoring`: only the
+    cells whose objectness is above `thresh` are activated); `size` = (im_w, im_h, net_w,
+    net_h)."""
+    scored = []
+    for head in heads:
+        raw = outputs.get(head["output"])
+        if raw is None:
+            raise QnnflowError(f"head tensor '{head['output']}' is not a host graph output")
+        scored.append(head_scoring(head, raw, thresh, size))
+    return scored
+
+
 def decode_heads(
     heads: list[dict], outputs: dict[str, np.ndarray], thresh: float, size: tuple[int, ...]
 ) -> list[Detection]:
     """Activate and decode every head of one image; `size` = (im_w, im_h, net_w, net_h).
     Only boxes with a non-zero class prob are kept (the rest never print or suppress)."""
-    im_w, im_h, net_w, net_h = size
-    dets: list[Detection] = []
-    for head in heads:
-        raw = outputs.get(head["output"])
-        if raw is None:
-            raise QnnflowError(f"head tensor '{head['output']}' is not a host graph output")
-        classes, num = head["classes"], head["num"]
-        box = {"im_w": im_w, "im_h": im_h, "net_w": net_w, "net_h": net_h, "scoring_only": True}
-        if head["type"] == "region":
-            act = region_forward(raw, num, classes, head["coords"], head["softmax"])
-            dets += region_detections(
-                act, head["anchors"], num, classes, head["coords"], thresh, **box
-            )
-        else:
-            act = yolo_forward(raw, num, classes)
-            dets += yolo_detections(
-                act, head["anchors"], classes, thresh, scale_x_y=head.get("scale_x_y", 1.0), **box
-            )
-    return dets
+    return [
+        det for scored in score_heads(heads, outputs, thresh, size) for det in scored.detections()
+    ]
 
 
 def decode_and_nms(
     heads: list[dict], outputs: dict[str, np.ndarray], thresh: float, nms: float, size: tuple
 ) -> list[Detection]:
-    """Every head decoded, then Darknet's per-class NMS over all of them (one image)."""
-    return do_nms_sort(decode_heads(heads, outputs, thresh, size), heads[0]["classes"], nms)
+    """Every head decoded, then Darknet's per-class NMS over all of them (one image), on
+    arrays (`nms_sort_probs`) when every head has the first head's classes."""
+    scored = score_heads(heads, outputs, thresh, size)
+    classes = heads[0]["classes"]
+    if any(s.probs.shape[1] != classes for s in scored):
+        dets = [det for s in scored for det in s.detections()]
+        return do_nms_sort(dets, classes, nms)
+    boxes = np.concatenate([s.boxes for s in scored])
+    probs = nms_sort_probs(boxes, np.concatenate([s.probs for s in scored]), nms)
+    objectness = np.concatenate([s.objectness for s in scored])
+    return ScoredBoxes(boxes, objectness, probs).detections()
 
 
 def letterboxed(image: np.ndarray, net_w: int, net_h: int, resize: str = "darknet") -> np.ndarray:

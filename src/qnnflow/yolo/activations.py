@@ -19,14 +19,13 @@ def logistic(x: np.ndarray) -> np.ndarray:
 def darknet_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """Darknet `softmax` along `axis`: float max (floored at -FLT_MAX), double exp, float sum.
 
-    The sum runs class by class in float32 like the C loop, not numpy's pairwise summation.
+    The sum runs class by class in float32 like the C loop, not numpy's pairwise summation:
+    `add.accumulate` is that sequential loop (its last row is the C loop's total).
     """
     values = np.moveaxis(np.asarray(x, dtype=_F32), axis, 0)
     largest = np.maximum(values.max(axis=0), _F32(-np.finfo(_F32).max))
     exps = np.exp((values - largest).astype(np.float64)).astype(_F32)
-    total = np.zeros_like(exps[0])
-    for row in exps:
-        total = total + row
+    total = np.add.accumulate(exps, axis=0)[-1]
     return np.moveaxis(exps / total, 0, axis)
 
 

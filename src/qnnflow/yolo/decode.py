@@ -31,7 +31,7 @@ class Detection:
         return np.array([self.x, self.y, self.w, self.h], dtype=_F32)
 
 
-def _anchor_pairs(anchors: ArrayLike, num: int, layer: str) -> np.ndarray:
+def anchor_pairs(anchors: ArrayLike, num: int, layer: str) -> np.ndarray:
     """Anchors as float64 [num, 2] holding float32 values (Darknet stores biases as float)."""
     flat = np.asarray(anchors, dtype=_F32).reshape(-1)
     if flat.size != 2 * num:
@@ -47,10 +47,11 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, cols
 
 
-def _size(extent: np.ndarray, anchor: np.ndarray, divisor: int) -> np.ndarray:
-    """`exp(t) * bias / divisor` in double, stored as float (Darknet get_region/yolo_box)."""
+def box_extent(extent: np.ndarray, anchor: np.ndarray, divisor: int) -> np.ndarray:
+    """`exp(t) * bias / divisor` in double, stored as float (Darknet get_region/yolo_box);
+    `anchor` (float64) broadcasts against `extent`."""
     with np.errstate(over="ignore"):
-        wide = np.exp(extent.astype(np.float64)) * anchor[:, None, None] / divisor
+        wide = np.exp(extent.astype(np.float64)) * anchor / divisor
     return wide.astype(_F32)
 
 
@@ -90,14 +91,14 @@ def region_detections(
     `scoring_only` returns only the boxes with a non-zero class prob, in the same order.
     """
     view = single_image(anchor_view(activated, num, coords, classes, "region"), "region")
-    pairs = _anchor_pairs(anchors, num, "region")
+    pairs = anchor_pairs(anchors, num, "region")
     _, _, h, w = view.shape
     rows, cols = _grid(h, w)
     limit = _F32(thresh)
     bx = (cols + view[:, 0]) / _F32(w)
     by = (rows + view[:, 1]) / _F32(h)
-    bw = _size(view[:, 2], pairs[:, 0], w)
-    bh = _size(view[:, 3], pairs[:, 1], h)
+    bw = box_extent(view[:, 2], pairs[:, 0, None, None], w)
+    bh = box_extent(view[:, 3], pairs[:, 1, None, None], h)
     scale = view[:, coords]
     objectness = np.where(scale > limit, scale, _F32(0.0))
     probs = scale[:, None] * view[:, coords + 1 :]
@@ -134,7 +135,7 @@ def yolo_detections(
         raise QnnflowError(f"[yolo] anchors must be (w, h) pairs, got {pairs.size} numbers")
     num = pairs.size // 2
     view = single_image(anchor_view(activated, num, 4, classes, "yolo"), "yolo")
-    pairs64 = _anchor_pairs(pairs, num, "yolo")
+    pairs64 = anchor_pairs(pairs, num, "yolo")
     _, _, h, w = view.shape
     rows, cols = _grid(h, w)
     limit = _F32(thresh)
@@ -143,8 +144,8 @@ def yolo_detections(
         xy = xy * _F32(scale_x_y) + _F32(-0.5 * (scale_x_y - 1.0))
     bx = (cols + xy[:, 0]) / _F32(w)
     by = (rows + xy[:, 1]) / _F32(h)
-    bw = _size(view[:, 2], pairs64[:, 0], int(net_w))
-    bh = _size(view[:, 3], pairs64[:, 1], int(net_h))
+    bw = box_extent(view[:, 2], pairs64[:, 0, None, None], int(net_w))
+    bh = box_extent(view[:, 3], pairs64[:, 1, None, None], int(net_h))
     objectness = view[:, 4]
     probs = objectness[:, None] * view[:, 5:]
     probs = np.where(probs > limit, probs, _F32(0.0))

@@ -25,7 +25,10 @@ from qnnflow.yolo.shim_build import ShimUnavailable, compile_shim
 log = logging.getLogger(__name__)
 
 SHIM_SOURCE = Path(__file__).with_name("letterbox_shim.cpp")
-FLAGS = ("-ffp-contract=off",)  # no fused multiply-adds: float32 as numpy rounds it
+# -O3: g++ runs the elementwise loops on vector lanes where it keeps IEEE float32 (SSE on
+# x86; armhf g++ keeps float loops scalar on the board, NEON not being IEEE); no fused
+# multiply-adds, no -ffast-math: float32 as numpy rounds it.
+FLAGS = ("-O3", "-ffp-contract=off")
 LINEAR, SORTED, UNIFORM = 0, 1, 2  # the shim's ways of counting thresholds
 MAX_LEVELS = 255  # counts fit uint8
 

@@ -66,19 +66,45 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
     previous class's order); the returned copies keep the input order, so printing them in
     order matches Darknet's array order. A box whose class probs are all 0 neither suppresses
     nor changes (and a stable sort keeps the others' relative order without it), so only the
-    boxes with a non-zero prob take part; the rest are returned as they are. Likewise a class
-    that no box scores leaves the order and every prob as they are, so it is skipped.
+    boxes with a non-zero prob take part (`nms_sort_probs`); the rest are returned as they are.
     """
     active = [i for i, d in enumerate(dets) if np.any(d.prob[:classes] != 0)]
     if not active:
         return list(dets)
     chosen = [dets[i] for i in active]
     boxes, objectness, probs = _arrays(chosen, classes)
+    probs = nms_sort_probs(boxes, probs, thresh)
+    out = list(dets)
+    for index, det in zip(active, _rebuild(chosen, objectness, probs, classes), strict=True):
+        out[index] = det
+    return out
+
+
+def nms_sort_probs(boxes: np.ndarray, probs: np.ndarray, thresh: float) -> np.ndarray:
+    """`do_nms_sort` on arrays: boxes [n, 4], class probs [n, classes] -> the probs after
+    suppression (a new float32 array). Probs that are all finite and >= 0 (every decoded
+    head's) take `_nms_nonnegative`; anything else the sorted-order loop `_nms_general`."""
+    probs = np.array(probs, dtype=_F32)
+    boxes = np.asarray(boxes, dtype=_F32)
+    if probs.ndim != 2 or boxes.shape != (probs.shape[0], 4):
+        raise QnnflowError(
+            f"NMS needs boxes [n, 4] and probs [n, classes], got {boxes.shape} and {probs.shape}"
+        )
+    counts = np.count_nonzero(probs, axis=0)
+    if not (counts > 1).any():  # suppression needs two boxes with the same class
+        return probs
+    if np.isfinite(probs).all() and (probs >= 0).all():
+        return _nms_nonnegative(boxes, probs, counts, thresh)
+    return _nms_general(boxes, probs, thresh)
+
+
+def _nms_general(boxes: np.ndarray, probs: np.ndarray, thresh: float) -> np.ndarray:
+    """Darknet's loop over classes on one index order, stable-sorted by each class in turn;
+    a class that no box scores leaves the order and every prob as they are (skipped)."""
     limit = _F32(thresh)
-    order = np.arange(len(chosen))
+    order = np.arange(len(probs))
     # every pair's IoU once: the same float32 operations, element by element, as per pair
     overlaps = box_iou(boxes[:, None], boxes[None, :]) > limit
-    # a class with no non-zero prob sorts to the same order and suppresses nothing: skip it
     for k in np.flatnonzero(probs.any(axis=0)):
         order = order[np.argsort(-probs[order, k], kind="stable")]
         for pos in np.flatnonzero(probs[order, k] != 0):
@@ -87,10 +113,52 @@ def do_nms_sort(dets: list[Detection], classes: int, thresh: float) -> list[Dete
                 continue
             later = order[pos + 1 :]
             probs[later[overlaps[i, later]], k] = 0
-    out = list(dets)
-    for index, det in zip(active, _rebuild(chosen, objectness, probs, classes), strict=True):
-        out[index] = det
-    return out
+    return probs
+
+
+def _nms_nonnegative(
+    boxes: np.ndarray, probs: np.ndarray, counts: np.ndarray, thresh: float
+) -> np.ndarray:
+    """`_nms_general` for probs >= 0, class by class on that class's scoring boxes only.
+
+    Zero probs neither suppress nor change, so each class's greedy pass runs over its
+    non-zero boxes alone, in the order the general loop gives them: by prob, ties in the
+    order left by the earlier classes' stable sorts. That order is kept over the boxes that
+    take part (a stable sort keeps a subset's relative order) and brought up to date only
+    when a class has tied probs. A class whose boxes overlap no other of its boxes (IoU
+    symmetric, so whatever their order) suppresses nothing and is skipped, as is a class
+    with one box. Same result as the general loop (tests compare them)."""
+    limit = _F32(thresh)
+    scoring = np.flatnonzero(counts).tolist()
+    shared = [k for k in scoring if counts[k] > 1]
+    rows = np.flatnonzero((probs[:, shared] != 0).any(axis=1))
+    near = box_iou(boxes[rows, None], boxes[None, rows]) > limit
+    np.fill_diagonal(near, False)
+    neighbours: list[list[int]] = [[] for _ in range(len(rows))]
+    for a, b in zip(*(side.tolist() for side in np.nonzero(near)), strict=True):
+        neighbours[a].append(b)
+    keys = probs[np.ix_(rows, scoring)].T.tolist()  # [scoring class][row], before suppression
+    order, applied = list(range(len(rows))), -1  # the stable sorts of scoring[: applied + 1]
+    for m, k in enumerate(scoring):
+        column = keys[m]
+        members = [r for r, p in enumerate(column) if p != 0] if counts[k] > 1 else []
+        group = set(members)
+        if not any(n in group for r in members for n in neighbours[r]):
+            continue
+        if len(set(column[r] for r in members)) == len(members):  # no ties: the prob alone
+            ranked = sorted(members, key=column.__getitem__, reverse=True)
+        else:
+            while applied < m:  # descending and stable, as argsort(-p, stable)
+                applied += 1
+                order.sort(key=keys[applied].__getitem__, reverse=True)
+            ranked = [r for r in order if r in group]
+        place = {r: i for i, r in enumerate(ranked)}
+        lost: set[int] = set()
+        for i, r in enumerate(ranked):
+            if r not in lost:
+                lost.update(n for n in neighbours[r] if place.get(n, -1) > i)
+        probs[rows[sorted(lost)], k] = 0
+    return probs
 
 
 def do_nms_obj(dets: list[Detection], classes: int, thresh: float) -> list[Detection]:
