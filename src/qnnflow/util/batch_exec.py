@@ -70,8 +70,9 @@ def batched_model(model: ModelWrapper, batch: int) -> ModelWrapper | None:
     if not all(_batch_safe(model, node, activations) for node in model.graph.node):
         return None
     graph = model.graph
-    infos = [vi for vi in [*graph.input, *graph.output, *graph.value_info] if vi.name in activations]
-    for vi in infos:
+    for vi in [*graph.input, *graph.output, *graph.value_info]:
+        if vi.name not in activations:
+            continue
         dims = vi.type.tensor_type.shape.dim
         if not dims or not dims[0].HasField("dim_value") or dims[0].dim_value != 1:
             return None  # not a batch-1 graph, or shapes not inferred
@@ -86,9 +87,7 @@ def batched_model(model: ModelWrapper, batch: int) -> ModelWrapper | None:
 def chunk_size(model: ModelWrapper) -> int:
     """Inputs per chunk: the widest activation tensor of a chunk stays within MEMORY_BUDGET."""
     activations = _activations(model)
-    widest = max(
-        int(np.prod(model.get_tensor_shape(name) or [1])) for name in activations if name
-    )
+    widest = max(int(np.prod(model.get_tensor_shape(name) or [1])) for name in activations if name)
     return max(1, MEMORY_BUDGET // (4 * max(widest, 1)))
 
 
