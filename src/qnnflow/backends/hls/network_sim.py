@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.analysis.hardware_region import grouped_nodes
-from qnnflow.backends.hls.gpp import compile_program, run_program
+from qnnflow.backends.hls.gpp import compile_program, optimization_flags, run_program
 from qnnflow.backends.hls.layer_compare import Mismatch, compare_layer
 from qnnflow.backends.hls.layer_records import RecordHeader, RecordReader
 from qnnflow.backends.hls.network import (
@@ -119,6 +120,12 @@ def simulate_network(
         return _result(model, net, frames, work / "out.bin", stdout)
 
 
+def simulated_cycles(model: ModelWrapper) -> int:
+    """Estimated cycles per frame summed over the hardware layers: the work of simulating
+    one frame layer after layer (what decides g++'s optimisation level)."""
+    return sum(getCustomOp(node).cycles() for node in hardware_region(model))
+
+
 @contextmanager
 def _prepared_run(
     model: ModelWrapper, net: NetworkCode, region_input: np.ndarray, cache_dir: Path | None
@@ -126,7 +133,8 @@ def _prepared_run(
     """The compiled simulator, its arguments (FRAMES IN OUT) and a temporary folder holding
     the input frames, and the frame count; the folder goes when the run is done."""
     flat = _input_elements(net, region_input)
-    exe = compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir)
+    flags = optimization_flags(simulated_cycles(model) * flat.shape[0])
+    exe = compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir, flags)
     with tempfile.TemporaryDirectory(prefix="qnnflow-netsim-") as tmp:
         work = Path(tmp)
         np.ascontiguousarray(flat, dtype="<i8").tofile(work / "in.bin")
