@@ -121,12 +121,23 @@ class Detector:
     def detections_many(self, images: list[np.ndarray]) -> list[list]:
         """`detections` of each image, equal bit for bit, with the network run over all of
         them at once (in chunks) where the graph batches (qnnflow.util.batch_exec)."""
+        return self.detections_of_inputs(self.network_inputs(images), images)
+
+    def network_inputs(self, images: list[np.ndarray]) -> np.ndarray:
+        """The letterboxed network input of each HWC float image, [n, C, net_h, net_w]."""
+        net_w, net_h = self.net_size()
+        return np.concatenate([network_input(image, net_w, net_h) for image in images])
+
+    def detections_of_inputs(self, x: np.ndarray, images: list[np.ndarray]) -> list[list]:
+        """`detections_many` from inputs `network_inputs(images)` already made (another
+        detector with the same input size made them)."""
         if self._batch is None:
             self._batch = BatchedRunner(self.model)
-        if not self._batch.supported():
-            return [self.detections(image) for image in images]
-        net_w, net_h = self.net_size()
-        x = np.concatenate([network_input(image, net_w, net_h) for image in images])
+        if not self._batch.supported():  # image by image, as `detections` runs
+            return [
+                self._decode_heads(self._execute(x[i : i + 1]), image.shape[:2])
+                for i, image in enumerate(images)
+            ]
         found: list[list] = []
         for outputs in self._batch.chunks(x):
             for i in range(len(next(iter(outputs.values())))):

@@ -74,31 +74,61 @@ def evaluate_detector(
     The detector's `thresh` and `nms` are used as they are; build it with `MAP_THRESH` and
     `MAP_NMS` (as `load_map_detector` does) for Darknet-comparable numbers.
     """
-    classes = detector.heads[0]["classes"]
-    if classes != len(dataset.names):
-        raise QnnflowError(
-            f"the model predicts {classes} classes but {dataset.root} has {len(dataset.names)}"
-            f" ({', '.join(dataset.names)})"
-        )
+    step = None if progress is None else (lambda _index, n: progress(n))
+    return evaluate_detectors([detector], dataset, max_images, step)[0]
+
+
+def evaluate_detectors(
+    detectors: list[Detector],
+    dataset: DetectionDataset,
+    max_images: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DetectorScore]:
+    """`evaluate_detector` of each detector on the same images, read (and letterboxed, for
+    detectors of one input size) once; `progress(detector index, 1)` per image scored.
+
+    A score's seconds are the shared image reading plus that detector's own work."""
+    for detector in detectors:
+        classes = detector.heads[0]["classes"]
+        if classes != len(dataset.names):
+            raise QnnflowError(
+                f"the model predicts {classes} classes but {dataset.root} has "
+                f"{len(dataset.names)} ({', '.join(dataset.names)})"
+            )
     if max_images is not None and max_images < 1:
         raise QnnflowError(f"max_images must be at least 1, got {max_images}")
     count = len(dataset) if max_images is None else min(max_images, len(dataset))
     if count == 0:
         raise QnnflowError(f"{dataset.root}: split '{dataset.split}' has no images")
-    began = time.perf_counter()
-    truths, found = [], []
+    truths: list[ImageBoxes] = []
+    found: list[list[ImageBoxes]] = [[] for _ in detectors]
+    seconds = [0.0] * len(detectors)
     for start in range(0, count, GROUP):  # the network runs on a group of images at once
+        began = time.perf_counter()
         items = [dataset[index] for index in range(start, min(start + GROUP, count))]
+        images = [item.image for item in items]
         truths += [ImageBoxes(item.boxes, item.classes) for item in items]
-        dets = detector.detections_many([item.image for item in items])
-        found += [scored_boxes(detector, d) for d in dets]
-        if progress is not None:
-            for _ in items:
-                progress(1)
-    result = mean_average_precision(truths, found, classes)
-    seconds = time.perf_counter() - began
-    log.info("mAP@0.5 %.4f on %d images in %.1f s", result.mean_ap, count, seconds)
-    return DetectorScore(result, list(dataset.names), count, seconds)
+        inputs: dict[tuple[int, int], np.ndarray] = {}  # by network input size
+        shared = time.perf_counter() - began
+        for index, detector in enumerate(detectors):
+            began = time.perf_counter()
+            size = detector.net_size()
+            if size not in inputs:
+                inputs[size] = detector.network_inputs(images)
+            dets = detector.detections_of_inputs(inputs[size], images)
+            found[index] += [scored_boxes(detector, d) for d in dets]
+            seconds[index] += shared + time.perf_counter() - began
+            if progress is not None:
+                for _ in items:  # one call per image, as a progress bar counts them
+                    progress(index, 1)
+    scores = []
+    for index, detector in enumerate(detectors):
+        began = time.perf_counter()
+        result = mean_average_precision(truths, found[index], detector.heads[0]["classes"])
+        seconds[index] += time.perf_counter() - began
+        log.info("mAP@0.5 %.4f on %d images in %.1f s", result.mean_ap, count, seconds[index])
+        scores.append(DetectorScore(result, list(dataset.names), count, seconds[index]))
+    return scores
 
 
 def load_map_detector(path: str, names: list[str] | None = None) -> Detector:
