@@ -87,6 +87,7 @@ def sim_cmd(model_path, level, backend, input_path, seed, as_json) -> None:
 
     from qnnflow.backends.hls.network import hardware_region
     from qnnflow.backends.hls.network_sim import execute_cpp, first_mismatch
+    from qnnflow.commands.progress_view import progress_bars
     from qnnflow.errors import QnnflowError
     from qnnflow.flow.verify_step import seeded_input
     from qnnflow.frontend.onnx_import import open_onnx
@@ -95,25 +96,26 @@ def sim_cmd(model_path, level, backend, input_path, seed, as_json) -> None:
     model = open_onnx(resolve_model(model_path))
     x = seeded_input(model, seed) if input_path is None else read_input(model, input_path)
     result: dict = {"model": str(model_path), "level": level}
-    if level == "python":
-        start = time.perf_counter()
-        execute_graph(model, {model.graph.input[0].name: x})
-        result["python_seconds"] = time.perf_counter() - start
-    elif level == "rtl":
-        result.update(_rtl(model, seed, x if input_path is not None else None))
-    elif level == "cpp":
-        _, sim = execute_cpp(model, x)
-        result.update(cpp_seconds=sim.seconds, cycles=sim.cycles)
-    else:
-        start = time.perf_counter()
-        mismatch, sim = first_mismatch(model, x)
-        result.update(
-            bit_exact=mismatch is None,
-            first_mismatch=None if mismatch is None else str(mismatch),
-            seconds_both=time.perf_counter() - start,
-            cpp_seconds=sim.seconds,
-            cycles=sim.cycles,
-        )
+    with progress_bars():  # g++ / Verilator builds and the layers compared
+        if level == "python":
+            start = time.perf_counter()
+            execute_graph(model, {model.graph.input[0].name: x})
+            result["python_seconds"] = time.perf_counter() - start
+        elif level == "rtl":
+            result.update(_rtl(model, seed, x if input_path is not None else None))
+        elif level == "cpp":
+            _, sim = execute_cpp(model, x)
+            result.update(cpp_seconds=sim.seconds, cycles=sim.cycles)
+        else:
+            start = time.perf_counter()
+            mismatch, sim = first_mismatch(model, x)
+            result.update(
+                bit_exact=mismatch is None,
+                first_mismatch=None if mismatch is None else str(mismatch),
+                seconds_both=time.perf_counter() - start,
+                cpp_seconds=sim.seconds,
+                cycles=sim.cycles,
+            )
     if "cycles" in result:
         result["estimates"] = {n.name: getCustomOp(n).cycles() for n in hardware_region(model)}
     if as_json:

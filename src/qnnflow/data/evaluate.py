@@ -20,6 +20,7 @@ from qnnflow.data.map import ImageBoxes, MapResult, mean_average_precision
 from qnnflow.data.reader import DetectionDataset
 from qnnflow.detector import Detector
 from qnnflow.errors import QnnflowError
+from qnnflow.util.progress import task
 
 log = logging.getLogger(__name__)
 
@@ -103,24 +104,26 @@ def evaluate_detectors(
     truths: list[ImageBoxes] = []
     found: list[list[ImageBoxes]] = [[] for _ in detectors]
     seconds = [0.0] * len(detectors)
-    for start in range(0, count, GROUP):  # the network runs on a group of images at once
-        began = time.perf_counter()
-        items = [dataset[index] for index in range(start, min(start + GROUP, count))]
-        images = [item.image for item in items]
-        truths += [ImageBoxes(item.boxes, item.classes) for item in items]
-        inputs: dict[tuple[int, int], np.ndarray] = {}  # by network input size
-        shared = time.perf_counter() - began
-        for index, detector in enumerate(detectors):
+    with task("mAP, images", count * len(detectors)) as bar:
+        for start in range(0, count, GROUP):  # the network runs on a group of images at once
             began = time.perf_counter()
-            size = detector.net_size()
-            if size not in inputs:
-                inputs[size] = detector.network_inputs(images)
-            dets = detector.detections_of_inputs(inputs[size], images)
-            found[index] += [scored_boxes(detector, d) for d in dets]
-            seconds[index] += shared + time.perf_counter() - began
-            if progress is not None:
-                for _ in items:  # one call per image, as a progress bar counts them
-                    progress(index, 1)
+            items = [dataset[index] for index in range(start, min(start + GROUP, count))]
+            images = [item.image for item in items]
+            truths += [ImageBoxes(item.boxes, item.classes) for item in items]
+            inputs: dict[tuple[int, int], np.ndarray] = {}  # by network input size
+            shared = time.perf_counter() - began
+            for index, detector in enumerate(detectors):
+                began = time.perf_counter()
+                size = detector.net_size()
+                if size not in inputs:
+                    inputs[size] = detector.network_inputs(images)
+                dets = detector.detections_of_inputs(inputs[size], images)
+                found[index] += [scored_boxes(detector, d) for d in dets]
+                seconds[index] += shared + time.perf_counter() - began
+                bar.advance(len(items))
+                if progress is not None:
+                    for _ in items:  # one call per image, as a progress bar counts them
+                        progress(index, 1)
     scores = []
     for index, detector in enumerate(detectors):
         began = time.perf_counter()

@@ -42,6 +42,7 @@ from qnnflow.quant.qonnx_nodes import (
     quantize_conv_weights_int,
     quantize_weight_input,
 )
+from qnnflow.util import progress
 
 QUANT_REPORT_KEY = "qnnflow.quant.report"
 GRID_PRESERVING = {"maxpool", "route", "upsample", "region", "yolo"}
@@ -145,7 +146,7 @@ def _quantize_activations(
     groups = share_groups(model, records, acts)
     collectors = {t: RangeCollector() for t in acts}
     input_name = model.graph.input[0].name
-    for x in calibration:
+    for x in progress.track(calibration, "calibration, images"):
         context = execute_onnx(model, {input_name: x}, return_full_exec_context=True)
         for tensor, collector in collectors.items():
             collector.update(context[tensor])
