@@ -49,7 +49,8 @@ def _batch_safe(model: ModelWrapper, node, activations: set[str]) -> bool:
         return True  # computes a constant (e.g. a weight's Quant)
     if node.op_type == "Concat":
         axis = helper.get_attribute_value(next(a for a in node.attribute if a.name == "axis"))
-        return axis not in (0, -len(model.get_tensor_shape(node.output[0])))
+        rank = len(model.get_tensor_shape(node.output[0]) or [])
+        return axis not in (0, -rank)
     if node.op_type not in ELEMENTWISE | PER_SAMPLE:
         return False
     for name in node.input:  # a constant operand must broadcast over the batch
