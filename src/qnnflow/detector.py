@@ -14,6 +14,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
+from qnnflow.util.batch_exec import STANDARD_DOMAINS, BatchedRunner
 from qnnflow.util.execute import run_onnxruntime, run_qonnx
 from qnnflow.yolo import (
     detections_to_json,
@@ -29,7 +30,7 @@ from qnnflow.yolo import (
 )
 from qnnflow.yolo.image import DECODER_KEY
 
-STANDARD_DOMAINS = ("", "ai.onnx")
+__all__ = ["STANDARD_DOMAINS", "DetectionResult", "Detector", "default_decoder", "load_detector"]
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Detector:
     thresh: float = 0.3
     nms: float = 0.3
     decoder: str = "pillow"
+    _batch: BatchedRunner | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def heads(self) -> list[dict]:
@@ -112,16 +114,48 @@ class Detector:
         outputs = self._execute(x)
         times["network"] = time.perf_counter() - began
         began = time.perf_counter()
-        im_h, im_w = image.shape[:2]
+        dets = self._decode_heads(outputs, image.shape[:2])
+        times["postprocess"] = time.perf_counter() - began
+        return dets
+
+    def detections_many(self, images: list[np.ndarray]) -> list[list]:
+        """`detections` of each image, equal bit for bit, with the network run over all of
+        them at once (in chunks) where the graph batches (qnnflow.util.batch_exec)."""
+        return self.detections_of_inputs(self.network_inputs(images), images)
+
+    def network_inputs(self, images: list[np.ndarray]) -> np.ndarray:
+        """The letterboxed network input of each HWC float image, [n, C, net_h, net_w]."""
+        net_w, net_h = self.net_size()
+        return np.concatenate([network_input(image, net_w, net_h) for image in images])
+
+    def detections_of_inputs(self, x: np.ndarray, images: list[np.ndarray]) -> list[list]:
+        """`detections_many` from inputs `network_inputs(images)` already made (another
+        detector with the same input size made them)."""
+        if self._batch is None:
+            self._batch = BatchedRunner(self.model)
+        if not self._batch.supported():  # image by image, as `detections` runs
+            return [
+                self._decode_heads(self._execute(x[i : i + 1]), image.shape[:2])
+                for i, image in enumerate(images)
+            ]
+        found: list[list] = []
+        for outputs in self._batch.chunks(x):
+            for i in range(len(next(iter(outputs.values())))):
+                one = {name: value[i : i + 1] for name, value in outputs.items()}
+                found.append(self._decode_heads(one, images[len(found)].shape[:2]))
+        return found
+
+    def _decode_heads(self, outputs: dict[str, np.ndarray], image_hw: tuple[int, int]) -> list:
+        """Every head's detections of one image's outputs, after NMS."""
+        net_w, net_h = self.net_size()
+        im_h, im_w = image_hw
         dets = []
         for head in self.heads:
             raw = outputs.get(head["output"])
             if raw is None:
                 raise QnnflowError(f"head tensor '{head['output']}' is not a graph output")
             dets += self._decode(head, raw, im_w, im_h, net_w, net_h)
-        dets = do_nms_sort(dets, self.heads[0]["classes"], self.nms)
-        times["postprocess"] = time.perf_counter() - began
-        return dets
+        return do_nms_sort(dets, self.heads[0]["classes"], self.nms)
 
     def detect(self, image_path: str | Path) -> DetectionResult:
         times: dict[str, float] = {}

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qnnflow.data.evaluate import MAP_NMS, MAP_THRESH, detect_boxes, evaluate_detector
+from qnnflow.data.evaluate import (
+    MAP_NMS,
+    MAP_THRESH,
+    detect_boxes,
+    evaluate_detector,
+    evaluate_detectors,
+)
 from qnnflow.data.reader import DetectionDataset
 from qnnflow.detector import Detector
 from qnnflow.errors import QnnflowError
@@ -62,3 +68,21 @@ def test_class_count_mismatch_is_a_clear_error(plain, default_cfg):
         plain.names = plain_names
     with pytest.raises(QnnflowError, match="at least 1"):
         evaluate_detector(detector, plain, max_images=0)
+
+
+def test_scoring_together_equals_scoring_alone(plain, default_cfg):
+    """Images read once for several detectors (one batched, one not): the same scores."""
+    from qnnflow.frontend.darknet import import_darknet
+
+    darknet = import_darknet(default_cfg, default_cfg.with_suffix(".weights"), (SIZE, SIZE))
+    detectors = [
+        Detector(shape_detector(SIZE), plain.names, MAP_THRESH, MAP_NMS),
+        Detector(darknet, plain.names, MAP_THRESH, MAP_NMS),
+    ]
+    calls = []
+    together = evaluate_detectors(detectors, plain, 20, lambda i, n: calls.append((i, n)))
+    alone = [evaluate_detector(d, plain, 20) for d in detectors]
+    for joint, single in zip(together, alone, strict=True):
+        assert {**joint.to_dict(), "seconds": 0} == {**single.to_dict(), "seconds": 0}
+    assert together[0].result.mean_ap > 0.7  # the shape detector still finds its shapes
+    assert sorted(calls) == [(0, 1)] * 20 + [(1, 1)] * 20

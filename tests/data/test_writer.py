@@ -31,6 +31,14 @@ def test_same_seed_gives_identical_bytes(tmp_path):
     assert a.keys() == c.keys() and a["images/train/00000.jpg"] != c["images/train/00000.jpg"]
 
 
+def test_drawing_in_threads_gives_the_bytes_of_one_by_one(tmp_path, monkeypatch):
+    generate_dataset(tmp_path / "threads", 3, COUNTS, CFG)
+    monkeypatch.setattr(writer, "DRAW_THREADS", 1)
+    generate_dataset(tmp_path / "one", 3, COUNTS, CFG)
+    assert tree(tmp_path / "threads") == tree(tmp_path / "one")
+    assert len(tree(tmp_path / "one")) > 20  # images, labels, listings
+
+
 def test_layout_and_counts(tmp_path):
     info = generate_dataset(tmp_path / "d", 1, COUNTS, CFG)
     root = tmp_path / "d"

@@ -20,12 +20,13 @@ from qnnflow.data.map import ImageBoxes, MapResult, mean_average_precision
 from qnnflow.data.reader import DetectionDataset
 from qnnflow.detector import Detector
 from qnnflow.errors import QnnflowError
-from qnnflow.util.progress import track
+from qnnflow.util.progress import task
 
 log = logging.getLogger(__name__)
 
 MAP_THRESH = 0.005
 MAP_NMS = 0.45
+GROUP = 32  # images decoded and run through the network together (memory: a few 10 MB)
 
 
 @dataclass
@@ -45,7 +46,12 @@ class DetectorScore:
 
 def detect_boxes(detector: Detector, image: np.ndarray) -> ImageBoxes:
     """All detections above `detector.thresh` in one HWC float image, normalised boxes."""
-    dets = detector.detections(image)
+    return scored_boxes(detector, detector.detections(image))
+
+
+def scored_boxes(detector: Detector, dets: list) -> ImageBoxes:
+    """The (box, class) pairs of one image's detections whose probability exceeds
+    `detector.thresh`, with that probability as the score."""
     classes = detector.heads[0]["classes"]
     boxes, labels, scores = [], [], []
     limit = np.float32(detector.thresh)
@@ -69,29 +75,63 @@ def evaluate_detector(
     The detector's `thresh` and `nms` are used as they are; build it with `MAP_THRESH` and
     `MAP_NMS` (as `load_map_detector` does) for Darknet-comparable numbers.
     """
-    classes = detector.heads[0]["classes"]
-    if classes != len(dataset.names):
-        raise QnnflowError(
-            f"the model predicts {classes} classes but {dataset.root} has {len(dataset.names)}"
-            f" ({', '.join(dataset.names)})"
-        )
+    step = None if progress is None else (lambda _index, n: progress(n))
+    return evaluate_detectors([detector], dataset, max_images, step)[0]
+
+
+def evaluate_detectors(
+    detectors: list[Detector],
+    dataset: DetectionDataset,
+    max_images: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DetectorScore]:
+    """`evaluate_detector` of each detector on the same images, read (and letterboxed, for
+    detectors of one input size) once; `progress(detector index, 1)` per image scored.
+
+    A score's seconds are the shared image reading plus that detector's own work."""
+    for detector in detectors:
+        classes = detector.heads[0]["classes"]
+        if classes != len(dataset.names):
+            raise QnnflowError(
+                f"the model predicts {classes} classes but {dataset.root} has "
+                f"{len(dataset.names)} ({', '.join(dataset.names)})"
+            )
     if max_images is not None and max_images < 1:
         raise QnnflowError(f"max_images must be at least 1, got {max_images}")
     count = len(dataset) if max_images is None else min(max_images, len(dataset))
     if count == 0:
         raise QnnflowError(f"{dataset.root}: split '{dataset.split}' has no images")
-    began = time.perf_counter()
-    truths, found = [], []
-    for index in track(range(count), "mAP, images"):
-        item = dataset[index]
-        truths.append(ImageBoxes(item.boxes, item.classes))
-        found.append(detect_boxes(detector, item.image))
-        if progress is not None:
-            progress(1)
-    result = mean_average_precision(truths, found, classes)
-    seconds = time.perf_counter() - began
-    log.info("mAP@0.5 %.4f on %d images in %.1f s", result.mean_ap, count, seconds)
-    return DetectorScore(result, list(dataset.names), count, seconds)
+    truths: list[ImageBoxes] = []
+    found: list[list[ImageBoxes]] = [[] for _ in detectors]
+    seconds = [0.0] * len(detectors)
+    with task("mAP, images", count * len(detectors)) as bar:
+        for start in range(0, count, GROUP):  # the network runs on a group of images at once
+            began = time.perf_counter()
+            items = [dataset[index] for index in range(start, min(start + GROUP, count))]
+            images = [item.image for item in items]
+            truths += [ImageBoxes(item.boxes, item.classes) for item in items]
+            inputs: dict[tuple[int, int], np.ndarray] = {}  # by network input size
+            shared = time.perf_counter() - began
+            for index, detector in enumerate(detectors):
+                began = time.perf_counter()
+                size = detector.net_size()
+                if size not in inputs:
+                    inputs[size] = detector.network_inputs(images)
+                dets = detector.detections_of_inputs(inputs[size], images)
+                found[index] += [scored_boxes(detector, d) for d in dets]
+                seconds[index] += shared + time.perf_counter() - began
+                bar.advance(len(items))
+                if progress is not None:
+                    for _ in items:  # one call per image, as a progress bar counts them
+                        progress(index, 1)
+    scores = []
+    for index, detector in enumerate(detectors):
+        began = time.perf_counter()
+        result = mean_average_precision(truths, found[index], detector.heads[0]["classes"])
+        seconds[index] += time.perf_counter() - began
+        log.info("mAP@0.5 %.4f on %d images in %.1f s", result.mean_ap, count, seconds[index])
+        scores.append(DetectorScore(result, list(dataset.names), count, seconds[index]))
+    return scores
 
 
 def load_map_detector(path: str, names: list[str] | None = None) -> Detector:

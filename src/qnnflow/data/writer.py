@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 FORMAT_VERSION = "qnnflow-procedural-detection-1"
 IMAGE_FORMATS = {"jpg": "JPEG", "png": "PNG"}
+DRAW_THREADS = 2  # images drawn at once (the build machine has 2 cores)
 
 
 def encode_image(image: np.ndarray, image_format: str) -> bytes:
@@ -65,19 +67,26 @@ def _write_split(
     digits = max(5, len(str(max(count - 1, 0))))
     listing, per_class, objects = [], [0] * len(cfg.classes), 0
     split_id = SPLITS.index(split)
-    for index in range(count):
+
+    def draw(index: int) -> tuple[bytes, np.ndarray, np.ndarray]:
         scene = render_scene(np.random.default_rng([seed, split_id, index]), cfg)
-        stem = f"{index:0{digits}d}"
-        image_rel = f"images/{split}/{stem}.{image_format}"
-        (root / image_rel).write_bytes(encode_image(scene.image, image_format))
-        boxes = pixel_to_normalised(scene.boxes, cfg.width, cfg.height)
-        (root / "labels" / split / f"{stem}.txt").write_text(format_labels(boxes, scene.classes))
-        listing.append(image_rel)
-        objects += len(scene.classes)
-        for class_id in scene.classes:
-            per_class[int(class_id)] += 1
-        if progress is not None:
-            progress(1)
+        return encode_image(scene.image, image_format), scene.boxes, scene.classes
+
+    # numpy and Pillow release the GIL on whole images: threads draw and encode in parallel;
+    # each image depends on its own generator only, and the files are written here, in order
+    with ThreadPoolExecutor(DRAW_THREADS) as pool:
+        for index, (encoded, pixel_boxes, classes) in enumerate(pool.map(draw, range(count))):
+            stem = f"{index:0{digits}d}"
+            image_rel = f"images/{split}/{stem}.{image_format}"
+            (root / image_rel).write_bytes(encoded)
+            boxes = pixel_to_normalised(pixel_boxes, cfg.width, cfg.height)
+            (root / "labels" / split / f"{stem}.txt").write_text(format_labels(boxes, classes))
+            listing.append(image_rel)
+            objects += len(classes)
+            for class_id in classes:
+                per_class[int(class_id)] += 1
+            if progress is not None:
+                progress(1)
     (root / f"{split}.txt").write_text("".join(p + "\n" for p in listing))
     return {
         "images": count,

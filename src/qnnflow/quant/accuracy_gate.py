@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qnnflow.data.evaluate import DetectorScore, evaluate_detector, load_map_detector
+from qnnflow.data.evaluate import (
+    DetectorScore,
+    evaluate_detector,
+    evaluate_detectors,
+    load_map_detector,
+)
 from qnnflow.data.reader import DetectionDataset
 from qnnflow.errors import QnnflowError
 
@@ -77,19 +82,19 @@ def compare_models(
     if max_drop < 0:
         raise QnnflowError(f"--max-drop must be >= 0 points, got {max_drop}")
     dataset = DetectionDataset(data_dir, split, decoder)
-    scores = []
     total = len(dataset) if max_images is None else min(max_images, len(dataset))
-    for label, path in (("float", float_model), ("quant", quant_model)):
-        detector = load_map_detector(str(path), dataset.names)
-        done = [0]
+    labels = ("float", "quant")
+    detectors = [load_map_detector(str(path), dataset.names) for path in (float_model, quant_model)]
+    done = [0, 0]
 
-        def step(n: int, label: str = label, done: list[int] = done) -> None:
-            done[0] += n
-            if progress is not None:
-                progress(label, done[0], total)
+    def step(index: int, n: int) -> None:
+        done[index] += n
+        if progress is not None:
+            progress(labels[index], done[index], total)
 
-        scores.append(evaluate_detector(detector, dataset, max_images, step))
-    return GateResult(scores[0], scores[1], max_drop)
+    # one pass: each image is read and letterboxed once for both models
+    float_score, quant_score = evaluate_detectors(detectors, dataset, max_images, step)
+    return GateResult(float_score, quant_score, max_drop)
 
 
 def score_model(

@@ -53,6 +53,23 @@ class CompileError(QnnflowError):
     """g++ rejected generated code: names the main file and shows the first errors."""
 
 
+# A build's check simulates one frame, so compiling costs more than running. The default
+# model's stitched simulation (one translation unit, 2.2 M simulated cycles a frame; CPU
+# seconds, g++ 12, best of 3, benchmarks/build_steps_cache.py): -O0 2.2 + 1.3 run,
+# -Og 2.5 + 0.15, -O1 3.3 + 0.09, -O2 4.2 + 0.09. -Og costs ~27 ns more per simulated
+# cycle and saves ~1.8 s of compiling: it pays up to ~65 M cycles; -O2 beyond a margin.
+QUICK_BUILD_FLAGS = ("-Og",)  # after CXXFLAGS: g++ takes the last -O option
+QUICK_BUILD_MAX_CYCLES = 30_000_000
+
+
+def optimization_flags(work_cycles: int | None) -> tuple[str, ...]:
+    """Flags that trade run time for compile time where a simulation of `work_cycles`
+    simulated cycles (all frames) is short; None (unknown work) keeps -O2."""
+    if work_cycles is not None and work_cycles <= QUICK_BUILD_MAX_CYCLES:
+        return QUICK_BUILD_FLAGS
+    return ()
+
+
 def require_gpp() -> str:
     """The g++ executable (found by qnnflow.toolchain)."""
     return str(toolchain.require_gpp())

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.analysis.hardware_region import grouped_nodes
-from qnnflow.backends.hls.gpp import compile_program, run_program, sim_flags
+from qnnflow.backends.hls.gpp import compile_program, optimization_flags, run_program, sim_flags
 from qnnflow.backends.hls.layer_compare import Mismatch, compare_layer
 from qnnflow.backends.hls.layer_records import RecordHeader, RecordReader
 from qnnflow.backends.hls.network import (
@@ -121,7 +122,7 @@ def simulate_network(
     mode and several times quicker. `workers` > 1 splits the frames among that many
     simulator processes running at once (one per core pays off for many frames)."""
     net = net or build_network_code(model, DEFAULT_TOP)
-    exe = _compile(model, net, cache_dir, fast)
+    exe = _compile(model, net, cache_dir, fast, len(region_input))
     parts = np.array_split(np.arange(len(region_input)), max(1, min(workers, len(region_input))))
     with ThreadPoolExecutor(len(parts)) as pool:
         runs = pool.map(lambda part: _run(model, net, exe, region_input[part], fast), parts)
@@ -161,9 +162,18 @@ def _joined(runs: list[NetworkSimResult]) -> NetworkSimResult:
     )
 
 
-def _compile(model: ModelWrapper, net: NetworkCode, cache_dir: Path | None, fast: bool) -> Path:
-    files = render_network(model, net)
-    return compile_program(files, f"{net.top}_sim.cpp", cache_dir, flags=sim_flags(fast))
+def _compile(
+    model: ModelWrapper, net: NetworkCode, cache_dir: Path | None, fast: bool, frames: int
+) -> Path:
+    """The simulator binary; a short simulation builds at -Og (compiling dominates it)."""
+    flags = (*sim_flags(fast), *optimization_flags(simulated_cycles(model) * frames))
+    return compile_program(render_network(model, net), f"{net.top}_sim.cpp", cache_dir, flags)
+
+
+def simulated_cycles(model: ModelWrapper) -> int:
+    """Estimated cycles per frame summed over the hardware layers: the work of simulating
+    one frame layer after layer (what decides g++'s optimisation level)."""
+    return sum(getCustomOp(node).cycles() for node in hardware_region(model))
 
 
 @contextmanager
@@ -190,7 +200,7 @@ def start_simulation(
 ) -> Iterator[LiveSimulation]:
     """Run the simulation while the caller reads every layer's stream from `records`
     (read them all: the simulator waits for its reader)."""
-    exe = _compile(model, net, cache_dir, fast)
+    exe = _compile(model, net, cache_dir, fast, len(region_input))
     with _prepared_run(net, exe, region_input) as (args, work, frames):
         with streaming_program(exe, args, work) as run:
             live = LiveSimulation(RecordReader(run.records))
