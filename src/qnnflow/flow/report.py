@@ -50,8 +50,16 @@ def _markdown(cfg: BuildConfig, model, board, rows, state: dict, verify: dict | 
     for name, entry in state.get("steps", {}).items():
         lines.append(f"| {name} | `{entry['output']}` | {entry['seconds']:.2f} |")
     lines += ["", "## Verification", ""]
-    if verify is None:
-        lines.append("not run")
+    if cfg.verify == "off":
+        lines += ["**OFF (`--verify off`): no transform of this build was checked.**", ""]
+    else:
+        how = {
+            "fast": "once per step, on a small image where every op allows it",
+            "full": "every transform at full size",
+        }[cfg.verify]
+        lines += [f"transforms checked with `--verify {cfg.verify}` ({how})", ""]
+    if verify is None or verify.get("passed") is None:
+        lines.append("graph after tidy: not checked" if verify else "not run")
     else:
         status = "passed" if verify["passed"] else "FAILED"
         kind = "bit-exact" if verify.get("bit_exact") else f"tolerance {verify['tolerance']}"

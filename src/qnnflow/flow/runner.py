@@ -133,6 +133,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             outputs.pop(later, None)
         state.pop("waiting", None)
         state["backend"] = cfg.backend  # what codegen rendered (report, resume lines)
+        state["verify"] = cfg.verify  # how the transforms were checked ("off": not at all)
         save_state(cfg.output_dir, state)
         result.ran.append(name)
         if on_step:
