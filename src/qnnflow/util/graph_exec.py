@@ -103,8 +103,6 @@ class PreparedGraph:
     """A model made ready to run many inputs; `run` returns what execute_onnx would."""
 
     def __init__(self, model: ModelWrapper) -> None:
-        if not model.check_all_tensor_shapes_specified():
-            raise QnnflowError("the graph has tensors without shapes (run the tidy step)")
         if model.get_metadata_prop("exec_mode") not in (None, ""):
             raise QnnflowError('metadata property "exec_mode" is set to an unknown value')
         graph = model.graph
@@ -112,6 +110,11 @@ class PreparedGraph:
         self.nodes = list(graph.node)
         self._check_sorted()
         self.infos = {vi.name: vi for vi in [*graph.input, *graph.output, *graph.value_info]}
+        self.places = [
+            {vi.name: (k, i) for i, vi in enumerate(part)}
+            for k, part in enumerate((graph.input, graph.output, graph.value_info))
+        ]
+        self._check_shapes()
         self.constants: dict[str, np.ndarray | None] = {"": None}
         for init in graph.initializer:
             value = model.get_initializer(init.name)
@@ -127,6 +130,17 @@ class PreparedGraph:
         self.outputs = [o.name for o in graph.output]
         self.interface = [vi.name for vi in [*graph.input, *graph.output]]
 
+    def _check_shapes(self) -> None:
+        """execute_onnx's check_all_tensor_shapes_specified (a value info or an initializer
+        for every tensor a node reads or writes), in one pass."""
+        constants = {init.name for init in self.model.graph.initializer}
+        for node in self.nodes:
+            for name in (*node.input, *node.output):
+                if name and name not in self.infos and name not in constants:
+                    raise QnnflowError(
+                        f"tensor '{name}' of '{node.name}' has no shape (run the tidy step)"
+                    )
+
     def _check_sorted(self) -> None:
         """Every node reads only tensors made before it (qonnx asserts the same order)."""
         made = {i.name for i in self.model.graph.input} | {""}
@@ -141,16 +155,20 @@ class PreparedGraph:
                 )
             made.update(node.output)
 
+    def _infos(self, names, parts: tuple[int, ...]) -> list:
+        """The value infos of `names` in graph.input, .output, .value_info (those of `parts`)
+        in the order qonnx's filters give: part by part, each in graph order."""
+        graph = self.model.graph
+        lists = (graph.input, graph.output, graph.value_info)
+        found = sorted({self.places[k][n] for k in parts for n in names if n in self.places[k]})
+        return [lists[k][i] for k, i in found]
+
     def _standard(self, index: int, context: dict) -> None:
         """qonnx's execute_node for a standard op: the same one-node model, a cached session."""
         node = self.nodes[index]
         if index not in self.sessions:
-            graph = self.model.graph
-            inputs = [x for x in graph.input if x.name in node.input]
-            inputs += [x for x in graph.output if x.name in node.input]
-            inputs += [x for x in graph.value_info if x.name in node.input]
-            outputs = [x for x in graph.output if x.name in node.output]
-            outputs += [x for x in graph.value_info if x.name in node.output]
+            inputs = self._infos(node.input, (0, 1, 2))  # qonnx's order: by part, then place
+            outputs = self._infos(node.output, (1, 2))
             node_graph = helper.make_graph(
                 nodes=[node], name="single-node-exec", inputs=inputs, outputs=outputs
             )

@@ -92,15 +92,28 @@ def _spatial_axes(model: ModelWrapper) -> tuple[int, int] | None:
     return (1, 2) if any(n.domain == DOMAIN for n in readers) else (2, 3)
 
 
+def _shapes(model: ModelWrapper) -> dict[str, list[int]]:
+    """Every tensor's shape (value infos, then initializers), read once."""
+    graph = model.graph
+    shapes = {
+        vi.name: [d.dim_value for d in vi.type.tensor_type.shape.dim]
+        for vi in [*graph.input, *graph.output, *graph.value_info]
+    }
+    for init in graph.initializer:
+        shapes.setdefault(init.name, list(init.dims))
+    return shapes
+
+
 def _fit_hardware(model: ModelWrapper) -> bool:
     """Set each hardware op's size attributes from its input, in graph order, and its output
     shape from the op; True when anything changed."""
     changed = False
+    shapes = _shapes(model)
     for node in model.graph.node:
         if node.domain != DOMAIN:
             continue
         op = getCustomOp(node)
-        shape = model.get_tensor_shape(node.input[0])
+        shape = shapes[node.input[0]]
         for attr, rule in SIZE_ATTRS.items():
             if attr in op.get_nodeattr_types():
                 old = list(op.get_nodeattr(attr))
@@ -108,7 +121,10 @@ def _fit_hardware(model: ModelWrapper) -> bool:
                 if new != old:
                     op.set_nodeattr(attr, new)
                     changed = True
-        model.set_tensor_shape(node.output[0], list(op.normal_output_shape()))
+        out = list(op.normal_output_shape())
+        if shapes.get(node.output[0]) != out:
+            model.set_tensor_shape(node.output[0], out)
+            shapes[node.output[0]] = out
     return changed
 
 
@@ -123,28 +139,25 @@ def _consistent(full: ModelWrapper, small: ModelWrapper) -> bool:
     """Only spatial sizes changed, none below MIN_SPATIAL (unless smaller at full size), the
     hardware ops agree with their tensors, no constant spans a changed axis and no Concat
     joins along one."""
+    constants = {init.name for init in full.graph.initializer}
+    big_shapes, small_shapes = _shapes(full), _shapes(small)
     tensors = [t for n in full.graph.node for t in (*n.input, *n.output) if t]
-    for name in {*tensors, *(o.name for o in full.graph.output)}:
-        if full.get_initializer(name) is not None:
-            continue
-        big, little = full.get_tensor_shape(name), small.get_tensor_shape(name)
+    for name in {*tensors, *(o.name for o in full.graph.output)} - constants:
+        big, little = big_shapes.get(name), small_shapes.get(name)
         if big is None or little is None or len(big) != len(little):
             return False
         if any(s != b and s < min(b, MIN_SPATIAL) for b, s in zip(big, little, strict=True)):
             return False
     for node in small.graph.node:
-        data = [t for t in node.input if t and small.get_initializer(t) is None]
+        data = [t for t in node.input if t and t not in constants]
         if not data:
             continue  # a weight quantizer: constants only
-        changed = [
-            a for a, (b, s) in enumerate(
-                zip(full.get_tensor_shape(data[0]), small.get_tensor_shape(data[0]), strict=True)
-            ) if b != s
-        ]  # fmt: skip
-        rank = len(small.get_tensor_shape(data[0]))
-        for name in node.input:
-            const = small.get_initializer(name) if name else None
-            if const is not None and node.op_type in BROADCAST:
+        big, little = big_shapes[data[0]], small_shapes[data[0]]
+        changed = [a for a, (b, s) in enumerate(zip(big, little, strict=True)) if b != s]
+        rank = len(little)
+        for name in node.input if node.op_type in BROADCAST else ():
+            const = small.get_initializer(name) if name in constants else None
+            if const is not None:
                 aligned = (1,) * (rank - const.ndim) + tuple(const.shape)
                 if const.ndim <= rank and any(aligned[a] != 1 for a in changed):
                     return False
@@ -154,7 +167,7 @@ def _consistent(full: ModelWrapper, small: ModelWrapper) -> bool:
                 return False
         if node.domain == DOMAIN:
             op = getCustomOp(node)
-            if tuple(op.normal_input_shape()) != tuple(small.get_tensor_shape(node.input[0])):
+            if tuple(op.normal_input_shape()) != tuple(small_shapes[node.input[0]]):
                 return False
     return True
 
