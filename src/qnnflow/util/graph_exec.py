@@ -38,7 +38,10 @@ def _session(node_model: bytes) -> rt.InferenceSession:
     """The onnxruntime session of a one-node model (least recently used ones dropped)."""
     session = _sessions.get(node_model)
     if session is None:
-        session = rt.InferenceSession(node_model)
+        options = rt.SessionOptions()  # one thread, not spinning: many sessions stay alive
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = rt.InferenceSession(node_model, options)
         _sessions[node_model] = session
         if len(_sessions) > SESSION_CACHE_SIZE:
             _sessions.popitem(last=False)
