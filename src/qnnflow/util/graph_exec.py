@@ -8,6 +8,7 @@ the same one-node model qonnx builds."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import OrderedDict
 
@@ -25,6 +26,7 @@ from qonnx.util.basic import (
     qonnx_make_model,
 )
 from qonnx.util.onnx import valueinfo_to_tensor
+from threadpoolctl import ThreadpoolController
 
 from qnnflow.errors import QnnflowError
 
@@ -48,6 +50,11 @@ def _session(node_model: bytes) -> rt.InferenceSession:
     else:
         _sessions.move_to_end(node_model)
     return session
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def _python_max(values: np.ndarray):
@@ -196,7 +203,13 @@ class PreparedGraph:
             context[out] = results[place]
 
     def run(self, feed: dict[str, np.ndarray], full: bool = False) -> dict[str, np.ndarray]:
-        """The graph outputs for `feed` (every tensor with `full`), as execute_onnx."""
+        """The graph outputs for `feed` (every tensor with `full`), as execute_onnx; BLAS on
+        one thread (the ops' matrix products are small: threads only contend, and integer
+        sums in float64 are exact in any order)."""
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._run(feed, full)
+
+    def _run(self, feed: dict[str, np.ndarray], full: bool) -> dict[str, np.ndarray]:
         context: dict = dict(self.constants)
         for name in self.interface:  # execute_onnx's zero buffers for inputs and outputs
             context.setdefault(name, valueinfo_to_tensor(self.infos[name]))
