@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 
+from onnx.helper import make_tensor_value_info
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.infer_shapes import InferShapes
@@ -25,6 +26,7 @@ from qnnflow.ops.base import DOMAIN
 __all__ = ["candidate_sizes", "input_size", "shrink_to", "shrunk", "stride_product"]
 
 MIN_SPATIAL = 3
+SMALL_CONSTANT = 64  # initializers up to this size stay in place for shape inference
 MAX_PASSES = 8
 # standard and qonnx ops whose result at each position depends on a window, not the frame size
 SIZE_FREE = frozenset(
@@ -129,10 +131,30 @@ def _fit_hardware(model: ModelWrapper) -> bool:
 
 
 def _infer(model: ModelWrapper) -> ModelWrapper:
-    del model.graph.value_info[:]
-    for output in model.graph.output:
+    """Shapes inferred afresh; the large initializers stand aside as shaped graph inputs
+    meanwhile (ONNX's inference serializes the whole model, weights included)."""
+    graph = model.graph
+    del graph.value_info[:]
+    for output in graph.output:
         output.type.tensor_type.ClearField("shape")
-    return model.transform(InferShapes())
+    large = [t for t in graph.initializer if math.prod(t.dims) > SMALL_CONSTANT]
+    listed = {i.name for i in graph.input}  # initializers an older exporter lists as inputs
+    names = {t.name for t in large} - listed
+    small = [t for t in graph.initializer if t not in large]
+    del graph.initializer[:]
+    graph.initializer.extend(small)
+    graph.input.extend(
+        make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in large if t.name in names
+    )
+    inferred = model.transform(InferShapes())
+    graph = inferred.graph
+    inputs = [i for i in graph.input if i.name not in names]
+    moved = [i for i in graph.input if i.name in names]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    graph.value_info.extend(moved)  # as inference records an initializer's shape
+    graph.initializer.extend(large)
+    return inferred
 
 
 def _consistent(full: ModelWrapper, small: ModelWrapper) -> bool:
