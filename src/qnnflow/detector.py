@@ -15,6 +15,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.util.execute import run_onnxruntime, run_qonnx
+from qnnflow.util.graph_exec import PreparedGraph
 from qnnflow.yolo import (
     detections_to_json,
     do_nms_sort,
@@ -49,6 +50,7 @@ class Detector:
     thresh: float = 0.3
     nms: float = 0.3
     decoder: str = "pillow"
+    _prepared: PreparedGraph | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def heads(self) -> list[dict]:
@@ -62,7 +64,11 @@ class Detector:
 
     def _execute(self, x: np.ndarray) -> dict[str, np.ndarray]:
         custom = any(n.domain not in STANDARD_DOMAINS for n in self.model.graph.node)
-        return run_qonnx(self.model, x) if custom else run_onnxruntime(self.model, x)
+        if not custom:
+            return run_onnxruntime(self.model, x)
+        if self._prepared is None or self._prepared.model is not self.model:  # once per model
+            self._prepared = PreparedGraph(self.model)
+        return run_qonnx(self.model, x, self._prepared)
 
     def _decode(
         self, head: dict, raw: np.ndarray, im_w: int, im_h: int, net_w: int, net_h: int
