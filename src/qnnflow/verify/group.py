@@ -111,16 +111,16 @@ def _culprit(
         (lambda m: m) if size == input_size(chain[0]) else (lambda m: shrink_to(m, size))
     )
     for index, transform in enumerate(transforms):
-        before, after = resize(chain[index]), resize(chain[index + 1])
-        if before is None or after is None:
+        before, after, on = resize(chain[index]), resize(chain[index + 1]), cases
+        if before is None or after is None:  # a snapshot the small size does not suit
             before, after = chain[index], chain[index + 1]
-            cases = checks.cases(before)
+            on = checks.cases(before)
         try:
-            check_equivalent(before, after, cases, checks.rtol, type(transform).__name__)
+            check_equivalent(before, after, on, checks.rtol, type(transform).__name__)
         except EquivalenceError as error:
             if getattr(transform, "with_observer", None) is not None:
                 try:  # replays its rules on the small graph to name the one that broke it
-                    verified_transform(before, transform, cases, checks.rtol)
+                    verified_transform(before, transform, on, checks.rtol)
                 except EquivalenceError as by_rule:
                     return str(by_rule)
             return str(error)
