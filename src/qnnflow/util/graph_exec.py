@@ -30,7 +30,7 @@ from threadpoolctl import ThreadpoolController
 
 from qnnflow.errors import QnnflowError
 
-__all__ = ["PreparedGraph", "execute", "sanitize_tensor"]
+__all__ = ["PreparedGraph", "datatypes", "execute", "sanitize_tensor"]
 
 SESSION_CACHE_SIZE = 512
 _sessions: OrderedDict[bytes, rt.InferenceSession] = OrderedDict()
@@ -97,7 +97,7 @@ def sanitize_tensor(name: str, dtype, context: dict) -> None:
     )
 
 
-def _datatypes(model: ModelWrapper, names: set[str]) -> dict:
+def datatypes(model: ModelWrapper, names: set[str]) -> dict:
     """model.get_tensor_datatype for each name, from one pass over the annotations (the
     wrapper searches all of them per call)."""
     annotated = {}
@@ -132,7 +132,7 @@ class PreparedGraph:
                 value.flags.writeable = False  # shared by every run: no op may write to it
             self.constants[init.name] = value
         names = {t for n in self.nodes for t in (*n.input, *n.output) if t}
-        self.dtypes = _datatypes(model, names)
+        self.dtypes = datatypes(model, names)
         opsets = model.get_opset_imports()
         self.opsets = [opsets.get(n.domain, get_preferred_qonnx_opset()) for n in self.nodes]
         self.custom = [is_custom_op(n.domain, n.op_type) for n in self.nodes]

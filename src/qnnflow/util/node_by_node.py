@@ -9,14 +9,11 @@ from collections import Counter
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_node
-from qonnx.util.basic import (
-    get_preferred_qonnx_opset,
-    get_sanitize_quant_tensors,
-    sanitize_quant_values,
-)
+from qonnx.util.basic import get_preferred_qonnx_opset, get_sanitize_quant_tensors
 from qonnx.util.onnx import valueinfo_to_tensor
 
 from qnnflow.errors import QnnflowError
+from qnnflow.util.graph_exec import datatypes, sanitize_tensor
 
 
 class NodeByNode:
@@ -39,6 +36,8 @@ class NodeByNode:
         self.context = {i.name: model.get_initializer(i.name) for i in graph.initializer}
         self.context[""] = None  # an omitted optional input, as qonnx's execution has it
         self.context.update(inputs)
+        names = {t for n in self.nodes for t in (*n.input, *n.output) if t}
+        self.dtypes = datatypes(model, names)
 
     def run(self, count: int = 1) -> None:
         """Execute the next `count` nodes."""
@@ -47,13 +46,19 @@ class NodeByNode:
             for name in node.output:  # qonnx's executor expects a buffer of the right shape
                 if name and name not in self.context:
                     self.context[name] = valueinfo_to_tensor(self.infos[name])
-            if get_sanitize_quant_tensors():
-                self.context = sanitize_quant_values(self.model, node.input, self.context)
+            sanitize = get_sanitize_quant_tensors()
+            if sanitize:  # qonnx's sanitize_quant_values, vectorized (util.graph_exec)
+                self._sanitize(node.input)
             opset = self.opsets.get(node.domain, get_preferred_qonnx_opset())
             execute_node(node, self.context, self.model.graph, opset)
-            if get_sanitize_quant_tensors():
-                self.context = sanitize_quant_values(self.model, node.output, self.context)
+            if sanitize:
+                self._sanitize(node.output)
             self.consumed(node)
+
+    def _sanitize(self, names) -> None:
+        for name in names:
+            if name:
+                sanitize_tensor(name, self.dtypes[name], self.context)
 
     def run_until(self, node) -> None:
         """Execute every node before `node`."""
