@@ -16,7 +16,7 @@ ACCURACY_ARGS := --accuracy-data $(ACCURACY_DATA) --float-reference $(FLOAT_REFE
 endif
 LINT_PATHS := $(wildcard src tests flows benchmarks tools)
 
-.PHONY: setup darknet stb build test test-slow test-golden lint clean mutation
+.PHONY: setup darknet stb chromium build test test-slow test-golden lint clean mutation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ stb:
 	    >/dev/null 2>&1 || echo "note: could not install libstb-dev; Darknet decoding tests will skip"; \
 	fi
 
+# Headless Chromium (Debian's `chromium`) lets a slow test render report.html in a real
+# browser; best effort: that test skips where it cannot be installed.
+chromium:
+	@if ! command -v chromium >/dev/null && command -v apt-get >/dev/null \
+	    && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	    >/dev/null 2>&1 || echo "note: could not install Debian's chromium; its test will skip"; \
+	fi
+
 setup: $(VENV)/.installed darknet stb
 
 build: setup
@@ -63,7 +72,7 @@ MUTATION_GROUPS ?= packing verify ops thresholds
 mutation: setup
 	env -u PYTHONPATH $(PY) tools/mutation.py $(MUTATION_GROUPS)
 
-test-slow: setup
+test-slow: setup chromium
 	$(PY) -m pytest -q -m slow
 
 # the slow tests of the headline claims on the trained Tinier-YOLO (../shared): the whole

@@ -68,35 +68,49 @@ def _tinier_model():
     return model, codes.transpose(1, 0, 2)[None].astype(np.float32)
 
 
-def _region_input(model, x) -> np.ndarray:
-    """[FRAMES, ...] normal-layout input of the hardware region (numpy runs any host ops)."""
+def load_network(name: str, folder: Path):
+    """(folded model, its input or None for a seeded one) of "default" or "tinier-yolo"."""
+    return _default_model(folder) if name == "default" else _tinier_model()
+
+
+def region_input(model, x, frames: int = FRAMES) -> np.ndarray:
+    """[frames, ...] normal-layout input of the hardware region (numpy runs any host ops)."""
     x = seeded_input(model, 0) if x is None else x
     tensor = build_network_code(model).input_tensor
     ref = reference_tensors(model, [x])[0][tensor]
-    return np.stack([ref] * FRAMES)
+    return np.stack([ref] * frames)
 
 
-def _measure(name: str, model, x, cache: Path) -> dict:
-
-    region = hardware_region(model)
-    slowest = max(region, key=lambda n: getCustomOp(n).cycles())
-    region_input = _region_input(model, x)
+def time_rtl(model, feed: np.ndarray, cache: Path):
+    """(cold build s, run s, network code, result) of the stitched core under Verilator on
+    `feed` ([frames, ...] region input)."""
     net = build_rtl_network(model)
     sources, _, bench = core_design(model, net)
     start = time.perf_counter()
     build_design(sources, bench, cache / "rtl")
-    rtl_build = time.perf_counter() - start
+    build = time.perf_counter() - start
     start = time.perf_counter()
-    rtl = run_core(model, net, region_input.reshape(FRAMES, -1), cache_dir=cache / "rtl")
-    rtl_run = time.perf_counter() - start
+    rtl = run_core(model, net, feed.reshape(len(feed), -1), cache_dir=cache / "rtl")
+    return build, time.perf_counter() - start, net, rtl
 
+
+def time_cpp(model, feed: np.ndarray, cache: Path):
+    """(cold build s, run s, result) of the generated C++ (g++) on `feed`."""
     hls = build_network_code(model)
     start = time.perf_counter()
     compile_program(render_network(model, hls), f"{hls.top}_sim.cpp", cache / "cpp")
-    cpp_build = time.perf_counter() - start
+    build = time.perf_counter() - start
     start = time.perf_counter()
-    cpp = simulate_network(model, region_input, net=hls, cache_dir=cache / "cpp")
-    cpp_run = time.perf_counter() - start
+    cpp = simulate_network(model, feed, net=hls, cache_dir=cache / "cpp")
+    return build, time.perf_counter() - start, cpp
+
+
+def _measure(name: str, model, x, cache: Path) -> dict:
+    region = hardware_region(model)
+    slowest = max(region, key=lambda n: getCustomOp(n).cycles())
+    feed = region_input(model, x)
+    rtl_build, rtl_run, net, rtl = time_rtl(model, feed, cache)
+    cpp_build, cpp_run, cpp = time_cpp(model, feed, cache)
     names = set(net.node_names)
     cpp_stream = np.concatenate(
         [
@@ -150,7 +164,7 @@ def main() -> None:
                 print(f"skipping tinier-yolo: {TINIER} not found")
                 continue
             folder = Path(tmp) / name
-            model, x = _default_model(folder) if name == "default" else _tinier_model()
+            model, x = load_network(name, folder)
             rows.append(_measure(name, model, x, folder / "cache"))
             print(_table(rows[-1:]), flush=True)
     print(_table(rows))

@@ -19,7 +19,7 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 OPTION = re.compile(r"(?<![\w/.<-])(--?[A-Za-z][\w-]*)")
 # a path into the repository (or ../shared), as the README cites them
 PATH = re.compile(
-    r"(?<![\w./-])((?:\.\./shared|src|tests|flows|data|hls|rtl|boards|notebooks|benchmarks)"
+    r"(?<![\w./-])((?:\.\./shared|src|tests|flows|data|hls|rtl|boards|notebooks|benchmarks|docs|tools)"
     r"/[\w./-]*[\w/])"
 )
 

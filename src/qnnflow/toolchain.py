@@ -118,6 +118,11 @@ def tool_timeout_s(what: str, environ: Mapping[str, str] | None = None) -> float
     return seconds
 
 
+def in_ci(environ: Mapping[str, str] | None = None) -> bool:
+    """CI=true (or 1/yes), as CI services set it: the CLI prints plain lines, no bars."""
+    return _environ(environ).get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
 def _user_cache(env_var: str, leaf: str, environ: Mapping[str, str] | None) -> Path:
     env = _environ(environ)
     if env.get(env_var):

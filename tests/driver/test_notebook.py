@@ -4,6 +4,7 @@ detection lines equal the pipeline's own, and every image gets a timing line and
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -16,6 +17,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4"/></svg>'
 TIMING = re.compile(r"^timings \(ms\): load [\d.]+ \| letterbox [\d.]+ \|.* \| total [\d.]+$")
 
 
@@ -38,8 +40,22 @@ def _text(cell) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 
+def _add_report(package) -> str:
+    """A build report's board copy as the report step writes it (index, headline, one
+    plot); the headline's text."""
+    folder = package / "report"
+    folder.mkdir()
+    headline = "# qnnflow build report: mini\n\n| | |\n|---|---|\n| fps (accelerator) | 123.4 |\n"
+    (folder / "headline.md").write_text(headline)
+    (folder / "cycles.svg").write_text(SVG)
+    index = {"headline": "headline.md", "plots": [{"file": "cycles.svg", "title": "Cycles"}]}
+    (folder / "index.json").write_text(json.dumps(index))
+    return headline
+
+
 def test_notebook_runs_headless_with_the_python_backend(mini_folded, tmp_path, monkeypatch):
     package = make_deploy_package(mini_folded, tmp_path / "deploy")
+    headline = _add_report(package)
     notebook = _execute(package, monkeypatch, QNNFLOW_BACKEND="python", QNNFLOW_THRESH=str(THRESH))
     code = [c for c in notebook.cells if c.cell_type == "code"]
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
@@ -65,6 +81,9 @@ def test_notebook_runs_headless_with_the_python_backend(mini_folded, tmp_path, m
     assert "webcam loop off" in text
     pictures = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(pictures) == 2
+    shown = [o["data"] for c in code for o in c.outputs if o.output_type == "display_data"]
+    assert [d["text/markdown"] for d in shown if "text/markdown" in d] == [headline]
+    assert [d["image/svg+xml"] for d in shown if "image/svg+xml" in d] == [SVG]
 
 
 def test_notebook_is_valid_and_tags_its_parameters():

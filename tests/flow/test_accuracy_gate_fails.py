@@ -10,7 +10,9 @@ import pytest
 from qnnflow.errors import QnnflowError
 from qnnflow.flow import BuildConfig
 from qnnflow.flow.accuracy_step import step_accuracy
+from qnnflow.flow.state import save_state
 from qnnflow.quant.qonnx_nodes import insert_quant_after
+from qnnflow.report import context_from_dir, write_report
 from tests.data.shape_detector import _with_qonnx_opset, plain_dataset, shape_detector
 
 SIZE = 64
@@ -61,3 +63,8 @@ def test_absurd_activation_scale_fails_the_step(tmp_path, data):
     record = _record(cfg)
     assert record["passed"] is False and record["drop_points"] > 50
     assert record["quant"]["map50"] < 0.05 < record["float"]["map50"]
+    # the report of the stopped build (quantize done, accuracy failed) shows the verdict
+    save_state(cfg.output_dir, {"steps": {"quantize": {"output": "04_quantize.onnx"}}})
+    text = write_report(context_from_dir(cfg.output_dir)).markdown.read_text()
+    assert f"drop {record['drop_points']:.2f} points, gate failed (max 5) |" in text
+    assert "| build | stopped after step quantize; `--from-step accuracy` goes on |" in text

@@ -21,12 +21,17 @@ TIMING_KEYS = {
         "seconds",
         "cppsim/cppsim.json",
         "report.md",
+        "report.html",
         "report.json",
         "estimate.json",
         "estimate.md",
     },
-    "report.json": {"seconds"},  # the same step times, copied into the report
+    # the same step times, copied into the report; its headline's end-to-end rate (timed
+    # here, see below) and the build state's line (paths of this machine)
+    "report.json": {"seconds", "end_to_end_fps", "end_to_end_stage", "message"},
     "cppsim/cppsim.json": {"seconds_per_frame"},  # wall time of one simulated frame
+    # each step's and each verified transform's seconds (rewrite and check apart)
+    "profile.json": {"seconds", "transform_s", "check_s"},
 }
 # the end-to-end estimate's host stages are timed on this machine, and all that follows
 # from them (the stage times, the scaling factor, the rate and the stage that sets it)
@@ -36,7 +41,12 @@ HOST_PARTS = "parts"  # ms per part, measured for the host stages (empty for DMA
 STEP_ROW = re.compile(r"^(\| \w+ \| `\d\d_\w+\.onnx` \|) [0-9.]+ \|$", re.MULTILINE)
 # the end-to-end table's measured rows and its summary line (analysis/end_to_end_table.py)
 MEASURED_ROW = re.compile(r"^(\| host [^|]*\|[^|]*\|)[^\n]*$|^end to end: .*$", re.MULTILINE)
+# report.md's headline rows that hold timings or paths (report/headline.py: Row.machine)
+HEADLINE_MACHINE_ROW = re.compile(r"^\| (fps \(end to end\)|build) \|.*$", re.MULTILINE)
+# report.html's cards, rows and sections of the same (class "machine")
+HTML_MACHINE = re.compile(r'<(div|tr|details) class="[^"]*machine[^"]*".*?</\1>', re.DOTALL)
 FILE_KINDS = {".onnx", ".cpp", ".hpp", ".tcl", ".json", ".npz", ".npy", ".zip", ".md", ".py"}
+FILE_KINDS |= {".html", ".svg"}
 
 
 def _drop(value, keys: set[str]):
@@ -65,8 +75,11 @@ def _comparable(folder: Path, name: str) -> bytes:
     if name == "estimate.json":
         return json.dumps(_without_measured(json.loads(data)), sort_keys=True).encode()
     if name in ("report.md", "estimate.md"):
-        text = STEP_ROW.sub(r"\1 - |", data.decode())
+        text = HEADLINE_MACHINE_ROW.sub(r"| \1 | - |", data.decode())
+        text = STEP_ROW.sub(r"\1 - |", text)
         return MEASURED_ROW.sub(lambda m: m.group(1) or "end to end: -", text).encode()
+    if name == "report.html":
+        return HTML_MACHINE.sub(r"<\1 machine>", data.decode()).encode()
     return data
 
 

@@ -1,5 +1,6 @@
 """--verify: fast, full and off build the same model (checks never change it); off is
-recorded in verify.json and build_state.json; a broken fold transform still fails the fast
+recorded in verify.json and build_state.json; profile.json has one row per checked group
+(fast) or per applied group (off, no check seconds); a broken fold transform still fails the fast
 build, named with its node and the size it was checked at; (slow, CI's golden run) the
 default model with --verify full, every transform at full size, as before."""
 
@@ -14,10 +15,12 @@ import pytest
 from qnnflow.errors import QnnflowError
 from qnnflow.flow import BuildConfig, run_build
 from qnnflow.flow import fold_step as fold_module
+from qnnflow.flow.profile_file import load_profile
 from qnnflow.ops.graph_queries import hw_nodes
 from qnnflow.transforms.fold import InsertWidthConverters
 from tests.flow.micro import micro_config, micro_model
 
+FOLD_GROUP = "AutoFold + InsertWidthConverters + InsertFIFOs"
 DEFAULT_MODEL = Path(__file__).parents[2] / "data" / "models" / "tinier-yolo-mini.cfg"
 
 
@@ -52,6 +55,10 @@ def test_fast_and_off_build_the_same_model_and_off_is_recorded(micro, tmp_path):
     assert checked["passed"] and checked["checked_at"] == "12x12 instead of 32x32"
     golden = np.load(out / "verify" / "input.npy")
     assert golden.shape == (1, 3, 32, 32)  # the golden stays full size
+    for folder, checked_s in ((fast, lambda s: s > 0), (out, lambda s: s == 0)):
+        rows = load_profile(folder)["fold"]["transforms"]  # one row for the chosen folding
+        assert [r["transform"] for r in rows] == [FOLD_GROUP], folder
+        assert rows[0]["transform_s"] > 0 and checked_s(rows[0]["check_s"]), folder
 
 
 def test_a_broken_fold_transform_fails_the_fast_build(micro, tmp_path, monkeypatch):

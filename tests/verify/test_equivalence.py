@@ -8,6 +8,7 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.frontend.binparams import hidden_layers_model
 from qnnflow.transforms.fold import ApplyFoldingConfig
+from qnnflow.util import profile
 from qnnflow.verify import EquivalenceError, check_equivalent, verified_transform
 from tests.transforms.fold.test_folding import small_params
 from tests.verify.graphs import (
@@ -134,3 +135,22 @@ def test_several_labelled_inputs_name_the_one_that_failed():
     cases = [("zeros", zeros), ("random #0", head_inputs())]
     with pytest.raises(EquivalenceError, match=r"^transform changed the result on random #0: "):
         check_equivalent(two_heads(), nudged, cases)
+
+
+class KeepAsIs(Transformation):
+    """A rewrite that changes nothing: only its time is of interest."""
+
+    def apply(self, model):
+        return model, False
+
+
+def test_a_verified_transform_records_its_rewrite_and_check_seconds(setup):
+    model, inputs = setup
+    with profile.collecting() as rows:
+        verified_transform(model, KeepAsIs(), inputs)
+        with pytest.raises(EquivalenceError):
+            verified_transform(model, FlipOneWeight(), inputs)  # a failed check: no row
+    assert [row.transform for row in rows] == ["KeepAsIs"]
+    assert rows[0].transform_s >= 0 and rows[0].check_s > 0  # the check runs the model twice
+    verified_transform(model, KeepAsIs(), inputs)  # nobody collecting: nothing kept
+    assert len(rows) == 1

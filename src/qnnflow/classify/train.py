@@ -23,6 +23,7 @@ from qnnflow.classify.datasets import Split
 from qnnflow.classify.folder import read_split
 from qnnflow.classify.models import build_model, model_def
 from qnnflow.errors import QnnflowError
+from qnnflow.util import progress
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def _fit(
     total = cfg.epochs * steps_per_epoch
     loss_fn = nn.CrossEntropyLoss()
     losses, began, step = [], time.perf_counter(), 0
-    for epoch in range(cfg.epochs):
+    for epoch in progress.track(range(cfg.epochs), "training, epochs"):
         model.train()
         order, running = torch.randperm(len(y), generator=generator), 0.0
         for start in range(0, len(y), cfg.batch_size):

@@ -9,6 +9,7 @@ from qnnflow.commands.import_darknet import import_darknet_cmd
 from qnnflow.commands.inspect_darknet import inspect_darknet_cmd
 from qnnflow.commands.make_dataset import make_dataset_cmd
 from qnnflow.commands.quantize import quantize_cmd
+from qnnflow.commands.report import report_cmd
 from qnnflow.commands.sim import sim_cmd
 from qnnflow.commands.synth import synth_cmd
 from qnnflow.commands.train import train_cmd
@@ -29,5 +30,6 @@ COMMANDS = [
     detect_cmd,
     sim_cmd,
     synth_cmd,
+    report_cmd,
     build,
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.text import Text
 
 from qnnflow.commands.options import (
@@ -14,6 +13,7 @@ from qnnflow.commands.options import (
     input_size_option,
     target_scope_option,
 )
+from qnnflow.commands.progress_view import BuildView, is_quiet
 from qnnflow.flow.steps import step_help, step_names
 from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
 
@@ -234,49 +234,47 @@ def build(
         decoder=decoder,
         first_last=first_last,
     )
-    console = Console(soft_wrap=True)
+    view = BuildView(is_quiet())
     if verify == "off":
-        console.print(Text("--verify off: no transform of this build is checked", style="red"))
-    with console.status("starting") as status:
+        view.console.print(Text("--verify off: no transform of this build is checked", style="red"))
 
-        def on_step(name: str, state: str) -> None:
-            if state == "running":
-                status.update(f"step {name}")
-            elif state == "waiting":
-                console.print(f"[yellow]…[/yellow] {name} (needs a vendor tool)")
-            else:
-                console.print(f"[green]✓[/green] {name} ({state})")
-                if name == "accuracy":
-                    _print_gate(console, gate_summary(cfg.output_dir))
-                if name == "to_hw":
-                    _print_host_nodes(console, read_to_hw_record(cfg.output_dir))
-                if name == "fold":
-                    _print_end_to_end(console, cfg.output_dir / "estimate.json")
+    def on_step(name: str, state: str) -> None:
+        view.on_step(name, state)
+        if state != "done":
+            return
+        if name == "accuracy":
+            _print_gate(view, gate_summary(cfg.output_dir))
+        if name == "to_hw":
+            _print_host_nodes(view, read_to_hw_record(cfg.output_dir))
+        if name == "fold":
+            _print_end_to_end(view, cfg.output_dir / "estimate.json")
 
+    with view:
         result = run_build(cfg, on_step)
-    console.print(f"build written to {result.output_dir} (report: {result.output_dir}/report.md)")
+    view.console.print(
+        f"build written to {result.output_dir} (report: {result.output_dir}/report.html)"
+    )
     if result.waiting:
         # not an error: every tool-free output is written; one line says how to finish
         click.echo(f"waiting: {result.waiting}", err=True)
 
 
-def _print_gate(console: Console, line: str | None) -> None:
+def _print_gate(view: BuildView, line: str | None) -> None:
     """The accuracy gate's verdict under its step: a gate that did not run is no pass."""
     if line is not None:
-        colour = "green" if " passed:" in line else "yellow"
-        console.print(Text(f"  {line}", style=colour))
+        view.note(line, "green" if " passed:" in line else "yellow")
 
 
-def _print_host_nodes(console: Console, record: dict | None) -> None:
+def _print_host_nodes(view: BuildView, record: dict | None) -> None:
     """What to_hw put in hardware and what stayed on the host (reasons in to_hw.json)."""
     from qnnflow.analysis.host_nodes import TO_HW_FILE, host_summary
 
     if record is not None:
         style = "yellow" if record["host_nodes"] else "green"
-        console.print(Text(f"  {host_summary(record)}; reasons in {TO_HW_FILE}", style=style))
+        view.note(f"{host_summary(record)}; reasons in {TO_HW_FILE}", style)
 
 
-def _print_end_to_end(console: Console, estimate_json: Path) -> None:
+def _print_end_to_end(view: BuildView, estimate_json: Path) -> None:
     """The pipeline's rate under the fold step: host stages, DMA and accelerator together."""
     import json
 
@@ -284,4 +282,4 @@ def _print_end_to_end(console: Console, estimate_json: Path) -> None:
 
     if estimate_json.is_file():
         data = json.loads(estimate_json.read_text()).get("end_to_end")
-        console.print(Text(f"  {end_to_end_line(data)}", style="cyan"))
+        view.note(end_to_end_line(data), "cyan")

@@ -75,6 +75,7 @@ def _check_outputs(output: Path, qcdq: Path | None) -> None:
 def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, qcdq, pre_opts):
     """Brevitas PTQ of any float model: load, calibrate, recover, export, report."""
     _quiet_frameworks()
+    from qnnflow.commands.progress_view import progress_bars
     from qnnflow.quant.ptq.calib_data import resolve_preprocess
     from qnnflow.quant.ptq.load import load_float_model
     from qnnflow.quant.ptq.mixed import resolve_rules
@@ -93,7 +94,8 @@ def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, 
         pre = resolve_preprocess(float_model.input_shape, **pre_opts)
         source = dataclasses.replace(source, preprocess=pre)
     data = load_calibration(source, float_model.input_shape)
-    result = quantize_ptq(float_model, options, recovery, data, source.batch_size)
+    with progress_bars():
+        result = quantize_ptq(float_model, options, recovery, data, source.batch_size)
     header = {
         "model": str(model_path),
         "scheme": f"w{options.weight_bits}a{options.act_bits}",

@@ -1,6 +1,6 @@
-"""`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qonnx), in the g++ C++
-simulation of its generated HLS code, or in the Verilator simulation of its generated RTL,
-and compare with numpy layer by layer."""
+"""`qnnflow sim MODEL`: execute a folded hardware graph in numpy (qnnflow.util.graph_exec),
+in the g++ C++ simulation of its generated HLS code, or in the Verilator simulation of its
+generated RTL, and compare with numpy layer by layer."""
 
 from __future__ import annotations
 
@@ -87,33 +87,35 @@ def sim_cmd(model_path, level, backend, input_path, seed, as_json) -> None:
 
     from qnnflow.backends.hls.network import hardware_region
     from qnnflow.backends.hls.network_sim import execute_cpp, first_mismatch
+    from qnnflow.commands.progress_view import progress_bars
     from qnnflow.errors import QnnflowError
     from qnnflow.flow.verify_step import seeded_input
     from qnnflow.frontend.onnx_import import open_onnx
-    from qnnflow.util.execute import run_qonnx
+    from qnnflow.util.graph_exec import execute_graph
 
     model = open_onnx(resolve_model(model_path))
     x = seeded_input(model, seed) if input_path is None else read_input(model, input_path)
     result: dict = {"model": str(model_path), "level": level}
-    if level == "python":
-        start = time.perf_counter()
-        run_qonnx(model, x)
-        result["python_seconds"] = time.perf_counter() - start
-    elif level == "rtl":
-        result.update(_rtl(model, seed, x if input_path is not None else None))
-    elif level == "cpp":
-        _, sim = execute_cpp(model, x)
-        result.update(cpp_seconds=sim.seconds, cycles=sim.cycles)
-    else:
-        start = time.perf_counter()
-        mismatch, sim = first_mismatch(model, x)
-        result.update(
-            bit_exact=mismatch is None,
-            first_mismatch=None if mismatch is None else str(mismatch),
-            seconds_both=time.perf_counter() - start,
-            cpp_seconds=sim.seconds,
-            cycles=sim.cycles,
-        )
+    with progress_bars():  # g++ / Verilator builds and the layers compared
+        if level == "python":
+            start = time.perf_counter()
+            execute_graph(model, {model.graph.input[0].name: x})
+            result["python_seconds"] = time.perf_counter() - start
+        elif level == "rtl":
+            result.update(_rtl(model, seed, x if input_path is not None else None))
+        elif level == "cpp":
+            _, sim = execute_cpp(model, x)
+            result.update(cpp_seconds=sim.seconds, cycles=sim.cycles)
+        else:
+            start = time.perf_counter()
+            mismatch, sim = first_mismatch(model, x)
+            result.update(
+                bit_exact=mismatch is None,
+                first_mismatch=None if mismatch is None else str(mismatch),
+                seconds_both=time.perf_counter() - start,
+                cpp_seconds=sim.seconds,
+                cycles=sim.cycles,
+            )
     if "cycles" in result:
         result["estimates"] = {n.name: getCustomOp(n).cycles() for n in hardware_region(model)}
     if as_json:

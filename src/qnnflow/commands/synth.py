@@ -21,10 +21,15 @@ def synth_cmd(build_dir: Path, jobs: int | None, board: str | None) -> None:
     with Yosys for 7-series and write synth.json and synth.md there: per layer the estimate
     beside the synthesized LUT/FF/BRAM36/LUTRAM/DSP, their ratios, the totals and the board
     budget. The factors it measures feed `qnnflow build --resources synth`."""
+    from qnnflow.commands.progress_view import progress_bars
     from qnnflow.flow.synth_step import SYNTH_MD, synth_build_dir
+    from qnnflow.util import progress
 
     console = Console(soft_wrap=True)
-    with console.status("synthesizing (Yosys; the first run compiles it, about a minute)"):
+    with (
+        progress_bars(),
+        progress.task("synthesizing (Yosys; the first run compiles it, about a minute)"),
+    ):
         summary = synth_build_dir(build_dir, jobs, board)
     totals = summary["totals"]
     console.print(

@@ -61,6 +61,7 @@ def train_cmd(
 ) -> None:
     """Train with the YOLOv2 region loss (CUDA when available) and write OUT/<name>.cfg,
     .weights (float, for the Darknet path), .onnx (QONNX) and .train.json (loss per epoch)."""
+    from qnnflow.commands.progress_view import progress_bars
     from qnnflow.commands.quantize import _first_last
     from qnnflow.quant.qat.pipeline import train_darknet
     from qnnflow.quant.qat.scheme import QatScheme
@@ -70,9 +71,10 @@ def train_cmd(
     opts = TrainOptions(
         epochs=epochs, batch=batch, lr=lr, optimizer=optimizer, schedule=schedule, seed=seed
     )
-    record = train_darknet(
-        cfg, weights, data_dir, chosen, opts, out, name or cfg.stem, split, limit
-    )
+    with progress_bars():
+        record = train_darknet(
+            cfg, weights, data_dir, chosen, opts, out, name or cfg.stem, split, limit
+        )
     first, last = record["epochs"][0]["total"], record["epochs"][-1]["total"]
     Console(soft_wrap=True).print(
         f"trained {len(record['epochs'])} epochs on {record['images']} images "

@@ -75,6 +75,7 @@ def train_classifier_cmd(
     per split, time, versions)."""
     from qnnflow.classify.artifacts import save_classifier
     from qnnflow.classify.train import TrainConfig, train_classifier
+    from qnnflow.commands.progress_view import progress_bars
 
     cfg = TrainConfig(
         arch=arch,
@@ -88,7 +89,8 @@ def train_classifier_cmd(
         limit=limit,
     )
     name = name or f"{arch}-{data_dir.resolve().name}"
-    trained = train_classifier(data_dir, cfg)
+    with progress_bars():
+        trained = train_classifier(data_dir, cfg)
     record = save_classifier(trained, out, name, dataset_summary(data_dir))
     scores = ", ".join(
         f"{split} {s['top1']:.2f}% ({s['correct']}/{s['images']})"

@@ -20,6 +20,7 @@ from qnnflow.data.map import ImageBoxes, MapResult, mean_average_precision
 from qnnflow.data.reader import DetectionDataset
 from qnnflow.detector import Detector
 from qnnflow.errors import QnnflowError
+from qnnflow.util.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def evaluate_detector(
         raise QnnflowError(f"{dataset.root}: split '{dataset.split}' has no images")
     began = time.perf_counter()
     truths, found = [], []
-    for index in range(count):
+    for index in track(range(count), "mAP, images"):
         item = dataset[index]
         truths.append(ImageBoxes(item.boxes, item.classes))
         found.append(detect_boxes(detector, item.image))

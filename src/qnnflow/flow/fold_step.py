@@ -34,8 +34,9 @@ from qnnflow.transforms.fold.folding_config import (
     split_fifo_depths,
 )
 from qnnflow.transforms.fold.insert_fifos import fifo_depths
+from qnnflow.util import profile
 from qnnflow.util.atomic import atomic_write_text
-from qnnflow.verify.group import Checks, apply_checked, check_chain
+from qnnflow.verify.group import Checks, apply_checked, chain_label, check_chain, transform_chain
 
 log = logging.getLogger(__name__)
 MAX_REFOLDS = 5
@@ -49,6 +50,7 @@ class Folded:
     model: ModelWrapper
     chain: list[ModelWrapper]
     transforms: list[Transformation]
+    transform_s: float = 0.0  # making the chain (for profile.json)
 
 
 def _fold_and_plumb(
@@ -57,16 +59,16 @@ def _fold_and_plumb(
     transforms = [transform, InsertWidthConverters(), fifos or InsertFIFOs()]
     if checks.mode == "full":  # every transform, each candidate of the cap search too
         return Folded(apply_checked(model, transforms, checks), [], transforms)
-    chain = [model]
-    for step in transforms:
-        chain.append(chain[-1].transform(step))
-    return Folded(chain[-1], chain, transforms)
+    chain, seconds = transform_chain(model, transforms)
+    return Folded(chain[-1], chain, transforms, seconds)
 
 
 def _checked(folded: Folded, checks: Checks) -> ModelWrapper:
     """The chosen folding, checked once as a group where it was not checked as it was made."""
     if checks.mode == "fast":
-        check_chain(folded.chain, folded.transforms, checks)
+        check_chain(folded.chain, folded.transforms, checks, folded.transform_s)
+    elif checks.mode == "off":  # the rewrite's time alone
+        profile.record(chain_label(folded.transforms), folded.transform_s, 0.0)
     return folded.model
 
 

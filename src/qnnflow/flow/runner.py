@@ -16,9 +16,11 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.artifacts import file_digest, record_outputs, remove_leftovers, stale_reason
 from qnnflow.flow.config import BuildConfig
+from qnnflow.flow.profile_file import save_step_profile
 from qnnflow.flow.state import load_state, save_state
 from qnnflow.flow.steps import OPT_IN, STEPS, step_names, step_options, step_outputs
 from qnnflow.toolchain import ToolNotFound
+from qnnflow.util import profile
 from qnnflow.util.atomic import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,8 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             on_step(name, "running")
         began = time.perf_counter()
         try:
-            model = step(model, cfg)
+            with profile.collecting() as transforms:
+                model = step(model, cfg)
         except ToolNotFound as exc:
             # everything up to here is written; the message says how to finish elsewhere
             result.waiting = f"step '{name}': {exc}"
@@ -118,10 +121,11 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             remove_if_empty(created)  # bad input at the first step leaves no folder behind
             raise QnnflowError(f"step '{name}': {exc}") from exc
         atomic_write_bytes(path, model.model.SerializeToString())
+        seconds = time.perf_counter() - began
         state["steps"][name] = {
             "output": path.name,
             "fingerprint": fingerprint,
-            "seconds": round(time.perf_counter() - began, 3),
+            "seconds": round(seconds, 3),
         }
         if name in OPT_IN:
             state["steps"][name]["asked"] = OPT_IN[name](cfg)
@@ -135,6 +139,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
         state["backend"] = cfg.backend  # what codegen rendered (report, resume lines)
         state["verify"] = cfg.verify  # how the transforms were checked ("off": not at all)
         save_state(cfg.output_dir, state)
+        save_step_profile(cfg.output_dir, step_names(), name, seconds, transforms)
         result.ran.append(name)
         if on_step:
             on_step(name, "done")

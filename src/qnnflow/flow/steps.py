@@ -89,6 +89,7 @@ def step_options(cfg: BuildConfig, name: str) -> str:
 # What each step writes besides its ONNX (globs relative to the output folder; a folder
 # counts with every file in it). The runner records the files with their hashes in
 # build_state.json; on resume a missing or changed one reruns the step and those after it.
+REPORT_FILES = ("report.md", "report.json", "report.html", "report", "deploy/report", "deploy.zip")
 OUTPUTS: dict[str, tuple[str, ...]] = {
     "import": (),
     "tidy": (),
@@ -103,14 +104,15 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "rtlsim": ("rtlsim",),
     "package": ("deploy", "deploy.zip"),
     "synth": ("synth.json", "synth.md"),
-    "report": ("report.md", "report.json"),
-    "ip": ("hls/prj_*/sol1/impl/ip",),
-    "bitstream": ("bitstream", "deploy/*.bit", "deploy/*.hwh", "deploy/README.md", "deploy.zip"),
+    # the report also refreshes deploy.zip with its copy in deploy/report/
+    "report": REPORT_FILES,
+    "ip": ("hls/prj_*/sol1/impl/ip", *REPORT_FILES),  # ip and bitstream rewrite the report
+    "bitstream": ("bitstream", "deploy/*.bit", "deploy/*.hwh", "deploy/README.md", *REPORT_FILES),
 }
 
 # What differs with another backend than hls (OUTPUTS holds the HLS backend's).
 BACKEND_OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "rtl": {"codegen": ("rtl", "vivado/*.tcl"), "ip": ("rtl/ip",)},
+    "rtl": {"codegen": ("rtl", "vivado/*.tcl"), "ip": ("rtl/ip", *REPORT_FILES)},
 }
 
 

@@ -6,6 +6,7 @@ is installed, and the command that resumes the build here."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
 
@@ -15,9 +16,9 @@ from qnnflow.backends.rtl.package_tcl import COMPONENT, SCRIPT
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
 from qnnflow.flow.hls_steps import backend_dir, bitstream_dir, hls_dir, vivado_dir
-from qnnflow.flow.package_step import deploy_dir, write_readme, zip_deploy
+from qnnflow.flow.package_step import deploy_dir, write_readme
 from qnnflow.flow.rtl_steps import rtl_dir
-from qnnflow.toolchain import find_tool, resume_command, run_tcl
+from qnnflow.toolchain import find_tool, missing_tool_error, resume_command, run_tcl
 
 
 def _manifest(cfg: BuildConfig) -> IpManifest:
@@ -32,10 +33,36 @@ def _resume(cfg: BuildConfig, step: str) -> str:
     return line if cfg.backend == "hls" else f"{line} --backend {cfg.backend}"
 
 
+def tool_invocation(cfg: BuildConfig, step: str) -> tuple[str, str, Path]:
+    """A vendor-tool step's tool, its script and the folder it runs in, for this backend."""
+    if step == "bitstream":
+        return "vivado", "project.tcl", vivado_dir(cfg)
+    if cfg.backend == "rtl":
+        return "vivado", SCRIPT, rtl_dir(cfg)
+    return "vitis_hls", hls_tcl.STITCHED_SCRIPT, hls_dir(cfg)
+
+
+def next_tool_wait(cfg: BuildConfig, step: str = "ip") -> str | None:
+    """What the build will wait for at `step`, as the runner records it (the step's
+    ToolNotFound message), or None when its tool is here: for a report written before."""
+    tool, script, cwd = tool_invocation(cfg, step)
+    if find_tool(tool) is not None:
+        return None
+    return f"step '{step}': {missing_tool_error(tool, cwd / script, cwd, _resume(cfg, step))}"
+
+
+def _refresh_report(model: ModelWrapper, cfg: BuildConfig, step: str) -> None:
+    """Rewrite the build report after a vendor-tool step, so it says where the build is."""
+    from qnnflow.flow.report import refresh_report  # it imports this module
+
+    refresh_report(model, cfg, step)
+
+
 def package_rtl_ip(cfg: BuildConfig) -> None:
     """The RTL backend's IP step: Vivado packages rtl/'s SystemVerilog as rtl/ip."""
     _manifest(cfg)
-    run_tcl("vivado", SCRIPT, rtl_dir(cfg), outputs=[COMPONENT], resume=_resume(cfg, "ip"))
+    tool, script, cwd = tool_invocation(cfg, "ip")
+    run_tcl(tool, script, cwd, outputs=[COMPONENT], resume=_resume(cfg, "ip"))
 
 
 def step_ip(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
@@ -45,20 +72,16 @@ def step_ip(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     assert model is not None
     if cfg.backend == "rtl":
         package_rtl_ip(cfg)
+        _refresh_report(model, cfg, "ip")
         return model
     manifest = _manifest(cfg)
     outputs = hls_tcl.script_outputs(manifest)
-    stitched = hls_tcl.STITCHED_SCRIPT
-    run_tcl(
-        "vitis_hls",
-        stitched,
-        hls_dir(cfg),
-        outputs=[outputs[stitched]],
-        resume=_resume(cfg, "ip"),
-    )
+    tool, stitched, cwd = tool_invocation(cfg, "ip")
+    run_tcl(tool, stitched, cwd, outputs=[outputs[stitched]], resume=_resume(cfg, "ip"))
     if find_tool("vitis_hls") is not None:
         for script in hls_tcl.script_order(manifest)[:-1]:
             run_tcl("vitis_hls", script, hls_dir(cfg), outputs=[outputs[script]])
+    _refresh_report(model, cfg, "ip")
     return model
 
 
@@ -69,15 +92,16 @@ def step_bitstream(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper
     top = _manifest(cfg).top
     out = bitstream_dir(cfg)
     names = [f"{top}.bit", f"{top}.hwh"]
+    tool, script, cwd = tool_invocation(cfg, "bitstream")
     run_tcl(
-        "vivado",
-        "project.tcl",
-        vivado_dir(cfg),
+        tool,
+        script,
+        cwd,
         outputs=[out / name for name in names],
         resume=_resume(cfg, "bitstream"),
     )
     for name in names:
         shutil.copy2(out / name, deploy_dir(cfg) / name)
     write_readme(cfg)  # now says the bitstream is there
-    zip_deploy(cfg)
+    _refresh_report(model, cfg, "bitstream")  # done; it re-zips deploy/ too
     return model

@@ -7,29 +7,7 @@ import numpy as np
 
 from qnnflow.ops.base import SpatialOp
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
-
-
-def maxpool_nhwc(x: np.ndarray, kernel: int, stride: int, pads: list[int]) -> np.ndarray:
-    """[N, H, W, C] max-pool; pads (top, left, bottom, right) never win the max."""
-    top, left, bottom, right = pads
-    padded = np.pad(
-        x.astype(np.float64),
-        ((0, 0), (top, bottom), (left, right), (0, 0)),
-        constant_values=-np.inf,
-    )
-    n, h, w, c = padded.shape
-    oh, ow = (h - kernel) // stride + 1, (w - kernel) // stride + 1
-    out = np.full((n, oh, ow, c), -np.inf)
-    for ky in range(kernel):
-        for kx in range(kernel):
-            window = padded[
-                :,
-                ky : ky + stride * (oh - 1) + 1 : stride,
-                kx : kx + stride * (ow - 1) + 1 : stride,
-                :,
-            ]
-            np.maximum(out, window, out=out)
-    return out
+from qnnflow.ops.kernels import maxpool_nhwc
 
 
 class StreamingMaxPool(SpatialOp):

@@ -18,6 +18,7 @@ from qnnflow.ops.bipolar import (
 )
 from qnnflow.ops.estimate import bram36_for, lutram_for, zero_resources
 from qnnflow.ops.graph_queries import hw_op, producer_of_class
+from qnnflow.ops.kernels import matrix_vector, multithreshold_last_axis
 from qnnflow.ops.mvu_multipliers import (
     RES_TYPES,
     dsp_pack_shift,
@@ -33,24 +34,12 @@ MAX_STREAM_BITS = 8192  # widest AXI stream Vitis HLS accepts
 STREAM_WEIGHTS_MIN_BITS = 64 * 1024  # smaller matrices are never worth a DDR reader
 
 
-def multithreshold_last_axis(acc: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """out[..., c] = number of t in thresholds[c] with acc[..., c] >= t."""
-    return np.sum(acc[..., None] >= thresholds, axis=-1)
-
-
 def accumulator_range(weights: np.ndarray, in_dtype: DataType) -> tuple[int, int]:
     """The smallest and largest x.W any input of `in_dtype` can produce (weights [MW, MH])."""
     w = np.asarray(weights, dtype=np.float64)
     lo, hi = float(in_dtype.min()), float(in_dtype.max())
     ends = np.stack([w * lo, w * hi])
     return int(ends.min(axis=0).sum(axis=0).min()), int(ends.max(axis=0).sum(axis=0).max())
-
-
-def matrix_vector(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Exact integer x[..., MW] @ W[MW, MH] (float64 is exact far beyond these sums)."""
-    lead = x.shape[:-1]
-    acc = x.reshape(-1, x.shape[-1]).astype(np.float64) @ weights.astype(np.float64)
-    return acc.reshape(*lead, weights.shape[1])
 
 
 class MatrixVectorUnit(HWOp):

@@ -9,7 +9,7 @@ import numpy as np
 from qnnflow.ops.base import ChannelLanesOp
 from qnnflow.ops.bipolar import bipolar_output_problem, is_bipolar, thresholded_output
 from qnnflow.ops.estimate import lutram_for, zero_resources
-from qnnflow.ops.mvu import multithreshold_last_axis
+from qnnflow.ops.kernels import multithreshold_last_axis
 
 
 class Thresholding(ChannelLanesOp):

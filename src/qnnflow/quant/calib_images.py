@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from qnnflow.errors import QnnflowError
+from qnnflow.util import progress
 from qnnflow.util.checks import int_at_least
 from qnnflow.yolo import load_image, network_input
 
@@ -37,4 +38,5 @@ def load_calibration_batch(
     """Network inputs [1, 3, net_h, net_w] float32 in [0, 1], one per image, decoded by
     `decoder` (darknet = stb_image, as the deployed Darknet model will see them)."""
     files = list_images(folder, max_samples)
-    return [network_input(load_image(p, decoder), net_w, net_h) for p in files]
+    images = progress.track(files, "loading calibration images")
+    return [network_input(load_image(p, decoder), net_w, net_h) for p in images]

@@ -41,6 +41,7 @@ from qnnflow.quant.qonnx_nodes import (
     quantize_conv_weights_int,
     quantize_weight_input,
 )
+from qnnflow.util import progress
 from qnnflow.util.graph_exec import PreparedGraph
 
 QUANT_REPORT_KEY = "qnnflow.quant.report"
@@ -146,7 +147,7 @@ def _quantize_activations(
     collectors = {t: RangeCollector() for t in acts}
     input_name = model.graph.input[0].name
     prepared = PreparedGraph(model)  # execute_onnx bit for bit, prepared once
-    for x in calibration:
+    for x in progress.track(calibration, "calibration, images"):
         context = prepared.run({input_name: x}, full=True)
         for tensor, collector in collectors.items():
             collector.update(context[tensor])

@@ -1,10 +1,12 @@
-"""Execute a QONNX graph as qonnx's execute_onnx does, bit for bit, but prepared once for many
-inputs: the node order is checked once, initializers are converted once (and shared,
-read-only), each tensor's datatype is looked up once, the per-node onnxruntime sessions of
-standard ops are cached by the single-node model they run, and the integer sanitizer does its
-check vectorized (qonnx takes a Python max() over every element, most of the checks' time).
-Custom ops run through qonnx's own execute_custom_node, standard ops through onnxruntime on
-the same one-node model qonnx builds."""
+"""Execute a QONNX graph with execute_onnx's results, bit for bit, at a fraction of its cost:
+a graph is prepared once for many inputs (node order and shapes checked once, initializers
+converted once and shared read-only, datatypes looked up once, custom op instances and the
+one-node onnxruntime sessions of standard ops cached); qnnflow's hardware ops run their
+vectorized numpy references directly; integer-annotated tensors are rounded as qonnx's
+sanitize_quant_values rounds them, vectorized (its Python max() over every element took 5.8
+of 6.6 s on the Tinier-YOLO's hidden layers). A hardware op computes exact integers from
+integers, so its outputs need no rounding: graph inputs, initializers and the outputs of
+other nodes are sanitized, once each per run."""
 
 from __future__ import annotations
 
@@ -15,12 +17,9 @@ from collections import OrderedDict
 import numpy as np
 import onnx.helper as helper
 import onnxruntime as rt
-from qonnx.core.datatype import DataType
-from qonnx.core.execute_custom_node import execute_custom_node
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.registry import is_custom_op
+from qonnx.custom_op.registry import getCustomOp, is_custom_op
 from qonnx.util.basic import (
-    get_execution_error_thresh,
     get_preferred_qonnx_opset,
     get_sanitize_quant_tensors,
     qonnx_make_model,
@@ -29,11 +28,18 @@ from qonnx.util.onnx import valueinfo_to_tensor
 from threadpoolctl import ThreadpoolController
 
 from qnnflow.errors import QnnflowError
+from qnnflow.ops import DOMAIN
+from qnnflow.util.sanitize import all_allowed, datatypes, sanitize_tensor
 
-__all__ = ["PreparedGraph", "datatypes", "execute", "sanitize_tensor"]
+__all__ = ["PreparedGraph", "all_allowed", "execute_graph", "is_hw_node", "sanitize_tensor"]
 
 SESSION_CACHE_SIZE = 512
 _sessions: OrderedDict[bytes, rt.InferenceSession] = OrderedDict()
+
+
+def is_hw_node(node) -> bool:
+    """A qnnflow hardware op: its reference keeps integer tensors integer."""
+    return node.domain == DOMAIN
 
 
 def _session(node_model: bytes) -> rt.InferenceSession:
@@ -54,63 +60,13 @@ def _session(node_model: bytes) -> rt.InferenceSession:
 
 @functools.cache
 def _blas() -> ThreadpoolController:
+    """One controller per process (building one scans the loaded libraries)."""
     return ThreadpoolController()
 
 
-def _python_max(values: np.ndarray):
-    """What builtin max() returns over `values`' elements (NaN only when the first is NaN;
-    later NaNs never compare greater), without iterating in Python."""
-    flat = values.reshape(-1)
-    if flat.size == 0:
-        return max(flat)  # the same ValueError qonnx raises
-    if np.isnan(flat[0]):
-        return flat[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN tails cannot happen here
-        return np.nanmax(flat)
-
-
-def sanitize_tensor(name: str, dtype, context: dict) -> None:
-    """qonnx.util.basic.sanitize_quant_values for one tensor (check_values=False): integer
-    tensors are rounded when off-grid and rejected when the rounding exceeds the threshold."""
-    if not dtype.is_integer():
-        return
-    current = context[name]
-    allowed = dtype.allowed(current)
-    allowed = allowed.all() if isinstance(allowed, np.ndarray) else allowed
-    if allowed:
-        return  # qonnx's error is 0 here: it stores the same values back
-    updated = np.round(current)
-    warnings.warn(
-        f"The values of tensor {name} can't be represented "
-        f"with the set datatype annotation ({dtype.name}), they will be rounded to match the "
-        "datatype annotation.",
-        stacklevel=2,
-    )
-    error = _python_max(np.abs(current - updated))
-    if error <= get_execution_error_thresh():
-        context[name] = updated
-        return
-    raise Exception(
-        f"""Rounding error is too high to match set QONNX
-            datatype ({dtype}) for input {name}"""
-    )
-
-
-def datatypes(model: ModelWrapper, names: set[str]) -> dict:
-    """model.get_tensor_datatype for each name, from one pass over the annotations (the
-    wrapper searches all of them per call)."""
-    annotated = {}
-    for annotation in model.graph.quantization_annotation:
-        for pair in annotation.quant_parameter_tensor_names:
-            if pair.key == "finn_datatype":
-                annotated.setdefault(annotation.tensor_name, DataType[pair.value])
-                break
-    return {n: annotated.get(n) or model.get_tensor_datatype(n) for n in sorted(names)}
-
-
 class PreparedGraph:
-    """A model made ready to run many inputs; `run` returns what execute_onnx would."""
+    """A model made ready to run many inputs: `run` returns what execute_onnx would; NodeByNode
+    runs single nodes through `run_node` (a caller may run some nodes elsewhere)."""
 
     def __init__(self, model: ModelWrapper) -> None:
         if model.get_metadata_prop("exec_mode") not in (None, ""):
@@ -118,13 +74,14 @@ class PreparedGraph:
         graph = model.graph
         self.model = model
         self.nodes = list(graph.node)
-        self._check_sorted()
+        self._index = {id(n): i for i, n in enumerate(self.nodes)}
         self.infos = {vi.name: vi for vi in [*graph.input, *graph.output, *graph.value_info]}
         self.places = [
             {vi.name: (k, i) for i, vi in enumerate(part)}
             for k, part in enumerate((graph.input, graph.output, graph.value_info))
         ]
         self._check_shapes()
+        self._sorted = False
         self.constants: dict[str, np.ndarray | None] = {"": None}
         for init in graph.initializer:
             value = model.get_initializer(init.name)
@@ -135,10 +92,17 @@ class PreparedGraph:
         self.dtypes = datatypes(model, names)
         opsets = model.get_opset_imports()
         self.opsets = [opsets.get(n.domain, get_preferred_qonnx_opset()) for n in self.nodes]
+        self.hardware = [is_hw_node(n) for n in self.nodes]
         self.custom = [is_custom_op(n.domain, n.op_type) for n in self.nodes]
+        self.ops: dict[int, object] = {}
         self.sessions: dict[int, tuple[rt.InferenceSession, list[int]]] = {}
         self.outputs = [o.name for o in graph.output]
         self.interface = [vi.name for vi in [*graph.input, *graph.output]]
+        last = {t: i for i, n in enumerate(self.nodes) for t in n.input if t}
+        self.drops: list[list[str]] = [[] for _ in self.nodes]
+        for tensor, index in sorted(last.items()):
+            if tensor not in self.outputs:
+                self.drops[index].append(tensor)
 
     def _check_shapes(self) -> None:
         """execute_onnx's check_all_tensor_shapes_specified (a value info or an initializer
@@ -148,7 +112,8 @@ class PreparedGraph:
             for name in (*node.input, *node.output):
                 if name and name not in self.infos and name not in constants:
                     raise QnnflowError(
-                        f"tensor '{name}' of '{node.name}' has no shape (run the tidy step)"
+                        f"the graph has tensors without shapes: '{name}' of '{node.name}' "
+                        "(run the tidy step)"
                     )
 
     def _check_sorted(self) -> None:
@@ -164,6 +129,16 @@ class PreparedGraph:
                     "before it is made"
                 )
             made.update(node.output)
+        self._sorted = True
+
+    def index(self, node) -> int:
+        """The place of `node` (one of the graph's nodes) in graph order."""
+        index = self._index.get(id(node))
+        if index is None:
+            if node not in self.nodes:
+                raise QnnflowError(f"node '{node.name}' is not a node of the prepared graph")
+            index = self._index[id(node)] = self.nodes.index(node)
+        return index
 
     def _infos(self, names, parts: tuple[int, ...]) -> list:
         """The value infos of `names` in graph.input, .output, .value_info (those of `parts`)
@@ -188,7 +163,7 @@ class PreparedGraph:
             places = []
             for out in node.output:
                 if out not in names:
-                    raise Exception(f"Output {out} not found in node outputs.")
+                    raise QnnflowError(f"output '{out}' of '{node.name}' has no value info")
                 places.append(len(names) - 1 - names[::-1].index(out))  # qonnx takes the last
             self.sessions[index] = (_session(node_model.SerializeToString()), places)
         session, places = self.sessions[index]
@@ -202,52 +177,91 @@ class PreparedGraph:
                 )
             context[out] = results[place]
 
-    def run(self, feed: dict[str, np.ndarray], full: bool = False) -> dict[str, np.ndarray]:
-        """The graph outputs for `feed` (every tensor with `full`), as execute_onnx; BLAS on
-        one thread (the ops' matrix products are small: threads only contend, and integer
-        sums in float64 are exact in any order)."""
-        with _blas().limit(limits=1, user_api="blas"):
+    def _sanitize(self, names, context: dict, clean: set[str]) -> None:
+        for name in names:
+            if name and name not in clean:
+                sanitize_tensor(name, self.dtypes[name], context)
+                clean.add(name)
+
+    def run_node(self, index: int, context: dict, clean: set[str] | None) -> None:
+        """Execute node `index` on `context`. `clean` holds the tensors already sanitized (or
+        written by a hardware op) in this run, None when sanitizing is off."""
+        node = self.nodes[index]
+        if clean is not None:
+            self._sanitize(node.input, context, clean)
+        if self.hardware[index] or self.custom[index]:
+            if index not in self.ops:
+                self.ops[index] = getCustomOp(node, onnx_opset_version=self.opsets[index])
+            if not self.hardware[index]:
+                for name in node.output:  # qonnx's ops expect a buffer of the right shape
+                    if name and name not in context:
+                        context[name] = valueinfo_to_tensor(self.infos[name])
+            self.ops[index].execute_node(context, self.model.graph)
+        else:
+            for name in node.output:
+                if name and name not in context:
+                    context[name] = valueinfo_to_tensor(self.infos[name])
+            self._standard(index, context)
+        if clean is None:
+            return
+        if self.hardware[index]:
+            clean.update(node.output)
+        else:
+            clean.difference_update(node.output)
+            self._sanitize(node.output, context, clean)
+
+    def _expected_shape(self, name: str) -> list[int] | None:
+        if self.constants.get(name) is not None:
+            return list(self.constants[name].shape)
+        if name in self.infos:
+            return [d.dim_value for d in self.infos[name].type.tensor_type.shape.dim]
+        return None  # execute_onnx ignores what is not a tensor of the graph
+
+    def run(
+        self, feed: dict[str, np.ndarray], full: bool = False, blas_threads: int | None = 1
+    ) -> dict[str, np.ndarray]:
+        """The graph outputs for `feed` as execute_onnx gives them; with `full` every tensor
+        (else each is dropped once its last reader has run). BLAS runs `blas_threads` threads
+        (None: its default): one frame's products are small, and on a shared 2-core machine
+        OpenBLAS's own threads made the Tinier-YOLO's hidden layers 2-4x slower
+        (benchmarks/sim_speed.py); integer sums in float64 are exact in any order."""
+        if not self._sorted:
+            self._check_sorted()
+        if blas_threads is None:
+            return self._run(feed, full)
+        with _blas().limit(limits=blas_threads, user_api="blas"):
             return self._run(feed, full)
 
     def _run(self, feed: dict[str, np.ndarray], full: bool) -> dict[str, np.ndarray]:
         context: dict = dict(self.constants)
-        for name in self.interface:  # execute_onnx's zero buffers for inputs and outputs
-            context.setdefault(name, valueinfo_to_tensor(self.infos[name]))
         for name, value in feed.items():
-            if name in context and name:
-                expected = context[name].shape
-            elif name in self.infos:
-                expected = tuple(valueinfo_to_tensor(self.infos[name]).shape)
-            else:
-                continue  # execute_onnx ignores what is not a tensor of the graph
-            if tuple(expected) != tuple(value.shape):
-                raise Exception(
-                    f"Shape mismatch for provided input {name}: found {tuple(expected)} "
-                    f"expected {tuple(value.shape)} "
+            expected = self._expected_shape(name)
+            if expected is None:
+                continue
+            if list(np.shape(value)) != expected:
+                raise QnnflowError(
+                    f"input '{name}' has shape {list(np.shape(value))}, the graph expects "
+                    f"{expected}"
                 )
             context[name] = value
-        sanitize = get_sanitize_quant_tensors() != 0
-        for index, node in enumerate(self.nodes):
-            for name in node.output:  # execute_onnx pre-allocates every buffer
-                if name and name not in context and name in self.infos:
-                    context[name] = valueinfo_to_tensor(self.infos[name])
-            if sanitize:
-                for name in node.input:
-                    if name:
-                        sanitize_tensor(name, self.dtypes[name], context)
-            if self.custom[index]:
-                execute_custom_node(node, context, self.model.graph, self.opsets[index])
-            else:
-                self._standard(index, context)
-            if sanitize:
-                for name in node.output:
-                    if name:
-                        sanitize_tensor(name, self.dtypes[name], context)
+        for name in self.interface:  # execute_onnx's zero buffers for inputs and outputs
+            context.setdefault(name, valueinfo_to_tensor(self.infos[name]))
+        clean: set[str] | None = set() if get_sanitize_quant_tensors() != 0 else None
+        for index in range(len(self.nodes)):
+            self.run_node(index, context, clean)
+            if not full:
+                for name in self.drops[index]:
+                    context.pop(name, None)
         if full:
             return context
         return {name: context[name] for name in self.outputs}
 
 
-def execute(model: ModelWrapper, feed: dict[str, np.ndarray], full: bool = False) -> dict:
-    """One run of `model` (prepare it with PreparedGraph to run several inputs)."""
-    return PreparedGraph(model).run(feed, full)
+def execute_graph(
+    model: ModelWrapper,
+    inputs: dict[str, np.ndarray],
+    blas_threads: int | None = 1,
+    full: bool = False,
+) -> dict[str, np.ndarray]:
+    """One run of `model` (PreparedGraph(model).run; prepare it once to run several inputs)."""
+    return PreparedGraph(model).run(inputs, full=full, blas_threads=blas_threads)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import perf_counter
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
 from qnnflow.errors import QnnflowError
+from qnnflow.util import profile
 from qnnflow.verify.equivalence import EquivalenceError, check_equivalent, verified_transform
 from qnnflow.verify.inputs import seeded_input, verification_inputs
 from qnnflow.verify.shrink import input_size, shrink_to, shrunk
@@ -53,7 +55,7 @@ class Checks:
         ]
 
 
-def _label(transforms: list[Transformation]) -> str:
+def chain_label(transforms: list[Transformation]) -> str:
     return " + ".join(type(t).__name__ for t in transforms)
 
 
@@ -65,12 +67,23 @@ def apply_checked(
         for transform in transforms:
             model = verified_transform(model, transform, checks.cases(model), checks.rtol)
         return model
+    chain, seconds = transform_chain(model, transforms)
+    if checks.mode == "fast":
+        check_chain(chain, transforms, checks, seconds)
+    else:  # off: the rewrite's time alone
+        profile.record(chain_label(transforms), seconds, 0.0)
+    return chain[-1]
+
+
+def transform_chain(
+    model: ModelWrapper, transforms: list[Transformation]
+) -> tuple[list[ModelWrapper], float]:
+    """[model, after transforms[0], after transforms[1], ...] and the seconds they took."""
+    began = perf_counter()
     chain = [model]
     for transform in transforms:
         chain.append(chain[-1].transform(transform))
-    if checks.mode == "fast":
-        check_chain(chain, transforms, checks)
-    return chain[-1]
+    return chain, perf_counter() - began
 
 
 def _sized(models: list[ModelWrapper]) -> tuple[list[ModelWrapper], str]:
@@ -84,18 +97,24 @@ def _sized(models: list[ModelWrapper]) -> tuple[list[ModelWrapper], str]:
 
 
 def check_chain(
-    chain: list[ModelWrapper], transforms: list[Transformation], checks: Checks
+    chain: list[ModelWrapper],
+    transforms: list[Transformation],
+    checks: Checks,
+    transform_s: float = 0.0,
 ) -> None:
     """One check of chain[0] against chain[-1] (chain[i + 1] = chain[i] after transforms[i]);
-    on a difference, the first transform whose own before/after differ is named."""
+    on a difference, the first transform whose own before/after differ is named. The group's
+    seconds (`transform_s` to make the chain, the check's own) go to util.profile."""
+    began = perf_counter()
     (first, last), where = _sized([chain[0], chain[-1]])
     cases = checks.cases(first)
-    log.info("checking %s %s on %d inputs", _label(transforms), where, len(cases))
+    log.info("checking %s %s on %d inputs", chain_label(transforms), where, len(cases))
     try:
-        check_equivalent(first, last, cases, checks.rtol, _label(transforms))
+        check_equivalent(first, last, cases, checks.rtol, chain_label(transforms))
     except EquivalenceError as group_error:
         culprit = _culprit(chain, transforms, checks, first, cases)
         raise EquivalenceError(f"{culprit or group_error} ({where})") from None
+    profile.record(chain_label(transforms), transform_s, perf_counter() - began)
 
 
 def _culprit(

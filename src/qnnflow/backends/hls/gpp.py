@@ -14,6 +14,7 @@ from qnnflow.backends.hls import cpp_cache
 from qnnflow.backends.hls.paths import ap_types_include_dir, hls_library_dir
 from qnnflow.backends.hls.sim_process import failure_message
 from qnnflow.errors import QnnflowError
+from qnnflow.util import progress
 
 # -Wno-unknown-pragmas: g++ does not know `#pragma HLS` (compat.hpp silences the ap_types
 # headers' own false warnings; everything else must be clean).
@@ -88,9 +89,10 @@ def _compile_into_cache(
     """Run g++ `cmd` (which writes `partial`), then move the result to `target` and prune the
     cache; a failed, killed or timed-out compile leaves no file behind."""
     try:
-        result = toolchain.run_with_timeout(
-            cmd, "g++", f"compiling {source}", timeout, capture_output=True, text=True
-        )
+        with progress.task(f"g++ {source.name}"):
+            result = toolchain.run_with_timeout(
+                cmd, "g++", f"compiling {source}", timeout, capture_output=True, text=True
+            )
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -32,6 +32,7 @@ from qnnflow.backends.hls.network import (
 from qnnflow.backends.hls.sim_process import streaming_program
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.stream_order import normal_to_stream, stream_to_normal
+from qnnflow.util import progress
 from qnnflow.util.node_by_node import NodeByNode
 
 __all__ = [
@@ -115,7 +116,8 @@ def simulate_network(
     """`region_input` is [frames, ...] normal-shaped input of the hardware region (NHWC)."""
     net = net or build_network_code(model, DEFAULT_TOP)
     with _prepared_run(model, net, region_input, cache_dir) as (exe, args, work, frames):
-        stdout = run_program(exe, args, work)
+        with progress.task(f"C++ simulation, {frames} frame(s)"):
+            stdout = run_program(exe, args, work)
         return _result(model, net, frames, work / "out.bin", stdout)
 
 
@@ -191,15 +193,19 @@ def first_mismatch(
     reference.run_until(region[0])
     region_input = reference.context[net.input_tensor][None]
     mismatch = None
-    with start_simulation(model, net, region_input, cache_dir) as live:
+    with (
+        start_simulation(model, net, region_input, cache_dir) as live,
+        progress.task("C++ simulation, layers", len(region)) as layers,
+    ):
         for index, node in enumerate(region):
             header = _layer_header(live.records, index, node)
             if mismatch is not None:  # drain the rest; the simulation still counts cycles
                 live.records.skip(header)
-                continue
-            reference.run()
-            normal = reference.context[node.output[0]]
-            mismatch = compare_layer(model, node, normal, header, live.records)
+            else:
+                reference.run()
+                normal = reference.context[node.output[0]]
+                mismatch = compare_layer(model, node, normal, header, live.records)
+            layers.advance()
         extra = live.records.next_header()
         if extra is not None:
             raise QnnflowError(f"the C++ simulation wrote a stream for unknown layer {extra.layer}")

@@ -21,6 +21,7 @@ from qnnflow.backends.rtl.layer_sim import RtlSimResult, run_design, simulate_la
 from qnnflow.backends.rtl.network import RtlNetworkCode, build_rtl_network, core_sources
 from qnnflow.backends.rtl.testbench import DEADLOCK_CYCLES, render_testbench
 from qnnflow.ops.stream_order import normal_to_stream, normal_to_stream_once, stream_to_normal
+from qnnflow.util import progress
 from qnnflow.util.node_by_node import NodeByNode
 
 
@@ -151,10 +152,8 @@ def _layer_reports(
     model: ModelWrapper, net: RtlNetworkCode, refs: list[dict], cache_dir: Path | None
 ) -> tuple[LayerReport, ...]:
     region, names = hardware_region(model), set(net.node_names)
-    return tuple(
-        _layer_report(model, node, code, refs, names, cache_dir)
-        for node, code in zip(region, net.layers, strict=True)
-    )
+    layers = progress.track(list(zip(region, net.layers, strict=True)), "Verilator, layers")
+    return tuple(_layer_report(model, node, code, refs, names, cache_dir) for node, code in layers)
 
 
 def _layer_report(
@@ -213,11 +212,12 @@ def run_core(
 ) -> RtlSimResult:
     """Stream `feed` ([frames, region input elements]) through the stitched core."""
     sources, files, bench = core_design(model, net)
-    return run_design(
-        net.core, sources, files, net.inputs, net.outputs, [feed], bench,
-        gaps=gaps, stalls=stalls, seed=seed, cache_dir=cache_dir,
-        timeout_cycles=quiet_cycles(model),
-    )  # fmt: skip
+    with progress.task(f"Verilator {net.core}, {len(feed)} frame(s)"):
+        return run_design(
+            net.core, sources, files, net.inputs, net.outputs, [feed], bench,
+            gaps=gaps, stalls=stalls, seed=seed, cache_dir=cache_dir,
+            timeout_cycles=quiet_cycles(model),
+        )  # fmt: skip
 
 
 def simulate_network_rtl(

@@ -27,6 +27,7 @@ from qnnflow import toolchain
 from qnnflow.backends.hls import cpp_cache
 from qnnflow.backends.rtl.layer_code import kernel_sources
 from qnnflow.errors import QnnflowError
+from qnnflow.util import progress
 
 log = logging.getLogger(__name__)
 
@@ -257,11 +258,16 @@ def synthesize_layers(
         keys.append(_cache_key(yosys_script(CANONICAL_TOP, sources), files))
         first.setdefault(keys[-1], code)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(first) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with (
+        progress.task("Yosys, distinct layers", len(first)) as done,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
         futures = {
             key: pool.submit(synthesize_layer, code, cache_dir=cache_dir, timeout_s=timeout_s)
             for key, code in first.items()
         }
+        for future in futures.values():
+            future.add_done_callback(lambda _: done.advance())
     results: list[SynthResult | QnnflowError] = []
     for code, key in zip(codes, keys, strict=True):
         try:
@@ -294,4 +300,5 @@ def synthesize_top(
         raise SynthError(f"the top {top_name} has the name of one of its layers")
     files[top_file] = top_source
     sources.append(top_file)
-    return synthesize_files(top_name, files, sources, cache_dir=cache_dir, timeout_s=timeout_s)
+    with progress.task(f"Yosys {top_name}"):
+        return synthesize_files(top_name, files, sources, cache_dir=cache_dir, timeout_s=timeout_s)

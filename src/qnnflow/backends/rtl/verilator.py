@@ -14,6 +14,7 @@ from pathlib import Path
 from qnnflow import toolchain
 from qnnflow.backends.hls import cpp_cache
 from qnnflow.errors import QnnflowError
+from qnnflow.util import progress
 
 # verilated C++ is not ours to lint; the design's own warnings are `lint`'s job
 BUILD_FLAGS = ("--cc", "--exe", "-O3", "-Wno-fatal", "-Wno-lint", "-Wno-style")
@@ -57,12 +58,13 @@ def build(sources: dict[str, str], top: str, cpp_main: str, cache_dir: Path | No
             (work / name).write_text(text)
         (work / "main.cpp").write_text(cpp_main)
         cmd = [str(verilator), *BUILD_FLAGS, "--top-module", top, "-Mdir", "obj", "-o", "sim"]
-        _check(_tool(cmd + ["main.cpp", *sorted(sources)], work, env, f"verilating {top}"), top)
-        runtime = _runtime_folder(root, verilator)
-        reused = _copy_runtime(runtime, work / "obj")
         jobs = str(max(1, min(4, os.cpu_count() or 1)))
         make = ["make", "-s", "-C", "obj", "-f", f"V{top}.mk", "-j", jobs, *PCH_FIX, *MAKE_FLAGS]
-        _check(_tool(make, work, env, f"compiling {top}"), top)
+        with progress.task(f"Verilator {top}"):
+            _check(_tool([*cmd, "main.cpp", *sorted(sources)], work, env, f"verilating {top}"), top)
+            runtime = _runtime_folder(root, verilator)
+            reused = _copy_runtime(runtime, work / "obj")
+            _check(_tool(make, work, env, f"compiling {top}"), top)
         if not (work / "obj" / "sim").is_file():
             raise VerilatorError(f"Verilator built no simulation of {top}")
         if not reused:

@@ -22,6 +22,7 @@ from qnnflow.quant.ptq.requant import (
     set_layer_output_bits,
     set_network_output_bits,
 )
+from qnnflow.util import progress
 
 # Brevitas turns F.relu into an nn.ReLU module but not torch.relu: left a function, its input
 # gets a signed requantizer of its own and the ReLU output a second one
@@ -104,7 +105,7 @@ def calibrate(qmodule: nn.Module, batches: list[torch.Tensor]) -> None:
     qmodule.eval()
     try:
         with torch.no_grad(), calibration_mode(qmodule):
-            for batch in batches:
+            for batch in progress.track(batches, "calibration, batches"):
                 qmodule(batch)
     finally:
         if thresholds is not None:

@@ -15,6 +15,7 @@ from qnnflow.frontend.darknet.layers import RegionLayer
 from qnnflow.quant.qat.dataset import DetectionSet
 from qnnflow.quant.qat.model import DarknetQatNet
 from qnnflow.quant.qat.region_loss import RegionLossConfig, region_loss
+from qnnflow.util import progress
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def train(model: DarknetQatNet, data: DetectionSet, opts: TrainOptions) -> Train
     opt = _optimizer(model, opts)
     sched = _scheduler(opt, opts)
     result = TrainLog()
-    for epoch in range(opts.epochs):
+    for epoch in progress.track(range(opts.epochs), "training, epochs"):
         began = time.perf_counter()
         order = rng.permutation(len(data.images))
         sums: dict[str, float] = {}
