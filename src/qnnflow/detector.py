@@ -16,6 +16,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.frontend.darknet.to_onnx import HEADS_KEY
 from qnnflow.util.batch_exec import STANDARD_DOMAINS, BatchedRunner
 from qnnflow.util.execute import run_onnxruntime, run_qonnx
+from qnnflow.util.graph_exec import PreparedGraph
 from qnnflow.yolo import (
     detections_to_json,
     do_nms_sort,
@@ -51,6 +52,7 @@ class Detector:
     nms: float = 0.3
     decoder: str = "pillow"
     _batch: BatchedRunner | None = field(default=None, init=False, repr=False, compare=False)
+    _prepared: PreparedGraph | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def heads(self) -> list[dict]:
@@ -64,7 +66,11 @@ class Detector:
 
     def _execute(self, x: np.ndarray) -> dict[str, np.ndarray]:
         custom = any(n.domain not in STANDARD_DOMAINS for n in self.model.graph.node)
-        return run_qonnx(self.model, x) if custom else run_onnxruntime(self.model, x)
+        if not custom:
+            return run_onnxruntime(self.model, x)
+        if self._prepared is None or self._prepared.model is not self.model:  # once per model
+            self._prepared = PreparedGraph(self.model)
+        return run_qonnx(self.model, x, self._prepared)
 
     def _decode(
         self, head: dict, raw: np.ndarray, im_w: int, im_h: int, net_w: int, net_h: int

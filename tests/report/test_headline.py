@@ -168,3 +168,19 @@ def test_both_simulations_against_the_estimate(tmp_path):
         "C++ (g++), 2 layers",
         "RTL (Verilator), 1 layer",
     ]
+
+
+def test_verify_off_is_a_bad_row_a_card_and_the_verification_section(tmp_path):
+    """--verify off (build_state.json) shows loudly; fast and full say how they checked."""
+    off = _data(tmp_path, {"steps": {}, "verify": "off"})
+    row = _rows(off)["verify"]
+    assert (row.level, row.card) == ("bad", "off") and row.value.startswith("OFF (--verify off)")
+    assert headline_record(off, build_status(off))["verify"] == "off"
+    sections = report_sections(off)
+    verification = {s.title: s.markdown for s in sections}["Verification"]
+    assert verification.startswith("**OFF (`--verify off`): no transform of this build")
+    html = report_html("net", "", headline_rows(off, build_status(off)), [], sections)
+    assert "OFF (--verify off)" in html
+    fast = _data(tmp_path, {"steps": {}, "verify": "fast"})
+    assert _rows(fast)["verify"].level == "ok" and "--verify fast" in _rows(fast)["verify"].value
+    assert "verify" not in _rows(_data(tmp_path))  # a build from before --verify existed

@@ -1,25 +1,36 @@
-"""The lean graph executor (qnnflow.util.graph_exec) equals qonnx's execute_onnx bit for bit:
-on every op type one node at a time against the float64 oracle, on folded networks with host
-nodes, FIFOs, width converters, channel-group-major (DDR-streamed) layers and branches, and
-rounds near-integers as qonnx does; the trained Tinier-YOLO's folded hidden layers still give
-the board's verification.bin (0 of 86,528 differ)."""
+"""The graph executor (qnnflow.util.graph_exec) equals qonnx's execute_onnx bit for bit: every
+tensor (dtype and shape too) on each step's model of the micro build, a shrunk FINN TFC and
+CNV build and (slow) the default model's build, on random and edge inputs; every op type one
+node at a time against the float64 oracle; folded networks with host nodes, FIFOs, width
+converters, channel-group-major (DDR-streamed) layers and branches; its sanitizer rounds and
+rejects as qonnx's does (off-grid, NaN, out-of-threshold values); the trained Tinier-YOLO's
+folded hidden layers still give the board's verification.bin (0 of 86,528 differ)."""
 
 from __future__ import annotations
+
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.custom_op.registry import getCustomOp
+from qonnx.util.basic import sanitize_quant_values
 
 from qnnflow.errors import QnnflowError
+from qnnflow.flow import BuildConfig, run_build
 from qnnflow.ops.bipolar import thresholded_output, xnor_popcount
-from qnnflow.util.graph_exec import all_allowed, execute_graph
+from qnnflow.util.graph_exec import PreparedGraph, all_allowed, execute_graph, sanitize_tensor
+from qnnflow.verify.inputs import verification_inputs
 from tests.backends.hls.test_branched_network_cpp import branched_model
 from tests.backends.hls.test_global_pool_cpp import pool_model
+from tests.flow.micro import micro_config, micro_model
 from tests.ops import oracle
 from tests.ops.helpers import single_node_model
 
+DEFAULT_MODEL = Path(__file__).parents[2] / "data" / "models" / "tinier-yolo-mini.cfg"
 RNG = np.random.default_rng(1)
 
 
@@ -186,3 +197,132 @@ def test_trained_tinier_yolo_hidden_layers_match_board_golden(tinier_yolo_dir):
     golden = read_packed_frame(tinier_yolo_dir / "verification.bin", 13, 13, 512, 3)
     mismatches = int(np.count_nonzero(out[0].transpose(1, 0, 2) != golden))
     assert (mismatches, golden.size) == (0, 86528)
+
+
+def _every_tensor_as_qonnx(model: ModelWrapper, cases: int) -> None:
+    name = model.graph.input[0].name
+    prepared = PreparedGraph(model)
+    for label, x in verification_inputs(model, seed=3, count=2)[:cases]:
+        expected = execute_onnx(model, {name: x}, return_full_exec_context=True)
+        got = prepared.run({name: x}, full=True)
+        assert set(got) <= set(expected)
+        for tensor, value in got.items():
+            if tensor:
+                want = expected[tensor]
+                assert value.dtype == want.dtype and value.shape == want.shape, (label, tensor)
+                assert np.array_equal(value, want, equal_nan=True), (label, tensor)
+        outputs = prepared.run({name: x})  # lean: tensors dropped after their last reader
+        assert list(outputs) == [o.name for o in model.graph.output]
+        for tensor, value in outputs.items():
+            assert np.array_equal(value, expected[tensor], equal_nan=True), (label, tensor)
+
+
+def _every_step(build: Path, cases: int = 4) -> None:
+    paths = sorted(build.glob("[0-9][0-9]_*.onnx"))
+    assert len(paths) >= 8
+    for path in paths:
+        _every_tensor_as_qonnx(ModelWrapper(str(path)), cases)
+
+
+@pytest.fixture(scope="module")
+def micro_steps(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("micro_exec")
+    return run_build(micro_config(micro_model(root / "m"), root / "b", to_step="fold")).output_dir
+
+
+def test_micro_build_every_step_equals_qonnx(micro_steps):
+    _every_step(micro_steps)
+
+
+@pytest.mark.parametrize("net", ["tfc", "cnv"])
+def test_finn_network_every_step_equals_qonnx(net, tmp_path):
+    pytest.importorskip("brevitas_examples")
+    from tests.finn_networks import export, small_network
+
+    path = export(*small_network(net, "1w2a", seed=1), tmp_path / f"{net}.onnx")
+    build = run_build(BuildConfig(model=path, output_root=tmp_path / "b", to_step="fold"))
+    _every_step(build.output_dir, cases=3)
+
+
+@pytest.mark.slow
+def test_default_model_every_step_equals_qonnx(tmp_path):
+    build = run_build(BuildConfig(model=DEFAULT_MODEL, output_root=tmp_path, to_step="fold"))
+    _every_step(build.output_dir, cases=2)
+
+
+def test_reused_prepared_graph_keeps_its_weights(micro_steps):
+    """Runs share the initializers: a later run sees them unchanged."""
+    model = ModelWrapper(str(micro_steps / "08_fold.onnx"))
+    prepared = PreparedGraph(model)
+    name = model.graph.input[0].name
+    x = verification_inputs(model, seed=0)[0][1]
+    first = prepared.run({name: x})
+    prepared.run({name: np.zeros_like(x)})
+    again = prepared.run({name: x})
+    for key, value in first.items():
+        assert np.array_equal(value, again[key])
+
+
+class _Model:
+    def __init__(self, dtype) -> None:
+        self.dtype = dtype
+
+    def get_tensor_datatype(self, name):
+        return self.dtype
+
+
+SANITIZE_CASES = [
+    ("on grid", DataType["INT4"], np.array([[-8, 0, 7]], np.float32)),
+    ("slightly off", DataType["UINT3"], np.array([0.004, 2.996, 5.0], np.float32)),
+    ("NaN later", DataType["UINT3"], np.array([0.001, np.nan, 3.0], np.float32)),
+    ("bipolar", DataType["BIPOLAR"], np.array([-1.0, 1.0, 1.0], np.float32)),
+    ("float", DataType["FLOAT32"], np.array([0.3, np.nan], np.float32)),
+]
+
+
+@pytest.mark.parametrize(("label", "dtype", "values"), SANITIZE_CASES)
+def test_sanitize_equals_qonnx(label, dtype, values):
+    expected = sanitize_quant_values(_Model(dtype), ["t"], {"t": values.copy()})["t"]
+    context = {"t": values.copy()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sanitize_tensor("t", dtype, context)
+    assert context["t"].dtype == expected.dtype
+    assert np.array_equal(context["t"], expected, equal_nan=True), label
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.array([0.0, 2.4], np.float32), np.array([np.nan, 1.0], np.float32)],
+    ids=["rounding too far", "NaN first"],
+)
+def test_sanitize_rejects_what_qonnx_rejects(values):
+    with pytest.raises(Exception, match="Rounding error is too high"):
+        sanitize_quant_values(_Model(DataType["UINT3"]), ["t"], {"t": values.copy()})
+    with warnings.catch_warnings(), pytest.raises(QnnflowError, match="tensor 't': values differ"):
+        warnings.simplefilter("ignore")
+        sanitize_tensor("t", DataType["UINT3"], {"t": values.copy()})
+
+
+def test_blas_threads_and_one_shot_runs_agree(micro_steps):
+    """execute_graph (one shot) and a prepared graph with or without a BLAS limit agree."""
+    model = ModelWrapper(str(micro_steps / "08_fold.onnx"))
+    name = model.graph.input[0].name
+    x = verification_inputs(model, seed=1)[0][1]
+    prepared = PreparedGraph(model)
+    once = execute_graph(model, {name: x})
+    for threads in (1, 2, None):
+        again = prepared.run({name: x}, blas_threads=threads)
+        for key, value in once.items():
+            np.testing.assert_array_equal(value, again[key])
+
+
+def test_unsorted_graph_is_a_clear_error(micro_steps):
+    model = ModelWrapper(str(micro_steps / "02_tidy.onnx"))
+    nodes = list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(reversed(nodes))
+    name = model.graph.input[0].name
+    x = np.zeros(model.get_tensor_shape(name), np.float32)
+    with pytest.raises(QnnflowError, match="not topologically sorted"):
+        execute_graph(model, {name: x})

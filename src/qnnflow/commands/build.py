@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from qnnflow.commands.options import (
     decoder_option,
@@ -158,6 +159,15 @@ from qnnflow.resources import DEFAULT_MODEL_NAME, default_model
     help="Random inputs per check; zeros, the input range's ends and inputs on the first "
     "quantizer's thresholds (and just below) are always checked too.",
 )
+@click.option(
+    "--verify",
+    type=click.Choice(["fast", "full", "off"]),
+    default="fast",
+    show_default=True,
+    help="How transforms are checked: fast = once per step on a small image where every op "
+    "allows it (full size otherwise); full = every transform at full size; off = no checks "
+    "(recorded in verify.json, build_state.json and the report).",
+)
 @decoder_option
 @first_last_option
 def build(
@@ -186,6 +196,7 @@ def build(
     accuracy_images,
     seed,
     verify_inputs,
+    verify,
     decoder,
     first_last,
 ) -> None:
@@ -219,10 +230,13 @@ def build(
         accuracy_images=accuracy_images,
         seed=seed,
         verify_inputs=verify_inputs,
+        verify=verify,
         decoder=decoder,
         first_last=first_last,
     )
     view = BuildView(is_quiet())
+    if verify == "off":
+        view.console.print(Text("--verify off: no transform of this build is checked", style="red"))
 
     def on_step(name: str, state: str) -> None:
         view.on_step(name, state)

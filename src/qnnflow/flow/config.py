@@ -15,6 +15,7 @@ from qnnflow.errors import QnnflowError
 from qnnflow.flow.float_reference import beside_model, check_reference, reference_files
 from qnnflow.resources import hls_dir, rtl_dir
 from qnnflow.util.checks import int_at_least, positive_finite
+from qnnflow.verify.group import VERIFY_MODES
 from qnnflow.yolo.image import check_decoder, resolve_decoder
 
 PACKAGE_DIR = Path(qnnflow.__file__).resolve().parent
@@ -48,6 +49,7 @@ class BuildConfig:
     fifo_sizing: str = "lag"  # InsertFIFOs' rule: lag, sim or rtlsim
     seed: int = 0  # of the random verification inputs
     verify_inputs: int = 1  # random inputs per check, besides the edge and boundary inputs
+    verify: str = "fast"  # transform checks: full (per transform, full size), fast or off
     accuracy_data: Path | None = None  # labelled dataset (make-dataset layout) for the gate
     accuracy_images: int | None = 100
     max_accuracy_drop: float = 5.0
@@ -79,6 +81,10 @@ class BuildConfig:
         if self.fifo_sizing not in FIFO_SIZINGS:
             raise QnnflowError(
                 f"--fifo-sizing must be one of {', '.join(FIFO_SIZINGS)}, got {self.fifo_sizing!r}"
+            )
+        if self.verify not in VERIFY_MODES:
+            raise QnnflowError(
+                f"--verify must be one of {', '.join(VERIFY_MODES)}, not {self.verify!r}"
             )
         if self.backend not in BACKENDS:
             raise QnnflowError(f"--backend must be hls or rtl, not {self.backend!r}")

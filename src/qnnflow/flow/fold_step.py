@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.base import Transformation
 
 from qnnflow.analysis.end_to_end import end_to_end_estimate, require_host_reaches
 from qnnflow.analysis.end_to_end_table import end_to_end_line, end_to_end_markdown
@@ -17,7 +19,6 @@ from qnnflow.analysis.resource_factors import SYNTH_FILE, Factors, load_factors
 from qnnflow.boards import Board, load_board
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
-from qnnflow.flow.verify_step import seeded_input
 from qnnflow.ops.graph_queries import hw_nodes
 from qnnflow.transforms.fold import (
     ApplyFoldingConfig,
@@ -33,26 +34,49 @@ from qnnflow.transforms.fold.folding_config import (
     split_fifo_depths,
 )
 from qnnflow.transforms.fold.insert_fifos import fifo_depths
+from qnnflow.util import profile
 from qnnflow.util.atomic import atomic_write_text
-from qnnflow.verify import verified_transform
+from qnnflow.verify.group import Checks, apply_checked, chain_label, check_chain, transform_chain
 
 log = logging.getLogger(__name__)
 MAX_REFOLDS = 5
 
 
+@dataclass
+class Folded:
+    """A folding's result and, unless the checks ran as it was made (full mode), the
+    models it went through and the transforms between them, for one check at the end."""
+
+    model: ModelWrapper
+    chain: list[ModelWrapper]
+    transforms: list[Transformation]
+    transform_s: float = 0.0  # making the chain (for profile.json)
+
+
 def _fold_and_plumb(
-    model: ModelWrapper, transform, inputs: dict, fifos: InsertFIFOs | None = None
-) -> ModelWrapper:
-    model = verified_transform(model, transform, inputs)
-    model = verified_transform(model, InsertWidthConverters(), inputs)
-    return verified_transform(model, fifos or InsertFIFOs(), inputs)
+    model: ModelWrapper, transform, checks: Checks, fifos: InsertFIFOs | None = None
+) -> Folded:
+    transforms = [transform, InsertWidthConverters(), fifos or InsertFIFOs()]
+    if checks.mode == "full":  # every transform, each candidate of the cap search too
+        return Folded(apply_checked(model, transforms, checks), [], transforms)
+    chain, seconds = transform_chain(model, transforms)
+    return Folded(chain[-1], chain, transforms, seconds)
+
+
+def _checked(folded: Folded, checks: Checks) -> ModelWrapper:
+    """The chosen folding, checked once as a group where it was not checked as it was made."""
+    if checks.mode == "fast":
+        check_chain(folded.chain, folded.transforms, checks, folded.transform_s)
+    elif checks.mode == "off":  # the rewrite's time alone
+        profile.record(chain_label(folded.transforms), folded.transform_s, 0.0)
+    return folded.model
 
 
 def _auto_fold_with_plumbing(
     model: ModelWrapper,
     board: Board,
     target_fps: float | None,
-    inputs: dict,
+    checks: Checks,
     factors: Factors | None = None,
     fifo_sizing: str = "lag",
 ) -> ModelWrapper:
@@ -60,21 +84,21 @@ def _auto_fold_with_plumbing(
     cost resources too. When they push a resource over its cap, the compute caps of the
     resources that overflow are scaled down, bisecting the scale (MAX_REFOLDS rounds) for
     the fastest design whose total, plumbing included, keeps every cap."""
-    folded = _fold_and_plumb(model, AutoFold(board, target_fps, factors=factors), inputs)
-    over = _over_caps(folded, board, factors)
+    folded = _fold_and_plumb(model, AutoFold(board, target_fps, factors=factors), checks)
+    over = _over_caps(folded.model, board, factors)
     if not over:
-        return _resize_fifos(model, folded, fifo_sizing, inputs)
+        return _resize_fifos(model, folded, fifo_sizing, checks)
     best, low, high = None, 0.5, 1.0
     for _ in range(MAX_REFOLDS):
         scale = (low + high) / 2
         caps = {k: DEFAULT_CAPS[k] * (scale if k in over else 1.0) for k in DEFAULT_CAPS}
         try:
             fold = AutoFold(board, target_fps, caps, factors)
-            candidate = _fold_and_plumb(model, fold, inputs)
+            candidate = _fold_and_plumb(model, fold, checks)
         except QnnflowError:
             high = scale
             continue
-        if _over_caps(candidate, board, factors):
+        if _over_caps(candidate.model, board, factors):
             high = scale
         else:
             best, low = candidate, scale
@@ -84,20 +108,20 @@ def _auto_fold_with_plumbing(
             f"width converters and FIFOs push {', '.join(sorted(over))} over the board's caps "
             "at every folding tried; give a folding config (--folding) or a lower --target-fps"
         )
-    return _resize_fifos(model, best, fifo_sizing, inputs)
+    return _resize_fifos(model, best, fifo_sizing, checks)
 
 
 def _resize_fifos(
-    model: ModelWrapper, folded: ModelWrapper, fifo_sizing: str, inputs: dict
+    model: ModelWrapper, folded: Folded, fifo_sizing: str, checks: Checks
 ) -> ModelWrapper:
     """The chosen folding with FIFOs sized by `fifo_sizing` (the cap search above runs on
-    the instant "lag" rule; a simulated sizing runs once, on the folding it picked)."""
+    the instant "lag" rule; a simulated sizing runs once, on the folding it picked), then
+    checked."""
     if fifo_sizing == "lag":
-        return folded
-    folding = extract_folding_config(folded)
-    return _fold_and_plumb(
-        model, ApplyFoldingConfig(folding), inputs, InsertFIFOs(fifo_sizing=fifo_sizing)
-    )
+        return _checked(folded, checks)
+    folding = extract_folding_config(folded.model)
+    fifos = InsertFIFOs(fifo_sizing=fifo_sizing)
+    return _checked(_fold_and_plumb(model, ApplyFoldingConfig(folding), checks, fifos), checks)
 
 
 def _over_caps(model: ModelWrapper, board: Board, factors: Factors | None = None) -> set[str]:
@@ -114,24 +138,29 @@ def fold_model(
     target_scope: str = "accelerator",
     factors: Factors | None = None,
     fifo_sizing: str = "lag",
+    verify: str = "fast",
+    verify_inputs: int = 1,
 ) -> ModelWrapper:
     """The build's folding, shared by step_fold and `qnnflow estimate`: a folding config when
-    given, else AutoFold with the cap refolding, then width converters and FIFOs, every
-    transform checked bit-exact on a seeded input. With target_scope "end-to-end" the
+    given, else AutoFold with the cap refolding, then width converters and FIFOs, checked
+    bit-exact as `verify` says (verify.group: fast checks the chosen folding once, on the
+    verification inputs at a small size; full checks every transform of every candidate on
+    the seeded input at full size). With target_scope "end-to-end" the
     accelerator still aims at `target_fps`, after a check that the host stages can reach
     it (a QnnflowError naming the slowest one when they cannot). `factors` (synthesis-
     measured, per op type) scale the resource estimates AutoFold budgets with. FIFOs are
     sized by `fifo_sizing` (InsertFIFOs), except those the folding config's "fifo_depths"
     names (as the fold step writes them)."""
-    inputs = {model.graph.input[0].name: seeded_input(model, seed)}
+    checks = Checks(verify, seed, verify_inputs, seeded_only=True)
     if folding is not None:
         config, source = read_folding_config(folding)
         config, depths = split_fifo_depths(config)
         fifos = InsertFIFOs(depths=depths, fifo_sizing=fifo_sizing)
-        return _fold_and_plumb(model, ApplyFoldingConfig(config, source), inputs, fifos)
+        apply = ApplyFoldingConfig(config, source)
+        return _checked(_fold_and_plumb(model, apply, checks, fifos), checks)
     if target_scope == "end-to-end" and target_fps is not None:
         require_host_reaches(model, board, target_fps)
-    return _auto_fold_with_plumbing(model, board, target_fps, inputs, factors, fifo_sizing)
+    return _auto_fold_with_plumbing(model, board, target_fps, checks, factors, fifo_sizing)
 
 
 def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
@@ -144,7 +173,7 @@ def step_fold(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
     if hw_nodes(model):  # without any, the estimate says so and lists the host nodes
         model = fold_model(
             model, board, cfg.target_fps, cfg.folding, cfg.seed, cfg.target_scope, factors,
-            cfg.fifo_sizing,
+            cfg.fifo_sizing, cfg.verify, cfg.verify_inputs,
         )  # fmt: skip
     estimate = estimate_network(model, board, factors)
     atomic_write_text(out / "folding_config.json", json.dumps(saved_folding(model), indent=2))

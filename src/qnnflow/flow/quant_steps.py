@@ -17,8 +17,7 @@ from qnnflow.transforms.streamline import Streamline
 from qnnflow.transforms.to_hw import ConvertToHW
 from qnnflow.util.atomic import atomic_write_text
 from qnnflow.util.execute import max_relative_error, run_qonnx
-from qnnflow.verify import verified_transform
-from qnnflow.verify.inputs import verification_inputs
+from qnnflow.verify.group import Checks, apply_checked
 
 QUANT_OPS = {"Quant", "BipolarQuant", "MultiThreshold"}
 FLOAT_TOLERANCE = 1e-5  # the host head computes in float32 in a different order
@@ -110,13 +109,10 @@ def step_quantize(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:
 
 
 def _verified(model: ModelWrapper, transform, cfg: BuildConfig) -> ModelWrapper:
-    """model.transform(transform), checked on the build's verification inputs (--seed,
-    --verify-inputs, range edges, first-quantizer boundaries)."""
-    name = model.graph.input[0].name
-    cases = [
-        (label, {name: x}) for label, x in verification_inputs(model, cfg.seed, cfg.verify_inputs)
-    ]
-    return verified_transform(model, transform, cases, rtol=FLOAT_TOLERANCE)
+    """model.transform(transform), checked as --verify says on the build's verification
+    inputs (--seed, --verify-inputs, range edges, first-quantizer boundaries)."""
+    checks = Checks(cfg.verify, cfg.seed, cfg.verify_inputs, FLOAT_TOLERANCE)
+    return apply_checked(model, [transform], checks)
 
 
 def step_streamline(model: ModelWrapper | None, cfg: BuildConfig) -> ModelWrapper:

@@ -137,6 +137,7 @@ def run_build(cfg: BuildConfig, on_step: Callable[[str, str], None] | None = Non
             outputs.pop(later, None)
         state.pop("waiting", None)
         state["backend"] = cfg.backend  # what codegen rendered (report, resume lines)
+        state["verify"] = cfg.verify  # how the transforms were checked ("off": not at all)
         save_state(cfg.output_dir, state)
         save_step_profile(cfg.output_dir, step_names(), name, seconds, transforms)
         result.ran.append(name)

@@ -30,7 +30,6 @@ import json
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.errors import QnnflowError
@@ -43,6 +42,7 @@ from qnnflow.quant.qonnx_nodes import (
     quantize_weight_input,
 )
 from qnnflow.util import progress
+from qnnflow.util.graph_exec import PreparedGraph
 
 QUANT_REPORT_KEY = "qnnflow.quant.report"
 GRID_PRESERVING = {"maxpool", "route", "upsample", "region", "yolo"}
@@ -146,8 +146,9 @@ def _quantize_activations(
     groups = share_groups(model, records, acts)
     collectors = {t: RangeCollector() for t in acts}
     input_name = model.graph.input[0].name
+    prepared = PreparedGraph(model)  # execute_onnx bit for bit, prepared once
     for x in progress.track(calibration, "calibration, images"):
-        context = execute_onnx(model, {input_name: x}, return_full_exec_context=True)
+        context = prepared.run({input_name: x}, full=True)
         for tensor, collector in collectors.items():
             collector.update(context[tensor])
     report = []

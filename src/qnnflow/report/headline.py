@@ -15,6 +15,10 @@ BACKEND_TEXT = {
     "rtl": "SystemVerilog in rtl/, packaged by Vivado without Vitis HLS",
 }
 FULL = 0.9  # a resource above this share of the board is flagged
+VERIFY_TEXT = {
+    "fast": "once per step, on a small image where every op allows it",
+    "full": "every transform at full size",
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,21 @@ def _rate_rows(data: BuildData) -> list[Row]:
     return rows
 
 
+def verify_mode(data: BuildData) -> str | None:
+    """How the build's transforms were checked (--verify; build_state.json, else verify.json)."""
+    return data.state.get("verify") or (data.verify or {}).get("mode")
+
+
+def _verify_row(data: BuildData) -> Row | None:
+    mode = verify_mode(data)
+    if mode is None:
+        return None
+    if mode == "off":
+        text = "OFF (--verify off): no transform of this build was checked"
+        return Row("verify", "transforms checked", text, "bad", card="off")
+    return Row("verify", "transforms checked", f"--verify {mode} ({VERIFY_TEXT[mode]})", "ok")
+
+
 def _accuracy_row(data: BuildData) -> Row:
     acc = data.accuracy
     if acc is None:
@@ -147,6 +166,7 @@ def headline_rows(data: BuildData, status: BuildStatus) -> list[Row]:
     rows += _rate_rows(data)
     rows.append(_accuracy_row(data))
     sims = (
+        _verify_row(data),
         _sim_row(data.cppsim, "cppsim", "C++ simulation (g++)", "cycles_sim"),
         _sim_row(data.rtlsim, "rtlsim", "RTL simulation (Verilator)", "cycles_rtl"),
         _synth_row(data),
@@ -159,6 +179,7 @@ def headline_record(data: BuildData, status: BuildStatus) -> dict:
     est, acc = data.estimate, data.accuracy
     record: dict = {"model": data.ctx.model_name, "board": data.board.name}
     record |= {"backend": data.ctx.backend, "state": status.to_dict()}
+    record["verify"] = verify_mode(data)
     if est is not None:
         e2e = est.get("end_to_end") or {}
         record |= {

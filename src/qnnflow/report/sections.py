@@ -13,6 +13,7 @@ from qnnflow.flow.accuracy_step import gate_summary
 from qnnflow.flow.model_summary import summarize
 from qnnflow.flow.synth_step import synth_section
 from qnnflow.report.data import BuildData
+from qnnflow.report.headline import VERIFY_TEXT, verify_mode
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,17 @@ def _steps(data: BuildData) -> str:
 
 
 def _verification(data: BuildData) -> str:
-    verify = data.verify
-    if verify is None:
-        return "not run"
+    mode, verify = verify_mode(data), data.verify
+    lines = []
+    if mode == "off":
+        lines += ["**OFF (`--verify off`): no transform of this build was checked.**", ""]
+    elif mode is not None:
+        lines += [f"transforms checked with `--verify {mode}` ({VERIFY_TEXT[mode]})", ""]
+    if verify is None or verify.get("passed") is None:
+        return "\n".join(lines + ["graph after tidy: not checked" if verify else "not run"])
     status = "passed" if verify["passed"] else "FAILED"
     kind = "bit-exact" if verify.get("bit_exact") else f"tolerance {verify['tolerance']}"
-    lines = [f"graph after tidy ({status}, {kind}):", ""]
+    lines += [f"graph after tidy ({status}, {kind}):", ""]
     lines += [f"- {k}: max relative error {v:.3g}" for k, v in verify["max_relative_error"].items()]
     return "\n".join(lines)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_onnx
 
+from qnnflow.util.graph_exec import PreparedGraph
 from qnnflow.verify.compare import max_relative_error
 
 __all__ = ["input_shape", "max_relative_error", "run_onnxruntime", "run_qonnx"]
@@ -25,6 +25,10 @@ def run_onnxruntime(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]
     return dict(zip(names, results, strict=True))
 
 
-def run_qonnx(model: ModelWrapper, x: np.ndarray) -> dict[str, np.ndarray]:
-    out = execute_onnx(model, {model.graph.input[0].name: x})
+def run_qonnx(
+    model: ModelWrapper, x: np.ndarray, prepared: PreparedGraph | None = None
+) -> dict[str, np.ndarray]:
+    """qonnx's execute_onnx result (util.graph_exec, bit for bit); pass `prepared` (made from
+    `model`) to run many inputs without preparing the graph each time."""
+    out = (prepared or PreparedGraph(model)).run({model.graph.input[0].name: x})
     return {o.name: out[o.name] for o in model.graph.output}

@@ -13,12 +13,12 @@ from time import perf_counter
 
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.errors import QnnflowError
 from qnnflow.util import profile
+from qnnflow.util.graph_exec import PreparedGraph
 from qnnflow.verify.compare import ComparisonError, difference, paired_outputs
 from qnnflow.verify.locate import first_difference
 
@@ -44,8 +44,18 @@ def input_cases(inputs: Inputs) -> list[tuple[str | None, Feed]]:
     return [(label, dict(feed)) for label, feed in inputs]
 
 
-def _outputs(model: ModelWrapper, feed: Feed) -> dict[str, np.ndarray]:
-    return execute_onnx(model, dict(feed))
+def _prepared(model: ModelWrapper, cache: dict | None) -> PreparedGraph:
+    """`model` prepared for execution, once per check (`cache`, keyed by the live object)."""
+    if cache is None:
+        return PreparedGraph(model)
+    if id(model) not in cache:
+        cache[id(model)] = (model, PreparedGraph(model))
+    return cache[id(model)][1]
+
+
+def _outputs(model: ModelWrapper, feed: Feed, cache: dict | None = None) -> dict[str, np.ndarray]:
+    """What qonnx's execute_onnx returns (util.graph_exec runs it bit for bit, faster)."""
+    return _prepared(model, cache).run(dict(feed))
 
 
 def _runnable(model: ModelWrapper) -> ModelWrapper | None:
@@ -75,15 +85,20 @@ def _differing_outputs(
 
 
 def compare_models(
-    before: ModelWrapper, after: ModelWrapper, feed: Feed, rtol: float, label: str
+    before: ModelWrapper,
+    after: ModelWrapper,
+    feed: Feed,
+    rtol: float,
+    label: str,
+    cache: dict | None = None,
 ) -> Difference | None:
     """None when the outputs agree on `feed`, else the first differing output and node."""
-    old, new = _outputs(before, feed), _outputs(after, feed)
+    old, new = _outputs(before, feed, cache), _outputs(after, feed, cache)
     bad = _differing_outputs(before, after, old, new, rtol, label)
     if not bad:
         return None
-    old = execute_onnx(before, dict(feed), return_full_exec_context=True)
-    new = execute_onnx(after, dict(feed), return_full_exec_context=True)
+    old = _prepared(before, cache).run(dict(feed), full=True)
+    new = _prepared(after, cache).run(dict(feed), full=True)
     name, why = bad[0]
     return Difference(name, why, first_difference(before, after, old, new, rtol))
 
@@ -106,8 +121,9 @@ def check_equivalent(
 ) -> None:
     """Raise EquivalenceError naming the input, the differing output and the first differing
     node when the outputs (paired by position, equal counts) disagree or are not finite."""
+    cache: dict = {}
     for case, feed in input_cases(inputs):
-        found = compare_models(before, after, feed, rtol, label)
+        found = compare_models(before, after, feed, rtol, label, cache)
         if found is not None:
             raise EquivalenceError(_message(label, case, found))
 
@@ -156,8 +172,9 @@ def verified_transform(
     after = model.transform(transform)
     transformed = perf_counter()
     label = type(transform).__name__
+    cache: dict = {}
     for case, feed in input_cases(inputs):
-        found = compare_models(model, after, feed, rtol, label)
+        found = compare_models(model, after, feed, rtol, label, cache)
         if found is None:
             continue
         step = _breaking_step(model, transform, feed, rtol, label)
