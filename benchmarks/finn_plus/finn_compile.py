@@ -3,7 +3,8 @@
 Runs inside the benchmark's own venv (benchmarks/.venv-finn, see setup_venv.sh), never in
 qnnflow's: finn-plus pins other onnx/onnxruntime versions. Usage:
     .venv-finn/bin/python finn_compile.py MODEL.onnx OUT_DIR TARGET_FPS
-It writes OUT_DIR/bench_result.json ({"fps": ..., "lut": ..., "bram18": ..., "seconds": ...});
+It writes OUT_DIR/bench_result.json ({"fps": ..., "lut": ..., "bram18": ..., "seconds": ...,
+"steps": {step: seconds}});
 finn-plus prefixes everything printed during a build with timestamps, so stdout is only a log.
 """
 
@@ -63,6 +64,20 @@ def describe_failure(exc: Exception) -> str:
     return f"{step}: {where}:{last.lineno} in {last.name}: {type(exc).__name__}: {exc}"
 
 
+def time_per_step(out_dir: Path) -> dict[str, float]:
+    """{step: seconds} from the time_per_step.json finn-plus writes into its build folder
+    (its "total_build_time" entry left out); {} when the build wrote none."""
+    path = out_dir / "time_per_step.json"
+    if not path.is_file():
+        return {}
+    times = json.loads(path.read_text())
+    return {
+        name: float(value)
+        for name, value in times.items()
+        if name != "total_build_time" and isinstance(value, int | float)
+    }
+
+
 def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
     """build_dataflow with the estimate-only steps; return fps, resources and wall time."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -95,10 +110,12 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
     try:
         status = build_dataflow_cfg(str(model), cfg)
     except Exception as exc:  # noqa: BLE001 - reported, not handled
-        return {"error": describe_failure(exc), "seconds": time.perf_counter() - began}
+        seconds = time.perf_counter() - began
+        return {"error": describe_failure(exc), "seconds": seconds, "steps": time_per_step(out_dir)}
     seconds = time.perf_counter() - began
     if status != 0:
-        return {"error": f"status {status}, see {out_dir}/build_dataflow.log", "seconds": seconds}
+        error = f"status {status}, see {out_dir}/build_dataflow.log"
+        return {"error": error, "seconds": seconds, "steps": time_per_step(out_dir)}
     reports = out_dir / "report"
     perf = json.loads((reports / "estimate_network_performance.json").read_text())
     resources = json.loads((reports / "estimate_layer_resources.json").read_text())
@@ -120,6 +137,7 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
         "bram18_all": all_total["BRAM_18K"],
         "dsp_all": all_total["DSP"],
         "seconds": seconds,
+        "steps": time_per_step(out_dir),
     }
 
 
