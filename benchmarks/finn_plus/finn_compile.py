@@ -10,6 +10,7 @@ finn-plus prefixes everything printed during a build with timestamps, so stdout 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -64,18 +65,24 @@ def describe_failure(exc: Exception) -> str:
     return f"{step}: {where}:{last.lineno} in {last.name}: {type(exc).__name__}: {exc}"
 
 
-def time_per_step(out_dir: Path) -> dict[str, float]:
-    """{step: seconds} from the time_per_step.json finn-plus writes into its build folder
-    (its "total_build_time" entry left out); {} when the build wrote none."""
-    path = out_dir / "time_per_step.json"
-    if not path.is_file():
-        return {}
-    times = json.loads(path.read_text())
-    return {
-        name: float(value)
-        for name, value in times.items()
-        if name != "total_build_time" and isinstance(value, int | float)
-    }
+def timed_steps(cfg, names: list[str], seconds: dict[str, float]) -> list:
+    """finn-plus's build steps `names` as callables that record their wall seconds in
+    `seconds` (a failing step too): the time_per_step.json finn-plus 1.6.1 writes (under
+    report/) rounds each step to whole seconds, too coarse for steps of a few seconds."""
+    from finn.builder.build_dataflow import resolve_build_steps
+
+    def timed(step):
+        @functools.wraps(step)
+        def run(model, cfg):
+            began = time.perf_counter()
+            try:
+                return step(model, cfg)
+            finally:
+                seconds[step.__name__] = time.perf_counter() - began
+
+        return run
+
+    return [timed(step) for step in resolve_build_steps(cfg, list_as_input=names)]
 
 
 def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
@@ -103,6 +110,8 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
         auto_fifo_depths=False,
         save_intermediate_models=True,
     )
+    steps: dict[str, float] = {}  # step name -> wall seconds, in the order they ran
+    cfg.steps = timed_steps(cfg, list(estimate_only_dataflow_steps), steps)
     # build_dataflow_cfg logs an exception and returns -1, unless it believes it runs under
     # pytest: then it re-raises, which is what lets a failure be reported as file:line below
     os.environ.setdefault("PYTEST_CURRENT_TEST", "benchmarks/finn_plus (re-raise errors)")
@@ -111,11 +120,11 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
         status = build_dataflow_cfg(str(model), cfg)
     except Exception as exc:  # noqa: BLE001 - reported, not handled
         seconds = time.perf_counter() - began
-        return {"error": describe_failure(exc), "seconds": seconds, "steps": time_per_step(out_dir)}
+        return {"error": describe_failure(exc), "seconds": seconds, "steps": steps}
     seconds = time.perf_counter() - began
     if status != 0:
         error = f"status {status}, see {out_dir}/build_dataflow.log"
-        return {"error": error, "seconds": seconds, "steps": time_per_step(out_dir)}
+        return {"error": error, "seconds": seconds, "steps": steps}
     reports = out_dir / "report"
     perf = json.loads((reports / "estimate_network_performance.json").read_text())
     resources = json.loads((reports / "estimate_layer_resources.json").read_text())
@@ -137,7 +146,7 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
         "bram18_all": all_total["BRAM_18K"],
         "dsp_all": all_total["DSP"],
         "seconds": seconds,
-        "steps": time_per_step(out_dir),
+        "steps": steps,
     }
 
 

@@ -210,8 +210,11 @@ def main() -> None:
     steps = render_steps(rows + more_rows)
     if steps:
         print()
-        print("Compile seconds per step (qnnflow: build_state.json; finn-plus: its build folder's")
-        print("time_per_step.json); the sums leave out what runs between steps.")
+        print(
+            "Compile seconds per step (qnnflow: its build_state.json; finn-plus: each step "
+            "timed by finn_compile.py, as its own report/time_per_step.json rounds to whole "
+            "seconds); the sums leave out what runs between steps."
+        )
         print()
         print(steps)
 
