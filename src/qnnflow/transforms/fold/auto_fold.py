@@ -27,10 +27,10 @@ the cost doubles and every group chooses again, until the choice fits (groups tr
 for LUTRAM through their PE/SIMD shapes) or SCARCITY_STEPS have passed; a network that
 fits with the plain cost never gets here, so its folding is unchanged.
 
-Speed: the candidate sets' options and node costs are built once per model
-(`FoldCandidates`, shared by the cap refolds of the fold step), and each budget's choice
-is a lookup in per-weighting tables of the cheapest option within a cycle budget
-(`ChoiceTable`), not a re-costing of every option.
+Speed: the candidate sets' options are built once per model from node attributes read
+once and costs kept per (node, folding) (`FoldCandidates`, `NodeCosts`; the fold step's
+cap refolds share them), and a choice is a few vector operations over a set's options,
+with cost vectors kept per weighting (`ChoiceTable`), not a scan that re-costs each one.
 """
 
 from __future__ import annotations
