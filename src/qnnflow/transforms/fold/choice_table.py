@@ -69,15 +69,19 @@ class ChoiceTable:
         self._costs: dict[tuple, np.ndarray] = {}
 
     def costs(self, board: Mapping[str, float], weights: Weights) -> np.ndarray:
-        """option_cost of every option, as a vector (same additions, same order)."""
+        """option_cost of every option, as a vector (same additions, same order); kept for
+        the weightings that recur (the plain cost, one discounted term), not for the
+        scarcity raises, which rarely repeat."""
         key = (tuple(sorted(board.items())), tuple(sorted((weights or {}).items())))
-        if key not in self._costs:
-            weights = weights or {}
-            total = np.zeros(len(self._options))
-            for kind in RESOURCE_KINDS:
-                total = total + weights.get(kind, 1.0) * self._uses[kind] / board[kind]
+        if key in self._costs:
+            return self._costs[key]
+        weights = weights or {}
+        total = np.zeros(len(self._options))
+        for kind in RESOURCE_KINDS:
+            total = total + weights.get(kind, 1.0) * self._uses[kind] / board[kind]
+        if len(weights) <= 1:
             self._costs[key] = total
-        return self._costs[key]
+        return total
 
     def choose(
         self, budget: int, board: Mapping[str, float], weights: Weights = None
