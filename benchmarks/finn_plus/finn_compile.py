@@ -3,12 +3,14 @@
 Runs inside the benchmark's own venv (benchmarks/.venv-finn, see setup_venv.sh), never in
 qnnflow's: finn-plus pins other onnx/onnxruntime versions. Usage:
     .venv-finn/bin/python finn_compile.py MODEL.onnx OUT_DIR TARGET_FPS
-It writes OUT_DIR/bench_result.json ({"fps": ..., "lut": ..., "bram18": ..., "seconds": ...});
+It writes OUT_DIR/bench_result.json ({"fps": ..., "lut": ..., "bram18": ..., "seconds": ...,
+"steps": {step: seconds}});
 finn-plus prefixes everything printed during a build with timestamps, so stdout is only a log.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -63,6 +65,26 @@ def describe_failure(exc: Exception) -> str:
     return f"{step}: {where}:{last.lineno} in {last.name}: {type(exc).__name__}: {exc}"
 
 
+def timed_steps(cfg, names: list[str], seconds: dict[str, float]) -> list:
+    """finn-plus's build steps `names` as callables that record their wall seconds in
+    `seconds` (a failing step too): the time_per_step.json finn-plus 1.6.1 writes (under
+    report/) rounds each step to whole seconds, too coarse for steps of a few seconds."""
+    from finn.builder.build_dataflow import resolve_build_steps
+
+    def timed(step):
+        @functools.wraps(step)
+        def run(model, cfg):
+            began = time.perf_counter()
+            try:
+                return step(model, cfg)
+            finally:
+                seconds[step.__name__] = time.perf_counter() - began
+
+        return run
+
+    return [timed(step) for step in resolve_build_steps(cfg, list_as_input=names)]
+
+
 def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
     """build_dataflow with the estimate-only steps; return fps, resources and wall time."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -88,6 +110,8 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
         auto_fifo_depths=False,
         save_intermediate_models=True,
     )
+    steps: dict[str, float] = {}  # step name -> wall seconds, in the order they ran
+    cfg.steps = timed_steps(cfg, list(estimate_only_dataflow_steps), steps)
     # build_dataflow_cfg logs an exception and returns -1, unless it believes it runs under
     # pytest: then it re-raises, which is what lets a failure be reported as file:line below
     os.environ.setdefault("PYTEST_CURRENT_TEST", "benchmarks/finn_plus (re-raise errors)")
@@ -95,10 +119,12 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
     try:
         status = build_dataflow_cfg(str(model), cfg)
     except Exception as exc:  # noqa: BLE001 - reported, not handled
-        return {"error": describe_failure(exc), "seconds": time.perf_counter() - began}
+        seconds = time.perf_counter() - began
+        return {"error": describe_failure(exc), "seconds": seconds, "steps": steps}
     seconds = time.perf_counter() - began
     if status != 0:
-        return {"error": f"status {status}, see {out_dir}/build_dataflow.log", "seconds": seconds}
+        error = f"status {status}, see {out_dir}/build_dataflow.log"
+        return {"error": error, "seconds": seconds, "steps": steps}
     reports = out_dir / "report"
     perf = json.loads((reports / "estimate_network_performance.json").read_text())
     resources = json.loads((reports / "estimate_layer_resources.json").read_text())
@@ -120,6 +146,7 @@ def compile_estimates(model: Path, out_dir: Path, target_fps: int) -> dict:
         "bram18_all": all_total["BRAM_18K"],
         "dsp_all": all_total["DSP"],
         "seconds": seconds,
+        "steps": steps,
     }
 
 

@@ -20,10 +20,20 @@ def _sum(layers: list[dict], kind: str) -> float:
     return float(sum(layer["resources"].get(kind, 0.0) for layer in layers))
 
 
+def step_seconds(build_dir: Path) -> dict[str, float]:
+    """{step: seconds} of the steps that ran, in build order (build_state.json's record;
+    a refused step is not recorded)."""
+    state = build_dir / "build_state.json"
+    if not state.is_file():
+        return {}
+    steps = json.loads(state.read_text()).get("steps", {})
+    return {name: float(entry["seconds"]) for name, entry in steps.items() if "seconds" in entry}
+
+
 def compile_ours(model: Path, out_root: Path, target_fps: float | None) -> dict:
     """Fresh build of `model` under `out_root`; fps, resources (compute layers and all
-    hardware layers, both without the platform overhead) and the build's wall time; or
-    {"error": message} when the build refuses."""
+    hardware layers, both without the platform overhead), the build's wall time and its
+    seconds per step; or {"error": message, ...} when the build refuses."""
     from qnnflow.errors import QnnflowError
     from qnnflow.flow import BuildConfig, run_build
 
@@ -33,7 +43,8 @@ def compile_ours(model: Path, out_root: Path, target_fps: float | None) -> dict:
     try:
         result = run_build(cfg)
     except QnnflowError as exc:  # e.g. a target the board cannot reach: a result, not a crash
-        return {"error": str(exc), "seconds": time.perf_counter() - began}
+        seconds = time.perf_counter() - began
+        return {"error": str(exc), "seconds": seconds, "steps": step_seconds(cfg.output_dir)}
     seconds = time.perf_counter() - began
     estimate = json.loads((result.output_dir / "estimate.json").read_text())
     layers = estimate["layers"]
@@ -49,5 +60,6 @@ def compile_ours(model: Path, out_root: Path, target_fps: float | None) -> dict:
         "ddr_mb_per_s": float(estimate.get("ddr_mb_per_s", 0.0)),
         "utilization": estimate["utilization"],
         "seconds": seconds,
+        "steps": step_seconds(result.output_dir),
         "build_dir": str(result.output_dir),
     }

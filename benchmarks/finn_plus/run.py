@@ -4,7 +4,8 @@ Run from the repository root with qnnflow's venv:  .venv/bin/python benchmarks/f
 It creates benchmarks/.venv-finn (finn-plus 1.6.1) on first use, exports a Tiny-YOLO-like W1A3
 network with Brevitas, compiles it with finn-plus (estimates only) and with qnnflow at a few
 target frame rates, builds the trained Tinier-YOLO with qnnflow (which finn-plus cannot
-compile: the run says why, measured), and prints one table. Nothing is hard-coded: every
+compile: the run says why, measured), and prints one table, then each compiler's seconds
+per build step. Nothing is hard-coded: every
 number comes from the build reports written during this run (under --out).
 """
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(HERE))
 
 from ours_compile import compile_ours  # noqa: E402
 from pool_probe import with_pad_axes  # noqa: E402
-from table import Row, render  # noqa: E402
+from table import Row, render, render_steps  # noqa: E402
 from tinier_facts import finn_blockers  # noqa: E402
 from tiny_yolo_net import POOL_PROBE, NetSpec, export_qonnx_file, macs  # noqa: E402
 
@@ -95,7 +96,17 @@ def tiny_yolo_rows(args, venv: Path, out: Path) -> tuple[list[Row], list[str]]:
             flush=True,
         )
         shown = label if target is not None else f"max (ours); finn+ {finn_fps}"
-        rows.append(Row(name, shown, _ok(ours), _ok(finn), seconds_ours=ours["seconds"]))
+        rows.append(
+            Row(
+                name,
+                shown,
+                _ok(ours),
+                _ok(finn),
+                seconds_ours=ours["seconds"],
+                steps_ours=ours.get("steps"),
+                steps_finn=finn and finn.get("steps"),
+            )
+        )
         notes.append(f"{shown}: " + "; ".join(_details(ours, finn)))
     return rows, notes
 
@@ -148,7 +159,14 @@ def tinier_rows(venv: Path, out: Path, seed: int) -> tuple[list[Row], list[str]]
         result = run_finn(venv, path, out / f"finn_probe_{tag.split()[0]}", 10)
         outcome = result.get("error", f"compiled ({result.get('fps', 0):.0f} fps)")
         notes.append(f"finn-plus on a small net with that pool ({tag}): {outcome}")
-    row = Row("Tinier-YOLO trained W1A3 416", "max (ours)", _ok(ours), None, ours["seconds"])
+    row = Row(
+        "Tinier-YOLO trained W1A3 416",
+        "max (ours)",
+        _ok(ours),
+        None,
+        ours["seconds"],
+        steps_ours=ours.get("steps"),
+    )
     return [row], notes
 
 
@@ -189,6 +207,16 @@ def main() -> None:
     )
     for note in notes + more_notes:
         print(f"- {note}")
+    steps = render_steps(rows + more_rows)
+    if steps:
+        print()
+        print(
+            "Compile seconds per step (qnnflow: its build_state.json; finn-plus: each step "
+            "timed by finn_compile.py, as its own report/time_per_step.json rounds to whole "
+            "seconds); the sums leave out what runs between steps."
+        )
+        print()
+        print(steps)
 
 
 if __name__ == "__main__":

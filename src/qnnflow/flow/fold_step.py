@@ -28,6 +28,7 @@ from qnnflow.transforms.fold import (
     extract_folding_config,
 )
 from qnnflow.transforms.fold.auto_fold import DEFAULT_CAPS
+from qnnflow.transforms.fold.choice_table import FoldCandidates
 from qnnflow.transforms.fold.folding_config import (
     FIFO_DEPTHS,
     read_folding_config,
@@ -83,8 +84,11 @@ def _auto_fold_with_plumbing(
     """AutoFold budgets the compute layers; the width converters and FIFOs inserted after it
     cost resources too. When they push a resource over its cap, the compute caps of the
     resources that overflow are scaled down, bisecting the scale (MAX_REFOLDS rounds) for
-    the fastest design whose total, plumbing included, keeps every cap."""
-    folded = _fold_and_plumb(model, AutoFold(board, target_fps, factors=factors), checks)
+    the fastest design whose total, plumbing included, keeps every cap. The refolds share
+    one FoldCandidates: only the caps change between them, not the options' costs."""
+    candidates = FoldCandidates(model, factors)
+    fold = AutoFold(board, target_fps, factors=factors, candidates=candidates)
+    folded = _fold_and_plumb(model, fold, checks)
     over = _over_caps(folded.model, board, factors)
     if not over:
         return _resize_fifos(model, folded, fifo_sizing, checks)
@@ -93,7 +97,7 @@ def _auto_fold_with_plumbing(
         scale = (low + high) / 2
         caps = {k: DEFAULT_CAPS[k] * (scale if k in over else 1.0) for k in DEFAULT_CAPS}
         try:
-            fold = AutoFold(board, target_fps, caps, factors)
+            fold = AutoFold(board, target_fps, caps, factors, candidates)
             candidate = _fold_and_plumb(model, fold, checks)
         except QnnflowError:
             high = scale

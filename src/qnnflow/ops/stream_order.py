@@ -58,11 +58,25 @@ def output_frame_replays(model: ModelWrapper, node) -> int:
 
 def sync_passthrough_replays(model: ModelWrapper) -> None:
     """Tell every stream-moving op (FIFO, width converter) how many copies of each frame it
-    passes (its frameReplays), so its own cycles count them all."""
-    for node in hw_nodes(model):  # topological: producers first
+    passes (its frameReplays), so its own cycles count them all. One pass in node order,
+    each output's copies kept (what input_frame_replays would find walking upstream from
+    every node: quadratic on a deep graph); a producer listed after its reader is asked."""
+    nodes = hw_nodes(model)
+    producers = {tensor: node for node in nodes for tensor in node.output}
+    copies: dict[str, int] = {}  # hardware output tensor -> copies of each frame
+    for node in nodes:
+        tensor = node.input[0] if node.input else ""
+        if tensor in copies:
+            incoming = copies[tensor]
+        elif tensor in producers:
+            incoming = output_frame_replays(model, producers[tensor])
+        else:
+            incoming = 1
         op = hw_op(node)
         if op.PLUMBING:
-            op.set_nodeattr("frameReplays", input_frame_replays(model, node))
+            op.set_nodeattr("frameReplays", incoming)
+        out = op.output_frame_replays(incoming)
+        copies.update(dict.fromkeys(node.output, out))
 
 
 def normal_to_stream_once(model: ModelWrapper, node, normal: np.ndarray) -> np.ndarray:

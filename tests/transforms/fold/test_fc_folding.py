@@ -9,7 +9,8 @@ from qnnflow.boards import load_board
 from qnnflow.flow.fold_step import fold_model
 from qnnflow.ops import FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
-from qnnflow.transforms.fold.options import PORT_BITS, folding_groups, port_nodes
+from qnnflow.transforms.fold.node_costs import PORT_BITS
+from qnnflow.transforms.fold.options import folding_groups, port_nodes
 from qnnflow.transforms.to_hw import ConvertToHW
 from tests.transforms.to_hw.fc_graphs import conv_flatten_fc, fc_chain
 

@@ -26,6 +26,11 @@ with weights and frame buffers competing for 140 BRAM36), the overrun resource's
 the cost doubles and every group chooses again, until the choice fits (groups trade BRAM
 for LUTRAM through their PE/SIMD shapes) or SCARCITY_STEPS have passed; a network that
 fits with the plain cost never gets here, so its folding is unchanged.
+
+Speed: the candidate sets' options are built once per model from node attributes read
+once and costs kept per (node, folding) (`FoldCandidates`, `NodeCosts`; the fold step's
+cap refolds share them), and a choice is a few vector operations over a set's options,
+with cost vectors kept per weighting (`ChoiceTable`), not a scan that re-costs each one.
 """
 
 from __future__ import annotations
@@ -39,8 +44,14 @@ from qnnflow.analysis.estimate import PLATFORM_OVERHEAD, RESOURCE_KINDS
 from qnnflow.analysis.resource_factors import Factors
 from qnnflow.boards import Board
 from qnnflow.errors import QnnflowError
+from qnnflow.transforms.fold.choice_table import (
+    ChoiceTable,
+    FoldCandidates,
+    Weights,
+    option_cost,
+)
 from qnnflow.transforms.fold.folding_config import ApplyFoldingConfig
-from qnnflow.transforms.fold.options import Group, Option, folding_groups, streamable_sets
+from qnnflow.transforms.fold.options import Group, Option
 from qnnflow.util.checks import positive_finite
 
 DEFAULT_CAPS = {"LUT": 0.90, "FF": 0.85, "BRAM36": 0.90, "LUTRAM": 0.85, "DSP": 0.90}
@@ -49,7 +60,6 @@ LARGEST_LISTED = 3  # layers named when nothing fits
 DSP_DISCOUNTS = tuple(0.5**i for i in range(16))  # weights of the DSP term, tried in turn
 SCARCITY_STEPS = 64  # raises of an overrun resource's cost weight (_choose_scarce)
 SCARCITY_STEP = 1.25  # each raise: fine enough not to jump past the fitting mix
-RES_TYPE = "resType"  # the folding attribute choosing LUT or DSP multipliers
 
 
 def largest_users(
@@ -71,14 +81,11 @@ def largest_users(
     return f"; most {kind}: {listed}" if listed else ""
 
 
-def _default_multipliers(option: Option) -> bool:
-    """The option keeps every layer's multipliers where resType auto puts them."""
-    return all(attrs.get(RES_TYPE, "auto") == "auto" for attrs in option.attrs.values())
-
-
 class AutoFold(Transformation):
     """Fold for max fps (target_fps=None) or the cheapest folding reaching target_fps;
-    `factors` (synth.json's, per op type) scale the resource estimates (`--resources synth`)."""
+    `factors` (synth.json's, per op type) scale the resource estimates (`--resources synth`).
+    `candidates`: FoldCandidates of the model this transforms (same factors), to reuse
+    across several AutoFolds of it (the fold step's cap refolds); built when None."""
 
     def __init__(
         self,
@@ -86,45 +93,37 @@ class AutoFold(Transformation):
         target_fps: float | None = None,
         caps: dict[str, float] | None = None,
         factors: Factors | None = None,
+        candidates: FoldCandidates | None = None,
     ):
         super().__init__()
+        if candidates is not None and candidates.factors != factors:
+            raise ValueError("AutoFold: candidates were built with other resource factors")
         self.factors = factors
+        self.candidates = candidates
         self.board = board
         self.target_fps = None if target_fps is None else positive_finite(target_fps, "target fps")
         self.caps = {**DEFAULT_CAPS, **(caps or {})}
         self.clock_hz = board.clock_mhz * 1e6
 
-    def _cost(self, option: Option, weights: dict[str, float] | None = None) -> float:
-        weights = weights or {}
-        return sum(
-            weights.get(k, 1.0) * option.resources.get(k, 0.0) / self.board.resources[k]
-            for k in RESOURCE_KINDS
-        )
+    def _cost(self, option: Option, weights: Weights = None) -> float:
+        return option_cost(option, self.board.resources, weights)
 
     def _choose(
-        self, groups: list[Group], budget_cycles: int, weights: dict[str, float] | None = None
+        self, table: ChoiceTable, budget_cycles: int, weights: Weights = None
     ) -> list[Option] | None:
         """Each group's cheapest option within the budget: among the default multipliers at
         the plain cost (weights None), else among all options with each resource's term
         scaled by `weights` (DSP discounts, scarcity)."""
-        choice = []
-        for group in groups:
-            feasible = [o for o in group.options if o.cycles <= budget_cycles]
-            if weights is None:
-                feasible = [o for o in feasible if _default_multipliers(o)] or feasible
-            if not feasible:
-                return None
-            choice.append(min(feasible, key=lambda o: (self._cost(o, weights), o.cycles)))
-        return choice
+        return table.choose(budget_cycles, self.board.resources, weights)
 
-    def _choose_scarce(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
+    def _choose_scarce(self, table: ChoiceTable, budget_cycles: int) -> list[Option] | None:
         """When the plain cost's choice overruns a resource, that resource is scarcer than
         its board fraction says: raise its weight in the cost by SCARCITY_STEP and choose
         again (up to SCARCITY_STEPS times), so groups trade it for what is left (BRAM for
         LUTRAM through PE/SIMD, LUTs for DSPs); the first choice that fits, else None."""
         weights = dict.fromkeys(RESOURCE_KINDS, 1.0)
         for _ in range(SCARCITY_STEPS):
-            choice = self._choose(groups, budget_cycles, weights)
+            choice = self._choose(table, budget_cycles, weights)
             if choice is None:
                 return None
             if self._overrun(choice, budget_cycles) is None:
@@ -135,22 +134,22 @@ class AutoFold(Transformation):
             weights[over[0]] *= SCARCITY_STEP
         return None
 
-    def _choose_fitting(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
+    def _choose_fitting(self, table: ChoiceTable, budget_cycles: int) -> list[Option] | None:
         """The default multipliers' cheapest choice; when it overruns a budget, the first
         that fits as the DSP term gets cheaper (DSP_DISCOUNTS, where a layer has a multiplier
         to move), then by scarcity (`_choose_scarce`), else the default one."""
-        first = self._choose(groups, budget_cycles)
+        first = self._choose(table, budget_cycles)
         if first is None or self._overrun(first, budget_cycles) is None:
             return first
-        if not all(_default_multipliers(o) for g in groups for o in g.options):
+        if not table.all_default:
             for weight in DSP_DISCOUNTS:
-                choice = self._choose(groups, budget_cycles, {"DSP": weight})
+                choice = self._choose(table, budget_cycles, {"DSP": weight})
                 if self._overrun(choice, budget_cycles) is None:
                     return choice
                 over = self._over_budget(choice)
                 if over is not None and over[0] == "DSP":
                     break  # a cheaper DSP only takes more of them
-        return self._choose_scarce(groups, budget_cycles) or first
+        return self._choose_scarce(table, budget_cycles) or first
 
     def _over_budget(self, choice: list[Option]) -> tuple[str, float, float] | None:
         """(resource kind, used, limit) of the first resource the choice overruns, or None."""
@@ -173,60 +172,56 @@ class AutoFold(Transformation):
             return f"DDR {ddr:,.0f} MB/s > {self.board.ddr_bandwidth_mb_s:,.0f} MB/s"
         return None
 
-    def _fits(self, groups: list[Group], budget_cycles: int) -> list[Option] | None:
-        choice = self._choose_fitting(groups, budget_cycles)
+    def _fits(self, table: ChoiceTable, budget_cycles: int) -> list[Option] | None:
+        choice = self._choose_fitting(table, budget_cycles)
         if choice is None or self._overrun(choice, budget_cycles) is not None:
             return None
         return choice
 
-    def _search(self, groups: list[Group]) -> list[Option]:
-        candidates = sorted({o.cycles for g in groups for o in g.options})
+    def _search(self, table: ChoiceTable) -> list[Option]:
+        candidates = sorted({o.cycles for g in table.groups for o in g.options})
+        tried: dict[int, list[Option] | None] = {}
+
+        def fits(budget_cycles: int) -> list[Option] | None:
+            if budget_cycles not in tried:
+                tried[budget_cycles] = self._fits(table, budget_cycles)
+            return tried[budget_cycles]
+
         lo, hi = 0, len(candidates) - 1
         while lo < hi:
             mid = (lo + hi) // 2
-            if self._fits(groups, candidates[mid]) is not None:
+            if fits(candidates[mid]) is not None:
                 hi = mid
             else:
                 lo = mid + 1
         for budget_cycles in candidates[lo:]:
-            choice = self._fits(groups, budget_cycles)
+            choice = fits(budget_cycles)
             if choice is not None:
                 return choice
-        cheapest = self._choose(groups, candidates[-1])
+        cheapest = self._choose(table, candidates[-1])
         why = self._overrun(cheapest, candidates[-1]) if cheapest else "no legal folding"
-        raise QnnflowError(
-            f"no folding fits {self.board.name} even fully folded: {why}"
-            + (largest_users(groups, cheapest, self._over_budget(cheapest)) if cheapest else "")
+        users = (
+            largest_users(table.groups, cheapest, self._over_budget(cheapest)) if cheapest else ""
         )
+        raise QnnflowError(f"no folding fits {self.board.name} even fully folded: {why}{users}")
 
-    def _best_for_target(self, groups: list[Group]) -> tuple[list[Option] | None, str]:
+    def _best_for_target(self, table: ChoiceTable) -> tuple[list[Option] | None, str]:
         budget_cycles = int(self.clock_hz / self.target_fps)
-        choice = self._choose_fitting(groups, budget_cycles)
+        choice = self._choose_fitting(table, budget_cycles)
         if choice is None:
             return None, "a layer cannot reach it at any folding"
         why = self._overrun(choice, budget_cycles)
         return (None, why) if why else (choice, "")
 
-    def _candidates(self, model: ModelWrapper) -> list[list[Group]]:
-        plans = []
-        for streamed in streamable_sets(model):  # no streaming first
-            groups = folding_groups(model, streamed, self.factors)
-            empty = [g for g in groups if not g.options]
-            if empty:
-                names = ", ".join(n.name for n in empty[0].nodes)
-                raise QnnflowError(f"no legal folding for {names}")
-            plans.append(groups)
-        return plans
-
     def _rank(self, choice: list[Option]) -> tuple[int, float]:
         """Faster first; at equal speed, the cheaper plan (weight streaming sets often tie)."""
         return max(o.cycles for o in choice), sum(self._cost(o) for o in choice)
 
-    def _max_fps(self, plans: list[list[Group]]) -> list[Option]:
+    def _max_fps(self, plans: list[ChoiceTable]) -> list[Option]:
         best, failure = None, ""
-        for groups in plans:
+        for table in plans:
             try:
-                choice = self._search(groups)
+                choice = self._search(table)
             except QnnflowError as exc:
                 failure = str(exc)
                 continue
@@ -237,11 +232,11 @@ class AutoFold(Transformation):
         return best
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        plans = self._candidates(model)
+        plans = (self.candidates or FoldCandidates(model, self.factors)).plans
         if self.target_fps is None:
             choice = self._max_fps(plans)
         else:
-            results = [self._best_for_target(groups) for groups in plans]
+            results = [self._best_for_target(table) for table in plans]
             fitting = [c for c, _ in results if c is not None]
             if not fitting:
                 best = self.clock_hz / max(o.cycles for o in self._max_fps(plans))

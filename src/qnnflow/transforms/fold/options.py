@@ -10,11 +10,9 @@ from dataclasses import dataclass
 
 import onnx
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.custom_op.registry import getCustomOp
 
-from qnnflow.analysis.resource_factors import Factors, corrected
-from qnnflow.backends.vivado.project import DMA_STREAM_WIDTHS
-from qnnflow.ops import FoldingError, FoldPlan
+from qnnflow.analysis.resource_factors import Factors
+from qnnflow.ops import FoldPlan
 from qnnflow.ops.graph_queries import hw_nodes, hw_op
 from qnnflow.transforms.fold.dag import (
     downstream,
@@ -22,8 +20,7 @@ from qnnflow.transforms.fold.dag import (
     group_major_outputs,
     hw_stream_inputs,
 )
-
-PORT_BITS = DMA_STREAM_WIDTHS[-1]  # the widest AXI DMA stream feeding/draining us
+from qnnflow.transforms.fold.node_costs import NodeCosts
 
 
 @dataclass
@@ -57,31 +54,18 @@ def port_nodes(model: ModelWrapper) -> tuple[set[str], set[str]]:
     return reads, writes
 
 
-def _evaluate(
-    nodes: list,
-    attrs: dict[str, dict],
-    ports: tuple[set[str], set[str]] = (set(), set()),
-    factors: Factors | None = None,
-) -> Option | None:
+def _evaluate(nodes: list, attrs: dict[str, dict], costs: NodeCosts) -> Option | None:
+    """The group's option: the slowest node's cycles, the nodes' resources and DDR bytes
+    summed in node order; None when any node rejects its folding."""
     cycles, ddr, resources = 0, 0, {}
     for node in nodes:
-        trial = onnx.NodeProto()
-        trial.CopyFrom(node)
-        op = getCustomOp(trial)
-        for key, value in attrs.get(node.name, {}).items():
-            op.set_nodeattr(key, value)
-        try:
-            op.check_folding()
-        except FoldingError:
+        cost = costs.cost(node, attrs.get(node.name, {}))
+        if cost is None:
             return None
-        if node.name in ports[0] and op.instream_width_bits() > PORT_BITS:
-            return None
-        if node.name in ports[1] and op.outstream_width_bits() > PORT_BITS:
-            return None
-        cycles = max(cycles, op.cycles())
-        for kind, value in corrected(node.op_type, op.resources(), factors).items():
+        cycles = max(cycles, cost.cycles)
+        for kind, value in cost.resources.items():
             resources[kind] = resources.get(kind, 0.0) + value
-        ddr += op.ddr_bytes_per_frame()
+        ddr += cost.ddr_bytes
     return Option(attrs, cycles, resources, ddr)
 
 
@@ -128,14 +112,18 @@ def fold_plan(model: ModelWrapper, streamed: frozenset[str]) -> FoldPlan:
 
 
 def folding_groups(
-    model: ModelWrapper, streamed: frozenset[str] = frozenset(), factors: Factors | None = None
+    model: ModelWrapper,
+    streamed: frozenset[str] = frozenset(),
+    factors: Factors | None = None,
+    costs: NodeCosts | None = None,
 ) -> list[Group]:
     """Group the hardware nodes (each op with its fold partners) and enumerate each group's
     legal foldings; layers named in `streamed` (a downward-closed set of weight layers,
     `streamable_sets`) stream their weights from DDR. `factors` (synthesis-measured, per
-    op type) scale the ops' resource estimates."""
+    op type) scale the ops' resource estimates. `costs` (built for this model and these
+    factors) keeps node costs across calls: one per weight-streaming set."""
     plan = fold_plan(model, streamed)
-    ports = port_nodes(model)
+    costs = costs or NodeCosts(port_nodes(model), factors)
     partners = {n.name: hw_op(n).fold_partners(model) for n in hw_nodes(model)}
     claimed = {p.name for group in partners.values() for p in group}
     leaders = [n for n in hw_nodes(model) if n.name not in claimed and partners[n.name]]
@@ -144,6 +132,6 @@ def folding_groups(
     for node in leaders + loners:
         nodes = [*partners[node.name], node]
         candidates = hw_op(node).fold_options(model, plan)
-        options = [_evaluate(nodes, attrs, ports, factors) for attrs in candidates]
+        options = [_evaluate(nodes, attrs, costs) for attrs in candidates]
         groups.append(Group(nodes, [o for o in options if o is not None]))
     return groups
