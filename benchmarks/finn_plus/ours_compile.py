@@ -1,4 +1,5 @@
-"""Compile one model with qnnflow's build (import ... fold, report) and collect its estimates.
+"""Compile one model with qnnflow's build to its estimates (import ... fold: the fold step writes
+estimate.json; finn-plus' estimate-only flow stops at the same point) and collect them.
 
 Runs in qnnflow's own venv, through the Python API (`BuildConfig` + `run_build`), the same
 path `qnnflow build` takes; the API is used because it is what accepts `target_fps`.
@@ -37,7 +38,9 @@ def compile_ours(model: Path, out_root: Path, target_fps: float | None) -> dict:
     from qnnflow.errors import QnnflowError
     from qnnflow.flow import BuildConfig, run_build
 
-    cfg = BuildConfig(model=model, board="pynq_z2", output_root=out_root, target_fps=target_fps)
+    cfg = BuildConfig(
+        model=model, board="pynq_z2", output_root=out_root, target_fps=target_fps, to_step="fold"
+    )
     shutil.rmtree(cfg.output_dir, ignore_errors=True)  # no resumed steps: time a full build
     began = time.perf_counter()
     try:
