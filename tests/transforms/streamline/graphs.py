@@ -22,15 +22,19 @@ class Chain:
         self.shape = shape
         self.head = self.builder.add_input("x", shape)
 
-    def op(self, op_type: str, *consts, qonnx: bool = False, **attrs) -> Chain:
-        """Add `op_type` reading the current head and then `consts` (arrays or tensor names)."""
-        inputs = [self.head]
+    def op(
+        self, op_type: str, *consts, qonnx: bool = False, const_first: bool = False, **attrs
+    ) -> Chain:
+        """Add `op_type` reading the current head and then `consts` (arrays or tensor names);
+        `const_first`: the constants come before the head (Mul(c, x))."""
+        inputs = []
         for i, value in enumerate(consts):
             if isinstance(value, str) or value is None:
                 inputs.append(value or "")
             else:
                 dtype = np.int64 if op_type == "Pad" and i == 0 else np.float32
                 inputs.append(self.builder.const(f"{op_type.lower()}_c{i}", value, dtype))
+        inputs = [*inputs, self.head] if const_first else [self.head, *inputs]
         if qonnx:
             attrs["domain"] = QONNX_DOMAIN
         self.head = self.builder.node(op_type, inputs, op_type.lower(), **attrs)
