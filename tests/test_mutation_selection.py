@@ -38,9 +38,7 @@ def test_every_streamline_module_has_its_own_existing_tests():
 
 def test_a_missing_test_file_is_reported(monkeypatch):
     monkeypatch.setitem(selection.OWN_TESTS, "least_float32", ["test_no_such_file.py"])
-    assert selection.missing_entries() == [
-        f"least_float32: {selection.TESTS}/test_no_such_file.py"
-    ]
+    assert selection.missing_entries() == [f"least_float32: {selection.TESTS}/test_no_such_file.py"]
 
 
 def test_the_shared_helpers_take_every_rule_test_but_the_network_ones():

@@ -22,19 +22,15 @@ class Chain:
         self.shape = shape
         self.head = self.builder.add_input("x", shape)
 
-    def op(
-        self, op_type: str, *consts, qonnx: bool = False, const_first: bool = False, **attrs
-    ) -> Chain:
-        """Add `op_type` reading the current head and then `consts` (arrays or tensor names);
-        `const_first`: the constants come before the head (Mul(c, x))."""
-        inputs = []
+    def op(self, op_type: str, *consts, qonnx: bool = False, **attrs) -> Chain:
+        """Add `op_type` reading the current head and then `consts` (arrays or tensor names)."""
+        inputs = [self.head]
         for i, value in enumerate(consts):
             if isinstance(value, str) or value is None:
                 inputs.append(value or "")
             else:
                 dtype = np.int64 if op_type == "Pad" and i == 0 else np.float32
                 inputs.append(self.builder.const(f"{op_type.lower()}_c{i}", value, dtype))
-        inputs = [*inputs, self.head] if const_first else [self.head, *inputs]
         if qonnx:
             attrs["domain"] = QONNX_DOMAIN
         self.head = self.builder.node(op_type, inputs, op_type.lower(), **attrs)
@@ -84,3 +80,13 @@ def floats(shape: list[int], seed: int = 0) -> np.ndarray:
 def thresholds_of(model: ModelWrapper) -> np.ndarray:
     mt = next(n for n in model.graph.node if n.op_type == "MultiThreshold")
     return model.get_initializer(mt.input[1])
+
+
+def constants_first(model: ModelWrapper, *names: str) -> ModelWrapper:
+    """The two-input nodes `names` with their initializer moved to input 0 (Mul(c, x)):
+    qonnx's cleanup after every transform puts it last, the rules accept both orders."""
+    for node in model.graph.node:
+        if node.name in names:
+            node.input[0], node.input[1] = node.input[1], node.input[0]
+            assert model.get_initializer(node.input[0]) is not None, node.name
+    return model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qnnflow.transforms.streamline import MoveAddPastMul
-from tests.transforms.streamline.graphs import Chain, check, integers, op_types
+from tests.transforms.streamline.graphs import Chain, check, constants_first, integers, op_types
 
 SHAPE = [1, 2, 3, 3]
 
@@ -26,11 +26,13 @@ def test_only_constant_add_mul_pairs_swap_anywhere_in_the_graph():
     chain = Chain(SHAPE).op("Relu").op("Add", np.float32(2)).op("Relu")
     chain.op("Add", np.float32(1))
     chain.op("Mul", chain.head)  # the square: no constant operand
-    chain.op("Add", np.float32(3), const_first=True).op("Mul", np.float32(-4), const_first=True)
+    add = chain.op("Add", np.float32(3)).head
+    mul = chain.op("Mul", np.float32(-4)).head
     chain.op("Mul", np.float32(0.5)).op("Mul", np.float32(2))
-    model = chain.model(SHAPE)
+    model = constants_first(chain.model(SHAPE), add, mul)
     assert MoveAddPastMul().apply(model)[1] is True
-    after = check(chain.model(SHAPE), MoveAddPastMul(), integers(SHAPE, -9, 9))
+    model = constants_first(chain.model(SHAPE), add, mul)
+    after = check(model, MoveAddPastMul(), integers(SHAPE, -9, 9))
     # the moved bias goes on past the two later scales
     assert op_types(after) == ["Relu", "Add", "Relu", "Add", "Mul", "Mul", "Mul", "Mul", "Add"]
     moved = after.graph.node[8]
