@@ -72,7 +72,9 @@ def _streamline(stems: list[str]) -> Group:
 
 
 GROUPS: dict[str, Group] = {
-    "packing": Group(["src/qnnflow/packing.py"], ["tests/test_packing.py"]),
+    "packing": Group(
+        ["src/qnnflow/packing.py"], ["tests/test_packing.py", "tests/test_packing_gathered.py"]
+    ),
     "verify": Group(["src/qnnflow/verify/*"], ["tests/verify", "tests/flow/test_verify_step.py"]),
     "ops": Group(["src/qnnflow/ops/*"], ["tests/ops"], OP_REFERENCES),
     "thresholds": _streamline(THRESHOLD_RULES),
@@ -167,7 +169,7 @@ def report(group: str) -> tuple[Counter, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("groups", nargs="*", default=["packing", "verify", "ops", "thresholds"])
+    parser.add_argument("groups", nargs="*", default=["packing", "verify", "ops", "streamline"])
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
