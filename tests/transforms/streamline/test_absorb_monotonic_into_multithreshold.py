@@ -10,6 +10,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.transforms.streamline import AbsorbMonotonicIntoMultiThreshold, Streamline
 from qnnflow.transforms.streamline.absorb_monotonic_into_multithreshold import mapped_thresholds
+from qnnflow.transforms.streamline.patterns import QONNX_DOMAIN
 from tests.transforms.streamline.graphs import Chain, check, floats, op_types, thresholds_of
 
 SHAPE = [1, 2, 4, 4]
@@ -127,11 +128,16 @@ def test_leaky_read_by_another_node_stays_for_it():
 def test_default_and_zero_alpha_are_absorbed_exactly(alpha):
     """No alpha attribute: onnxruntime's 0.01; alpha 0 is a Relu (still non-decreasing).
     A thresholding of the raw input comes first and stays."""
-    chain = Chain(SHAPE).op("MultiThreshold", SIGNED_T, qonnx=True, out_dtype="INT3")
+    chain = Chain(SHAPE)
+    thresholds = chain.builder.const("t_first", SIGNED_T)
+    first = chain.builder.node(
+        "MultiThreshold", [chain.head, thresholds], "first", domain=QONNX_DOMAIN, out_dtype="INT3"
+    )
     chain.op("LeakyRelu", **({} if alpha is None else {"alpha": alpha}))
     chain.op("MultiThreshold", SIGNED_T, qonnx=True, out_dtype="INT3", out_bias=-4.0)
-    model = chain.model(SHAPE)
+    model = chain.model(SHAPE, also=((first, SHAPE),))
     assert AbsorbMonotonicIntoMultiThreshold().apply(model)[1] is True
     edges = _edges(SIGNED_T, 0.01 if alpha is None else 1e-30)
-    after = check(chain.model(SHAPE), AbsorbMonotonicIntoMultiThreshold(), _as_input(edges))
-    assert op_types(after) == ["MultiThreshold", "MultiThreshold"]
+    model = chain.model(SHAPE, also=((first, SHAPE),))
+    after = check(model, AbsorbMonotonicIntoMultiThreshold(), _as_input(edges))
+    assert sorted(op_types(after)) == ["MultiThreshold", "MultiThreshold"]

@@ -109,3 +109,17 @@ def test_least_input_after_add_is_exact():
     xx = least_input_after_add(t[:3], bb)
     assert xx.shape == (2, 3)
     _check_least(xx, lambda v: (v + bb) >= t[:3])
+
+
+def test_float64_arguments_are_taken_as_float32():
+    """Keys and thresholds are float32 ones whatever the caller passes; key 0 is +0."""
+    values = np.array([1.0, -2.5, 1 / 3], np.float64)
+    assert np.array_equal(_key(values), _key(values.astype(np.float32)))
+    zero = _value(np.array([0], np.int64))
+    assert zero == 0 and not np.signbit(zero).any()
+    t64 = np.array([0.1, -7.3, 1 / 3, 2.0], np.float64)
+    for c in (1 / 3, 0.1):
+        expected = least_input_after_mul(t64.astype(np.float32), np.float32(c))
+        assert np.array_equal(least_input_after_mul(t64, np.float64(c)), expected)
+        expected = least_input_after_add(t64.astype(np.float32), np.float32(c))
+        assert np.array_equal(least_input_after_add(t64, np.float64(c)), expected)
