@@ -67,8 +67,9 @@ test: setup
 	$(PY) -m pytest -n 2 -q -rs $(PYTEST_ARGS)
 
 # mutation testing (mutmut) of the numeric core, one group at a time with the fast tests of
-# its area (tools/mutation.py); kill rate per module in build/mutation/<group>/summary.txt
-MUTATION_GROUPS ?= packing verify ops thresholds
+# its area, a streamline rule's mutants with that rule's own tests only (tools/mutation.py,
+# tools/mutation_selection.py); kill rate per module in build/mutation/<group>/summary.txt
+MUTATION_GROUPS ?= packing verify ops streamline
 mutation: setup
 	env -u PYTHONPATH $(PY) tools/mutation.py $(MUTATION_GROUPS)
 

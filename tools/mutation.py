@@ -1,10 +1,12 @@
-"""`make mutation`: mutmut over the numeric core, one group of modules at a time, each with
-only the fast tests of its area, and the kill rate per module.
+"""`make mutation`: mutmut over the numeric core, one group of modules at a time, and the kill
+rate per module.
 
 A group runs in build/mutation/<group>/ (links to src/, tests/, hls/, boards/, data/ and a
 pyproject.toml of its own: mutmut reads its options from the working directory), so the
-groups' test selections and results stay apart. mutmut itself picks, for every mutant, the
-tests of the selection that reach the mutated function.
+groups' test selections and results stay apart. mutmut runs each mutant in a fork of its warm
+process with pytest -x and a time budget; tools/mutmut_own_tests.py narrows each mutant's tests
+to its module's own test files where the group has a map (the streamline rules:
+tools/mutation_selection.py), and retries last run's survivors.
 
     python tools/mutation.py [GROUP ...] [--max-children N] [--report-only]
 """
@@ -12,28 +14,23 @@ tests of the selection that reach the mutated function.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomllib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mutation_selection  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "build" / "mutation"
 LINKS = ("src", "tests", "hls", "boards", "data")
 STREAMLINE = "src/qnnflow/transforms/streamline"
-SLOW_STREAMLINE_TESTS = [
-    "--ignore=tests/transforms/streamline/test_streamline_darknet_w1a3.py",
-    "--ignore=tests/transforms/streamline/test_quantized_darknet_to_hw.py",
-    "--deselect=tests/transforms/streamline/test_streamline.py::"
-    "test_codes_between_layers_are_bit_exact[1-w1a3]",
-    "--deselect=tests/transforms/streamline/test_streamline.py::"
-    "test_codes_between_layers_are_bit_exact[1-w2a2]",
-    "--deselect=tests/transforms/streamline/test_streamline.py::"
-    "test_codes_between_layers_are_bit_exact[1-w4a4]",
-]
 # the numpy reference functions of the hardware ops (their estimates are benchmarked instead)
 OP_REFERENCES = [
     "qnnflow.ops.*reference__mutmut*",
@@ -45,31 +42,48 @@ OP_REFERENCES = [
     "qnnflow.ops.pad.x_pad_nhwc__mutmut*",
     "qnnflow.ops.upsample.x_upsample_nearest_nhwc__mutmut*",
 ]
-# group -> (files to mutate, pytest selection, mutant name patterns or [] for all)
-GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
-    "packing": (["src/qnnflow/packing.py"], ["tests/test_packing.py"], []),
-    "verify": (
-        ["src/qnnflow/verify/*"],
-        ["tests/verify", "tests/flow/test_verify_step.py"],
-        [],
+THRESHOLD_RULES = [
+    "absorb_mul_into_multithreshold",
+    "absorb_add_into_multithreshold",
+    "round_thresholds_to_integers",
+    "remove_relu_before_multithreshold",
+]
+
+
+@dataclass
+class Group:
+    """Files to mutate, the pytest selection, mutant name patterns ([] for all) and, where
+    given, each module's own test files (dotted module -> files)."""
+
+    files: list[str]
+    tests: list[str]
+    patterns: list[str] = field(default_factory=list)
+    own_tests: dict[str, list[str]] | None = None
+
+
+def _streamline(stems: list[str]) -> Group:
+    own = mutation_selection.test_map(stems)
+    selection = sorted({t for files in own.values() for t in files})
+    return Group(
+        [f"{STREAMLINE}/{s}.py" for s in stems],
+        [*selection, *mutation_selection.DESELECT],
+        own_tests=own,
+    )
+
+
+GROUPS: dict[str, Group] = {
+    "packing": Group(
+        ["src/qnnflow/packing.py"], ["tests/test_packing.py", "tests/test_packing_gathered.py"]
     ),
-    "ops": (["src/qnnflow/ops/*"], ["tests/ops"], OP_REFERENCES),
-    "thresholds": (
-        [
-            f"{STREAMLINE}/absorb_mul_into_multithreshold.py",
-            f"{STREAMLINE}/absorb_add_into_multithreshold.py",
-            f"{STREAMLINE}/round_thresholds_to_integers.py",
-            f"{STREAMLINE}/remove_relu_before_multithreshold.py",
-        ],
-        ["tests/transforms/streamline", *SLOW_STREAMLINE_TESTS],
-        [],
-    ),
-    "streamline": (
-        [f"{STREAMLINE}/*"],
-        ["tests/transforms/streamline", *SLOW_STREAMLINE_TESTS],
-        [],
-    ),
+    "verify": Group(["src/qnnflow/verify/*"], ["tests/verify", "tests/flow/test_verify_step.py"]),
+    "ops": Group(["src/qnnflow/ops/*"], ["tests/ops"], OP_REFERENCES),
+    "thresholds": _streamline(THRESHOLD_RULES),
+    "streamline": _streamline(mutation_selection.modules()),
 }
+CAUGHT = ("killed", "timeout", "segfault")
+UNCAUGHT = ("survived", "no tests", "suspicious")
+# per-mutant budget: (estimated test time + constant) * multiplier seconds of wall time
+TIMEOUT = {"timeout_multiplier": 4.0, "timeout_constant": 5.0}
 
 
 def _toml_value(value: object) -> str:
@@ -88,7 +102,7 @@ def _table(name: str, values: dict) -> str:
 
 def prepare(group: str) -> Path:
     """build/mutation/<group>/ with links to the tree and the group's mutmut options."""
-    files, tests, _ = GROUPS[group]
+    group_spec = GROUPS[group]
     work = WORK / group
     work.mkdir(parents=True, exist_ok=True)
     for name in LINKS:
@@ -97,21 +111,23 @@ def prepare(group: str) -> Path:
     pytest_options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
     mutmut = {
         "source_paths": ["src"],
-        "only_mutate": files,
+        "only_mutate": group_spec.files,
         "also_copy": ["hls", "boards", "data/models"],
         "pytest_add_cli_args": ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"],
-        "pytest_add_cli_args_test_selection": tests,
+        "pytest_add_cli_args_test_selection": group_spec.tests,
+        **TIMEOUT,
     }
     text = _table("tool.pytest.ini_options", pytest_options["ini_options"])
     (work / "pyproject.toml").write_text(text + "\n\n" + _table("tool.mutmut", mutmut) + "\n")
+    (work / "own_tests.json").write_text(json.dumps(group_spec.own_tests or {}, indent=1))
     return work
 
 
 def run(group: str, max_children: int) -> None:
     work = prepare(group)
-    patterns = GROUPS[group][2]
-    mutmut = Path(sys.executable).with_name("mutmut")
-    command = [str(mutmut), "run", "--max-children", str(max_children), *patterns]
+    patterns = GROUPS[group].patterns
+    launcher = REPO / "tools" / "mutmut_own_tests.py"
+    command = [sys.executable, str(launcher), "--max-children", str(max_children), *patterns]
     subprocess.run(command, cwd=work, check=False)
 
 
@@ -127,7 +143,8 @@ def report(group: str) -> tuple[Counter, list[str]]:
         check=False,
         timeout=600,
     ).stdout
-    patterns = [re.compile(p.replace(".", r"\.").replace("*", ".*")) for p in GROUPS[group][2]]
+    globs = GROUPS[group].patterns
+    patterns = [re.compile(p.replace(".", r"\.").replace("*", ".*")) for p in globs]
     counts: dict[str, Counter] = defaultdict(Counter)
     survivors = []
     for line in out.splitlines():
@@ -136,15 +153,15 @@ def report(group: str) -> tuple[Counter, list[str]]:
             continue
         module = name.split(".x")[0]
         counts[module][status] += 1
-        if status == "survived":
-            survivors.append(name)
-    lines = [f"{group}: kill rate per module ((killed + timeout) / (killed + survived + timeout))"]
+        if status in UNCAUGHT:
+            survivors.append(f"{name} ({status})")
+    lines = [f"{group}: kill rate per module (killed + timeout) / all tried; untested count"]
     for module, c in sorted(counts.items()):
-        caught = c["killed"] + c["timeout"]
-        tried = caught + c["survived"]
-        rate = f"{100 * caught / tried:5.1f}%" if tried else "  n/a "
+        caught = sum(c[s] for s in CAUGHT)
+        tried = caught + sum(c[s] for s in UNCAUGHT)
+        rate = f"{caught:4d}/{tried:<4d} {100 * caught / tried:5.1f}%" if tried else "  n/a "
         lines.append(f"  {module:60s} {rate}  {dict(c)}")
-    lines += [f"  survived: {s}" for s in survivors]
+    lines += [f"  not killed: {s}" for s in survivors]
     (work / "summary.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return counts, survivors
@@ -152,7 +169,7 @@ def report(group: str) -> tuple[Counter, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("groups", nargs="*", default=["packing", "verify", "ops", "thresholds"])
+    parser.add_argument("groups", nargs="*", default=["packing", "verify", "ops", "streamline"])
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()

@@ -80,3 +80,13 @@ def floats(shape: list[int], seed: int = 0) -> np.ndarray:
 def thresholds_of(model: ModelWrapper) -> np.ndarray:
     mt = next(n for n in model.graph.node if n.op_type == "MultiThreshold")
     return model.get_initializer(mt.input[1])
+
+
+def constants_first(model: ModelWrapper, *names: str) -> ModelWrapper:
+    """The two-input nodes `names` with their initializer moved to input 0 (Mul(c, x)):
+    qonnx's cleanup after every transform puts it last, the rules accept both orders."""
+    for node in model.graph.node:
+        if node.name in names:
+            node.input[0], node.input[1] = node.input[1], node.input[0]
+            assert model.get_initializer(node.input[0]) is not None, node.name
+    return model

@@ -10,6 +10,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.transforms.streamline import AbsorbMonotonicIntoMultiThreshold, Streamline
 from qnnflow.transforms.streamline.absorb_monotonic_into_multithreshold import mapped_thresholds
+from qnnflow.transforms.streamline.patterns import QONNX_DOMAIN
 from tests.transforms.streamline.graphs import Chain, check, floats, op_types, thresholds_of
 
 SHAPE = [1, 2, 4, 4]
@@ -111,3 +112,32 @@ def test_streamline_folds_scale_and_bias_through_the_leaky_into_integer_threshol
     t = thresholds_of(after)
     assert np.array_equal(t, np.round(t)) and t.min() < 0
     assert getCustomOp(after.graph.node[0]).get_nodeattr("out_bias") == -4.0
+
+
+def test_leaky_read_by_another_node_stays_for_it():
+    chain = Chain(SHAPE).op("LeakyRelu", alpha=0.1)
+    leaky_out = chain.head
+    chain.op("MultiThreshold", SIGNED_T, qonnx=True, out_dtype="INT3", out_bias=-4.0)
+    other = chain.builder.node("Neg", [leaky_out], "other")
+    model = chain.model(SHAPE, also=((other, SHAPE),))
+    after = check(model, AbsorbMonotonicIntoMultiThreshold(), floats(SHAPE))
+    assert sorted(op_types(after)) == ["LeakyRelu", "MultiThreshold", "Neg"]
+
+
+@pytest.mark.parametrize("alpha", [None, 0.0])
+def test_default_and_zero_alpha_are_absorbed_exactly(alpha):
+    """No alpha attribute: onnxruntime's 0.01; alpha 0 is a Relu (still non-decreasing).
+    A thresholding of the raw input comes first and stays."""
+    chain = Chain(SHAPE)
+    thresholds = chain.builder.const("t_first", SIGNED_T)
+    first = chain.builder.node(
+        "MultiThreshold", [chain.head, thresholds], "first", domain=QONNX_DOMAIN, out_dtype="INT3"
+    )
+    chain.op("LeakyRelu", **({} if alpha is None else {"alpha": alpha}))
+    chain.op("MultiThreshold", SIGNED_T, qonnx=True, out_dtype="INT3", out_bias=-4.0)
+    model = chain.model(SHAPE, also=((first, SHAPE),))
+    assert AbsorbMonotonicIntoMultiThreshold().apply(model)[1] is True
+    edges = _edges(SIGNED_T, 0.01 if alpha is None else 1e-30)
+    model = chain.model(SHAPE, also=((first, SHAPE),))
+    after = check(model, AbsorbMonotonicIntoMultiThreshold(), _as_input(edges))
+    assert sorted(op_types(after)) == ["MultiThreshold", "MultiThreshold"]

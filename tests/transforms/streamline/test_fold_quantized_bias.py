@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from onnx import TensorProto, helper
 
 from qnnflow.transforms.streamline import FoldQuantizedBias, QuantWeightsToInteger
@@ -74,3 +75,46 @@ def test_a_quantized_constant_read_elsewhere_too_stays():
     model.graph.output.append(helper.make_tensor_value_info("b_relu", TensorProto.FLOAT, [4]))
     after = check(model, FoldQuantizedBias(), floats([1, 3, 5, 5], seed=6))
     assert op_types(after) == ["Quant", "Quant", "Conv", "Relu"]
+
+
+def test_bias_quantizers_after_other_nodes_fold_under_derived_names():
+    """In order: a Relu, an activation Quant (a run-time input), then a Quant and a
+    BipolarQuant on two layers' biases: both fold, named after the quantizer (or its output
+    when it has no name)."""
+    chain = Chain([1, 3, 5, 5]).op("Relu")
+    chain.op("Quant", np.float32(0.5), np.float32(0), np.float32(4), qonnx=True, **QUANT_ATTRS)
+    weights = integers([4, 3, 3, 3], -2, 3, seed=1)
+    bq = _bias_quant(chain)
+    chain.op("Conv", weights, bq, kernel_shape=[3, 3], pads=[1] * 4)
+    bipolar_in = [chain.builder.const("bb", BIAS), chain.builder.const("bb_s", np.float32(0.5))]
+    bb = chain.builder.node("BipolarQuant", bipolar_in, "bb_quant", domain=QONNX_DOMAIN)
+    chain.op("Conv", integers([4, 4, 1, 1], -2, 3, seed=2), bb, kernel_shape=[1, 1])
+    model = chain.model([1, 4, 5, 5])
+    for node in model.graph.node:
+        node.name = {"b_quant": "bias_quantizer", "bb_quant": ""}.get(node.name, node.name)
+    assert FoldQuantizedBias().apply(model)[1] is True
+    assert op_types(model) == ["Relu", "Quant", "Conv", "Conv"]
+    first, second = (n for n in model.graph.node if n.op_type == "Conv")
+    assert first.input[2] == "bias_quantizer_bias"
+    assert second.input[2] == "bb_quant_bias"
+    assert np.array_equal(model.get_initializer(second.input[2]), np.where(BIAS < 0, -0.5, 0.5))
+    again = FoldQuantizedBias().apply(model)
+    assert again[1] is False
+
+
+@pytest.mark.parametrize("also_output", [True, False])
+def test_a_bias_quantizer_that_is_a_graph_output_or_unread_stays(also_output):
+    model = _conv()
+    quant = next(n for n in model.graph.node if n.name == "b_quant")
+    if also_output:
+        info = [v for v in model.graph.value_info if v.name == "b_quant"]
+        for v in info:
+            model.graph.value_info.remove(v)
+        model.graph.output.append(helper.make_tensor_value_info("b_quant", TensorProto.FLOAT, [4]))
+    else:  # the conv reads a plain constant instead: the quantizer has no reader
+        conv = next(n for n in model.graph.node if n.op_type == "Conv")
+        conv.input[2] = "b_float"
+    after = check(model, FoldQuantizedBias(), floats([1, 3, 5, 5], seed=6))
+    assert "Quant" in op_types(after)[:2] and quant.output[0] in [
+        o for n in after.graph.node for o in n.output
+    ]

@@ -73,3 +73,21 @@ def test_a_scale_moves_through_consecutive_reshapes_past_other_nodes():
     chain.op("Flatten", axis=1)
     after = check(chain.model([1, 12]), MoveMulPastFlatten(), integers([1, 3, 2, 2], -4, 4))
     assert op_types(after) == ["Relu", "Mul", "Relu", "Reshape", "Flatten", "Mul"]
+
+
+@pytest.mark.parametrize("unknown", ["scaled", "flat"])
+def test_a_channel_scale_with_an_unknown_shape_stays(unknown):
+    chain = Chain([1, 3, 1, 1]).op("Mul", np.array([0.5, 2, 4], np.float32).reshape(1, 3, 1, 1))
+    scaled = chain.head
+    flat = chain.op("Flatten", axis=1).head
+    model = chain.op("Relu").model([1, 3])
+    model.graph.value_info.remove(
+        model.get_tensor_valueinfo(scaled if unknown == "scaled" else flat)
+    )
+    assert MoveMulPastFlatten().apply(model)[1] is False
+
+
+def test_a_scalar_scale_stays_a_scalar():
+    model = _model([1, 3, 2, 2], 0.25, "Flatten", [1, 12])
+    after = check(model, MoveMulPastFlatten(), integers([1, 3, 2, 2], 0, 4))
+    assert after.get_initializer(after.graph.node[1].input[1]).size == 1

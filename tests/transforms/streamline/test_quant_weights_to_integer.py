@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qonnx.core.datatype import DataType
 
 from qnnflow.transforms.streamline import QuantWeightsToInteger
 from qnnflow.transforms.streamline.quant_weights_to_integer import weight_output_axis
@@ -143,3 +144,90 @@ def test_matmul_output_axis_needs_a_weight_matrix():
     stack = Chain([2, 1, 6]).op("MatMul", np.ones([2, 6, 4], np.float32)).model([2, 1, 4])
     assert weight_output_axis(matrix, matrix.graph.node[0]) == 1
     assert weight_output_axis(stack, stack.graph.node[0]) is None
+
+
+QUANT = {"signed": 1, "narrow": 0, "rounding_mode": "ROUND"}
+
+
+@pytest.mark.parametrize(
+    "params, attrs",
+    [
+        ([np.float32(0.25), 1.0, 4.0], {}),  # a zero point
+        ([np.float32(0.25), 0.0, 4.5], {}),  # a fractional bit width
+        ([np.float32(0.25), 0.0, 1.0], {}),  # one bit: BipolarQuant's job
+        ([np.array([0.25, 0.0, 0.5, 1.0], np.float32).reshape(4, 1, 1, 1), 0.0, 4.0], {}),
+    ],
+    ids=["zero-point", "fractional-bits", "one-bit", "zero-scale"],
+)
+def test_quantizers_that_are_no_plain_integer_grid_stay(params, attrs):
+    model = _conv("Quant", params, **QUANT, **attrs)
+    after = check(model, QuantWeightsToInteger(), integers([1, 3, 5, 5], -8, 9))
+    assert op_types(after) == ["Quant", "Conv"]
+
+
+def test_per_channel_bit_widths_stay():
+    """(qonnx cannot execute them, so the rule is asked directly.)"""
+    bits = np.full(4, 4.0, np.float32).reshape(4, 1, 1, 1)
+    model = _conv("Quant", [np.float32(0.25), 0.0, bits], **QUANT)
+    assert QuantWeightsToInteger().apply(model)[1] is False
+
+
+@pytest.mark.parametrize("bits, signed, dtype", [(2.0, 1, "INT2"), (4.0, 0, "UINT4")])
+def test_the_weight_datatype_follows_bits_and_sign(bits, signed, dtype):
+    model = _conv("Quant", [np.float32(0.25), 0.0, bits], signed=signed, narrow=0)
+    after = check(model, QuantWeightsToInteger(), integers([1, 3, 5, 5], -8, 9))
+    assert op_types(after) == ["Conv", "Mul"]
+    assert _weights(after)[1] == DataType[dtype]
+
+
+def test_only_a_layer_with_its_own_quantizer_and_a_constant_bias_converts_in_place():
+    """In order: a Relu; a conv whose bias is computed at run time; two convs sharing one
+    weight quantizer (all stay); then a nameless conv with a constant bias and two output
+    channels, followed by a Relu: Mul and Add named after its output, right behind it."""
+    chain = Chain([1, 2, 4, 4]).op("Relu")
+    wq = chain.weight_quant(
+        "Quant", floats([2, 2, 1, 1], seed=1), np.float32(0.5), 0.0, 4.0, **QUANT
+    )
+    computed = chain.builder.node("ReduceMax", [chain.head], "computed", axes=[0, 2, 3], keepdims=0)
+    chain.op("Conv", wq, computed, kernel_shape=[1, 1])
+    shared = chain.weight_quant(
+        "Quant", floats([2, 2, 1, 1], seed=2), np.float32(0.5), 0.0, 4.0, **QUANT
+    )
+    chain.op("Conv", shared, kernel_shape=[1, 1]).op("Conv", shared, kernel_shape=[1, 1])
+    scale = np.array([0.5, 0.25], np.float32).reshape(2, 1, 1, 1)
+    last = chain.weight_quant("Quant", floats([2, 2, 1, 1], seed=3), scale, 0.0, 4.0, **QUANT)
+    conv = chain.op("Conv", last, np.array([1.0, -0.5], np.float32), kernel_shape=[1, 1]).head
+    chain.op("Relu")
+
+    def model():
+        m = chain.model([1, 2, 4, 4])
+        next(n for n in m.graph.node if n.output[0] == conv).name = ""
+        return m
+
+    rewritten = model()
+    assert QuantWeightsToInteger().apply(rewritten)[1] is True
+    names = [n.name for n in rewritten.graph.node]
+    at = names.index(f"{conv}_wscale")
+    assert names[at - 1 : at + 3] == ["", f"{conv}_wscale", f"{conv}_bias", "relu_1"]
+    x = integers([1, 2, 4, 4], -8, 9)
+    after = check(model(), QuantWeightsToInteger(), x)
+    assert op_types(after).count("Quant") == 2  # the computed-bias and the shared quantizers
+    assert after.get_initializer(after.graph.node[at].input[1]).shape == (1, 2, 1, 1)
+
+
+def test_a_gemm_bias_per_row_is_no_channel_bias():
+    """Gemm over two rows with C of shape [2, 1]: one bias per row, not per output."""
+    chain = Chain([2, 6])
+    wq = chain.weight_quant("Quant", floats([6, 4], seed=2), np.float32(0.25), 0.0, 4.0, **QUANT)
+    chain.op("Gemm", wq, np.array([[0.5], [-1.0]], np.float32))
+    after = check(chain.model([2, 4]), QuantWeightsToInteger(), integers([2, 6], -8, 9))
+    assert op_types(after) == ["Quant", "Gemm"]
+
+
+def test_a_gemm_bias_with_an_unknown_output_shape_stays():
+    chain = Chain([1, 6])
+    wq = chain.weight_quant("Quant", floats([6, 4], seed=2), np.float32(0.25), 0.0, 4.0, **QUANT)
+    gemm = chain.op("Gemm", wq, np.ones(4, np.float32)).head
+    model = chain.op("Relu").model([1, 4])
+    model.graph.value_info.remove(model.get_tensor_valueinfo(gemm))
+    assert QuantWeightsToInteger().apply(model)[1] is False

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from qonnx.core.onnx_exec import execute_onnx
 
-from qnnflow.transforms.streamline import Streamline
+from qnnflow.transforms.streamline import Streamline, _name_unnamed_nodes
 from tests.brevitas_models import SPECS, random_pixels
 from tests.transforms.streamline.graphs import Chain, check, floats, op_types
 
@@ -157,3 +157,40 @@ def test_more_random_nets_and_inputs_are_bit_exact(brevitas_qonnx, name, model_s
         x = random_pixels((1, 3, size, size), 1000 + seed)
         ref = _run(original, x)[original.graph.output[0].name]
         assert np.array_equal(_run(integer, x)[integer.graph.output[0].name], ref)
+
+
+def test_the_observer_sees_each_changing_step_by_name_and_sweep():
+    """Two scales collapse and the unit scale goes: the observer hears of exactly the steps
+    that changed the graph, labelled with their sweep, and sees the graph as it was then;
+    with_observer keeps the input type and the sweep limit."""
+    chain = Chain([1, 2, 3, 3]).op("Relu").op("Mul", np.float32(0.5))
+    chain.op("Mul", np.float32(2.0)).op("Neg")
+    seen = []
+
+    def observe(label, model):
+        seen.append((label, op_types(model)))
+
+    streamline = Streamline(input_datatype="UINT4", max_sweeps=7)
+    observed = streamline.with_observer(observe)
+    assert (observed.input_datatype, observed.max_sweeps) == ("UINT4", 7)
+    assert observed.observer is observe and streamline.observer is None
+    after = chain.model([1, 2, 3, 3]).transform(observed)
+    assert op_types(after) == ["Relu", "Neg"]
+    labels = [label for label, _ in seen]
+    assert labels[:2] == ["CollapseRepeatedMul (sweep 1)", "RemoveIdentityOps (sweep 1)"]
+    assert seen[0][1] == ["Relu", "Mul", "Neg"] and seen[1][1] == ["Relu", "Neg"]
+    assert all(label.endswith("(sweep 1)") for label in labels)
+    assert after.get_tensor_datatype("x").name == "UINT4"
+
+
+def test_unnamed_nodes_get_unique_names_from_their_op_and_output():
+    model = Chain([1, 2, 3, 3]).op("Relu").op("Neg").model([1, 2, 3, 3])
+    relu, neg = model.graph.node
+    relu.name, neg.name = "", f"Neg_{neg.output[0]}_0"
+    neg.name = f"Relu_{relu.output[0]}_0"  # taken: the Relu gets _1
+    _name_unnamed_nodes(model)
+    assert relu.name == f"Relu_{relu.output[0]}_1"
+    other = Chain([1, 2]).op("Relu").model([1, 2])
+    other.graph.node[0].name = ""
+    _name_unnamed_nodes(other)
+    assert other.graph.node[0].name == f"Relu_{other.graph.node[0].output[0]}_0"
