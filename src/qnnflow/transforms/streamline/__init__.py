@@ -42,6 +42,7 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.remove import RemoveIdentityOps
 
+from qnnflow.transforms.apply_step import apply_step
 from qnnflow.transforms.streamline.absorb_add_into_multithreshold import (
     AbsorbAddIntoMultiThreshold,
 )
@@ -127,7 +128,9 @@ class Streamline(Transformation):
 
     def _step(self, model: ModelWrapper, transform: Transformation, sweep: int) -> ModelWrapper:
         before = model.model.SerializeToString() if self.observer else None
-        model = model.transform(transform)
+        # the models in between are this apply's own: copied only where an observer may keep
+        # the snapshots
+        model = apply_step(model, transform, copy=self.observer is not None)
         _name_unnamed_nodes(model)
         if self.observer is not None and model.model.SerializeToString() != before:
             self.observer(f"{type(transform).__name__} (sweep {sweep + 1})", model)

@@ -27,6 +27,7 @@ from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnnflow.transforms.apply_step import apply_step
 from qnnflow.transforms.to_hw.convert_add import ConvertAddToHW
 from qnnflow.transforms.to_hw.convert_concat import ConvertConcatToHW
 from qnnflow.transforms.to_hw.convert_conv_linear import ConvertConvLinearToHW
@@ -66,15 +67,16 @@ class ConvertToHW(Transformation):
     stream read more than once, then shapes and datatypes."""
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
-        for conversion in conversions():
-            model = model.transform(conversion()).transform(InferDataTypes())
+        for conversion in conversions():  # the models in between are this apply's own
+            model = apply_step(model, conversion(), copy=False)
+            model = apply_step(model, InferDataTypes(), copy=False)
         for transform in (
             RemoveTransposePairs(),
             InsertStreamDuplicators(),
             InferShapes(),
             InferDataTypes(),
         ):
-            model = model.transform(transform)
+            model = apply_step(model, transform, copy=False)
         return model, False
 
 
