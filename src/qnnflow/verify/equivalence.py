@@ -7,6 +7,8 @@ renamed or rescaled every tensor in between."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
@@ -37,6 +39,11 @@ class Difference:
     located: str
 
 
+# outputs of the last few checked executions, by content (see _outputs)
+RECENT_RUNS = 8
+_RECENT: OrderedDict[bytes, dict[str, np.ndarray]] = OrderedDict()
+
+
 def input_cases(inputs: Inputs) -> list[tuple[str | None, Feed]]:
     """(label, feed) pairs: one unlabelled case for a plain name -> array mapping."""
     if isinstance(inputs, Mapping):
@@ -53,9 +60,35 @@ def _prepared(model: ModelWrapper, cache: dict | None) -> PreparedGraph:
     return cache[id(model)][1]
 
 
-def _outputs(model: ModelWrapper, feed: Feed, cache: dict | None = None) -> dict[str, np.ndarray]:
-    """What qonnx's execute_onnx returns (util.graph_exec runs it bit for bit, faster)."""
-    return _prepared(model, cache).run(dict(feed))
+def _digest(model: ModelWrapper, feed: Feed) -> bytes:
+    """Content key of one execution: the serialized model and every input's bytes."""
+    key = hashlib.sha1(model.model.SerializeToString())
+    for name in sorted(feed):
+        value = np.ascontiguousarray(feed[name])
+        key.update(f"{name}:{value.dtype}:{value.shape}".encode())
+        key.update(value.tobytes())
+    return key.digest()
+
+
+def _outputs(
+    model: ModelWrapper, feed: Feed, cache: dict | None = None, memo: bool = False
+) -> dict[str, np.ndarray]:
+    """What qonnx's execute_onnx returns (util.graph_exec runs it bit for bit, faster).
+    `memo`: reuse the outputs of the same model on the same input from a recent check (a
+    step's last model is the next step's first: fast mode runs it once, not twice)."""
+    if not memo:
+        return _prepared(model, cache).run(dict(feed))
+    key = _digest(model, feed)
+    if key in _RECENT:
+        _RECENT.move_to_end(key)
+        return _RECENT[key]
+    outputs = _prepared(model, cache).run(dict(feed))
+    for value in outputs.values():
+        value.flags.writeable = False  # shared by later checks: nobody may change it
+    _RECENT[key] = outputs
+    while len(_RECENT) > RECENT_RUNS:
+        _RECENT.popitem(last=False)
+    return outputs
 
 
 def _runnable(model: ModelWrapper) -> ModelWrapper | None:
@@ -91,9 +124,10 @@ def compare_models(
     rtol: float,
     label: str,
     cache: dict | None = None,
+    memo: bool = False,
 ) -> Difference | None:
     """None when the outputs agree on `feed`, else the first differing output and node."""
-    old, new = _outputs(before, feed, cache), _outputs(after, feed, cache)
+    old, new = _outputs(before, feed, cache, memo), _outputs(after, feed, cache, memo)
     bad = _differing_outputs(before, after, old, new, rtol, label)
     if not bad:
         return None
@@ -118,12 +152,14 @@ def check_equivalent(
     inputs: Inputs,
     rtol: float = 0.0,
     label: str = "transform",
+    memo: bool = False,
 ) -> None:
     """Raise EquivalenceError naming the input, the differing output and the first differing
-    node when the outputs (paired by position, equal counts) disagree or are not finite."""
+    node when the outputs (paired by position, equal counts) disagree or are not finite
+    (`memo`: see _outputs)."""
     cache: dict = {}
     for case, feed in input_cases(inputs):
-        found = compare_models(before, after, feed, rtol, label, cache)
+        found = compare_models(before, after, feed, rtol, label, cache, memo)
         if found is not None:
             raise EquivalenceError(_message(label, case, found))
 

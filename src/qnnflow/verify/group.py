@@ -110,7 +110,7 @@ def check_chain(
     cases = checks.cases(first)
     log.info("checking %s %s on %d inputs", chain_label(transforms), where, len(cases))
     try:
-        check_equivalent(first, last, cases, checks.rtol, chain_label(transforms))
+        check_equivalent(first, last, cases, checks.rtol, chain_label(transforms), memo=True)
     except EquivalenceError as group_error:
         culprit = _culprit(chain, transforms, checks, first, cases)
         raise EquivalenceError(f"{culprit or group_error} ({where})") from None

@@ -1,0 +1,77 @@
+"""Fast mode's memo of recent executions (verify.equivalence._outputs with memo=True): a
+step's last model is the next step's first, so it runs once; the memo is keyed by content,
+so a changed weight or a changed input is never answered from it."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from qonnx.core.modelwrapper import ModelWrapper
+
+from qnnflow.frontend.binparams import hidden_layers_model
+from qnnflow.verify import EquivalenceError, check_equivalent, equivalence
+from tests.transforms.fold.test_folding import small_params
+from tests.verify.test_equivalence import FlipOneWeight
+
+
+@pytest.fixture
+def setup():
+    model = hidden_layers_model(small_params(size=16))
+    shape = [int(d) for d in model.get_tensor_shape("codes")]
+    x = np.random.default_rng(0).integers(0, 8, size=shape).astype(np.float32)
+    return model, {"codes": x}
+
+
+def _runs(monkeypatch) -> list:
+    """Count the executions the memo lets through."""
+    calls: list = []
+    real = equivalence._prepared
+
+    def counting(model, cache):
+        prepared = real(model, cache)
+
+        class Counted:
+            def run(self, feed, full=False):
+                if not full:  # a failure's node-by-node location runs besides: not counted
+                    calls.append(model)
+                return prepared.run(feed, full=full)
+
+        return Counted()
+
+    monkeypatch.setattr(equivalence, "_prepared", counting)
+    equivalence._RECENT.clear()
+    return calls
+
+
+def test_the_same_model_on_the_same_input_runs_once(setup, monkeypatch):
+    model, feed = setup
+    calls = _runs(monkeypatch)
+    same = ModelWrapper(copy.deepcopy(model.model))  # another object, the same content
+    check_equivalent(model, same, feed, memo=True)
+    assert len(calls) == 1
+    check_equivalent(same, model, feed, memo=True)  # a later step starting where this ended
+    assert len(calls) == 1
+
+
+def test_a_changed_weight_or_input_is_executed_and_caught(setup, monkeypatch):
+    model, feed = setup
+    calls = _runs(monkeypatch)
+    check_equivalent(model, model, feed, memo=True)
+    with pytest.raises(EquivalenceError):
+        check_equivalent(model, model.transform(FlipOneWeight()), feed, memo=True)
+    other = {"codes": np.zeros_like(feed["codes"])}
+    check_equivalent(model, model, other, memo=True)
+    assert len(calls) == 3
+
+
+def test_memo_outputs_are_read_only_and_bounded(setup, monkeypatch):
+    model, feed = setup
+    _runs(monkeypatch)
+    for k in range(equivalence.RECENT_RUNS + 3):
+        x = {"codes": np.full_like(feed["codes"], k % 8)}
+        check_equivalent(model, model, x, memo=True)
+    assert len(equivalence._RECENT) == equivalence.RECENT_RUNS
+    outputs = next(iter(equivalence._RECENT.values()))
+    assert all(not value.flags.writeable for value in outputs.values())
