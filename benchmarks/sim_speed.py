@@ -39,7 +39,6 @@ import numpy as np
 from qonnx.core.onnx_exec import execute_onnx
 from rtlsim_speed import NETWORKS, TINIER, load_network, region_input, time_cpp, time_rtl
 
-from qnnflow.backends.hls.network import build_network_code
 from qnnflow.backends.hls.network_sim import simulate_network
 from qnnflow.backends.rtl.network_sim import reference_tensors, tensor_stream
 from qnnflow.util.graph_exec import execute_graph
@@ -120,16 +119,7 @@ class Network:
             return self.row(sim, None, None, None)
         feed = region_input(self.model, self.x, self.frames)
         cache = self.folder / f"cache-{sim}"
-        if sim == "cpp":
-            build, run, result = time_cpp(self.model, feed, cache)
-        else:  # the fast mode may compile its own program: build s = compile + one frame
-            net = build_network_code(self.model)
-            start = time.perf_counter()
-            simulate_network(self.model, feed[:1], net=net, cache_dir=cache, **options)
-            build = time.perf_counter() - start
-            start = time.perf_counter()
-            result = simulate_network(self.model, feed, net=net, cache_dir=cache, **options)
-            run = time.perf_counter() - start
+        build, run, result = time_cpp(self.model, feed, cache, **options)
         reference = self.region_reference()
         equal = all(
             np.array_equal(value[f].reshape(-1), reference[tensor].reshape(-1))
