@@ -14,6 +14,7 @@ from PIL import Image
 from qnnflow.errors import QnnflowError
 from qnnflow.yolo import stb_decoder
 from qnnflow.yolo.image import load_image, resolve_decoder
+from qnnflow.yolo.shim_build import load_library
 from qnnflow.yolo.stb_decoder import (
     LIBDARKNET,
     DecoderUnavailable,
@@ -42,7 +43,7 @@ class _Image(ctypes.Structure):
 
 def darknet_load_image_stb(path: Path) -> np.ndarray:
     """Darknet's own `load_image_stb(path, 3)` as float32 HWC (it exits on unreadable files)."""
-    lib = ctypes.CDLL(str(LIBDARKNET))
+    lib = load_library(LIBDARKNET)  # not ctypes.CDLL: it would switch on flush-to-zero here
     lib.load_image_stb.restype = _Image
     lib.load_image_stb.argtypes = [ctypes.c_char_p, ctypes.c_int]
     lib.free_image.argtypes = [_Image]

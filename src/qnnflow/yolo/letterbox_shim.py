@@ -20,7 +20,7 @@ import numpy as np
 from qnnflow.errors import QnnflowError
 from qnnflow.yolo.letterbox import letterbox_placement
 from qnnflow.yolo.resize import resize_plan
-from qnnflow.yolo.shim_build import ShimUnavailable, compile_shim
+from qnnflow.yolo.shim_build import ShimUnavailable, compile_shim, load_library
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def letterbox_library() -> ctypes.CDLL | None:
     """The compiled shim's entry point (once per process), or None (logged) when it cannot
     be built here."""
     try:
-        lib = ctypes.CDLL(str(compile_shim(SHIM_SOURCE, flags=FLAGS)))
+        lib = load_library(compile_shim(SHIM_SOURCE, flags=FLAGS))
         fn = lib.qnnflow_letterbox_codes
     except (ShimUnavailable, OSError, AttributeError) as exc:
         log.info("C++ letterbox unavailable, numpy input path: %s", exc)

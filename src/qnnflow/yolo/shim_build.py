@@ -9,6 +9,8 @@ fall back cleanly. Standard library only: this runs on the board.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import logging
 import os
@@ -81,3 +83,20 @@ def compile_shim(source: Path, extra_key: bytes = b"", flags: tuple[str, ...] = 
         return compile_shared_library(source, key=key, flags=flags, timeout_s=COMPILE_TIMEOUT_S)
     except QnnflowError as exc:
         raise ShimUnavailable(str(exc)) from None
+
+
+def load_library(path: Path | str) -> ctypes.CDLL:
+    """`ctypes.CDLL(path)` without letting the library change this process's floating-point
+    mode: a library built with -ffast-math (Debian's libdarknet.so is) switches on
+    flush-to-zero and denormals-are-zero when it loads, after which numpy compares and rounds
+    subnormal float32 values differently (threshold searches, the equivalence checks). The
+    environment is saved before the load and restored after it (C99 fegetenv/fesetenv)."""
+    libm_name = ctypes.util.find_library("m")
+    libm = ctypes.CDLL(libm_name) if libm_name else None
+    saved = ctypes.create_string_buffer(256)  # larger than any platform's fenv_t
+    kept = libm is not None and libm.fegetenv(saved) == 0
+    try:
+        return ctypes.CDLL(str(path))
+    finally:
+        if kept:
+            libm.fesetenv(saved)

@@ -65,7 +65,7 @@ def compile_shim(header: Path) -> Path:
 
 
 def _bind(path: Path, origin: str) -> StbLibrary:
-    lib = ctypes.CDLL(str(path))
+    lib = shim_build.load_library(path)
     if origin == "shim":
         load, free, reason = lib.qnnflow_stb_load_rgb, lib.qnnflow_stb_free, lib.qnnflow_stb_reason
         load.argtypes = [ctypes.c_char_p, _IP, _IP]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qnnflow.yolo.shim_build import load_library
+
 LIBRARY = Path("/usr/lib/darknet/libdarknet.so")
 
 
@@ -25,7 +27,7 @@ def available() -> bool:
 
 
 def _lib() -> ctypes.CDLL:
-    lib = ctypes.CDLL(str(LIBRARY))
+    lib = load_library(LIBRARY)  # not ctypes.CDLL: it would switch on flush-to-zero here
     lib.load_network.restype = ctypes.c_void_p
     lib.load_network.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
     lib.set_batch_network.argtypes = [ctypes.c_void_p, ctypes.c_int]
