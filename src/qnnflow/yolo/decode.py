@@ -41,6 +41,19 @@ def anchor_pairs(anchors: ArrayLike, num: int, layer: str) -> np.ndarray:
     return flat.reshape(num, 2).astype(np.float64)
 
 
+def yolo_head(
+    raw: np.ndarray, anchors: ArrayLike, classes: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """A [yolo] head of one image as [num, 5 + classes, H, W], its (w, h) anchor pairs and
+    their count; anchors that are not pairs are refused."""
+    flat = np.asarray(anchors, dtype=_F32).reshape(-1)
+    if flat.size == 0 or flat.size % 2:
+        raise QnnflowError(f"[yolo] anchors must be (w, h) pairs, got {flat.size} numbers")
+    num = flat.size // 2
+    view = single_image(anchor_view(raw, num, 4, classes, "yolo"), "yolo")
+    return view, anchor_pairs(flat, num, "yolo"), num
+
+
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(h, dtype=_F32)[None, :, None]
     cols = np.arange(w, dtype=_F32)[None, None, :]
@@ -130,12 +143,7 @@ def yolo_detections(
     `scale_x_y` applies AlexeyAB's `x * s - (s - 1) / 2` to the activated x and y;
     `scoring_only` as for region_detections.
     """
-    pairs = np.asarray(anchors, dtype=_F32).reshape(-1)
-    if pairs.size == 0 or pairs.size % 2:
-        raise QnnflowError(f"[yolo] anchors must be (w, h) pairs, got {pairs.size} numbers")
-    num = pairs.size // 2
-    view = single_image(anchor_view(activated, num, 4, classes, "yolo"), "yolo")
-    pairs64 = anchor_pairs(pairs, num, "yolo")
+    view, pairs64, _ = yolo_head(activated, anchors, classes)
     _, _, h, w = view.shape
     rows, cols = _grid(h, w)
     limit = _F32(thresh)

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from qnnflow.errors import QnnflowError
 from qnnflow.yolo.activations import darknet_softmax, logistic
-from qnnflow.yolo.decode import Detection, anchor_pairs, box_extent
+from qnnflow.yolo.decode import Detection, anchor_pairs, box_extent, yolo_head
 from qnnflow.yolo.layout import anchor_view, single_image
 from qnnflow.yolo.letterbox import correct_boxes
 
@@ -99,12 +98,7 @@ def yolo_scoring(
 ) -> ScoredBoxes:
     """A raw [yolo] head (one image; `anchors` this head's masked ones in network pixels)
     -> its scoring boxes, cell-major (`(row*W + col)*num + n`) like `yolo_detections`."""
-    flat = np.asarray(anchors, dtype=_F32).reshape(-1)
-    if flat.size == 0 or flat.size % 2:
-        raise QnnflowError(f"[yolo] anchors must be (w, h) pairs, got {flat.size} numbers")
-    num = flat.size // 2
-    view = single_image(anchor_view(raw, num, 4, classes, "yolo"), "yolo")
-    pairs = anchor_pairs(flat, num, "yolo")
+    view, pairs, num = yolo_head(raw, anchors, classes)
     _, _, h, w = view.shape
     _, _, net_w, net_h = size
     limit = _F32(thresh)
