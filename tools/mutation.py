@@ -114,7 +114,9 @@ def prepare(group: str) -> Path:
     mutmut = {
         "source_paths": ["src"],
         "only_mutate": group_spec.files,
-        "also_copy": ["hls", "boards", "data/models"],
+        # the package data the tests read through qnnflow.resources (src/qnnflow/share links
+        # to these; mutmut copies only the Python sources of src/)
+        "also_copy": ["hls", "boards", "data/models", "rtl", "notebooks", "src/qnnflow/share"],
         "pytest_add_cli_args": ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"],
         "pytest_add_cli_args_test_selection": group_spec.tests,
         **TIMEOUT,
@@ -125,12 +127,13 @@ def prepare(group: str) -> Path:
     return work
 
 
-def run(group: str, max_children: int) -> None:
+def run(group: str, max_children: int) -> int:
+    """mutmut over the group; its exit status (non-zero e.g. when the tests fail unmutated)."""
     work = prepare(group)
     patterns = GROUPS[group].patterns
     launcher = REPO / "tools" / "mutmut_own_tests.py"
     command = [sys.executable, str(launcher), "--max-children", str(max_children), *patterns]
-    subprocess.run(command, cwd=work, check=False)
+    return subprocess.run(command, cwd=work, check=False).returncode
 
 
 def report(group: str) -> tuple[Counter, list[str]]:
@@ -175,12 +178,17 @@ def main() -> None:
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
+    failed = []
     for group in args.groups:
         if group not in GROUPS:
             parser.error(f"unknown group {group!r} (known: {', '.join(GROUPS)})")
-        if not args.report_only:
-            run(group, args.max_children)
-        report(group)
+        status = 0 if args.report_only else run(group, args.max_children)
+        counts, _ = report(group)
+        tried = sum(c[s] for c in counts.values() for s in (*CAUGHT, *UNCAUGHT))
+        if status or not tried:  # a run that checked nothing is a failure, not a 0% or n/a
+            failed.append(f"{group} (mutmut exit {status}, {tried} mutants checked)")
+    if failed:
+        sys.exit("mutation run failed: " + "; ".join(failed))
 
 
 if __name__ == "__main__":
