@@ -142,3 +142,21 @@ def test_maxpool_equals_float64(h, w, k, s, pads, low, high):
 def test_windows_equal_one_copy_per_tap(h, w, c, kernel, stride):
     x = _ints(-3, 3, (2, h, w, c))
     _same(sliding_windows(x, kernel, stride), oracle.sliding_windows(x, kernel, stride))
+
+
+def test_negative_inputs_set_the_bound_too():
+    """|x| comes from the most negative input as well: -2**23 - 2**23 - 1 is no float32."""
+    x = np.array([[-(2**23), -(2**23), -1]], np.float32)
+    out = matrix_vector(x, np.ones((3, 1), np.float32))
+    assert out.dtype == np.float64 and int(out[0, 0]) == -(2**24) - 1
+    x = np.array([[-(2**30), -(2**30), -1]], np.int64)
+    w = np.array([[2**30], [2**30], [1]], np.int64)
+    assert int(matrix_vector(x, w)[0, 0]) == -(2**61) - 1
+
+
+@pytest.mark.parametrize("h,w", [(8, 7), (7, 8), (8, 9), (9, 8)])
+def test_maxpool_tiles_only_when_both_sides_divide(h, w):
+    """kernel == stride without pads takes the one-reshape path only when H and W both
+    divide by the kernel; a single dividing side must use the window loop."""
+    x = _ints(-4, 3, (2, h, w, 3))
+    _same(maxpool_nhwc(x, 2, 2, [0, 0, 0, 0]), oracle.maxpool_nhwc(x, 2, 2, [0, 0, 0, 0]))
