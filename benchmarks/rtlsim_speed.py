@@ -39,10 +39,6 @@ from qnnflow.backends.rtl.network_sim import (
     run_core,
     tensor_stream,
 )
-from qnnflow.boards import load_board
-from qnnflow.frontend.binparams import hidden_layers_model, load_binparams
-from qnnflow.packing import read_packed_frame
-from qnnflow.transforms.fold import AutoFold, InsertFIFOs, InsertWidthConverters
 from qnnflow.verify.inputs import seeded_input
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,11 +56,11 @@ def _default_model(folder: Path):
 
 
 def _tinier_model():
-    model = hidden_layers_model(load_binparams(TINIER / "tinier_yolo_w1a3.npz"))
-    for transform in (AutoFold(load_board("pynq_z2")), InsertWidthConverters(), InsertFIFOs()):
-        model = model.transform(transform)
-    codes = read_packed_frame(TINIER / "input.bin", 208, 208, 16, 3)  # the board's frame
-    return model, codes.transpose(1, 0, 2)[None].astype(np.float32)
+    """Folded and fed as the golden tests do (tests/tinier_golden.py)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.tinier_golden import folded_hidden_layers, golden_input
+
+    return folded_hidden_layers(TINIER), golden_input(TINIER)
 
 
 def load_network(name: str, folder: Path):

@@ -183,20 +183,12 @@ def test_allowed_check_equals_qonnx(name):
 
 def test_trained_tinier_yolo_hidden_layers_match_board_golden(tinier_yolo_dir):
     """What `qnnflow sim --level python` runs on the folded hidden layers."""
-    from qnnflow.boards import load_board
-    from qnnflow.frontend.binparams import hidden_layers_model, load_binparams
-    from qnnflow.packing import read_packed_frame
-    from qnnflow.transforms.fold import AutoFold, InsertFIFOs, InsertWidthConverters
+    from tests.tinier_golden import folded_hidden_layers, golden_input, golden_mismatches
 
-    model = hidden_layers_model(load_binparams(tinier_yolo_dir / "tinier_yolo_w1a3.npz"))
-    for transform in (AutoFold(load_board("pynq_z2")), InsertWidthConverters(), InsertFIFOs()):
-        model = model.transform(transform)
-    codes = read_packed_frame(tinier_yolo_dir / "input.bin", 208, 208, 16, 3)
-    x = codes.transpose(1, 0, 2)[None].astype(np.float32)  # hardware frame: H and W swapped
+    model = folded_hidden_layers(tinier_yolo_dir)
+    x = golden_input(tinier_yolo_dir)
     out = execute_graph(model, {model.graph.input[0].name: x})[model.graph.output[0].name]
-    golden = read_packed_frame(tinier_yolo_dir / "verification.bin", 13, 13, 512, 3)
-    mismatches = int(np.count_nonzero(out[0].transpose(1, 0, 2) != golden))
-    assert (mismatches, golden.size) == (0, 86528)
+    assert golden_mismatches(out[0], tinier_yolo_dir) == (0, 86528)
 
 
 def _every_tensor_as_qonnx(model: ModelWrapper, cases: int) -> None:

@@ -14,28 +14,24 @@ import pytest
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.backends.rtl.network_sim import simulate_network_rtl
-from qnnflow.boards import load_board
-from qnnflow.frontend.binparams import hidden_layers_model, load_binparams
-from qnnflow.packing import read_packed_frame
-from qnnflow.transforms.fold import AutoFold, InsertFIFOs, InsertWidthConverters
-
-GOLDEN_ELEMENTS = 13 * 13 * 512  # 86,528
+from tests.tinier_golden import (
+    GOLDEN_ELEMENTS,
+    folded_hidden_layers,
+    golden_input,
+    golden_mismatches,
+)
 
 
 @pytest.mark.slow
 def test_rtl_matches_board_golden_per_layer_and_stitched(tinier_yolo_dir, record_property):
-    model = hidden_layers_model(load_binparams(tinier_yolo_dir / "tinier_yolo_w1a3.npz"))
-    for transform in (AutoFold(load_board("pynq_z2")), InsertWidthConverters(), InsertFIFOs()):
-        model = model.transform(transform)
+    model = folded_hidden_layers(tinier_yolo_dir)
     modes = {
         n.name: getCustomOp(n).get_nodeattr("mem_mode")
         for n in model.graph.node
         if n.op_type == "MatrixVectorUnit"
     }
     assert modes["conv6_mvu"] == modes["conv7_mvu"] == "stream_ddr"
-    # input.bin / verification.bin are in the hardware frame (transposed): swap H and W
-    codes = read_packed_frame(tinier_yolo_dir / "input.bin", 208, 208, 16, 3)
-    x = codes.transpose(1, 0, 2)[None].astype(np.float32)
+    x = golden_input(tinier_yolo_dir)
     # one frame, sent twice by the simulation (the steady-state interval needs two); the
     # default model's RTL tests cover random gaps and backpressure, so none here
     result = simulate_network_rtl(model, [x], gaps=0.0, stalls=0.0, seed=1)
@@ -44,11 +40,9 @@ def test_rtl_matches_board_golden_per_layer_and_stitched(tinier_yolo_dir, record
     bad = [str(r.mismatch) for r in result.layers if r.mismatch is not None]
     assert not bad, "\n".join(bad)
     assert result.output_mismatch is None, result.output_mismatch
-    golden = read_packed_frame(tinier_yolo_dir / "verification.bin", 13, 13, 512, 3)
     out = next(iter(result.outputs.values()))
     assert out.shape[0] == 2 and np.array_equal(out[0], out[1])
-    mismatches = int(np.count_nonzero(out[0].transpose(1, 0, 2) != golden))
-    assert (mismatches, golden.size) == (0, GOLDEN_ELEMENTS)
+    assert golden_mismatches(out[0], tinier_yolo_dir) == (0, GOLDEN_ELEMENTS)
 
     off = [
         f"{r.layer}: RTL {r.cycles_rtl} vs estimate {r.cycles_estimate}"

@@ -8,22 +8,16 @@ import pytest
 from qonnx.core.onnx_exec import execute_onnx
 
 from qnnflow.errors import QnnflowError
-from qnnflow.frontend.binparams import hidden_layers_model, load_binparams
-from qnnflow.packing import read_packed_frame
+from qnnflow.frontend.binparams import load_binparams
+from tests.tinier_golden import golden_input, golden_mismatches, hidden_layers
 
 
 def test_hidden_layers_match_board_golden(tinier_yolo_dir):
-    params = load_binparams(tinier_yolo_dir / "tinier_yolo_w1a3.npz")
-    model = hidden_layers_model(params)
+    model = hidden_layers(tinier_yolo_dir)
     ops = [n.op_type for n in model.graph.node]
     assert ops.count("MatrixVectorUnit") == 7 and ops.count("StreamingMaxPool") == 5
-    # input.bin / verification.bin are in the hardware frame (transposed): swap H and W
-    codes = read_packed_frame(tinier_yolo_dir / "input.bin", 208, 208, 16, 3)
-    x = codes.transpose(1, 0, 2)[None].astype(np.float32)
-    out = execute_onnx(model, {"codes": x})[model.graph.output[0].name]
-    golden = read_packed_frame(tinier_yolo_dir / "verification.bin", 13, 13, 512, 3)
-    mismatches = int(np.count_nonzero(out[0].transpose(1, 0, 2) != golden))
-    assert (mismatches, golden.size) == (0, 86528)
+    out = execute_onnx(model, {"codes": golden_input(tinier_yolo_dir)})[model.graph.output[0].name]
+    assert golden_mismatches(out[0], tinier_yolo_dir) == (0, 86528)
 
 
 def test_bad_archive_is_a_clear_error(tmp_path, tinier_yolo_dir):
