@@ -13,14 +13,12 @@ from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
 from qnnflow.errors import QnnflowError
-from qnnflow.transforms import streamline
-from qnnflow.transforms.streamline import RULES, AbsorbAddIntoMultiThreshold, Streamline
+from qnnflow.transforms.streamline import Streamline
 from qnnflow.util.graph_builder import GraphBuilder
 from qnnflow.verify import EquivalenceError
 from qnnflow.verify.group import Checks, apply_checked
 from qnnflow.verify.shrink import candidate_sizes, shrunk, stride_product
-from tests.transforms.streamline.graphs import Chain
-from tests.verify.test_replay import OffByHalfAdd
+from tests.verify.test_replay import batchnorm_quant_with_broken_add
 
 SIZE = 20
 
@@ -106,20 +104,10 @@ def test_a_good_group_passes_and_returns_the_last_model():
 
 
 def test_fast_mode_names_the_broken_streamline_rule(monkeypatch):
-    rules = tuple(OffByHalfAdd if r is AbsorbAddIntoMultiThreshold else r for r in RULES)
-    monkeypatch.setattr(streamline, "RULES", rules)
-    chain = Chain([1, 2, 8, 8]).op(
-        "BatchNormalization",
-        np.ones(2),
-        np.array([0.25, -0.75]),
-        np.zeros(2),
-        np.full(2, 4.0),
-        epsilon=0.0,
-    )
-    chain.op("Quant", np.float32(0.5), 0.0, 4.0, qonnx=True, signed=1, narrow=0)
+    model = batchnorm_quant_with_broken_add(monkeypatch, [1, 2, 8, 8])
     with pytest.raises(
         EquivalenceError,
         match=r"OffByHalfAdd \(sweep 1\) broke it: first differing node MultiThreshold "
         r"'quant_multithreshold'.*\(at 3x3 instead of 8x8\)$",
     ):
-        apply_checked(chain.model([1, 2, 8, 8]), [Streamline()], Checks("fast", rtol=1e-5))
+        apply_checked(model, [Streamline()], Checks("fast", rtol=1e-5))

@@ -156,12 +156,12 @@ class OffByHalfAdd(AbsorbAddIntoMultiThreshold):
         return model, changed
 
 
-def test_a_broken_rule_after_batchnorm_folding_is_named(monkeypatch):
-    """BatchNorm -> Quant streamlined with a broken Add absorption: the replay runs each
-    snapshot (shapes inferred) and names that rule and its MultiThreshold."""
+def batchnorm_quant_with_broken_add(monkeypatch, shape: list[int]) -> ModelWrapper:
+    """BatchNorm -> Quant of `shape`, with Streamline's Add absorption swapped for
+    OffByHalfAdd."""
     rules = tuple(OffByHalfAdd if r is AbsorbAddIntoMultiThreshold else r for r in RULES)
     monkeypatch.setattr(streamline, "RULES", rules)
-    chain = Chain([1, 2, 2, 2]).op(
+    chain = Chain(shape).op(
         "BatchNormalization",
         np.ones(2),
         np.array([0.25, -0.75]),
@@ -170,10 +170,17 @@ def test_a_broken_rule_after_batchnorm_folding_is_named(monkeypatch):
         epsilon=0.0,
     )
     chain.op("Quant", np.float32(0.5), 0.0, 4.0, qonnx=True, signed=1, narrow=0)
+    return chain.model(shape)
+
+
+def test_a_broken_rule_after_batchnorm_folding_is_named(monkeypatch):
+    """BatchNorm -> Quant streamlined with a broken Add absorption: the replay runs each
+    snapshot (shapes inferred) and names that rule and its MultiThreshold."""
+    model = batchnorm_quant_with_broken_add(monkeypatch, [1, 2, 2, 2])
     x = {"x": np.arange(-4, 4, dtype=np.float32).reshape(1, 2, 2, 2)}
     with pytest.raises(
         EquivalenceError,
         match=r"OffByHalfAdd \(sweep 1\) broke it: first differing node MultiThreshold "
         r"'quant_multithreshold'",
     ):
-        verified_transform(chain.model([1, 2, 2, 2]), Streamline(), x)
+        verified_transform(model, Streamline(), x)
