@@ -16,15 +16,13 @@ import pytest
 from qonnx.custom_op.registry import getCustomOp
 
 from qnnflow.analysis.estimate import PLATFORM_OVERHEAD, estimate_network
-from qnnflow.analysis.resource_factors import corrected
 from qnnflow.boards import load_board
 from qnnflow.errors import QnnflowError
-from qnnflow.ops import FoldingError
 from qnnflow.ops import mvu as mvu_module
 from qnnflow.transforms.fold import AutoFold, extract_folding_config
 from qnnflow.transforms.fold.auto_fold import DEFAULT_CAPS, FOLDING_KEY
 from qnnflow.transforms.fold.choice_table import FoldCandidates, default_multipliers
-from qnnflow.transforms.fold.node_costs import PORT_BITS, NodeCost, NodeCosts
+from qnnflow.transforms.fold.node_costs import NodeCost, NodeCosts
 from qnnflow.transforms.to_hw import ConvertToHW
 from tests.transforms.fold.test_fold_dsp import int8_fc
 from tests.transforms.fold.test_folding import small_params
@@ -40,17 +38,7 @@ def reference_cost(self: NodeCosts, node, attrs: dict) -> NodeCost | None:
     op = getCustomOp(trial)
     for key, value in attrs.items():
         op.set_nodeattr(key, value)
-    try:
-        op.check_folding()
-    except FoldingError:
-        return None
-    if node.name in self.ports[0] and op.instream_width_bits() > PORT_BITS:
-        return None
-    if node.name in self.ports[1] and op.outstream_width_bits() > PORT_BITS:
-        return None
-    cycles = op.cycles()
-    resources = corrected(node.op_type, op.resources(), self.factors)
-    return NodeCost(cycles, resources, op.ddr_bytes_per_frame())
+    return self.cost_of(node, op)
 
 
 class ReferenceFold(AutoFold):

@@ -108,6 +108,11 @@ class NodeCosts:
         op.values = dict(base)
         for key, value in attrs.items():
             op.set_nodeattr(key, value)
+        return self.cost_of(node, op)
+
+    def cost_of(self, node: onnx.NodeProto, op) -> NodeCost | None:
+        """`op` (node's op with a folding set) costed, None when the folding is illegal or a
+        DMA-facing stream would be wider than the port."""
         try:
             op.check_folding()
         except FoldingError:
