@@ -35,6 +35,7 @@ from qnnflow.packing import read_packed_frame
 from qnnflow.transforms.fold import AutoFold, InsertFIFOs, InsertWidthConverters
 
 REPO = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 1800  # any one git, g++ or simulator process
 DATA = REPO.parent / "shared" / "data" / "tinier-yolo"
 # Compiles the simulator with another checkout's qnnflow (PYTHONPATH) and prints its path.
 CHILD = """
@@ -60,7 +61,10 @@ def baseline_exe(ref: str, model_path: Path, work: Path) -> Path:
     """The cycle-mode simulator built by commit `ref`'s sources and kernels."""
     tree = work / "baseline"
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", ref, "src", "hls"], capture_output=True, check=True
+        ["git", "-C", str(REPO), "archive", ref, "src", "hls"],
+        capture_output=True,
+        check=True,
+        timeout=TIMEOUT_S,
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(tree, filter="data")
@@ -70,6 +74,7 @@ def baseline_exe(ref: str, model_path: Path, work: Path) -> Path:
         capture_output=True,
         text=True,
         check=True,
+        timeout=TIMEOUT_S,
     )
     return Path(out.stdout.strip().splitlines()[-1])
 
@@ -82,6 +87,7 @@ def run_once(model, exe: Path, frames: int, work: Path) -> tuple[float, float, n
         capture_output=True,
         text=True,
         check=True,
+        timeout=TIMEOUT_S,
     ).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -46,13 +46,14 @@ YOLO = {"type": "yolo", "output": "y1", "num": 3, "classes": 80, "anchors": [81,
 YOLO["anchors"] += [344, 319]
 YOLO_SMALL = {**YOLO, "output": "y2", "anchors": [10, 14, 23, 27, 37, 58]}
 SIZE = (640, 480, 416, 416)
+TIMEOUT_S = 600  # any one git or g++ process
 
 
 def _base_flags(base: str) -> list[str]:
     """REV's shim flags (its letterbox_shim.FLAGS), after the -O2 every shim build starts with."""
     text = subprocess.run(
         ["git", "show", f"{base}:src/qnnflow/yolo/letterbox_shim.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT, check=True, capture_output=True, text=True, timeout=TIMEOUT_S,
     ).stdout  # fmt: skip
     line = next(x for x in text.splitlines() if x.startswith("FLAGS = "))
     return ["-O2", *ast.literal_eval(line.split("=", 1)[1].split("#")[0].strip())]
@@ -63,7 +64,7 @@ def _shim(source: str, flags: list[str], folder: Path, name: str) -> ctypes.CDLL
     path.write_text(source)
     library = folder / f"{name}.so"
     cmd = ["g++", "-std=c++17", *flags, "-shared", "-fPIC", str(path), "-o", str(library)]
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, timeout=TIMEOUT_S)
     lib = ctypes.CDLL(str(library))
     reference = letterbox_shim.letterbox_library().qnnflow_letterbox_codes
     lib.qnnflow_letterbox_codes.argtypes = reference.argtypes
@@ -98,7 +99,12 @@ def main() -> None:
     args = parser.parse_args()
     frame = camera_frame()
     old_source = subprocess.run(
-        ["git", "show", f"{args.base}:{SHIM}"], cwd=ROOT, check=True, capture_output=True, text=True
+        ["git", "show", f"{args.base}:{SHIM}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
     ).stdout
     new_flags = ["-O2", *letterbox_shim.FLAGS]
     region = {"r": planted_head(REGION, [1, 125, 13, 13], 32)}

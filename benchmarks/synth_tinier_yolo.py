@@ -50,6 +50,7 @@ TINIER = ROOT.parent / "shared" / "data" / "tinier-yolo" / "tinier_yolo_w1a3.npz
 DEFAULT_CFG = ROOT / "data" / "models" / "tinier-yolo-mini.cfg"
 RESULTS = ROOT / "benchmarks" / "results" / "synth_tinier_yolo.json"
 KINDS = RESOURCE_KINDS  # LUT, FF, BRAM36, LUTRAM, DSP
+BUILD_TIMEOUT_S = 1800  # the `qnnflow build --to-step fold` it runs
 
 
 def fold_tinier(board: Board, factors: dict | None = None) -> ModelWrapper:
@@ -70,7 +71,7 @@ def fold_default(out: Path) -> ModelWrapper:
     """The default model through `qnnflow build --to-step fold`, as a user runs it."""
     cmd = [str(ROOT / ".venv" / "bin" / "qnnflow"), "build", "--model", str(DEFAULT_CFG)]
     cmd += ["--board", "pynq_z2", "--out", str(out), "--to-step", "fold"]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=BUILD_TIMEOUT_S)
     return ModelWrapper(str(sorted((out / DEFAULT_CFG.stem).glob("[0-9][0-9]_fold.onnx"))[-1]))
 
 

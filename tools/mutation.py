@@ -86,6 +86,7 @@ CAUGHT = ("killed", "timeout", "segfault")
 UNCAUGHT = ("survived", "no tests", "suspicious")
 # per-mutant budget: (estimated test time + constant) * multiplier seconds of wall time
 TIMEOUT = {"timeout_multiplier": 4.0, "timeout_constant": 5.0}
+GROUP_TIMEOUT_S = 4 * 3600  # one group's whole mutmut run
 
 
 def _toml_value(value: object) -> str:
@@ -133,7 +134,11 @@ def run(group: str, max_children: int) -> int:
     patterns = GROUPS[group].patterns
     launcher = REPO / "tools" / "mutmut_own_tests.py"
     command = [sys.executable, str(launcher), "--max-children", str(max_children), *patterns]
-    return subprocess.run(command, cwd=work, check=False).returncode
+    try:
+        return subprocess.run(command, cwd=work, check=False, timeout=GROUP_TIMEOUT_S).returncode
+    except subprocess.TimeoutExpired:
+        print(f"{group}: mutmut did not finish in {GROUP_TIMEOUT_S} s", file=sys.stderr)
+        return 124
 
 
 def report(group: str) -> tuple[Counter, list[str]]:

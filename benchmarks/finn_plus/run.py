@@ -39,18 +39,25 @@ from tiny_yolo_net import POOL_PROBE, NetSpec, export_qonnx_file, macs  # noqa: 
 TINIER = ROOT.parent / "shared" / "data" / "tinier-yolo" / "tinier_yolo_w1a3.npz"
 
 
+FINN_TIMEOUT_S = 1800  # one finn-plus estimate-only build
+
+
 def ensure_finn_venv(venv: Path) -> None:
     """Create the finn-plus venv with setup_venv.sh unless it is already there."""
     if (venv / "bin" / "python").is_file():
         return
     print(f"creating {venv} (finn-plus 1.6.1; a few minutes) ...", flush=True)
-    subprocess.run(["bash", str(HERE / "setup_venv.sh"), str(venv)], check=True)
+    subprocess.run(["bash", str(HERE / "setup_venv.sh"), str(venv)], check=True, timeout=3600)
 
 
 def finn_version(venv: Path) -> str:
     code = "import importlib.metadata as m; print(m.version('finn-plus'))"
     return subprocess.run(
-        [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+        [str(venv / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     ).stdout.strip()
 
 
@@ -59,13 +66,17 @@ def run_finn(venv: Path, model: Path, out_dir: Path, fps: int) -> dict:
     shutil.rmtree(out_dir, ignore_errors=True)
     log = out_dir.with_suffix(".log")
     with log.open("w") as stream:
-        proc = subprocess.run(
-            [str(venv / "bin" / "python"), str(HERE / "finn_compile.py"), str(model)]
-            + [str(out_dir), str(fps)],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            cwd=out_dir.parent,
-        )
+        try:
+            proc = subprocess.run(
+                [str(venv / "bin" / "python"), str(HERE / "finn_compile.py"), str(model)]
+                + [str(out_dir), str(fps)],
+                stdout=stream,
+                stderr=subprocess.STDOUT,
+                cwd=out_dir.parent,
+                timeout=FINN_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"finn_compile.py did not finish in {FINN_TIMEOUT_S} s; see {log}"}
     result = out_dir / "bench_result.json"
     if not result.is_file():
         return {"error": f"finn_compile.py exited {proc.returncode}; see {log}"}
