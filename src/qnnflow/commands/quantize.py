@@ -4,111 +4,26 @@ optionally QCDQ ONNX for onnxruntime, and a quant-info JSON of every quantized t
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from qnnflow.commands.preprocess_options import preprocess_options
+from qnnflow.commands.quantize_args import (
+    check_auto_mixed,
+    check_outputs,
+    checked_scheme,
+    first_last_precision,
+    output_precision,
+    resolve_model_path,
+)
 from qnnflow.commands.quantize_darknet import (
     quantize_darknet_w1a3,
     uses_darknet_w1a3,
 )
+from qnnflow.commands.quantize_ptq import quiet_frameworks, run_ptq
 from qnnflow.errors import QnnflowError
 from qnnflow.flow.config import BuildConfig
-
-
-def _first_last(value: str) -> int | None:
-    if value == "float":
-        return None
-    try:
-        bits = int(value)
-    except ValueError:
-        raise QnnflowError(
-            f"--first-last-bits: expected a bit width (2-8) or 'float', got '{value}'"
-        ) from None
-    if not 2 <= bits <= 8:
-        raise QnnflowError(f"--first-last-bits: bit width must be 2..8, got {bits}")
-    return bits
-
-
-def _scheme(value: str | None) -> str | None:
-    """`int8` or `wNaM` (N, M in 1..8), checked before anything is loaded."""
-    if value is None:
-        return None
-    from qnnflow.quant.ptq.options import parse_scheme
-
-    parse_scheme(value)
-    return value.lower()
-
-
-def _output_bits(value: str) -> int | None:
-    if value == "float":
-        return None
-    if not value.isdigit() or not 1 <= int(value) <= 8:
-        raise QnnflowError(f"--output-bits: expected 'float' or 1-8, got '{value}'")
-    return int(value)
-
-
-def _model_path(model_arg: Path | None, model_opt: Path | None) -> Path:
-    if model_arg is not None and model_opt is not None and model_arg != model_opt:
-        raise QnnflowError(f"two models given: {model_arg} and --model {model_opt}")
-    model = model_arg or model_opt
-    if model is None:
-        raise QnnflowError("missing MODEL (a .cfg, .onnx, TorchScript .pt or .pth state dict)")
-    if not model.is_file():
-        raise QnnflowError(f"MODEL {model}: file not found")
-    return model
-
-
-def _check_outputs(output: Path, qcdq: Path | None) -> None:
-    """Both outputs are .onnx files, different ones, so nothing is written and then refused."""
-    for path, what in ((output, "-o"), (qcdq, "--qcdq")):
-        if path is not None and path.suffix.lower() != ".onnx":
-            raise QnnflowError(f"{what} {path}: expected a .onnx file")
-    if qcdq is not None and qcdq.resolve() == output.resolve():
-        raise QnnflowError(f"--qcdq {qcdq} is the QONNX output too; give it its own name")
-
-
-def _ptq(model_path: Path, loader_args: dict, calib, options, recovery, output, qcdq, pre_opts):
-    """Brevitas PTQ of any float model: load, calibrate, recover, export, report."""
-    _quiet_frameworks()
-    from qnnflow.commands.progress_view import progress_bars
-    from qnnflow.quant.ptq.calib_data import resolve_preprocess
-    from qnnflow.quant.ptq.load import load_float_model
-    from qnnflow.quant.ptq.mixed import resolve_rules
-    from qnnflow.quant.ptq.pipeline import (
-        CalibSource,
-        load_calibration,
-        quantize_ptq,
-        write_outputs,
-    )
-    from qnnflow.quant.ptq.quantize import layer_names
-
-    float_model = load_float_model(model_path, **loader_args)
-    resolve_rules(options.rules, layer_names(float_model))
-    source: CalibSource = calib
-    if source.images is not None:
-        pre = resolve_preprocess(float_model.input_shape, **pre_opts)
-        source = dataclasses.replace(source, preprocess=pre)
-    data = load_calibration(source, float_model.input_shape)
-    with progress_bars():
-        result = quantize_ptq(float_model, options, recovery, data, source.batch_size)
-    header = {
-        "model": str(model_path),
-        "scheme": f"w{options.weight_bits}a{options.act_bits}",
-        "options": dataclasses.asdict(options),
-    }
-    info = write_outputs(result, output, qcdq, header)
-    drift = result.report["output_drift"]["sqnr_db"]
-    written = [str(output), *([str(qcdq)] if qcdq else []), str(info)]
-    Console(soft_wrap=True).print(
-        f"wrote {', '.join(written)} ({len(result.report['tensors'])} quantized tensors, "
-        f"{len(data)} calibration samples; output SQNR "
-        f"{', '.join(f'{v:.1f}' for v in drift)} dB vs float)"
-    )
 
 
 @click.command("quantize")
@@ -309,12 +224,12 @@ def quantize_cmd(
     clipped fraction) and optionally QCDQ ONNX. A Darknet cfg takes the build's W1A3 quantizer
     with --scheme w1a3 (the default for one with binary=1 convs); everything else is quantized with
     Brevitas (calibration, bias correction, equalization, GPTQ/GPFQ, learned rounding)."""
-    model_path = _model_path(model_arg, model_opt)
-    scheme = _scheme(scheme)
-    _check_outputs(output, qcdq)
+    model_path = resolve_model_path(model_arg, model_opt)
+    scheme = checked_scheme(scheme)
+    check_outputs(output, qcdq)
     darknet_w1a3 = uses_darknet_w1a3(model_path, scheme)
     if auto_mixed:
-        _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3)
+        check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3)
     if darknet_w1a3:
         if calib_dir is None:
             raise QnnflowError("the Darknet W1A3 quantizer needs --calib-dir IMAGES/")
@@ -327,7 +242,7 @@ def quantize_cmd(
             calib_method or BuildConfig.calib_method,
             BuildConfig.calib_percentile if percentile is None else percentile,
             BuildConfig.calib_samples if max_samples is None else max_samples,
-            _first_last(first_last_bits),
+            first_last_precision(first_last_bits),
             pre_opts.get("input_size"),
             output,
         )
@@ -351,7 +266,7 @@ def quantize_cmd(
         act_sign=act_sign,
         act_symmetric=act_symmetric,
         bias_bits=None if bias_bits == "float" else int(bias_bits),
-        output_bits=_output_bits(output_bits),
+        output_bits=output_precision(output_bits),
         calib_method=calib_method or "minmax",
         percentile=99.99 if percentile is None else percentile,
         rules=load_mixed_config(mixed_config) if mixed_config else (),
@@ -395,31 +310,8 @@ def quantize_cmd(
             parse_auto_bits(auto_bits),
             resource_budget,
         )
-        _quiet_frameworks()
+        quiet_frameworks()
         float_model = load_float_model(model_path, **loader_args)
         run_auto_mixed(float_model, calib, options, recovery, request, output, qcdq, pre_opts)
         return
-    _ptq(model_path, loader_args, calib, options, recovery, output, qcdq, pre_opts)
-
-
-def _check_auto_mixed(scheme, mixed_config, max_drop, accuracy_data, darknet_w1a3) -> None:
-    """--auto-mixed chooses every layer's bits: it needs the gate and data, not a scheme."""
-    if darknet_w1a3:
-        raise QnnflowError("--auto-mixed applies to Brevitas PTQ, not the Darknet W1A3 path")
-    if scheme is not None or mixed_config is not None:
-        given = "--scheme" if scheme is not None else "--mixed"
-        raise QnnflowError(f"{given}: --auto-mixed chooses every layer's bits itself")
-    missing = [
-        name
-        for name, value in (("--max-drop", max_drop), ("--accuracy-data", accuracy_data))
-        if value is None
-    ]
-    if missing:
-        raise QnnflowError(f"--auto-mixed needs {' and '.join(missing)}")
-
-
-def _quiet_frameworks() -> None:
-    """Brevitas and torch warn about their own internals (deprecated fx helpers, missing
-    optional kernels, opset defaults): nothing a user can act on."""
-    for module in ("brevitas", "torch", "onnxscript"):
-        warnings.filterwarnings("ignore", module=module)
+    run_ptq(model_path, loader_args, calib, options, recovery, output, qcdq, pre_opts)

@@ -62,12 +62,12 @@ def train_cmd(
     """Train with the YOLOv2 region loss (CUDA when available) and write OUT/<name>.cfg,
     .weights (float, for the Darknet path), .onnx (QONNX) and .train.json (loss per epoch)."""
     from qnnflow.commands.progress_view import progress_bars
-    from qnnflow.commands.quantize import _first_last
+    from qnnflow.commands.quantize_args import first_last_precision
     from qnnflow.quant.qat.pipeline import train_darknet
     from qnnflow.quant.qat.scheme import QatScheme
     from qnnflow.quant.qat.trainer import TrainOptions
 
-    chosen = QatScheme(scheme, 3, _first_last(first_last_bits))
+    chosen = QatScheme(scheme, 3, first_last_precision(first_last_bits))
     opts = TrainOptions(
         epochs=epochs, batch=batch, lr=lr, optimizer=optimizer, schedule=schedule, seed=seed
     )
