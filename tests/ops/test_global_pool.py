@@ -42,3 +42,13 @@ def test_global_acc_pool_answers_the_op_contract():
     op.set_nodeattr("outputDataType", "UINT8")
     with pytest.raises(FoldingError, match="input has shape"):
         op.reference(np.zeros((1, 5, 3, 6)))
+
+
+def test_global_pool_sums_exactly_past_float32():
+    """The hardware accumulator is exact: 2**24 + 1 + 1 is a float32, but a float32 running
+    sum would stop at 2**24 (2**24 + 1 rounds back to it)."""
+    model = pool_model(2, 2, 1, "UINT25")
+    x = np.array([2**24, 1, 1, 0], np.float32).reshape(1, 2, 2, 1)
+    np.testing.assert_array_equal(run(model, x), [[[[2**24 + 2]]]])
+    out = op_of(model).reference(x)
+    assert out.shape == op_of(model).normal_output_shape() == (1, 1, 1, 1)

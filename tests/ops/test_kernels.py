@@ -13,6 +13,7 @@ from qnnflow.ops.kernels import (
     COMPARE_LOOP_MAX,
     FLOAT32_EXACT,
     FLOAT64_EXACT,
+    INT64_EXACT,
     exact_dtype,
     matrix_vector,
     maxpool_nhwc,
@@ -81,6 +82,31 @@ def test_exact_dtype_limits():
     assert exact_dtype(FLOAT32_EXACT - 1) is np.float32
     assert exact_dtype(FLOAT32_EXACT) is np.float64
     assert exact_dtype(FLOAT64_EXACT) is np.int64
+    with pytest.raises(QnnflowError, match="exceeds 64-bit integers"):
+        exact_dtype(INT64_EXACT)  # 2**63 itself is one past int64
+
+
+def test_column_sums_past_int64_raise_instead_of_wrapping():
+    """Two int64 weights of 2**62 sum to 2**63: an int64 bound would wrap to -2**63 and pick
+    int64, whose product wraps too."""
+    w = np.array([[2**62], [2**62]], np.int64)
+    with pytest.raises(QnnflowError, match="exceeds 64-bit integers"):
+        matrix_vector(np.ones((1, 2), np.int64), w)
+
+
+def test_operands_past_int64_raise_even_against_zeros():
+    """A huge operand times a zero is no exact zero once cast: float32 makes it inf, inf * 0
+    = NaN. The bound covers each operand itself, not only the products."""
+    with pytest.raises(QnnflowError, match="exceeds 64-bit integers"):
+        matrix_vector(np.array([[1e39, 0.0]]), np.zeros((2, 3)))
+    with pytest.raises(QnnflowError, match="exceeds 64-bit integers"):
+        matrix_vector(np.zeros((1, 2)), np.full((2, 3), 1e39))
+
+
+@pytest.mark.parametrize("lead,mw,mh", [((0,), 5, 3), ((2, 0), 4, 2), ((1, 2), 5, 0)])
+def test_empty_batches_and_columns_give_empty_products(lead, mw, mh):
+    x = _ints(-3, 3, (*lead, mw))
+    _same(matrix_vector(x, _ints(-1, 1, (mw, mh))), np.zeros((*lead, mh)))
 
 
 @pytest.mark.parametrize("t", [0, 1, 3, 7, COMPARE_LOOP_MAX, COMPARE_LOOP_MAX + 1, 64, 255])
@@ -96,6 +122,22 @@ def test_threshold_counts_equal_comparison_sum(t, shared):
     _same(
         multithreshold_last_axis(acc, thresholds), oracle.multithreshold_last_axis(acc, thresholds)
     )
+
+
+@pytest.mark.parametrize("t", [5, 40])
+@pytest.mark.parametrize(
+    "acc_shape,table_shape",
+    [
+        ((2, 3, 4), (None,)),  # one 1-D row for every channel
+        ((2, 3, 4), (1, 4, None)),  # a leading axis on the table
+        ((2, 3, 1), (4, None)),  # one value per pixel against 4 channels' rows
+    ],
+)
+def test_threshold_tables_of_other_ranks_broadcast_like_the_oracle(t, acc_shape, table_shape):
+    thresholds = _ints(-10, 10, tuple(t if d is None else d for d in table_shape))
+    acc = _ints(-12, 12, acc_shape)
+    counts = multithreshold_last_axis(acc, thresholds)
+    _same(counts, oracle.multithreshold_last_axis(acc, thresholds))
 
 
 @pytest.mark.parametrize("t", [4, 40])
@@ -120,6 +162,8 @@ def test_threshold_counts_unsorted_duplicate_infinite_fractional(t):
         (6, 7, 3, 1, [1, 1, 1, 1]),
         (5, 4, 3, 2, [2, 0, 1, 2]),
         (1, 1, 2, 1, [0, 0, 1, 1]),
+        (8, 6, 2, 2, [1, 1, 0, 0]),  # sizes divide, but leading pads shift every window
+        (6, 6, 3, 2, [0, 0, 0, 0]),  # 2 overlapping windows of 3 span 6 rows: no tiles
     ],
 )
 @pytest.mark.parametrize("low,high", [(0, 7), (-8, -1), (-4, 3)])
@@ -160,3 +204,16 @@ def test_maxpool_tiles_only_when_both_sides_divide(h, w):
     divide by the kernel; a single dividing side must use the window loop."""
     x = _ints(-4, 3, (2, h, w, 3))
     _same(maxpool_nhwc(x, 2, 2, [0, 0, 0, 0]), oracle.maxpool_nhwc(x, 2, 2, [0, 0, 0, 0]))
+
+
+def test_kernels_keep_the_graphs_float32():
+    """The graph's tensors are float32: counts (both paths) and pools of float32 maps stay
+    float32 (half the memory of float64 on a 416x416 map); integer maps pool in float64,
+    which holds the -inf pad."""
+    acc = _ints(-9, 9, (1, 4, 3))
+    for t in (3, COMPARE_LOOP_MAX + 1):
+        assert multithreshold_last_axis(acc, _ints(-9, 9, (3, t))).dtype == np.float32
+    x = _ints(-4, 3, (1, 5, 5, 2))
+    for pads in ([0, 0, 0, 0], [0, 0, 1, 1]):
+        assert maxpool_nhwc(x, 2, 1, pads).dtype == np.float32
+        assert maxpool_nhwc(x.astype(np.int64), 2, 1, pads).dtype == np.float64

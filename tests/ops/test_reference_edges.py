@@ -1,6 +1,7 @@
 """Edges of the ops' numpy references that the layer tests do not reach: a threshold offset
-(ActVal), a non-zero pad value, batches and integer dtypes of the window generator, and the
-shape checks of the concat and fork references (found by `make mutation`)."""
+(ActVal) and a BIPOLAR output, a non-zero pad value, batches and integer dtypes of the window
+generator, the input checks of the concat, add, upsample and fork references, and an add
+exact past float32 (found by `make mutation`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from qonnx.core.onnx_exec import execute_onnx
 from qnnflow.errors import QnnflowError
 from qnnflow.ops.pad import pad_nhwc
 from qnnflow.ops.sliding_window import sliding_windows
+from tests.backends.hls.test_add_cpp import add_model
 from tests.ops.helpers import op_of, single_node_model
 from tests.ops.test_concat_upsample_duplicate import concat_model, duplicate_model
 
@@ -34,6 +36,58 @@ def test_thresholding_adds_its_activation_offset(act_val):
     x = np.array([[[[-1, 0, 1], [2, 3, 9]]]])
     counts = np.array([[[[0, 1, 1], [2, 2, 3]]]])
     np.testing.assert_array_equal(op_of(model).reference(x, thresholds), counts + act_val)
+
+
+def test_thresholding_into_bipolar_maps_counts_to_plus_minus_one():
+    thresholds = np.array([[0], [5]], np.float32)
+    model = single_node_model(
+        "Thresholding",
+        [1, 3, 2],
+        [1, 3, 2],
+        {"T": thresholds},
+        NumChannels=2,
+        PE=1,
+        numInputVectors=[1, 3],
+        numThresholds=1,
+        inputDataType="INT8",
+        outputDataType="BIPOLAR",
+    )
+    x = np.array([[[-1, 4], [0, 5], [7, -9]]])
+    expected = [[[-1, -1], [1, 1], [1, -1]]]
+    np.testing.assert_array_equal(op_of(model).reference(x, thresholds), expected)
+
+
+def test_add_reference_checks_inputs_and_adds_exactly():
+    op = op_of(add_model([1, 2, 3], "INT26"))
+    with pytest.raises(QnnflowError, match=r"^StreamingAdd 'add': got 1 inputs, expected 2$"):
+        op.reference(np.zeros((1, 2, 3)))
+    with pytest.raises(
+        QnnflowError,
+        match=r"^StreamingAdd 'add': input 1 has shape \(1, 3, 2\), expected \(1, 2, 3\)$",
+    ):
+        op.reference(np.zeros((1, 2, 3)), np.zeros((1, 3, 2)))
+    a = np.full((1, 2, 3), 2**24, np.float32)
+    b = np.ones((1, 2, 3), np.float32)  # 2**24 + 1 is no float32: the sum is in float64
+    np.testing.assert_array_equal(op.reference(a, b), np.full((1, 2, 3), 2**24 + 1))
+
+
+def test_upsample_reference_names_the_bad_shape():
+    model = single_node_model(
+        "Upsample",
+        [1, 2, 3, 4],
+        [1, 4, 6, 4],
+        ImgDim=[2, 3],
+        Factor=[2, 2],
+        NumChannels=4,
+        SIMD=1,
+        inputDataType="INT3",
+        outputDataType="INT3",
+    )
+    with pytest.raises(
+        QnnflowError,
+        match=r"^Upsample 'Upsample_0': input has shape \(1, 3, 2, 4\), expected \(1, 2, 3, 4\)$",
+    ):
+        op_of(model).reference(np.zeros((1, 3, 2, 4)))
 
 
 def test_pad_uses_the_given_value():

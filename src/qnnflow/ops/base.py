@@ -178,7 +178,8 @@ class HWOp(CustomOp):
     # ---- execution ---------------------------------------------------------------------
     @abstractmethod
     def reference(self, *inputs: np.ndarray) -> np.ndarray:
-        """The op's bit-exact numpy semantics on normal-shaped inputs."""
+        """The op's bit-exact numpy semantics on normal-shaped inputs, in its normal output
+        shape (execute_node's reshape only guards it)."""
 
     def execute_node(self, context: dict, graph) -> None:
         node = self.onnx_node

@@ -64,14 +64,14 @@ def multithreshold_last_axis(acc: np.ndarray, thresholds: np.ndarray) -> np.ndar
         for k in range(t):
             counts += acc >= thresholds[..., k]
         return counts
-    return _bisect_counts(np.broadcast_to(acc, shape), np.sort(thresholds, axis=-1))
+    return _bisect_counts(np.broadcast_to(acc, shape), np.sort(thresholds))
 
 
 def _bisect_counts(acc: np.ndarray, ordered: np.ndarray) -> np.ndarray:
     """Per element, the number of its channel's ascending thresholds at or below it: the
     largest k with ordered[c, k - 1] <= acc, found bit by bit from the top."""
     rows, t = ordered.shape
-    flat = ordered.reshape(-1)
+    flat = ordered.ravel()
     # row offset of each element's channel in the flattened table (row 0 when shared)
     base = (np.arange(acc.shape[-1]) % rows) * t
     count = np.zeros(acc.shape, dtype=np.intp)
