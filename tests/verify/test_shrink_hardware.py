@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import helper
+from onnx import TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 
+from qnnflow.ops.base import DOMAIN
 from qnnflow.transforms.to_hw import ConvertToHW
 from qnnflow.verify import shrink
 from qnnflow.verify.shrink import input_size, shrink_to, shrunk, stride_product
@@ -91,10 +92,34 @@ def test_an_nhwc_input_read_by_hardware_shrinks_on_axes_1_and_2():
     np.testing.assert_array_equal(got, want)
 
 
-def test_a_group_whose_inputs_differ_in_layout_stays_at_full_size():
+def one_node(node, shape: list[int]) -> ModelWrapper:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *FULL, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)
+    return ModelWrapper(helper.make_model(helper.make_graph([node], "one", [x], [y])))
+
+
+def test_a_group_whose_snapshots_disagree_on_the_layout_stays_at_full_size():
+    """The same NHWC input read by a hardware FIFO (H, W on axes 1, 2) and by a host Transpose
+    (taken for NCHW: axes 2, 3): each shrinks alone, no size suits both."""
+    fifo = one_node(
+        helper.make_node(
+            "StreamingFIFO",
+            ["x"],
+            ["y"],
+            domain=DOMAIN,
+            shape=[1, *FULL, 4],
+            depth=2,
+            inputDataType="UINT3",
+            outputDataType="UINT3",
+        ),
+        [1, *FULL, 4],
+    )
+    host = one_node(helper.make_node("Transpose", ["x"], ["y"], perm=[0, 3, 1, 2]), [1, 4, *FULL])
+    assert shrunk([fifo])[0][0].get_tensor_shape("x") == [1, 3, 3, 4]
+    assert shrunk([host])[0][0].get_tensor_shape("x") == [1, 20, 3, 3]
+    assert shrunk([host, fifo]) is None and shrunk([fifo, host]) is None
     nchw, nhwc = hardware(*FULL), nhwc_input(hardware(*FULL))
-    assert shrunk([nchw, nhwc]) is None
-    assert shrunk([nhwc, nchw]) is None
+    assert shrunk([nchw, nhwc]) is None and shrunk([nhwc, nchw]) is None
 
 
 def test_a_frame_wide_hardware_op_stays_at_full_size():
@@ -103,7 +128,7 @@ def test_a_frame_wide_hardware_op_stays_at_full_size():
     out = model.graph.output[0]
     model.graph.node.append(helper.make_node("GlobalAveragePool", [out.name], ["gap"]))
     out.name = "gap"
-    del out.type.tensor_type.shape.dim[:]
+    model.set_tensor_shape("gap", [1, 8, 1, 1])
     model = model.transform(InferShapes()).transform(InferDataTypes())
     hw = model.transform(ConvertToHW())
     assert "GlobalAccPool" in [n.op_type for n in hw.graph.node]

@@ -164,7 +164,7 @@ def _consistent(full: ModelWrapper, small: ModelWrapper) -> bool:
         big, little = big_shapes.get(name), small_shapes.get(name)
         if big is None or little is None or len(big) != len(little):
             return False
-        if any(s != b and s < min(b, MIN_SPATIAL) for b, s in zip(big, little, strict=True)):
+        if any(s < min(b, MIN_SPATIAL) for b, s in zip(big, little, strict=True)):
             return False
     for node in small.graph.node:
         if node.op_type == "Concat":
