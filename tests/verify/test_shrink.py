@@ -69,3 +69,29 @@ def test_strides_of_other_ops_do_not_count():
         ]
     )
     assert stride_product(model) == (1, 1)
+
+
+def test_candidates_of_strides_beyond_an_axis():
+    # the stride product exceeds the height: that axis stays full, the other shrinks
+    assert candidate_sizes((5, 8), (8, 2)) == [(5, 6)]
+
+
+def test_a_constant_only_path_does_not_count():
+    model = _graph(
+        [
+            helper.make_node("Identity", ["w0"], ["wq"]),  # a weight quantizer: constants only
+            helper.make_node("Conv", ["x", "wq"], ["a"], strides=[1, 1]),
+        ]
+    )
+    assert stride_product(model) == (1, 1)
+
+
+def test_stride_product_covers_every_output_not_only_the_last():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["a"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("MaxPool", ["x"], ["b"], kernel_shape=[3, 3], strides=[3, 3]),
+    ]
+    heads = [helper.make_tensor_value_info(t, TensorProto.FLOAT, None) for t in ("a", "b")]
+    graph = helper.make_graph(nodes, "two_heads", [x], heads)
+    assert stride_product(ModelWrapper(helper.make_model(graph))) == (6, 6)

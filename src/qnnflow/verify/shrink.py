@@ -14,6 +14,7 @@ their inputs. A graph with any op that looks at the whole frame (global pooling,
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 
 from onnx.helper import make_tensor_value_info
@@ -37,7 +38,6 @@ SIZE_FREE = frozenset(
         "Quant", "BipolarQuant", "MultiThreshold", "Trunc",
     }
 )  # fmt: skip
-BROADCAST = ("Mul", "Add", "Sub", "Div")  # their constants must not span a spatial axis
 FRAME_OPS = frozenset({"GlobalAccPool"})  # hardware ops over the whole frame
 # hardware op size attributes, from the NHWC shape of the op's first input
 SIZE_ATTRS = {
@@ -95,15 +95,12 @@ def _spatial_axes(model: ModelWrapper) -> tuple[int, int] | None:
 
 
 def _shapes(model: ModelWrapper) -> dict[str, list[int]]:
-    """Every tensor's shape (value infos, then initializers), read once."""
+    """Every shaped tensor's shape (graph inputs, outputs and value infos), read once."""
     graph = model.graph
-    shapes = {
+    return {
         vi.name: [d.dim_value for d in vi.type.tensor_type.shape.dim]
         for vi in [*graph.input, *graph.output, *graph.value_info]
     }
-    for init in graph.initializer:
-        shapes.setdefault(init.name, list(init.dims))
-    return shapes
 
 
 def _fit_hardware(model: ModelWrapper) -> bool:
@@ -123,10 +120,8 @@ def _fit_hardware(model: ModelWrapper) -> bool:
                 if new != old:
                     op.set_nodeattr(attr, new)
                     changed = True
-        out = list(op.normal_output_shape())
-        if shapes.get(node.output[0]) != out:
-            model.set_tensor_shape(node.output[0], out)
-            shapes[node.output[0]] = out
+        shapes[node.output[0]] = list(op.normal_output_shape())
+        model.set_tensor_shape(node.output[0], shapes[node.output[0]])
     return changed
 
 
@@ -158,9 +153,10 @@ def _infer(model: ModelWrapper) -> ModelWrapper:
 
 
 def _consistent(full: ModelWrapper, small: ModelWrapper) -> bool:
-    """Only spatial sizes changed, none below MIN_SPATIAL (unless smaller at full size), the
-    hardware ops agree with their tensors, no constant spans a changed axis and no Concat
-    joins along one."""
+    """Only spatial sizes changed, none below MIN_SPATIAL (unless smaller at full size), no
+    Concat joins along a changed axis and the hardware ops agree with their tensors. (A
+    constant that spans a changed axis needs no check here: it no longer broadcasts with its
+    smaller operand, so shape inference fails or leaves that tensor unshaped.)"""
     constants = {init.name for init in full.graph.initializer}
     big_shapes, small_shapes = _shapes(full), _shapes(small)
     tensors = [t for n in full.graph.node for t in (*n.input, *n.output) if t]
@@ -168,24 +164,13 @@ def _consistent(full: ModelWrapper, small: ModelWrapper) -> bool:
         big, little = big_shapes.get(name), small_shapes.get(name)
         if big is None or little is None or len(big) != len(little):
             return False
-        if any(s != b and s < min(b, MIN_SPATIAL) for b, s in zip(big, little, strict=True)):
+        if any(s < min(b, MIN_SPATIAL) for b, s in zip(big, little, strict=True)):
             return False
     for node in small.graph.node:
-        data = [t for t in node.input if t and t not in constants]
-        if not data:
-            continue  # a weight quantizer: constants only
-        big, little = big_shapes[data[0]], small_shapes[data[0]]
-        changed = [a for a, (b, s) in enumerate(zip(big, little, strict=True)) if b != s]
-        rank = len(little)
-        for name in node.input if node.op_type in BROADCAST else ():
-            const = small.get_initializer(name) if name in constants else None
-            if const is not None:
-                aligned = (1,) * (rank - const.ndim) + tuple(const.shape)
-                if const.ndim <= rank and any(aligned[a] != 1 for a in changed):
-                    return False
         if node.op_type == "Concat":
-            axis = next(a.i for a in node.attribute if a.name == "axis") % rank
-            if axis in changed:
+            big, little = big_shapes[node.output[0]], small_shapes[node.output[0]]
+            axis = next(a.i for a in node.attribute if a.name == "axis") % len(big)
+            if big[axis] != little[axis]:
                 return False
         if node.domain == DOMAIN:
             op = getCustomOp(node)
@@ -213,15 +198,11 @@ def candidate_sizes(full: tuple[int, int], strides: tuple[int, int]) -> list[tup
     """Sizes below `full` with the same remainders modulo the stride products, least first,
     from the least that leaves the most downsampled tensor MIN_SPATIAL wide."""
     sizes = []
-    for m in range(1, max(full) + 1):
-        size = tuple(
-            f % d + d * m if f % d + d * m < f else f for f, d in zip(full, strides, strict=True)
-        )
+    for m in itertools.count(MIN_SPATIAL):  # m: the width of the most downsampled tensor
+        size = tuple(min(f % d + d * m, f) for f, d in zip(full, strides, strict=True))
         if size == full:
-            break
-        if all(s >= min(f, MIN_SPATIAL * d) for s, f, d in zip(size, full, strides, strict=True)):
-            sizes.append(size)
-    return sizes
+            return sizes
+        sizes.append(size)
 
 
 def shrunk(models: list[ModelWrapper]) -> tuple[list[ModelWrapper], tuple[int, int]] | None:
@@ -230,10 +211,9 @@ def shrunk(models: list[ModelWrapper]) -> tuple[list[ModelWrapper], tuple[int, i
     if not all(_size_free(m) for m in models):
         return None
     axes = _spatial_axes(models[0])
-    if axes is None or any(_spatial_axes(m) != axes for m in models):
+    if axes is None or any(_spatial_axes(m) != axes for m in models[1:]):
         return None
-    shape = models[0].get_tensor_shape(models[0].graph.input[0].name)
-    full = (int(shape[axes[0]]), int(shape[axes[1]]))
+    full = input_size(models[0])
     strides = [stride_product(m) for m in models]
     step = tuple(math.lcm(*(s[i] for s in strides)) for i in range(2))
     for size in candidate_sizes(full, step)[:3]:
