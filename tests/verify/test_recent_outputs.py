@@ -75,3 +75,18 @@ def test_memo_outputs_are_read_only_and_bounded(setup, monkeypatch):
     assert len(equivalence._RECENT) == equivalence.RECENT_RUNS
     outputs = next(iter(equivalence._RECENT.values()))
     assert all(not value.flags.writeable for value in outputs.values())
+
+
+def test_the_oldest_run_is_forgotten_first(setup, monkeypatch):
+    model, feed = setup
+    calls = _runs(monkeypatch)
+    rng = np.random.default_rng(1)
+    feeds = [{"codes": rng.integers(0, 8, feed["codes"].shape).astype(np.float32)}]
+    feeds += [{"codes": np.full_like(feed["codes"], k)} for k in range(equivalence.RECENT_RUNS)]
+    for x in feeds:  # one more distinct run than the memo holds
+        check_equivalent(model, model, x, memo=True)
+    assert len(calls) == len(feeds)
+    check_equivalent(model, model, feeds[-1], memo=True)  # the newest: still there
+    assert len(calls) == len(feeds)
+    check_equivalent(model, model, feeds[0], memo=True)  # the oldest: run again
+    assert len(calls) == len(feeds) + 1
