@@ -18,9 +18,9 @@ from tests.transforms.streamline.graphs import Chain
 C = 2
 
 
-def quant(chain: Chain, bits: float = 4.0, zeropt=0.0, signed: int = 1, narrow: int = 0) -> Chain:
+def quant(chain: Chain, bits=4.0, zeropt=0.0, scale=0.5, signed=1, narrow=0) -> Chain:
     return chain.op(
-        "Quant", np.float32(0.5), zeropt, bits, qonnx=True, signed=signed, narrow=narrow
+        "Quant", np.float32(scale), zeropt, bits, qonnx=True, signed=signed, narrow=narrow
     )
 
 
@@ -32,12 +32,15 @@ def quantized(*ops: tuple, shape=(1, C), dtype: str | None = None, **quant_optio
     return quant(chain, **quant_options).model(list(shape), input_dtype=dtype)
 
 
-def const_first(op_type: str, value: float) -> ModelWrapper:
-    """x [1, C] -> op_type(constant, x) -> Quant(4 bits): the constant is the first operand."""
+def const_first(op_type: str | None, value: float = 0.0) -> ModelWrapper:
+    """x [1, C] -> op_type(constant, x) -> Quant(4 bits): the constant is the first operand;
+    without op_type, x -> Quant with its bit width a second graph input (no constant)."""
     b = GraphBuilder()
     x = b.add_input("x", [1, C])
-    t = b.node(op_type, [b.const("c", np.float32(value)), x], "op")
+    t = b.node(op_type, [b.const("c", np.float32(value)), x], "op") if op_type else x
     params = [b.const(n, np.float32(v)) for n, v in (("s", 0.5), ("z", 0.0), ("b", 4.0))]
+    if op_type is None:
+        params[2] = b.add_input("bits", [])
     y = b.node("Quant", [t, *params], "q", domain=QONNX_DOMAIN, signed=1, narrow=0)
     proto = b.finish([(y, [1, C])], "const_first", domains=(QONNX_DOMAIN,))
     return ModelWrapper(proto).transform(InferShapes())
@@ -89,6 +92,10 @@ def test_a_scale_below_one_per_channel_and_a_positive_divisor_keep_their_boundar
     assert not np.array_equal(channels[0], channels[1])
 
 
+def test_a_scale_that_is_no_power_of_two_is_probed_in_float32_as_executed():
+    assert_float_boundaries(quantized(("Mul", 1.7), bits=6.0, scale=0.3), count=63)
+
+
 def test_a_two_bit_signed_quantizer_has_three_boundaries():
     assert_float_boundaries(quantized(bits=2.0), count=3)
 
@@ -112,8 +119,9 @@ def test_a_constant_first_operand_of_mul_or_add_is_the_same_normalisation():
         quantized(("Add", np.arange(8).reshape(1, 2, 2, 2)), shape=(1, 2, 2, 2)),  # per pixel
         quantized(zeropt=1.0),
         quantized(bits=np.array([4.0, 2.0]).reshape(1, 2)),  # bit width per channel
+        const_first(None),  # a bit width that is no constant
     ],
-    ids=["c-x", "c/x", "max", "mul<0", "div<0", "mul0", "per-pixel", "zeropt", "bits/ch"],
+    ids=["c-x", "c/x", "max", "mul<0", "div<0", "mul0", "per-pixel", "zeropt", "bits/ch", "bits?"],
 )
 def test_no_boundaries_where_the_input_cannot_be_placed_on_them(model):
     assert boundary_values(model) is None
@@ -134,6 +142,12 @@ def test_thresholds_with_an_output_scale_and_bias_up_to_the_range_end():
     assert np.array_equal(values[0], [9, 10, 254, 255])
     assert np.array_equal(values[1], [3, 4, 6, 7])
     assert [_output(model, 0, v) for v in values[0]] == [-1.0, 1.0, 1.0, 3.0]
+
+
+def test_thresholds_at_infinity_are_levels_always_or_never_reached():
+    model = thresholds([[1.0, np.inf], [-np.inf, 2.0]], dtype=None)
+    for channel, start in zip(boundary_values(model), (1.0, 2.0), strict=True):
+        assert np.array_equal(channel, [np.nextafter(np.float32(start), np.float32(0)), start])
 
 
 def test_a_single_boundary_value_still_gets_an_input():
@@ -157,6 +171,14 @@ def test_shared_boundaries_are_spread_over_the_channels_of_as_few_inputs_as_need
     assert seen == {float(v) for v in values}
     two_bits = boundary_inputs(quantized(shape=(1, C, 2, 2), bits=2.0))
     assert len(two_bits) == 1  # 6 values fit one input
+
+
+def test_a_single_channel_cycles_through_its_values():
+    model = quantized(shape=(1, 1, 2, 4))
+    values = boundary_values(model)[0]
+    cases = boundary_inputs(model)
+    assert len(cases) == 4 and np.array_equal(cases[0][1].ravel(), values[:8])
+    assert {float(v) for _, x in cases for v in x.ravel()} == {float(v) for v in values}
 
 
 def test_per_channel_boundaries_cycle_within_each_channel():

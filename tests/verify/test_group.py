@@ -20,10 +20,10 @@ from qnnflow.errors import QnnflowError
 from qnnflow.transforms.streamline import Streamline
 from qnnflow.util import profile
 from qnnflow.util.graph_builder import GraphBuilder
-from qnnflow.verify import EquivalenceError
+from qnnflow.verify import EquivalenceError, check_equivalent
 from qnnflow.verify.group import Checks, apply_checked
 from qnnflow.verify.inputs import seeded_input, verification_inputs
-from qnnflow.verify.shrink import candidate_sizes, shrunk, stride_product
+from qnnflow.verify.shrink import candidate_sizes, shrink_to, shrunk, stride_product
 from tests.verify.test_replay import batchnorm_quant_with_broken_add
 
 SIZE = 20
@@ -218,15 +218,16 @@ def test_a_group_that_must_stay_at_full_size_says_so():
 
 def test_a_snapshot_that_cannot_shrink_is_checked_at_full_size_and_the_culprit_still_named():
     """The middle model holds a per-pixel constant (full size only); the broken transform
-    after it is named with the very message of the group without the detour: located on
-    the small graph."""
+    after it is still located on the small graph, as if it were checked alone there."""
     group = [AddPixelZeros(), DropPixelZeros(), NudgeGain()]
     with pytest.raises(EquivalenceError) as detour:
         apply_checked(conv_pool(), group, Checks("fast"))
-    with pytest.raises(EquivalenceError) as direct:
-        apply_checked(conv_pool(), [NudgeGain()], Checks("fast"))
-    assert str(detour.value) == str(direct.value)
-    assert str(direct.value).endswith("(at 12x12 instead of 20x20)")
+    small = shrink_to(conv_pool(), (12, 12))
+    with pytest.raises(EquivalenceError) as direct:  # the transform alone, at 12x12
+        check_equivalent(
+            small, small.transform(NudgeGain()), Checks().cases(small), 0.0, "NudgeGain"
+        )
+    assert str(detour.value) == f"{direct.value} (at 12x12 instead of 20x20)"
 
 
 def test_fast_mode_logs_what_it_checks_where(caplog):
