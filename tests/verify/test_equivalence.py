@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from qonnx.transformation.base import Transformation
@@ -108,6 +110,12 @@ def test_default_is_bit_exact_and_the_label_is_transform():
         check_equivalent(two_heads(), nudged, head_inputs())
 
 
+def test_a_dropped_output_is_reported_under_the_label():
+    dropped = two_heads().transform(DropSecondHead())
+    with pytest.raises(EquivalenceError, match=r"^tidy: 1 output\(s\) \['head1'\] where 2"):
+        check_equivalent(two_heads(), dropped, head_inputs(), label="tidy")
+
+
 def test_the_first_differing_node_says_how_it_differs():
     poisoned = two_heads().transform(PoisonFirstHead(float("inf")))
     with pytest.raises(EquivalenceError) as caught:
@@ -147,10 +155,13 @@ class KeepAsIs(Transformation):
 def test_a_verified_transform_records_its_rewrite_and_check_seconds(setup):
     model, inputs = setup
     with profile.collecting() as rows:
+        began = time.perf_counter()
         verified_transform(model, KeepAsIs(), inputs)
+        elapsed = time.perf_counter() - began
         with pytest.raises(EquivalenceError):
             verified_transform(model, FlipOneWeight(), inputs)  # a failed check: no row
     assert [row.transform for row in rows] == ["KeepAsIs"]
     assert rows[0].transform_s >= 0 and rows[0].check_s > 0  # the check runs the model twice
+    assert rows[0].transform_s + rows[0].check_s <= elapsed + 2e-4  # 4 decimals kept
     verified_transform(model, KeepAsIs(), inputs)  # nobody collecting: nothing kept
     assert len(rows) == 1

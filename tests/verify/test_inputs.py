@@ -11,7 +11,12 @@ from qonnx.transformation.base import Transformation
 
 from qnnflow.transforms.streamline import QuantActToMultiThreshold, Streamline
 from qnnflow.verify import EquivalenceError, verified_transform
-from qnnflow.verify.inputs import boundary_values, seeded_input, verification_inputs
+from qnnflow.verify.inputs import (
+    boundary_values,
+    range_inputs,
+    seeded_input,
+    verification_inputs,
+)
 from tests.transforms.streamline.graphs import Chain, floats
 
 SHAPE = [1, 2, 4, 4]
@@ -108,3 +113,24 @@ def test_boundary_inputs_catch_what_random_inputs_miss():
     verified_transform(model, OneStepHigh(), cases[:3])  # random inputs pass
     with pytest.raises(EquivalenceError, match=r"changed the result on boundary input #0"):
         verified_transform(model, OneStepHigh(), cases)
+
+
+def test_integer_inputs_are_drawn_from_and_bounded_by_their_whole_range():
+    model = normalised_quant("INT2", shape=[1, 2, 8, 8])
+    assert set(np.unique(seeded_input(model, 0))) == {-2.0, -1.0, 0.0, 1.0}
+    cases = range_inputs(model)
+    assert [label for label, _ in cases] == ["zeros", "minimum -2", "maximum 1"]
+    for (_, x), value in zip(cases, (0.0, -2.0, 1.0), strict=True):
+        assert x.shape == (1, 2, 8, 8) and np.all(x == value)
+    unsigned = range_inputs(normalised_quant("UINT8"))
+    assert [label for label, _ in unsigned] == ["zeros", "maximum 255"]
+    assert np.all(unsigned[1][1] == 255.0)
+
+
+def test_one_random_input_by_default_and_each_one_reproducible():
+    model = normalised_quant()
+    labels = [label for label, _ in verification_inputs(model, seed=5)]
+    assert labels[:3] == ["random input (seed 5)", "zeros", "maximum 1"]
+    again = verification_inputs(model, seed=5, count=2)[1]
+    assert again[0] == "random input (seed 5, #1)"
+    assert np.array_equal(again[1], seeded_input(model, [5, 1]))

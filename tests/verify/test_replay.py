@@ -94,11 +94,17 @@ def test_without_replay_renamed_tensors_blur_the_node_into_a_region():
 def test_replay_names_the_step_and_the_node():
     with pytest.raises(
         EquivalenceError,
-        match=r"^Composite changed the result: output '\w+' differs .*; BreakAdd broke it: "
+        match=r"^Composite changed the result: output 'm2' differs \(relative error 0.2 > "
+        r"tolerance 0\); BreakAdd broke it: "
         r"first differing node Add 'a1' \(tensor 'a1_r': .* at \[0, 0\]: 1.5 where it was "
         r"1.0; region input there: 'm1_r' = 0.0\)$",
     ):
         verified_transform(chain(), Composite(), _inputs())
+
+
+def test_a_replayed_failure_names_its_input():
+    with pytest.raises(EquivalenceError, match=r"^Composite changed the result on x = 0\.\.3: "):
+        verified_transform(chain(), Composite(), [("x = 0..3", _inputs())])
 
 
 class NudgedThresholds(Transformation):

@@ -100,7 +100,7 @@ def check_chain(
     chain: list[ModelWrapper],
     transforms: list[Transformation],
     checks: Checks,
-    transform_s: float = 0.0,
+    transform_s: float,
 ) -> None:
     """One check of chain[0] against chain[-1] (chain[i + 1] = chain[i] after transforms[i]);
     on a difference, the first transform whose own before/after differ is named. The group's

@@ -115,7 +115,7 @@ def boundary_values(model: ModelWrapper) -> list[np.ndarray] | None:
         return None
     consts = []
     for node, value in chain:
-        c = channel_vector(value, shape, axis=1)
+        c = channel_vector(value, shape)
         if c is None or (node.op_type in ("Mul", "Div") and np.any(c <= 0)):
             return None  # per-pixel constants, or a sign flip that reverses the order
         broadcast = (1, -1, *[1] * (len(shape) - 2))

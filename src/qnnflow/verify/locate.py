@@ -36,7 +36,7 @@ def rewritten_region(after: ModelWrapper, node, old_tensors: set[str]) -> list:
                 region[feeder.name] = feeder
                 todo.append(feeder)
     order = {n.name: i for i, n in enumerate(after.graph.node)}
-    return sorted(region.values(), key=lambda n: order.get(n.name, -1))
+    return sorted(region.values(), key=lambda n: order[n.name])
 
 
 def _value(x: np.ndarray, index: tuple) -> str:
@@ -48,10 +48,8 @@ def _first_element(new: np.ndarray, old: np.ndarray) -> tuple | None:
     if new.shape != old.shape or new.size == 0:
         return None
     a, b = new.astype(np.float64), old.astype(np.float64)
-    nan_mismatch = np.isnan(a) != np.isnan(b)
     gap = np.where(np.isfinite(a) & np.isfinite(b), np.abs(a - b), np.inf)
-    gap = np.where(np.isnan(a) & np.isnan(b), 0.0, gap)
-    gap = np.where(nan_mismatch, np.inf, gap)
+    gap = np.where(np.isnan(a) & np.isnan(b), 0.0, gap)  # NaN where it was NaN: unchanged
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(gap)), a.shape))
 
 
