@@ -18,6 +18,7 @@ from qnnflow.analysis.estimate_table import estimate_markdown
 from qnnflow.analysis.resource_factors import SYNTH_FILE, Factors, load_factors
 from qnnflow.boards import Board, load_board
 from qnnflow.errors import QnnflowError
+from qnnflow.flow.cap_search import bisect_scale, fastest_on_grid
 from qnnflow.flow.config import BuildConfig
 from qnnflow.ops.graph_queries import hw_nodes
 from qnnflow.transforms.fold import (
@@ -83,36 +84,42 @@ def _auto_fold_with_plumbing(
 ) -> ModelWrapper:
     """AutoFold budgets the compute layers; the width converters and FIFOs inserted after it
     cost resources too. When they push a resource over its cap, the compute caps of the
-    resources that overflow are scaled down, bisecting the scale (MAX_REFOLDS rounds) for
-    the fastest design whose total, plumbing included, keeps every cap. The refolds share
-    one FoldCandidates: only the caps change between them, not the options' costs."""
+    resources that overflow are lowered (flow/cap_search.py: one scale bisected in
+    MAX_REFOLDS rounds, else one scale per resource on a grid) for the fastest design whose
+    total, plumbing included, keeps every cap. The refolds share one FoldCandidates: only
+    the caps change between them, not the options' costs."""
     candidates = FoldCandidates(model, factors)
     fold = AutoFold(board, target_fps, factors=factors, candidates=candidates)
     folded = _fold_and_plumb(model, fold, checks)
     over = _over_caps(folded.model, board, factors)
     if not over:
         return _resize_fifos(model, folded, fifo_sizing, checks)
-    best, low, high = None, 0.5, 1.0
-    for _ in range(MAX_REFOLDS):
-        scale = (low + high) / 2
-        caps = {k: DEFAULT_CAPS[k] * (scale if k in over else 1.0) for k in DEFAULT_CAPS}
+
+    def fits(scales: dict[str, float]) -> Folded | None:
+        caps = {k: cap * scales.get(k, 1.0) for k, cap in DEFAULT_CAPS.items()}
         try:
-            fold = AutoFold(board, target_fps, caps, factors, candidates)
-            candidate = _fold_and_plumb(model, fold, checks)
+            candidate = _fold_and_plumb(
+                model, AutoFold(board, target_fps, caps, factors, candidates), checks
+            )
         except QnnflowError:
-            high = scale
-            continue
-        if _over_caps(candidate.model, board, factors):
-            high = scale
-        else:
-            best, low = candidate, scale
-        log.info("refold with compute caps x%.3f for %s: %s", scale, sorted(over), best is not None)
+            return None
+        fit = not _over_caps(candidate.model, board, factors)
+        log.info("refold with compute caps x%s: %s", scales, "fits" if fit else "over")
+        return candidate if fit else None
+
+    best = bisect_scale(lambda scale: fits(dict.fromkeys(over, scale)), MAX_REFOLDS)
+    if best is None:
+        best = fastest_on_grid(fits, sorted(over), lambda f: _fps(f.model, board, factors))
     if best is None:
         raise QnnflowError(
             f"width converters and FIFOs push {', '.join(sorted(over))} over the board's caps "
             "at every folding tried; give a folding config (--folding) or a lower --target-fps"
         )
     return _resize_fifos(model, best, fifo_sizing, checks)
+
+
+def _fps(model: ModelWrapper, board: Board, factors: Factors | None) -> float:
+    return estimate_network(model, board, factors).fps
 
 
 def _resize_fifos(
