@@ -79,10 +79,10 @@ test-slow: setup chromium
 # the slow tests of the headline claims on the trained Tinier-YOLO (../shared): the whole
 # build within the board's budget, and its RTL (Verilator) bit-exact against the board's
 # verification.bin, and the default model with --verify full (every transform checked at full
-# size; the default --verify fast checks each step once on a small image); CI runs them after
-# `make test`
+# size; the default --verify fast checks each step once on a small image), and Darknet's
+# YOLOv2-tiny at 416 folding within the board's caps; CI runs them after `make test`
 GOLDEN_TESTS := tests/flow/test_trained_build.py tests/flow/test_verify_modes.py \
-	tests/backends/rtl/test_trained_tinier_yolo_rtl.py
+	tests/backends/rtl/test_trained_tinier_yolo_rtl.py tests/flow/test_yolov2_tiny_fits.py
 test-golden: setup
 	$(PY) -m pytest -q -rs -m slow $(PYTEST_ARGS) $(GOLDEN_TESTS)
 
