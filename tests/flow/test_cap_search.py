@@ -1,5 +1,6 @@
-"""The fold step's search over compute caps (flow/cap_search.py): the bisection of one
-scale, and the per-resource grid it falls back to when no single scale fits."""
+"""The fold step's search when the plumbing overflows a cap (flow/cap_search.py): the
+bisection of one cap scale, the ladder of lower target rates and the per-resource grid it
+falls back to when no single scale fits."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import pytest
 from qnnflow.flow.cap_search import (
     GRID_SCALES,
     MAX_GRID_POINTS,
+    TARGET_STEPS,
     bisect_scale,
+    fastest_of,
     fastest_on_grid,
     grid_points,
+    target_ladder,
 )
 
 
@@ -98,3 +102,32 @@ def test_grid_prefers_the_faster_design_over_the_larger_caps():
 
 def test_grid_returns_none_when_nothing_fits():
     assert fastest_on_grid(lambda s: None, ["LUT", "BRAM36"], fps=float) is None
+
+
+def test_the_target_ladder_steps_down_from_the_rate_that_overflowed():
+    ladder = target_ladder(31.0)
+    assert ladder[0] == 31.0 and ladder == sorted(ladder, reverse=True)
+    assert ladder == [31.0 * step for step in TARGET_STEPS] and ladder[-1] == 15.5
+
+
+# AutoFold asked for the cheapest folding at a target rate, measured on the same yolov2-tiny:
+# fastest-within-caps overflowed at 31.0 fps, but the cheapest folding for 31 fps reaches
+# 31.8 fps within every cap (BRAM36 exactly at 90%). Value: the design's fps, or None.
+YOLOV2_TINY_TARGETS = {31.0: 31.8, 29.45: 31.8, 27.9: 31.8, 18.6: 21.7, 15.5: 15.9}
+
+
+def test_the_ladder_takes_the_fastest_design_even_above_its_target():
+    tried = []
+
+    def cheapest_for(target):
+        tried.append(target)
+        return YOLOV2_TINY_TARGETS.get(round(target, 2))
+
+    assert fastest_of(cheapest_for, target_ladder(31.0), fps=lambda f: f) == 31.8
+    assert len(tried) == len(TARGET_STEPS)
+
+
+def test_fastest_of_keeps_the_first_on_a_tie_and_none_when_nothing_fits():
+    designs = {"a": ("a", 5.0), "b": ("b", 7.0), "c": ("c", 7.0)}
+    assert fastest_of(designs.get, ["a", "b", "c"], fps=lambda d: d[1]) == ("b", 7.0)
+    assert fastest_of(lambda point: None, ["a", "b"], fps=float) is None

@@ -1,7 +1,8 @@
 """Darknet's own yolov2-tiny.cfg at 416x416 (random weights, W1A3) folds onto the PYNQ-Z2
-whole in fabric: its width converters and banked frame buffers push LUT and block RAM over
-the caps at AutoFold's first folding and at every single scale of the caps, so the fold step
-needs its per-resource grid (flow/cap_search.py). Slow: the whole build to fold (~30 s)."""
+whole in fabric at 30 fps or more: its width converters and banked frame buffers push LUT
+and block RAM over the caps at AutoFold's fastest folding and at every single scale of the
+caps, so the fold step needs its ladder of target rates (flow/cap_search.py). Slow: the
+whole build to fold (~20 s)."""
 
 from __future__ import annotations
 
@@ -35,4 +36,4 @@ def test_yolov2_tiny_416_folds_within_every_cap(tmp_path):
     used = estimate["utilization"]
     for resource, cap in DEFAULT_CAPS.items():
         assert used.get(resource, 0.0) <= cap, (resource, used)
-    assert estimate["fps"] > 10
+    assert estimate["fps"] >= 30

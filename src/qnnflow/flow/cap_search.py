@@ -1,12 +1,14 @@
-"""The search over compute caps that the fold step runs when the width converters and FIFOs
-inserted after AutoFold push a resource over the board's cap: AutoFold budgets the compute
-layers only, so their caps are lowered until the whole design fits.
+"""The search the fold step runs when the width converters and FIFOs inserted after AutoFold
+push a resource over the board's cap: AutoFold budgets the compute layers only, so it is
+asked again, for less, until the whole design fits.
 
-First one scale for every overflowing resource, bisected (fast, and what most networks
-need); when no scale fits, because lowering one resource's cap raises another's plumbing
-(a frame-buffered window banked for narrower input words costs block RAM where a wider
-folding cost LUTs), each overflowing resource gets its own scale on a grid and the fastest
-design that fits wins."""
+First one scale of the compute caps of every overflowing resource, bisected (fast, and what
+most networks need). When no scale fits, because lowering one resource's cap raises another's
+plumbing (a frame-buffered window banked for narrower input words costs block RAM where a
+wider folding cost LUTs), AutoFold is asked for the cheapest folding at a ladder of target
+rates below the one that overflowed (cheapest-for-a-rate avoids the plumbing that
+fastest-within-caps runs into), and, when none of those fits either, each overflowing
+resource gets its own cap scale on a grid. The fastest design that fits wins."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+P = TypeVar("P")
 GRID_SCALES = (0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5)
+TARGET_STEPS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5)  # x the overflowing rate
 MAX_GRID_POINTS = 64  # foldings tried by the grid at most (each ~0.2 s on a Tiny-YOLO)
 
 
@@ -49,6 +53,22 @@ def grid_points(resources: list[str]) -> list[dict[str, float]]:
     ]
 
 
+def fastest_of(try_point: Callable[[P], T | None], points: list[P], fps: Callable[[T], float]):
+    """The fastest design `try_point` accepts over `points`; on a tie the first. None when
+    none fits."""
+    best, best_fps = None, float("-inf")
+    for point in points:
+        found = try_point(point)
+        if found is not None and fps(found) > best_fps:
+            best, best_fps = found, fps(found)
+    return best
+
+
+def target_ladder(overflowing_fps: float) -> list[float]:
+    """The target rates to ask AutoFold for: TARGET_STEPS of the rate that overflowed."""
+    return [overflowing_fps * step for step in TARGET_STEPS]
+
+
 def fastest_on_grid(
     try_scales: Callable[[dict[str, float]], T | None],
     resources: list[str],
@@ -56,9 +76,4 @@ def fastest_on_grid(
 ) -> T | None:
     """The fastest design `try_scales` accepts over grid_points(resources); on a tie the
     first in grid order (the larger caps). None when none fits."""
-    best, best_fps = None, float("-inf")
-    for scales in grid_points(sorted(resources)):
-        found = try_scales(scales)
-        if found is not None and fps(found) > best_fps:
-            best, best_fps = found, fps(found)
-    return best
+    return fastest_of(try_scales, grid_points(sorted(resources)), fps)

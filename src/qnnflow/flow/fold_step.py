@@ -18,7 +18,7 @@ from qnnflow.analysis.estimate_table import estimate_markdown
 from qnnflow.analysis.resource_factors import SYNTH_FILE, Factors, load_factors
 from qnnflow.boards import Board, load_board
 from qnnflow.errors import QnnflowError
-from qnnflow.flow.cap_search import bisect_scale, fastest_on_grid
+from qnnflow.flow.cap_search import bisect_scale, fastest_of, fastest_on_grid, target_ladder
 from qnnflow.flow.config import BuildConfig
 from qnnflow.ops.graph_queries import hw_nodes
 from qnnflow.transforms.fold import (
@@ -85,8 +85,9 @@ def _auto_fold_with_plumbing(
     """AutoFold budgets the compute layers; the width converters and FIFOs inserted after it
     cost resources too. When they push a resource over its cap, the compute caps of the
     resources that overflow are lowered (flow/cap_search.py: one scale bisected in
-    MAX_REFOLDS rounds, else one scale per resource on a grid) for the fastest design whose
-    total, plumbing included, keeps every cap. The refolds share one FoldCandidates: only
+    MAX_REFOLDS rounds, else the cheapest folding at a ladder of lower target rates, else one
+    scale per resource on a grid) for the fastest design whose total, plumbing included,
+    keeps every cap. The refolds share one FoldCandidates: only
     the caps change between them, not the options' costs."""
     candidates = FoldCandidates(model, factors)
     fold = AutoFold(board, target_fps, factors=factors, candidates=candidates)
@@ -107,9 +108,25 @@ def _auto_fold_with_plumbing(
         log.info("refold with compute caps x%s: %s", scales, "fits" if fit else "over")
         return candidate if fit else None
 
+    def fits_target(fps: float) -> Folded | None:
+        try:
+            candidate = _fold_and_plumb(
+                model, AutoFold(board, fps, factors=factors, candidates=candidates), checks
+            )
+        except QnnflowError:
+            return None
+        fit = not _over_caps(candidate.model, board, factors)
+        log.info("refold for %.4g fps: %s", fps, "fits" if fit else "over")
+        return candidate if fit else None
+
+    def rate(candidate: Folded) -> float:
+        return _fps(candidate.model, board, factors)
+
     best = bisect_scale(lambda scale: fits(dict.fromkeys(over, scale)), MAX_REFOLDS)
     if best is None:
-        best = fastest_on_grid(fits, sorted(over), lambda f: _fps(f.model, board, factors))
+        best = fastest_of(fits_target, target_ladder(rate(folded)), rate)
+    if best is None:
+        best = fastest_on_grid(fits, sorted(over), rate)
     if best is None:
         raise QnnflowError(
             f"width converters and FIFOs push {', '.join(sorted(over))} over the board's caps "
