@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 from qonnx.transformation.base import Transformation
 
-from qnnflow.frontend.binparams import hidden_layers_model
 from qnnflow.transforms.fold import ApplyFoldingConfig
 from qnnflow.util import profile
 from qnnflow.verify import EquivalenceError, check_equivalent, verified_transform
-from tests.transforms.fold.test_folding import small_params
 from tests.verify.graphs import (
     SCALE,
     DropSecondHead,
@@ -33,14 +31,6 @@ class FlipOneWeight(Transformation):
         weights[0, 0] *= -1
         model.set_initializer("conv2_W", weights)
         return model, False
-
-
-@pytest.fixture
-def setup():
-    model = hidden_layers_model(small_params(size=16))
-    shape = [int(d) for d in model.get_tensor_shape("codes")]
-    x = np.random.default_rng(0).integers(0, 8, size=shape).astype(np.float32)
-    return model, {"codes": x}
 
 
 def test_folding_is_verified_equivalent(setup):

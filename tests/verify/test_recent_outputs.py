@@ -11,21 +11,11 @@ import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 
-from qnnflow.frontend.binparams import hidden_layers_model
 from qnnflow.util.graph_exec import PreparedGraph
 from qnnflow.verify import EquivalenceError, check_equivalent, equivalence, verified_transform
 from qnnflow.verify.group import Checks, apply_checked
-from tests.transforms.fold.test_folding import small_params
 from tests.verify.test_equivalence import FlipOneWeight, KeepAsIs
 from tests.verify.test_group import Tag, conv_pool
-
-
-@pytest.fixture
-def setup():
-    model = hidden_layers_model(small_params(size=16))
-    shape = [int(d) for d in model.get_tensor_shape("codes")]
-    x = np.random.default_rng(0).integers(0, 8, size=shape).astype(np.float32)
-    return model, {"codes": x}
 
 
 def _runs(monkeypatch) -> list:
