@@ -53,14 +53,17 @@ def grid_points(resources: list[str]) -> list[dict[str, float]]:
     ]
 
 
-def fastest_of(try_point: Callable[[P], T | None], points: list[P], fps: Callable[[T], float]):
+def fastest_of(
+    try_point: Callable[[P], T | None], points: list[P], fps: Callable[[T], float]
+) -> T | None:
     """The fastest design `try_point` accepts over `points`; on a tie the first. None when
     none fits."""
     best, best_fps = None, float("-inf")
     for point in points:
         found = try_point(point)
-        if found is not None and fps(found) > best_fps:
-            best, best_fps = found, fps(found)
+        rate = float("-inf") if found is None else fps(found)  # one estimate per design
+        if rate > best_fps:
+            best, best_fps = found, rate
     return best
 
 

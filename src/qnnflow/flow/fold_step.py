@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,8 +88,8 @@ def _auto_fold_with_plumbing(
     resources that overflow are lowered (flow/cap_search.py: one scale bisected in
     MAX_REFOLDS rounds, else the cheapest folding at a ladder of lower target rates, else one
     scale per resource on a grid) for the fastest design whose total, plumbing included,
-    keeps every cap. The refolds share one FoldCandidates: only
-    the caps change between them, not the options' costs."""
+    keeps every cap. The refolds share one FoldCandidates: only the caps or the target change
+    between them, not the options' costs."""
     candidates = FoldCandidates(model, factors)
     fold = AutoFold(board, target_fps, factors=factors, candidates=candidates)
     folded = _fold_and_plumb(model, fold, checks)
@@ -96,37 +97,38 @@ def _auto_fold_with_plumbing(
     if not over:
         return _resize_fifos(model, folded, fifo_sizing, checks)
 
-    def fits(scales: dict[str, float]) -> Folded | None:
-        caps = {k: cap * scales.get(k, 1.0) for k, cap in DEFAULT_CAPS.items()}
+    def attempt(make_fold: Callable[[], AutoFold], what: str) -> Folded | None:
+        """The design the AutoFold made by `make_fold` gives, plumbing included, when it keeps
+        every cap."""
         try:
-            candidate = _fold_and_plumb(
-                model, AutoFold(board, target_fps, caps, factors, candidates), checks
-            )
-        except QnnflowError:
+            candidate = _fold_and_plumb(model, make_fold(), checks)
+        except QnnflowError:  # AutoFold refused: nothing fits what it was asked for
             return None
         fit = not _over_caps(candidate.model, board, factors)
-        log.info("refold with compute caps x%s: %s", scales, "fits" if fit else "over")
+        log.info("refold %s: %s", what, "fits" if fit else "over")
         return candidate if fit else None
 
-    def fits_target(fps: float) -> Folded | None:
-        try:
-            candidate = _fold_and_plumb(
-                model, AutoFold(board, fps, factors=factors, candidates=candidates), checks
-            )
-        except QnnflowError:
-            return None
-        fit = not _over_caps(candidate.model, board, factors)
-        log.info("refold for %.4g fps: %s", fps, "fits" if fit else "over")
-        return candidate if fit else None
+    def at_scales(scales: dict[str, float]) -> Folded | None:
+        caps = {k: cap * scales.get(k, 1.0) for k, cap in DEFAULT_CAPS.items()}
+        return attempt(
+            lambda: AutoFold(board, target_fps, caps, factors, candidates),
+            f"with compute caps x{scales}",
+        )
+
+    def at_target(fps: float) -> Folded | None:
+        return attempt(
+            lambda: AutoFold(board, fps, factors=factors, candidates=candidates),
+            f"for {fps:.4g} fps",
+        )
 
     def rate(candidate: Folded) -> float:
         return _fps(candidate.model, board, factors)
 
-    best = bisect_scale(lambda scale: fits(dict.fromkeys(over, scale)), MAX_REFOLDS)
+    best = bisect_scale(lambda scale: at_scales(dict.fromkeys(over, scale)), MAX_REFOLDS)
     if best is None:
-        best = fastest_of(fits_target, target_ladder(rate(folded)), rate)
+        best = fastest_of(at_target, target_ladder(rate(folded)), rate)
     if best is None:
-        best = fastest_on_grid(fits, sorted(over), rate)
+        best = fastest_on_grid(at_scales, list(over), rate)
     if best is None:
         raise QnnflowError(
             f"width converters and FIFOs push {', '.join(sorted(over))} over the board's caps "

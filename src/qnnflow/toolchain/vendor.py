@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qnnflow.errors import QnnflowError
-from qnnflow.toolchain.environment import ToolTimeout, run_with_timeout
+from qnnflow.toolchain.environment import ToolTimeout, environ_or_process, run_with_timeout
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def find_tool(
     """The tool's executable, or None when it is not installed. A given override that does
     not lead to an executable is an error, not a silent fallback to PATH."""
     spec = _spec(name)
-    env = os.environ if environ is None else environ
+    env = environ_or_process(environ)
     source, value = "argument", override
     if value is None and env.get(spec.env_var):
         source, value = spec.env_var, env[spec.env_var]
